@@ -1,0 +1,7 @@
+"""``python -m asl_course`` is the same as the ``asl-course`` command."""
+
+import sys
+
+from asl_course.cli import main
+
+sys.exit(main())
