@@ -1,0 +1,239 @@
+"""Plumbing for the notebooks: setup, pictures, catch-up. Teaching code stays in the notebooks.
+
+Every notebook's setup cell calls :func:`setup`, which finds the data (and on Colab fetches
+it), then prints which data the notebook runs on, the GPU if any, and the run mode, so that
+no figure is ever shown without saying where it came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from asl_course import data as _data
+from asl_course import lesson
+
+#: Set by ``asl-course run``, the test suite and the grader: the notebook is not interactive.
+AUTOMATED_ENV = "ASL_COURSE_AUTOMATED"
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def interactive() -> bool:
+    """False under nbval, nbgrader and ``asl-course run``: there, skip the kernel shutdown."""
+    return not (os.environ.get("NBGRADER_EXECUTION") or os.environ.get(AUTOMATED_ENV))
+
+
+def gpu_names() -> list[str]:
+    """Names of the GPUs TensorFlow sees (empty on a CPU machine)."""
+    try:
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_physical_devices("GPU")]
+    except Exception:  # noqa: BLE001 - the GPU line is informative only
+        return []
+
+
+def setup(data_dir: str | os.PathLike | None = None) -> Path:
+    """Find the data (fetch it on Colab when missing) and print data source, GPU and mode."""
+    try:
+        folder = _data.locate(data_dir)
+    except _data.DataNotFoundError:
+        if not in_colab():
+            raise
+        print("Getting the data set (Kaggle datamunge/sign-language-mnist) ...")
+        _data.fetch(_data.default_dest())
+        folder = _data.locate(data_dir)
+    print(_data.describe(folder))
+    gpus = gpu_names()
+    print("GPU: " + (", ".join(gpus) if gpus else "none (training runs on the CPU)"))
+    print(lesson.run_plan().describe())
+    return folder
+
+
+def is_real(data_dir: str | os.PathLike | None = None) -> bool:
+    try:
+        return _data.provenance(data_dir).get("kind") == "real"
+    except _data.DataError:
+        return False
+
+
+# --- Pictures -----------------------------------------------------------------------------
+
+
+def show_grid(images, labels=None, *, rows: int = 4, cols: int = 8, title: str | None = None):
+    """Show images (N, 28, 28[, 1]) in a rows x cols grid, with letters as titles."""
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.45))
+    for i, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        ax.imshow(np.squeeze(images[i]), cmap="gray")
+        if labels is not None:
+            label = np.asarray(labels[i])
+            index = int(label.argmax()) if label.ndim else int(label)
+            ax.set_title(_data.letter(index), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def show_each_augmentation(image, *, seed: int = 0):
+    """One image under each of the lesson's augmentations, alone, and all of them together."""
+    import matplotlib.pyplot as plt
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    image = np.asarray(image, dtype="float32").reshape(1, 28, 28, 1)
+    single = [
+        ("original", {}),
+        ("rotation_range=10", {"rotation_range": 10}),
+        ("zoom_range=0.1", {"zoom_range": 0.1}),
+        ("width_shift_range=0.1", {"width_shift_range": 0.1}),
+        ("height_shift_range=0.1", {"height_shift_range": 0.1}),
+        ("horizontal_flip=True", {"horizontal_flip": True}),
+        ("all together", dict(lesson.DATAGEN_SETTINGS)),
+    ]
+    samples = 4
+    fig, axes = plt.subplots(len(single), samples, figsize=(samples * 1.6, len(single) * 1.6))
+    for row, (name, settings) in enumerate(single):
+        gen = ImageDataGenerator(**settings)
+        flow = gen.flow(image, batch_size=1, seed=seed + row)
+        for col in range(samples):
+            ax = axes[row, col]
+            ax.axis("off")
+            if name == "horizontal_flip=True":
+                # A flip is a coin toss; show both outcomes side by side.
+                shown = image[0] if col % 2 == 0 else image[0][:, ::-1]
+            else:
+                shown = next(flow)[0]
+            ax.imshow(np.squeeze(shown), cmap="gray", vmin=0, vmax=1)
+        axes[row, 0].set_title(name, fontsize=9, loc="left")
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
+    """The four ``fill_mode`` options, on one image shifted right so the gap shows."""
+    import matplotlib.pyplot as plt
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    image = np.asarray(image, dtype="float32").reshape(28, 28, 1)
+    dx = int(round(shift * 28))
+    modes = [
+        ("constant", f"kkkk|abcd|kkkk (cval={cval})"),
+        ("nearest", "aaaa|abcd|dddd (default)"),
+        ("reflect", "abcddcba|abcd|dcbaabcd"),
+        ("wrap", "abcdabcd|abcd|abcdabcd"),
+    ]
+    fig, axes = plt.subplots(1, len(modes) + 1, figsize=(2.2 * (len(modes) + 1), 2.7))
+    axes[0].imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("original", fontsize=9)
+    for ax, (mode, pattern) in zip(axes[1:], modes):
+        gen = ImageDataGenerator(fill_mode=mode, cval=cval)
+        moved = gen.apply_transform(image, {"ty": -dx})  # ty moves columns: a horizontal shift
+        ax.imshow(np.squeeze(moved), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"{mode}\n{pattern}", fontsize=8)
+    for ax in axes:
+        ax.axis("off")
+    fig.suptitle(f"fill_mode: what fills the {dx} columns uncovered by a shift", fontsize=10)
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def plot_histories(curves: dict[str, dict], *, title: str | None = None):
+    """Loss and accuracy, train vs validation, for several runs on one figure.
+
+    ``curves`` maps a run's label to a Keras ``History.history``-like dict.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.2))
+    styles = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
+    for (label, hist), color in zip(curves.items(), styles):
+        epochs = np.arange(1, len(hist["loss"]) + 1)
+        ax_loss.plot(epochs, hist["loss"], color=color, ls="--", label=f"{label}: train")
+        ax_loss.plot(epochs, hist["val_loss"], color=color, label=f"{label}: validation")
+        ax_acc.plot(epochs, hist["accuracy"], color=color, ls="--", label=f"{label}: train")
+        ax_acc.plot(epochs, hist["val_accuracy"], color=color, label=f"{label}: validation")
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="Loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    ax_loss.set_yscale("log")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def summarize_history(hist: dict) -> dict:
+    """Final, best and min-of-last-5 validation accuracy, and the final training accuracy."""
+    val = list(hist["val_accuracy"])
+    return {
+        "epochs": len(val),
+        "final_val_acc": round(float(val[-1]), 4),
+        "best_val_acc": round(float(max(val)), 4),
+        "min_last5_val_acc": round(float(min(val[-5:])), 4),
+        "final_train_acc": round(float(hist["accuracy"][-1]), 4),
+    }
+
+
+# --- The no-augmentation baseline -------------------------------------------------------------
+
+REFERENCE_DIR = Path(__file__).with_name("reference")
+BASELINE_FILE = REFERENCE_DIR / "baseline_no_augmentation_real.json"
+
+
+def load_reference_baseline() -> dict | None:
+    """The project's recorded full run without augmentation on the real data, if recorded."""
+    if not BASELINE_FILE.exists():
+        return None
+    return json.loads(BASELINE_FILE.read_text())
+
+
+def baseline_history(prepared: lesson.Prepared, data_dir=None) -> tuple[dict, str]:
+    """The no-augmentation baseline for the comparison figure, and a label saying what it is.
+
+    Full mode on the real data: the project's recorded reference run (20 epochs take ~6
+    minutes on 2 CPU cores). Otherwise (fast mode, or the stand-in): trained here and now,
+    with the same plan as the augmented run.
+    """
+    plan = lesson.run_plan()
+    reference = load_reference_baseline()
+    if not plan.fast and is_real(data_dir) and reference is not None:
+        label = (
+            f"no augmentation (reference run recorded by asl-course on {reference['date']}, "
+            f"{reference['data']}, {reference['machine']})"
+        )
+        return reference["history"], label
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = lesson.build_model()
+    lesson.compile_model(model)
+    history = lesson.train(model, prepared, plan=plan, augment=False, verbose=0)
+    return history.history, "no augmentation (trained in this notebook)"
+
+
+def figure_caption(data_dir=None) -> str:
+    """A figure title that says which data and which mode produced it."""
+    plan = lesson.run_plan()
+    mode = "fast mode (a subset, few epochs)" if plan.fast else f"full run, {plan.epochs} epochs"
+    if is_real(data_dir):
+        return f"Sign Language MNIST (real data), {mode}"
+    return f"SYNTHETIC STAND-IN, not real results - {mode}"
