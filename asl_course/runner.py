@@ -1,0 +1,102 @@
+"""Run the solved notebooks headless, in order, each in a fresh kernel with a timeout.
+
+Used by ``asl-course run``: it writes the executed notebooks, the trained model (the
+notebooks save it in their working folder, the output folder) and every figure as PNG, plus
+``run.json`` with the data used, the mode, and per-notebook times.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from pathlib import Path
+
+import nbformat
+
+from asl_course import data as _data
+from asl_course.errors import UserError
+
+
+def _figures(nb, stem: str, folder: Path) -> list[Path]:
+    paths = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                path = folder / f"{stem}-{len(paths) + 1}.png"
+                path.write_bytes(base64.b64decode(png))
+                paths.append(path)
+    return paths
+
+
+def run_notebooks(
+    notebooks: list[Path],
+    out: Path,
+    *,
+    fast: bool,
+    data_dir: Path,
+    cell_timeout: int = 1800,
+    log=print,
+) -> dict:
+    """Execute ``notebooks`` in order; stop at the first failing one with a clear error."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    out.mkdir(parents=True, exist_ok=True)
+    figures = out / "figures"
+    figures.mkdir(exist_ok=True)
+    env_before = {k: os.environ.get(k) for k in ("ASL_COURSE_FAST", "ASL_COURSE_AUTOMATED", "ASL_DATA_DIR")}
+    os.environ.update(
+        ASL_COURSE_FAST="1" if fast else "0",
+        ASL_COURSE_AUTOMATED="1",
+        ASL_DATA_DIR=str(data_dir.resolve()),
+    )
+    report = {
+        "data": _data.describe(data_dir),
+        "mode": "fast" if fast else "full",
+        "notebooks": [],
+    }
+    try:
+        for index, path in enumerate(notebooks, 1):
+            nb = nbformat.read(path, as_version=4)
+            code_cells = sum(c.cell_type == "code" for c in nb.cells)
+            log(f"[{index}/{len(notebooks)}] {path.name}: {code_cells} code cells ...")
+            done = {"n": 0}
+
+            def on_cell_executed(cell, cell_index, execute_reply, _done=done, _n=code_cells, _name=path.stem):
+                if cell.cell_type == "code":
+                    _done["n"] += 1
+                    log(f"    {_name}: cell {_done['n']}/{_n} done")
+
+            client = NotebookClient(
+                nb,
+                timeout=cell_timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(out)}},
+                on_cell_executed=on_cell_executed,
+            )
+            start = time.perf_counter()
+            try:
+                client.execute()
+            except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+                nbformat.write(nb, out / path.name)
+                first = str(exc).strip().splitlines()
+                raise UserError(
+                    f"{path.name} failed ({type(exc).__name__}); the partly executed notebook is "
+                    f"in {out / path.name}. Last lines: " + " | ".join(first[-3:])
+                ) from None
+            seconds = time.perf_counter() - start
+            nbformat.write(nb, out / path.name)
+            pngs = _figures(nb, path.stem, figures)
+            report["notebooks"].append({"name": path.name, "seconds": round(seconds, 1), "figures": len(pngs)})
+            log(f"[{index}/{len(notebooks)}] {path.name}: done in {seconds:.0f} s, {len(pngs)} figures")
+    finally:
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    (out / "run.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
