@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 from asl_course import data as _data
 from asl_course.errors import UserError
@@ -47,8 +48,9 @@ def run_notebooks(
     out.mkdir(parents=True, exist_ok=True)
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
-    env_before = {k: os.environ.get(k) for k in ("ASL_COURSE_FAST", "ASL_COURSE_AUTOMATED", "ASL_DATA_DIR")}
+    env_before = {k: os.environ.get(k) for k in ("ASL_COURSE_FAST", "ASL_COURSE_AUTOMATED", "ASL_DATA_DIR", "TF_CPP_MIN_LOG_LEVEL")}
     os.environ.update(
+        TF_CPP_MIN_LOG_LEVEL="2",  # TensorFlow's start-up chatter would fill the notebooks' outputs
         ASL_COURSE_FAST="1" if fast else "0",
         ASL_COURSE_AUTOMATED="1",
         ASL_DATA_DIR=str(data_dir.resolve()),
@@ -88,6 +90,7 @@ def run_notebooks(
                     f"in {out / path.name}. Last lines: " + " | ".join(first[-3:])
                 ) from None
             seconds = time.perf_counter() - start
+            nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # one stream, progress bars resolved
             nbformat.write(nb, out / path.name)
             pngs = _figures(nb, path.stem, figures)
             report["notebooks"].append({"name": path.name, "seconds": round(seconds, 1), "figures": len(pngs)})

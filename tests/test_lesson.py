@@ -1,0 +1,100 @@
+"""The reference implementation of the lesson, and the self-checks' messages."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from asl_course import checks, lesson
+
+
+def test_model_has_the_lessons_parameters():
+    model = lesson.build_model()
+    assert model.count_params() == 264_049
+    assert model.input_shape == (None, 28, 28, 1)
+    assert model.output_shape == (None, 24)
+    checks.check_model(model)
+
+
+def test_steps_per_epoch_rounds_up():
+    assert lesson.steps_per_epoch(27455, 32) == 858
+    assert isinstance(lesson.steps_per_epoch(27455, 32), int)
+    assert lesson.steps_per_epoch(64, 32) == 2
+
+
+def test_prepare_shapes_and_scaling(prepared, data_dir):
+    from asl_course import data
+
+    x_train, y_train, x_valid, y_valid = data.load_arrays(data_dir)
+    assert prepared.x_train.shape == (len(x_train), 28, 28, 1)
+    assert prepared.y_valid.shape == (len(x_valid), 24)
+    assert prepared.x_train.max() <= 1.0 and prepared.x_train.min() >= 0.0
+    np.testing.assert_array_equal(prepared.y_train.argmax(1), y_train)
+
+
+def test_datagen_is_the_lessons():
+    datagen = lesson.make_datagen()
+    assert checks.datagen_mistakes(datagen) == []
+    assert datagen.horizontal_flip and not datagen.vertical_flip
+
+
+def test_run_plan_modes(monkeypatch):
+    monkeypatch.setenv("ASL_COURSE_FAST", "0")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    full = lesson.run_plan()
+    assert (full.epochs, full.train_images, full.batch_size) == (20, None, 32)
+    monkeypatch.setenv("ASL_COURSE_FAST", "1")
+    assert lesson.run_plan().fast
+    monkeypatch.delenv("ASL_COURSE_FAST")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert lesson.run_plan().fast
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda p: checks.check_one_hot(p.labels_train, p.y_valid), "to_categorical"),
+        (lambda p: checks.check_one_hot(p.y_train, p.y_valid, 25), "24 static letters"),
+        (lambda p: checks.check_normalized(p.x_train * 255, p.x_valid), "255"),
+        (lambda p: checks.check_normalized(p.x_train / 255, p.x_valid), "scaled twice"),
+        (lambda p: checks.check_reshaped(p.x_train[..., 0], p.x_valid), "channel axis is missing"),
+        (lambda p: checks.check_steps(len(p.x_train) / 32, len(p.x_train)), "float"),
+        (lambda p: checks.check_steps(len(p.x_train) // 32, len(p.x_train)), "every other epoch"),
+    ],
+)
+def test_self_checks_name_the_mistake(prepared, call, words):
+    if "every other epoch" in words and len(prepared.x_train) % 32 == 0:
+        pytest.skip("the data divides evenly by 32")
+    with pytest.raises(checks.SelfCheckFailed) as info:
+        call(prepared)
+    assert words in str(info.value)
+    assert "Fix:" in str(info.value)
+
+
+def test_model_mistakes_are_named():
+    import keras
+    from keras import layers
+
+    wrong = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(75, 3, padding="valid", activation="relu")])
+    mistakes = checks.model_mistakes(wrong)
+    assert mistakes and "valid" in mistakes[0]
+
+
+def test_vertical_flip_is_named():
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    settings = dict(lesson.DATAGEN_SETTINGS, vertical_flip=True)
+    mistakes = checks.datagen_mistakes(ImageDataGenerator(**settings))
+    assert any("upside-down" in m for m in mistakes)
+
+
+def test_training_learns_on_the_session_data(prepared):
+    """A short run of the lesson's training beats chance by far (24 classes: 4%)."""
+    plan = lesson.RunPlan(fast=True, epochs=1, train_images=2048)
+    model, history = lesson.trained_model(prepared, plan=plan)
+    assert set(history.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(history.history["loss"]) == 1
+    assert history.history["accuracy"][-1] > 1 / 24 * 3
+    assert math.isfinite(history.history["val_loss"][-1])
