@@ -37,8 +37,8 @@ DATAGEN_SETTINGS = dict(
 
 BATCH_SIZE = 32
 FULL_EPOCHS = 20
-FAST_EPOCHS = 3
-FAST_TRAIN_IMAGES = 4096
+FAST_EPOCHS = 2
+FAST_TRAIN_IMAGES = 8192
 #: The lesson's model has this many parameters (all trainable but BatchNorm's moving stats).
 MODEL_PARAMS = 264_049
 

@@ -54,7 +54,7 @@ def test_badge_matches_path_and_repo_url_filled(edition, name):
     badges = re.findall(r"\(https://colab\.research\.google\.com/github/([^)]+)\)", text)
     assert badges == [f"{editions.REPO_URL.removeprefix('https://github.com/')}/blob/{editions.REPO_BRANCH}/{rel}"]
     assert "@@" not in text
-    for link in re.findall(r"\]\(([^)]+\.ipynb)\)", text):
+    for link in re.findall(r"\]\((?!https?:)([^)]+\.ipynb)\)", text):
         assert (REPO / rel).parent.joinpath(link).resolve().exists(), f"{rel}: broken link {link}"
 
 
