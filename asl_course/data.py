@@ -31,6 +31,7 @@ import time
 import uuid
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -414,7 +415,7 @@ def validate_csv(data: bytes, name: str, numbering: str = "release") -> np.ndarr
     pixels 0..255; labels in the numbering. Raises :class:`DataError` naming ``name``, the
     line and the column. Row counts and checksums are the caller's business.
     """
-    import pandas as pd
+    import pandas as pd  # noqa: F811 - imported here so that `import asl_course.data` stays light
 
     _check_header(data, name)
     try:
@@ -730,6 +731,18 @@ def _read_role(sources: list[_Source]) -> tuple[_Source, bytes]:
 # Import
 
 
+ROLES = ("train", "test")
+
+
+def _both(work: Callable[[str], object]) -> dict:
+    """``{role: work(role)}`` for train and test, side by side in two threads (unpacking,
+    hashing, parsing and encoding release the GIL for much of their time). An error from
+    train is raised before one from test."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {role: pool.submit(work, role) for role in ROLES}
+        return {role: futures[role].result() for role in ROLES}
+
+
 def _swapped(role: str, label: str, why: str) -> DataError:
     other = "test" if role == "train" else "train"
     return DataError(
@@ -753,14 +766,15 @@ def _already_imported(dest: Path, digests: dict[str, str], allow_mismatch: bool)
         return None
     if not marker.get("checksums_match", False) and not allow_mismatch:
         return None
-    for name in (TRAIN_FILE, VALID_FILE):
+    def same(role):
+        name = COURSE_FILES[role]
         expected = marker.get("files", {}).get(name, {}).get("sha256")
         try:
-            if expected is None or sha256_file(dest / name) != expected:
-                return None
+            return expected is not None and sha256_file(dest / name) == expected
         except OSError:
-            return None
-    return marker
+            return False
+
+    return marker if all(_both(same).values()) else None
 
 
 def sha256_file(path: Path) -> str:
@@ -785,17 +799,21 @@ def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log 
     dest = Path(dest).expanduser().absolute() if dest is not None else default_dest()
     _check_dest(dest)
     found = _collect_sources(paths)
-    chosen: dict[str, _Source] = {}
-    raw: dict[str, bytes] = {}
-    digests: dict[str, str] = {}
-    for role in ("train", "test"):
-        source, data = _read_role(found[role])
-        chosen[role], raw[role] = source, data
-        digests[role] = sha256_bytes(data)
+
+    def read(role):
+        source, content = _read_role(found[role])
+        return source, content, sha256_bytes(content)
+
+    got = _both(read)
+    chosen = {role: got[role][0] for role in ROLES}
+    raw = {role: got[role][1] for role in ROLES}
+    digests = {role: got[role][2] for role in ROLES}
+    del got
+    for role in ROLES:
         other = "test" if role == "train" else "train"
         if digests[role] == RELEASE_SHA256[other]:
-            raise _swapped(role, source.label, f"it is byte for byte the release's {RELEASE_FILES[other]}")
-        log(f"Read {source.label} ({len(data):,} bytes).")
+            raise _swapped(role, chosen[role].label, f"it is byte for byte the release's {RELEASE_FILES[other]}")
+        log(f"Read {chosen[role].label} ({len(raw[role]):,} bytes).")
 
     existing = _already_imported(dest, digests, allow_checksum_mismatch)
     if existing is not None:
@@ -805,9 +823,7 @@ def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log 
         )
         return existing
 
-    values = {}
-    for role in ("train", "test"):
-        values[role] = validate_csv(raw[role], chosen[role].label, numbering="release")
+    values = _both(lambda role: validate_csv(raw[role], chosen[role].label, numbering="release"))
     rows = {role: len(values[role]) for role in values}
     counts_match = all(rows[r] == RELEASE_ROWS[r] for r in rows)
     for role in ("train", "test"):
@@ -843,11 +859,13 @@ def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log 
             "(--allow-checksum-mismatch); the marker records it."
         )
 
-    files = {}
-    for role in ("train", "test"):
-        converted = values[role].copy()
-        converted[:, 0] = release_to_course_label(values[role][:, 0].astype(np.int64))
-        files[COURSE_FILES[role]] = encode_csv(converted)
+    def convert(role):
+        converted = values[role]
+        converted[:, 0] = release_to_course_label(converted[:, 0].astype(np.int64))
+        return encode_csv(converted)
+
+    encoded = _both(convert)
+    files = {COURSE_FILES[role]: encoded[role] for role in ROLES}
     now = _dt.datetime.now(_dt.timezone.utc)
     marker = {
         "kind": "real",
