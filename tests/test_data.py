@@ -227,6 +227,7 @@ def test_kaggle_layout_with_duplicate_copies(tmp_path, monkeypatch):
     write_pair(folder, train, test)
     write_pair(folder / "sub", train, test)
     (folder / "amer_sign2.png").write_bytes(b"\x89PNG not really")
+    write_pair(folder / ".hidden", make_csv(48, seed=7), test)  # hidden folders are not searched
     dest = tmp_path / "asl_data"
     _import(folder, dest)
     assert data.check(dest)["kind"] == "real"
@@ -360,6 +361,23 @@ def test_dest_with_other_files_is_refused(tmp_path):
     with pytest.raises(data.DataError, match="other files"):
         _import(paths, dest, allow_checksum_mismatch=True)
     assert (dest / "thesis.tex").read_text() == "precious"
+
+
+def test_swap_killed_midway_is_recovered(tmp_path, standin):
+    """A data step killed between its two renames leaves `.NAME.old-PID-...`: put back or tidied."""
+    dead = 4194305  # above Linux's largest pid: never running
+    parent = tmp_path / "p"
+    parent.mkdir()
+    old = parent / f".asl_data.old-{dead}-0123abcd"
+    shutil.copytree(standin, old)
+    (parent / f".asl_data.new-{dead}-89abcdef").mkdir()
+    data._clean_stale(parent / "asl_data")
+    assert data.check(parent / "asl_data")["kind"] == "synthetic"
+    assert leftovers(parent) == []
+    shutil.copytree(standin, old)  # and when the folder is there, a stale copy is deleted
+    paths = write_pair(tmp_path / "in", make_csv(48), make_csv(24))
+    _import(paths, parent / "asl_data", allow_checksum_mismatch=True)
+    assert leftovers(parent) == [] and data.check(parent / "asl_data")["kind"] == "real"
 
 
 def test_cli_import_error_is_one_line_exit_2(tmp_path, capsys):
