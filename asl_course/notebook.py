@@ -140,7 +140,7 @@ def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
     axes[0].set_title("original", fontsize=9)
     for ax, (mode, pattern) in zip(axes[1:], modes):
         gen = ImageDataGenerator(fill_mode=mode, cval=cval)
-        moved = gen.apply_transform(image, {"ty": -dx})  # ty moves columns: a horizontal shift
+        moved = gen.apply_transform(image, {"tx": -dx})  # tx: a horizontal shift (measured)
         ax.imshow(np.squeeze(moved), cmap="gray", vmin=0, vmax=1)
         ax.set_title(f"{mode}\n{pattern}", fontsize=8)
     for ax in axes:
@@ -162,14 +162,16 @@ def plot_histories(curves: dict[str, dict], *, title: str | None = None):
     curves = {label: hist for label, hist in curves.items() if hist is not None}
     for (label, hist), color in zip(curves.items(), styles):
         epochs = np.arange(1, len(hist["loss"]) + 1)
-        ax_loss.plot(epochs, hist["loss"], color=color, ls="--", label=f"{label}: train")
-        ax_loss.plot(epochs, hist["val_loss"], color=color, label=f"{label}: validation")
-        ax_acc.plot(epochs, hist["accuracy"], color=color, ls="--", label=f"{label}: train")
-        ax_acc.plot(epochs, hist["val_accuracy"], color=color, label=f"{label}: validation")
+        for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+            ax.plot(epochs, hist[key], color=color, ls="--", marker=".", label=f"{label}: train")
+            ax.plot(epochs, hist[f"val_{key}"], color=color, marker="o", ms=3, label=f"{label}: validation")
     ax_loss.set(xlabel="epoch", ylabel="loss", title="Loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
     ax_loss.set_yscale("log")
+    from matplotlib.ticker import MaxNLocator
+
     for ax in (ax_loss, ax_acc):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     if title:
@@ -234,7 +236,7 @@ def baseline_history(prepared: lesson.Prepared, data_dir=None) -> tuple[dict | N
 def figure_caption(data_dir=None) -> str:
     """A figure title that says which data and which mode produced it."""
     plan = lesson.run_plan()
-    mode = "fast mode (a subset, few epochs)" if plan.fast else f"full run, {plan.epochs} epochs"
+    mode = "fast mode (1 epoch)" if plan.fast else f"full run, {plan.epochs} epochs"
     if is_real(data_dir):
         return f"Sign Language MNIST (real data), {mode}"
     return f"SYNTHETIC STAND-IN, not real results - {mode}"
