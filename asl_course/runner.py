@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -32,6 +33,25 @@ def _figures(nb, stem: str, folder: Path) -> list[Path]:
     return paths
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m|[\x08]")
+
+
+def _progress_client(log):
+    """An nbclient NotebookClient that echoes Keras' epoch lines while a cell runs."""
+    from nbclient import NotebookClient
+
+    class ProgressClient(NotebookClient):
+        def output(self, outs, msg, display_id, cell_index):
+            if msg["msg_type"] == "stream":
+                for part in msg["content"].get("text", "").split("\n"):
+                    line = _ANSI.sub("", part.rsplit("\r", 1)[-1]).strip()
+                    if re.match(r"Epoch \d+/\d+$", line) or "val_accuracy" in line:
+                        log(f"      {line}")
+            return super().output(outs, msg, display_id, cell_index)
+
+    return ProgressClient
+
+
 def run_notebooks(
     notebooks: list[Path],
     out: Path,
@@ -42,7 +62,6 @@ def run_notebooks(
     log=print,
 ) -> dict:
     """Execute ``notebooks`` in order; stop at the first failing one with a clear error."""
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     out.mkdir(parents=True, exist_ok=True)
@@ -67,17 +86,18 @@ def run_notebooks(
             log(f"[{index}/{len(notebooks)}] {path.name}: {code_cells} code cells ...")
             done = {"n": 0}
 
-            def on_cell_executed(cell, cell_index, execute_reply, _done=done, _n=code_cells, _name=path.stem):
+            def on_cell_start(cell, cell_index, _done=done, _n=code_cells, _name=path.stem):
                 if cell.cell_type == "code":
                     _done["n"] += 1
-                    log(f"    {_name}: cell {_done['n']}/{_n} done")
+                    first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")[:60]
+                    log(f"    {_name}: cell {_done['n']}/{_n}: {first}")
 
-            client = NotebookClient(
+            client = _progress_client(log)(
                 nb,
                 timeout=cell_timeout,
                 kernel_name="python3",
                 resources={"metadata": {"path": str(out)}},
-                on_cell_executed=on_cell_executed,
+                on_cell_start=on_cell_start,
             )
             start = time.perf_counter()
             try:

@@ -21,7 +21,6 @@ SHARED_DATA = REPO.parent / "shared" / "asl_data"
 os.environ.setdefault("ASL_COURSE_FAST", "1")
 os.environ.setdefault("ASL_COURSE_AUTOMATED", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def _choose_data() -> tuple[Path, str]:
