@@ -19,8 +19,8 @@ def test_recorded_baseline_is_labelled_and_complete():
 
 @pytest.mark.parametrize("change", [{"augmentation": True}, {"mode": "fast"}, {"data": "SYNTHETIC stand-in"}])
 def test_only_a_full_plain_real_run_can_be_recorded(change, monkeypatch, tmp_path):
-    monkeypatch.setattr(notebook, "BASELINE_FILE", tmp_path / "baseline.json")
     report = dict(notebook.load_reference_baseline(), **change)
+    monkeypatch.setattr(notebook, "BASELINE_FILE", tmp_path / "baseline.json")
     with pytest.raises(ValueError):
         bench.record_baseline(report)
     assert not (tmp_path / "baseline.json").exists()
