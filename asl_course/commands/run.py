@@ -10,7 +10,8 @@ def register(sub) -> None:
     parser.add_argument("--fast", action="store_true", help="fast mode: a subset and few epochs")
     parser.add_argument("--out", type=Path, default=Path("output"), help="output folder (default: ./output)")
     parser.add_argument("--data", type=Path, default=None, help="data folder (default: found as notebooks find it)")
-    parser.add_argument("--cell-timeout", type=int, default=1800, help="seconds a cell may run (default 1800)")
+    parser.add_argument("--cell-timeout", type=int, default=7200,
+                        help="seconds a cell may run (default 7200: the full training cell takes ~7 min on 2 idle cores)")
     parser.add_argument("--only", nargs="*", default=None, metavar="NAME", help="run only these notebooks (e.g. 01 04)")
     parser.set_defaults(handler=handle)
 
