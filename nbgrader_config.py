@@ -2,7 +2,8 @@
 
 The course directory is this repository: ``source/`` (instructor notebooks, the single
 source of truth), ``release/`` (generated student edition, committed), and the per-class
-folders ``submitted/``, ``autograded/``, ``feedback/`` (git-ignored). See README, "Instructors".
+folders ``submitted/``, ``autograded/``, ``feedback/`` and ``gradebook.db`` (git-ignored).
+See README, "Instructors", and ``asl_course.autograder`` for what each setting defends against.
 """
 
 import os
@@ -11,8 +12,51 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "asl-augmentation"
+# The gradebook: one SQLite file in the course folder.
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
 
 # What a student sees in place of each answer.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# --- Autograding ---------------------------------------------------------------------------------
+# nbgrader's pipeline with two course plugins (asl_course.autograder):
+# - GuardedExecute instead of Execute: a grading folder per notebook (fresh data copy, the
+#   course package as it was when grading started, reference data), fast mode, per-cell time
+#   limits, and a kernel that dies or hangs stops only its own notebook;
+# - VerifyOutsideKernel before SaveAutoGrades: every exercise is judged again in a separate
+#   process that the students' code never reaches (models reloaded, accuracy re-measured).
+c.Autograde.autograde_preprocessors = [
+    "asl_course.autograder.GuardedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "asl_course.autograder.VerifyOutsideKernel",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Per-cell time limits (seconds): an infinite loop is interrupted and scores 0, and grading
+# goes on. Fast-mode figures on 2 CPU cores: setup cell 10-25 s, training cell 25-40 s.
+c.GuardedExecute.timeout = 60  # any other cell
+c.GuardedExecute.first_cell_timeout = 240  # the setup cell (TensorFlow import, data, catch-up)
+c.GuardedExecute.cell_timeouts = {
+    "fit": 600,  # notebook 4's training cell (one epoch in fast mode)
+    "test_fit": 240,
+    "test_save": 120,
+    "test_model": 120,
+    "test_datagen": 120,
+    "test_batch": 120,
+}
+# A deleted or emptied test cell is put back from the gradebook (and scores what it finds).
+c.OverwriteCells.add_missing_cells = True
+# Outputs kept in the autograded notebooks (and feedback) per cell.
+c.LimitOutput.max_lines = 200
+
+# --- Feedback ------------------------------------------------------------------------------------
+# Show each mistake's message, never the hidden tests or their tracebacks (nbgrader issue 917).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "asl_course.feedback.HideHiddenTests",
+]

@@ -1,192 +1,1258 @@
-"""Grading checks called by the hidden tests of the nbgrader source notebooks.
+"""Grading: the checks behind the hidden tests, run in the student's kernel and outside it.
 
-They check the work, not claims about it: every expected value is recomputed here from the
-data files (never taken from the student's variables), a trained model is re-evaluated on
-validation data this module loads itself, and a saved model is loaded and compared with the
-in-memory one. Each failure is an ``AssertionError`` whose message names the mistake; that
-message is all the feedback shows.
+A student's code runs in the same kernel before the hidden tests and can change anything
+importable there (this module, ``asl_course.checks``, numpy, builtins, IPython itself). So
+grading has two layers (see also :mod:`asl_course.autograder`):
+
+1. **In the kernel.** Each hidden test loads a *fresh copy of this file* (by path, under a
+   private module name; never the ``asl_course.grading`` object in ``sys.modules``) and calls
+   :func:`check`. It measures the student's values (:func:`observe`), writes what it measured
+   to the grading folder when the autograder runs it (``$ASL_GRADING_DIR``), judges it
+   against the lesson (:func:`judge`) and raises :class:`GradingFailed` with the mistake in
+   words. On failure it puts the right values in the student's variables, so that one
+   mistake costs only its own exercise (a later exercise is graded on its own work).
+   This module imports nothing from ``asl_course`` at import time: the expected values
+   (:data:`LAYERS`, :data:`DATAGEN`, ...) are written out here, and reference arrays come from
+   the grader's copy of the data (``reference.npz``) or from the CSV files themselves.
+2. **Outside the kernel.** After the notebook ran, the autograder's verifier process, which
+   loaded this module before any student's code ran, judges the measurements again with
+   :func:`verify`; it loads the models the hidden tests saved itself and re-evaluates them on
+   the validation data *it* loaded. A test cell that passed in the kernel but whose
+   measurements fail here scores 0.
+
+Every expected value is recomputed from the data files, never taken from the student's
+variables; a ``History`` or a printed number is never trusted: the model is re-evaluated.
+Each failure is an ``AssertionError`` whose message names the mistake and its fix; that
+message is what the feedback shows (:mod:`asl_course.feedback` hides the test code).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
-from functools import lru_cache
+import os
+import shutil
+import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 
-from asl_course import checks, lesson
-from asl_course import data as _data
+#: Set by the autograder for each notebook it runs: a folder holding ``reference.npz`` and
+#: ``artefacts/`` (what the hidden tests measured, read again outside the kernel).
+GRADING_DIR_ENV = "ASL_GRADING_DIR"
+#: Set by the autograder: the path of the copy of this file the hidden tests load.
+GRADING_CODE_ENV = "ASL_GRADING_CODE"
+#: Set by the autograder: the run plan it grades against, as JSON ``{"epochs", "train_images"}``.
+GRADING_PLAN_ENV = "ASL_GRADING_PLAN"
+OBSERVATION_FILE = "observation.json"
+#: Largest model file a hidden test copies for the verifier (the lesson's is about 3 MB).
+MAX_MODEL_BYTES = 64 * 2**20
 
 
 class GradingFailed(AssertionError):
-    """The work does not meet an exercise's requirement; the message says which."""
+    """The work does not meet an exercise's requirement; the message says which and how to fix it."""
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise GradingFailed(message)
+# --- What the lesson asks for (the grader's own statement, independent of lesson.py's code) ------
+
+NUM_CLASSES = 24
+N_PIXELS = 784
+BATCH_SIZE = 32
+MODEL_PARAMS = 264_049
+INPUT_SHAPE = (None, 28, 28, 1)
+COLUMNS = ["label"] + [f"pixel{i}" for i in range(1, N_PIXELS + 1)]
+
+_CONV = dict(kernel_size=(3, 3), strides=(1, 1), padding="same", activation="relu")
+_POOL = dict(pool_size=(2, 2), strides=(2, 2), padding="same")
+#: The lesson's CNN, layer by layer: (class name, the settings the grader compares).
+LAYERS: list[tuple[str, dict]] = [
+    ("Conv2D", dict(filters=75, **_CONV)),
+    ("BatchNormalization", {}),
+    ("MaxPooling2D", dict(_POOL)),
+    ("Conv2D", dict(filters=50, **_CONV)),
+    ("Dropout", dict(rate=0.2)),
+    ("BatchNormalization", {}),
+    ("MaxPooling2D", dict(_POOL)),
+    ("Conv2D", dict(filters=25, **_CONV)),
+    ("BatchNormalization", {}),
+    ("MaxPooling2D", dict(_POOL)),
+    ("Flatten", {}),
+    ("Dense", dict(units=512, activation="relu")),
+    ("Dropout", dict(rate=0.3)),
+    ("Dense", dict(units=24, activation="softmax")),
+]
+#: The lesson's ImageDataGenerator settings (zoom_range=0.1 is stored as [0.9, 1.1]).
+DATAGEN = dict(
+    rotation_range=10.0,
+    zoom_range=[0.9, 1.1],
+    width_shift_range=0.1,
+    height_shift_range=0.1,
+    horizontal_flip=True,
+    vertical_flip=False,
+)
+#: Options the lesson leaves at their defaults.
+DATAGEN_OFF = dict(
+    featurewise_center=False,
+    samplewise_center=False,
+    featurewise_std_normalization=False,
+    samplewise_std_normalization=False,
+    zca_whitening=False,
+    shear_range=0.0,
+    channel_shift_range=0.0,
+    brightness_range=None,
+    rescale=None,
+    preprocessing_function=None,
+)
+
+#: Points per exercise (the grade_id of each test cell), per assignment. The source
+#: notebooks must give exactly these points (tests/test_grading.py checks it).
+POINTS: dict[str, dict[str, int]] = {
+    "01_prepare_data": {"test_load_csv": 1, "test_labels": 1, "test_images": 1,
+                        "test_one_hot": 1, "test_normalize": 1, "test_reshape": 1},
+    "02_cnn_model": {"test_model": 3},
+    "03_augmentation": {"test_datagen": 2, "test_batch": 1},
+    "04_train_and_save": {"test_compile": 1, "test_steps": 1, "test_fit": 3, "test_save": 1},
+}
+#: Points of notebooks 1-4 (notebook 5 adds its own; see the README's points table).
+TOTAL_POINTS = sum(sum(p.values()) for p in POINTS.values())
+
+#: Validation accuracy a model trained as the lesson says must reach, re-measured by the grader
+#: on the validation set it loads itself. Fast mode (grading): one epoch on all 27,455 images.
+#: Calibrated on the real data with the solution notebook's code (asl-course bench grading
+#: --calibrate), 2026-11-27, TensorFlow 2.21 on 2 shared CPU cores:
+#:   seeds 0-7 -> 0.5897 0.8599 0.8396 0.8124 0.8694 0.9107 0.8054 0.8221 (min 0.59, median 0.83).
+#: One epoch can land in a poor spot (seed 0: 0.59; the lesson's own log dips to 0.68), so the
+#: threshold sits well below the worst seed and far above what no or broken training gives
+#: (untrained: 0.02-0.05; trained on unnormalised pixels: 0.05-0.30).
+#: Full mode (20 epochs, not used for grading): the reference run's minimum over its last
+#: 5 epochs was 0.84.
+MIN_VAL_ACCURACY = {"fast": 0.40, "full": 0.80}
+#: The same on the synthetic stand-in (1,680 training images: one epoch is 53 steps), which is
+#: for running the course offline, not for grading students: TO MEASURE.
+MIN_VAL_ACCURACY_STANDIN = {"fast": 0.10, "full": 0.50}
+#: How far history's last val_accuracy may be from the grader's re-measurement (same images).
+HISTORY_TOLERANCE = 0.01
 
 
-@lru_cache(maxsize=1)
-def _reference():
-    """The reference arrays, computed from the data files by the course's own code."""
-    x_train, y_train, x_valid, y_valid = _data.load_arrays()
-    return x_train, y_train, x_valid, y_valid
+# --- Plan, reference data ----------------------------------------------------------------------
 
 
-def _as_array(value, name: str) -> np.ndarray:
+def _sibling(name: str):
+    """A fresh copy of a module next to this file (by path, not from ``sys.modules``)."""
+    import importlib.util
+
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_asl_grading_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def grading_mode() -> bool:
+    """True while the autograder runs this (it sets the grading folder)."""
+    return bool(os.environ.get(GRADING_DIR_ENV))
+
+
+def plan(n_train: int | None = None) -> dict:
+    """``{"fast", "epochs", "train_images"}``: the training the grader expects.
+
+    Under the autograder it is the plan the autograder set; elsewhere the lesson's own plan
+    (read from a fresh copy of ``lesson.py``).
+    """
+    text = os.environ.get(GRADING_PLAN_ENV)
+    if text:
+        got = json.loads(text)
+    else:
+        lesson = _sibling("lesson")
+        run = lesson.run_plan()
+        got = {"fast": run.fast, "epochs": run.epochs, "train_images": run.train_images, "data": _data_kind()}
+    if n_train is not None:
+        images = got.get("train_images")
+        got["train_images"] = n_train if images is None else min(int(images), n_train)
+    return got
+
+
+@dataclasses.dataclass
+class Reference:
+    """The data the grader checks against: pixels uint8 (N, 784), labels 0..23."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_valid: np.ndarray
+    y_valid: np.ndarray
+
+    def valid_images(self) -> np.ndarray:
+        return (self.x_valid / 255.0).reshape(-1, 28, 28, 1).astype("float32")
+
+    def digest(self, what: str) -> str:
+        cache = self.__dict__.setdefault("_digests", {})
+        if what not in cache:
+            arrays = {
+                "train_df": lambda: np.column_stack([self.y_train, self.x_train]),
+                "valid_df": lambda: np.column_stack([self.y_valid, self.x_valid]),
+                "x_train": lambda: self.x_train,
+                "x_valid": lambda: self.x_valid,
+                "y_train": lambda: self.y_train,
+                "y_valid": lambda: self.y_valid,
+            }
+            cache[what] = _sha(np.ascontiguousarray(arrays[what](), dtype=np.uint8))
+        return cache[what]
+
+
+_CACHE: dict = {}
+
+
+def save_reference(ref: Reference, path: str | os.PathLike) -> None:
+    np.savez(path, x_train=ref.x_train, y_train=ref.y_train, x_valid=ref.x_valid, y_valid=ref.y_valid)
+
+
+def load_reference_npz(path: str | os.PathLike) -> Reference:
+    with np.load(path, allow_pickle=False) as f:
+        return Reference(*(np.asarray(f[k]) for k in ("x_train", "y_train", "x_valid", "y_valid")))
+
+
+def load_reference_csv(folder: str | os.PathLike) -> Reference:
+    """Parse the two course CSVs (header ``label,pixel1..pixel784``, labels 0..23)."""
+    import pandas as pd
+
+    out = []
+    for name in ("sign_mnist_train.csv", "sign_mnist_valid.csv"):
+        frame = pd.read_csv(Path(folder) / name, engine="c", dtype=np.uint8, index_col=False)
+        if list(frame.columns) != COLUMNS:
+            raise GradingFailed(f"the grader's copy of {name} has an unexpected header.")
+        values = frame.to_numpy()
+        out += [np.ascontiguousarray(values[:, 1:]), values[:, 0].astype(np.int64)]
+    return Reference(*out)
+
+
+def _data_folder() -> Path:
+    env = os.environ.get("ASL_DATA_DIR", "").strip()
+    if env:
+        return Path(env)
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "data" / "asl_data" / "sign_mnist_train.csv").is_file():
+            return folder / "data" / "asl_data"
+    return Path(__file__).resolve().parent.parent / "data" / "asl_data"
+
+
+def _data_kind() -> str:
+    """``real`` or ``synthetic``: what the data folder's SOURCE.json says."""
     try:
-        return np.asarray(value)
+        return json.loads((_data_folder() / "SOURCE.json").read_text()).get("kind", "real")
+    except (OSError, ValueError):
+        return "real"
+
+
+def reference() -> Reference:
+    """The grader's reference data: the autograder's ``reference.npz``, else the CSV files."""
+    folder = os.environ.get(GRADING_DIR_ENV)
+    if folder and (Path(folder) / "reference.npz").is_file():
+        key = ("npz", folder)
+        if key not in _CACHE:
+            _CACHE[key] = load_reference_npz(Path(folder) / "reference.npz")
+        return _CACHE[key]
+    data = _data_folder()
+    # Outside the autograder, share the parsed CSVs between fresh copies of this module.
+    shared = sys.modules.setdefault("_asl_grading_cache", type(sys)("_asl_grading_cache")).__dict__
+    key = ("csv", str(data.resolve()))
+    if key not in shared:
+        shared[key] = load_reference_csv(data)
+    return shared[key]
+
+
+# --- Measuring values (canonical digests, facts) ------------------------------------------------
+
+
+def _sha(a: np.ndarray) -> str:
+    return hashlib.sha256(memoryview(np.ascontiguousarray(a))).hexdigest()
+
+
+def _facts(value) -> tuple[dict, np.ndarray | None]:
+    """Type, dtype, shape, min and max of a value, and the value as an array (None if it is not one)."""
+    facts = {"type": type(value).__name__}
+    if value is None:
+        return facts, None
+    try:
+        a = value.to_numpy() if hasattr(value, "to_numpy") else np.asarray(value)
+    except Exception as exc:  # noqa: BLE001 - anything that is not array-like
+        facts["error"] = f"{type(exc).__name__}"
+        return facts, None
+    if a.dtype == object:
+        facts.update(dtype="object", shape=list(a.shape))
+        return facts, None
+    facts.update(dtype=a.dtype.str, kind=a.dtype.kind, shape=list(a.shape))
+    if a.size and a.dtype.kind in "biuf":
+        facts.update(min=float(np.min(a)), max=float(np.max(a)))
+    return facts, a
+
+
+def _chunks(a: np.ndarray, rows: int = 2048):
+    for start in range(0, len(a), rows):
+        yield a[start:start + rows]
+
+
+def _int_digest(a: np.ndarray) -> str | None:
+    """sha256 of the values as uint8 when they are all integers in 0..255 (else None)."""
+    if a is None or a.dtype.kind not in "biuf" or a.ndim == 0:
+        return None
+    digest = hashlib.sha256()
+    for part in _chunks(a):
+        if part.dtype.kind == "f":
+            if not np.array_equal(part, np.rint(part)):
+                return None
+        if part.size and (part.min() < 0 or part.max() > 255):
+            return None
+        digest.update(memoryview(np.ascontiguousarray(part, dtype=np.uint8)))
+    return digest.hexdigest()
+
+
+def _scaled_digest(a: np.ndarray) -> tuple[str | None, float]:
+    """sha256 of round(a * 255) as uint8 when a is k/255 for integers k in 0..255, and the
+    largest distance of a * 255 from an integer."""
+    if a is None or a.dtype.kind != "f" or a.ndim == 0:
+        return None, float("inf")
+    digest, worst = hashlib.sha256(), 0.0
+    for part in _chunks(a.reshape(len(a), -1) if a.ndim > 1 else a):
+        q = part.astype(np.float64) * 255.0
+        r = np.rint(q)
+        if part.size:
+            worst = max(worst, float(np.max(np.abs(q - r))))
+            if r.min() < 0 or r.max() > 255:
+                return None, worst
+        digest.update(memoryview(np.ascontiguousarray(r, dtype=np.uint8)))
+    return (digest.hexdigest() if worst <= 1e-3 else None), worst
+
+
+def _onehot_facts(a: np.ndarray) -> dict:
+    if a is None or a.ndim != 2 or a.dtype.kind not in "biuf" or not a.size:
+        return {}
+    return {
+        "onehot": bool(np.isin(a, (0, 1)).all() and np.allclose(a.sum(axis=1), 1)),
+        "argmax": _sha(np.ascontiguousarray(a.argmax(axis=1), dtype=np.uint8)),
+    }
+
+
+def describe_model(model) -> dict:
+    """A JSON description of a Keras model: class, input shape, layers and their settings, params."""
+    try:
+        layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    except Exception as exc:  # noqa: BLE001 - not a Keras model
+        return {"error": f"{type(model).__name__} ({type(exc).__name__})"}
+    rows = []
+    for layer in layers:
+        kind = type(layer).__name__
+        kind = "MaxPooling2D" if kind == "MaxPool2D" else kind
+        try:
+            cfg = layer.get_config()
+        except Exception:  # noqa: BLE001
+            cfg = {}
+        keep = {}
+        for key in ("filters", "kernel_size", "strides", "padding", "activation", "rate", "units", "pool_size"):
+            if key in cfg:
+                value = cfg[key]
+                if isinstance(value, (list, tuple)):
+                    value = [int(v) for v in value]
+                elif isinstance(value, dict):  # a serialised activation object
+                    value = str(value.get("config", {}).get("name") or value.get("class_name"))
+                elif isinstance(value, float):
+                    value = round(value, 6)
+                keep[key] = value
+        rows.append([kind, keep])
+    try:
+        shape = [None if d is None else int(d) for d in model.input_shape]
+    except Exception:  # noqa: BLE001
+        shape = None
+    try:
+        params = int(model.count_params())
+    except Exception:  # noqa: BLE001
+        params = None
+    return {"class": type(model).__name__, "input_shape": shape, "layers": rows, "params": params}
+
+
+def _layer_text(kind: str, settings: dict) -> str:
+    inner = ", ".join(f"{k}={tuple(v) if isinstance(v, list) else v!r}" for k, v in settings.items())
+    return f"{kind}({inner})"
+
+
+def model_mistakes(description: dict) -> list[str]:
+    """How a described model differs from the lesson's CNN, in words (empty when it matches)."""
+    if "error" in description:
+        return [f"model is not a Keras model (it is a {description['error']})"]
+    got = description["layers"]
+    want = [[kind, {k: list(v) if isinstance(v, tuple) else v for k, v in s.items()}] for kind, s in LAYERS]
+    mistakes = []
+    kinds_got, kinds_want = [g[0] for g in got], [w[0] for w in want]
+    if sorted(kinds_got) == sorted(kinds_want) and kinds_got != kinds_want:
+        i = next(i for i, (a, b) in enumerate(zip(kinds_got, kinds_want)) if a != b)
+        mistakes.append(
+            f"the layers are in the wrong order: layer {i + 1} is {kinds_got[i]} where the lesson has "
+            f"{_layer_text(*LAYERS[i])}; the lesson's order is " + " -> ".join(kinds_want)
+        )
+    else:
+        for i, (g, w) in enumerate(zip(got, want)):
+            if g[0] != w[0]:
+                mistakes.append(f"layer {i + 1} is {g[0]}; the lesson has {_layer_text(*LAYERS[i])} there")
+                break
+            wrong = {k: g[1].get(k) for k, v in w[1].items() if g[1].get(k) != v}
+            for key, have in wrong.items():
+                expected = w[1][key]
+                pretty = tuple(expected) if isinstance(expected, list) else expected
+                have = tuple(have) if isinstance(have, list) else have
+                if key == "padding":
+                    hint = " (every Conv2D and MaxPool2D layer uses padding=\"same\")"
+                elif key == "activation" and i == len(want) - 1:
+                    hint = " (the last layer turns 24 scores into probabilities with softmax)"
+                elif key == "units" and i == len(want) - 1:
+                    hint = " (one output per letter: 24)"
+                else:
+                    hint = ""
+                mistakes.append(f"layer {i + 1} ({g[0]}) has {key}={have!r}; the lesson uses {key}={pretty!r}{hint}")
+            if mistakes:
+                break
+        if not mistakes and len(got) != len(want):
+            mistakes.append(f"the model has {len(got)} layers; the lesson's has {len(want)}")
+    shape = description.get("input_shape")
+    if shape != list(INPUT_SHAPE):
+        mistakes.append(f"its input shape is {tuple(shape) if shape else shape}, not (None, 28, 28, 1): "
+                        "begin with keras.Input(shape=(28, 28, 1))")
+    if not mistakes and description.get("params") != MODEL_PARAMS:
+        mistakes.append(f"it has {description.get('params')} parameters, not {MODEL_PARAMS:,}")
+    return mistakes
+
+
+# --- Exercises -----------------------------------------------------------------------------------
+
+#: What each exercise reads from the notebook, and what to say when a variable is missing.
+READS: dict[str, tuple[str, ...]] = {
+    "test_load_csv": ("train_df", "valid_df"),
+    "test_labels": ("y_train", "y_valid", "train_df", "valid_df"),
+    "test_images": ("x_train", "x_valid"),
+    "test_one_hot": ("y_train", "y_valid"),
+    "test_normalize": ("x_train", "x_valid"),
+    "test_reshape": ("x_train", "x_valid"),
+    "test_model": ("model",),
+    "test_datagen": ("datagen",),
+    "test_batch": ("img_iter", "x_batch", "y_batch"),
+    "test_compile": ("model",),
+    "test_steps": ("steps_per_epoch", "batch_size", "img_iter"),
+    "test_fit": ("model", "history"),
+    "test_save": ("model",),
+}
+EXERCISES = tuple(READS)
+#: Exercises judged without the reference data.
+NO_REFERENCE = frozenset({"test_model", "test_datagen", "test_compile"})
+_MISSING_HINT = {
+    "test_batch": " (Keras 3 iterators have no .next() method: draw a batch with next(img_iter))",
+    "test_fit": " (history = model.fit(img_iter, ...))",
+}
+
+
+def _observe_arrays(ns: dict, names, extra) -> dict:
+    out = {}
+    for name in names:
+        facts, a = _facts(ns[name])
+        extra(facts, a)
+        out[name] = facts
+    return out
+
+
+def _obs_load_csv(ns, ref, folder):
+    out = {}
+    for name in ("train_df", "valid_df"):
+        df = ns[name]
+        facts, a = _facts(df)
+        facts["dataframe"] = type(df).__name__ == "DataFrame" and hasattr(df, "columns")
+        if facts["dataframe"]:
+            cols = [str(c) for c in df.columns]
+            facts["columns_ok"] = cols == COLUMNS
+            facts["first_columns"] = cols[:3]
+        facts["digest"] = _int_digest(a)
+        out[name] = facts
+    return out
+
+
+def _obs_labels(ns, ref, folder):
+    out = _observe_arrays(ns, ("y_train", "y_valid"), lambda f, a: f.update(digest=_int_digest(a)))
+    for name in ("train_df", "valid_df"):
+        cols = getattr(ns[name], "columns", None)
+        out[name] = {"has_label": cols is not None and "label" in list(cols)}
+    return out
+
+
+def _obs_images(ns, ref, folder):
+    return _observe_arrays(ns, ("x_train", "x_valid"), lambda f, a: f.update(digest=_int_digest(a)))
+
+
+def _obs_one_hot(ns, ref, folder):
+    def extra(f, a):
+        f.update(_onehot_facts(a))
+        if a is not None and a.ndim == 1:
+            f["digest"] = _int_digest(a)
+
+    out = _observe_arrays(ns, ("y_train", "y_valid"), extra)
+    num = ns.get("num_classes")
+    out["num_classes"] = num if isinstance(num, (int, np.integer)) and not isinstance(num, bool) else repr(num)[:40]
+    if isinstance(out["num_classes"], np.integer):
+        out["num_classes"] = int(out["num_classes"])
+    return out
+
+
+def _obs_scaled(ns, ref, folder):
+    def extra(f, a):
+        digest, worst = _scaled_digest(a)
+        f.update(scaled=digest, off_grid=None if math.isinf(worst) else worst)
+
+    return _observe_arrays(ns, ("x_train", "x_valid"), extra)
+
+
+def _save_model(model, path: Path) -> str | None:
+    """Save a Keras model for the verifier; the reason when it cannot be saved."""
+    try:
+        import keras
+
+        if not isinstance(model, keras.Model):
+            return f"{type(model).__name__} is not a Keras model"
+        model.save(path)
+        return None
     except Exception as exc:  # noqa: BLE001
-        raise GradingFailed(f"{name} cannot be read as an array ({type(exc).__name__}).") from None
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
-# --- Notebook 1 -------------------------------------------------------------------------------
+def _obs_model(ns, ref, folder):
+    out = {"model": describe_model(ns["model"])}
+    if folder is not None:
+        out["saved"] = _save_model(ns["model"], folder / "model.keras")
+    return out
+
+
+def _datagen_sample(datagen, n: int = 200) -> dict:
+    """What the generator actually does: its random transforms for seeds 0..n-1."""
+    thetas, shifts, zooms, hflips, vflips = [], [], [], [], []
+    for seed in range(n):
+        t = datagen.get_random_transform((28, 28, 1), seed=seed)
+        thetas.append(abs(float(t.get("theta") or 0)))
+        shifts.append(max(abs(float(t.get("tx") or 0)), abs(float(t.get("ty") or 0))))
+        zooms += [float(t.get("zx") or 1), float(t.get("zy") or 1)]
+        hflips.append(bool(t.get("flip_horizontal")))
+        vflips.append(bool(t.get("flip_vertical")))
+    return {"max_theta": max(thetas), "max_shift_px": max(shifts), "min_zoom": min(zooms),
+            "max_zoom": max(zooms), "hflip_share": sum(hflips) / n, "vflip_share": sum(vflips) / n}
+
+
+def _obs_datagen(ns, ref, folder):
+    d = ns["datagen"]
+    out = {"type": type(d).__name__, "settings": {}}
+    for key in (*DATAGEN, *DATAGEN_OFF):
+        if not hasattr(d, key):
+            out["settings"][key] = "<missing>"
+            continue
+        value = getattr(d, key)
+        if key == "zoom_range":
+            value = [float(v) for v in value]
+        elif key == "preprocessing_function":
+            value = None if value is None else getattr(value, "__name__", "a function")
+        elif isinstance(value, (np.generic,)):
+            value = value.item()
+        elif isinstance(value, (list, tuple, np.ndarray)):
+            value = [float(v) for v in value]
+        out["settings"][key] = value
+    try:
+        out["sample"] = _datagen_sample(d)
+    except Exception as exc:  # noqa: BLE001
+        out["sample"] = {"error": f"{type(exc).__name__}: {str(exc)[:120]}"}
+    return out
+
+
+def _obs_batch(ns, ref, folder):
+    it = ns["img_iter"]
+    out = {"iterator": type(it).__name__, "batch_size": getattr(it, "batch_size", None)}
+    flow_x = getattr(it, "x", None)
+    fx, fa = _facts(flow_x)
+    out["flow_x"] = {**fx, "scaled": _scaled_digest(fa)[0] if fa is not None and fa.ndim == 4 else None}
+    fy, ya = _facts(getattr(it, "y", None))
+    out["flow_y"] = {**fy, **_onehot_facts(ya)}
+    bx, xa = _facts(ns["x_batch"])
+    out["x_batch"] = bx
+    by, ba = _facts(ns["y_batch"])
+    out["y_batch"] = {**by, **_onehot_facts(ba)}
+    return out
+
+
+def _obs_compile(ns, ref, folder):
+    model = ns["model"]
+    out = {"compiled": bool(getattr(model, "compiled", False))}
+    try:
+        cfg = model.get_compile_config() or {}
+    except Exception:  # noqa: BLE001
+        cfg = {}
+    loss = cfg.get("loss")
+    if isinstance(loss, dict):
+        loss = loss.get("config", {}).get("name") or loss.get("class_name")
+    out["loss"] = None if loss is None else str(loss)
+    out["metrics"] = [str(m.get("class_name") if isinstance(m, dict) else m) for m in (cfg.get("metrics") or [])]
+    opt = cfg.get("optimizer")
+    out["optimizer"] = opt.get("class_name") if isinstance(opt, dict) else (None if opt is None else str(opt))
+    return out
+
+
+def _obs_steps(ns, ref, folder):
+    steps, it = ns["steps_per_epoch"], ns["img_iter"]
+    out = {"steps_type": type(steps).__name__,
+           "steps": float(steps) if isinstance(steps, (int, float, np.integer, np.floating)) and not isinstance(steps, bool) else None,
+           "batch_size": ns["batch_size"] if isinstance(ns["batch_size"], int) else repr(ns["batch_size"])[:40],
+           "iter_batch_size": getattr(it, "batch_size", None),
+           "iter_images": len(getattr(it, "x", [])) if hasattr(getattr(it, "x", None), "__len__") else None}
+    return out
+
+
+def _obs_fit(ns, ref, folder):
+    import keras
+
+    model, history = ns["model"], ns["history"]
+    out = {"history_type": f"{type(history).__module__}.{type(history).__qualname__}",
+           "is_history": isinstance(history, keras.callbacks.History)
+           and type(history).__qualname__ == "History",
+           "history_model_is_model": getattr(history, "model", None) is model}
+    params = getattr(history, "params", None)
+    out["params"] = {k: params.get(k) for k in ("epochs", "steps")} if isinstance(params, dict) else None
+    hist = getattr(history, "history", None)
+    if isinstance(hist, dict):
+        out["history"] = {str(k): [float(v) for v in list(vals)[:1000]] for k, vals in hist.items()
+                          if str(k) in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    else:
+        out["history"] = None
+    out["epoch"] = list(getattr(history, "epoch", []) or [])[:1000]
+    out["model"] = describe_model(model)
+    out["iterations"] = _iterations(model)
+    if folder is not None:
+        out["saved"] = _save_model(model, folder / "trained.keras")
+    return out
+
+
+def _iterations(model) -> int | None:
+    try:
+        return int(model.optimizer.iterations.numpy())
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _obs_save(ns, ref, folder):
+    path = Path(ns.get("__save_path__", "asl_model.keras")).absolute()
+    out = {"path": str(path), "exists": path.is_file(),
+           "others": sorted(p.name for p in path.parent.glob("asl_model*") if p.name != path.name)[:5]}
+    if path.is_file():
+        out["bytes"] = path.stat().st_size
+    if folder is not None:
+        if out["exists"] and out["bytes"] <= MAX_MODEL_BYTES:
+            shutil.copyfile(path, folder / "saved.keras")
+        out["memory_saved"] = _save_model(ns["model"], folder / "memory.keras")
+    return out
+
+
+OBSERVERS = {
+    "test_load_csv": _obs_load_csv, "test_labels": _obs_labels, "test_images": _obs_images,
+    "test_one_hot": _obs_one_hot, "test_normalize": _obs_scaled, "test_reshape": _obs_scaled,
+    "test_model": _obs_model, "test_datagen": _obs_datagen, "test_batch": _obs_batch,
+    "test_compile": _obs_compile, "test_steps": _obs_steps, "test_fit": _obs_fit, "test_save": _obs_save,
+}
+
+
+def observe(grade_id: str, namespace: dict, ref: Reference, folder: Path | None = None) -> dict:
+    """Measure what an exercise produced (in the kernel); write model files into ``folder``."""
+    missing = [name for name in READS[grade_id] if name not in namespace]
+    if missing:
+        return {"missing": missing}
+    try:
+        return OBSERVERS[grade_id](namespace, ref, folder)
+    except Exception as exc:  # noqa: BLE001 - a strange value: say what broke
+        return {"broken": f"{type(exc).__name__}: {str(exc)[:300]}"}
+
+
+# --- Judging (the same code in the kernel and in the verifier) ----------------------------------
+
+
+def _judge_load_csv(obs, ref, models):
+    mistakes = []
+    sizes = {"train_df": len(ref.y_train), "valid_df": len(ref.y_valid)}
+    files = {"train_df": "sign_mnist_train.csv", "valid_df": "sign_mnist_valid.csv"}
+    for name in ("train_df", "valid_df"):
+        f, n = obs[name], sizes[name]
+        shape = f.get("shape") or []
+        other = sizes["valid_df" if name == "train_df" else "train_df"]
+        if not f.get("dataframe"):
+            mistakes.append(f"{name} is a {f['type']}, not a DataFrame: {name} = pd.read_csv(DATA_DIR / \"{files[name]}\")")
+        elif shape == [other, 785] and n != other:
+            mistakes.append(f"{name} has {other:,} rows: it was read from the other file (the two files are "
+                            f"swapped); read {files[name]} into {name}")
+        elif shape[:1] == [n + 1]:
+            mistakes.append(f"{name} has {shape[0]:,} rows, one too many: the header row was read as data "
+                            "(header=None?); read the file with pd.read_csv(path) and its header")
+        elif shape != [n, 785]:
+            mistakes.append(f"{name} has shape {tuple(shape)}, not ({n}, 785) (a label and 784 pixel columns)")
+        elif not f.get("columns_ok"):
+            mistakes.append(f"{name}'s columns are {f.get('first_columns')}..., not label, pixel1, ...: read the file "
+                            "with its header row and without index_col")
+        elif f.get("digest") != ref.digest(name):
+            mistakes.append(f"{name} does not hold the rows of {files[name]}")
+    return mistakes
+
+
+def _judge_labels(obs, ref, models):
+    mistakes = []
+    for name, n in (("y_train", len(ref.y_train)), ("y_valid", len(ref.y_valid))):
+        f = obs[name]
+        df = "train_df" if name == "y_train" else "valid_df"
+        if f.get("shape") != [n]:
+            mistakes.append(f"{name} has shape {tuple(f.get('shape', ()))}; it should be the label column, "
+                            f"{n} labels: {name} = {df}[\"label\"]")
+        elif f.get("digest") != ref.digest(name):
+            mistakes.append(f"{name} is not the label column of {df}: {name} = {df}[\"label\"]")
+    for df in ("train_df", "valid_df"):
+        if obs[df]["has_label"]:
+            mistakes.append(f"the label column is still in {df}, where it would be read as a pixel: "
+                            f"del {df}[\"label\"] after taking the labels")
+    return mistakes
+
+
+def _judge_images(obs, ref, models):
+    mistakes = []
+    for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
+        f = obs[name]
+        df = "train_df" if name == "x_train" else "valid_df"
+        if f["type"] != "ndarray":
+            mistakes.append(f"{name} is a {f['type']}, not a NumPy array: take the pixel values with {name} = {df}.values")
+        elif f.get("shape") == [n, 785]:
+            mistakes.append(f"{name} has 785 columns: the label column is still in {df} (delete it first)")
+        elif f.get("shape") != [n, N_PIXELS]:
+            mistakes.append(f"{name} has shape {tuple(f.get('shape', ()))}, not ({n}, 784)")
+        elif f.get("digest") != ref.digest(name):
+            mistakes.append(f"{name} does not hold the pixel columns of {df}")
+    return mistakes
+
+
+def _judge_one_hot(obs, ref, models):
+    mistakes = []
+    for name, labels in (("y_train", ref.y_train), ("y_valid", ref.y_valid)):
+        f = obs[name]
+        shape = f.get("shape")
+        if shape is None:
+            mistakes.append(f"{name} is a {f['type']}, not an array of one-hot labels")
+        elif len(shape) == 1:
+            if f.get("max", 0) > NUM_CLASSES - 1:
+                mistakes.append(
+                    f"{name} holds labels up to {f['max']:g}: these are the Kaggle release's labels (A=0 .. Y=24, "
+                    "9 unused), so to_categorical(y, 24) fails. The course's labels are 0..23: map the release's "
+                    "(asl-course data import does), then one-hot encode with 24 classes")
+            else:
+                mistakes.append(f"{name} is still a vector of integer labels, not one-hot encoded: "
+                                f"{name} = keras.utils.to_categorical({name}, num_classes)")
+        elif len(shape) != 2 or shape[0] != len(labels):
+            mistakes.append(f"{name} has shape {tuple(shape)}, not ({len(labels)}, 24)")
+        elif shape[1] != NUM_CLASSES:
+            why = " (25 columns: the Kaggle release's labels 0..24?)" if shape[1] == 25 else ""
+            mistakes.append(f"{name} has {shape[1]} columns{why}; one-hot encoding needs 24 classes, the course's "
+                            "labels 0..23: to_categorical(y, 24)")
+        elif not f.get("onehot"):
+            mistakes.append(f"{name}'s rows are not one-hot (each row should hold a single 1): encode once")
+        elif f.get("argmax") != _sha(np.ascontiguousarray(labels, dtype=np.uint8)):
+            mistakes.append(f"{name} is not the one-hot encoding of the labels")
+    if not mistakes and obs.get("num_classes") not in (NUM_CLASSES, None):
+        mistakes.append(f"num_classes is {obs['num_classes']}; the alphabet has 24 static letters")
+    return mistakes
+
+
+def _judge_normalize(obs, ref, models):
+    mistakes = []
+    for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
+        f = obs[name]
+        shape = f.get("shape")
+        if shape is None or not shape or shape[0] != n or math.prod(shape) != n * N_PIXELS:
+            mistakes.append(f"{name} has shape {tuple(shape or ())}, expected ({n}, 784)")
+        elif f.get("kind") not in ("f",):
+            mistakes.append(f"{name} is not divided by 255: it holds {f.get('dtype')} values 0..255; {name} = {name} / 255")
+        elif f.get("max", 0) > 1.0 + 1e-6:
+            mistakes.append(f"{name} is not divided by 255: its values go up to {f['max']:g}; {name} = {name} / 255")
+        elif 0 < f.get("max", 0) < 0.5:
+            mistakes.append(f"{name} goes up to only {f['max']:g}: the pixels were divided by 255 twice "
+                            "(run the cells once, from the top)")
+        elif f.get("min", 0) < 0:
+            mistakes.append(f"{name} has negative values: divide by 255, do not subtract a mean")
+        elif f.get("scaled") != ref.digest(name):
+            mistakes.append(f"{name} is not the pixels divided by 255")
+    return mistakes
+
+
+def _judge_reshape(obs, ref, models):
+    mistakes = []
+    for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
+        f = obs[name]
+        shape = f.get("shape")
+        if shape == [n, 28, 28]:
+            mistakes.append(f"{name} has shape ({n}, 28, 28): no channel axis. Conv2D needs (images, height, "
+                            f"width, channels): {name}.reshape(-1, 28, 28, 1)")
+        elif shape == [n, 1, 28, 28]:
+            mistakes.append(f"{name} has shape ({n}, 1, 28, 28): the channel comes last in Keras, "
+                            f"{name}.reshape(-1, 28, 28, 1)")
+        elif shape != [n, 28, 28, 1]:
+            mistakes.append(f"{name} has shape {tuple(shape or ())}, not ({n}, 28, 28, 1): {name}.reshape(-1, 28, 28, 1)")
+        elif f.get("scaled") != ref.digest(name):
+            mistakes.append(f"{name} does not hold the normalised pixels in their order: reshape, do not transpose "
+                            "or rescale")
+    return mistakes
+
+
+def _judge_model(obs, ref, models):
+    description = models.get("model", obs["model"]) if models else obs["model"]
+    mistakes = model_mistakes(description)
+    return ["the model differs from the lesson's: " + "; ".join(mistakes)] if mistakes else []
+
+
+def _judge_datagen(obs, ref, models):
+    s = obs["settings"]
+    if obs["type"] != "ImageDataGenerator" or "<missing>" in s.values():
+        return [f"datagen is a {obs['type']}, not an ImageDataGenerator"]
+    mistakes = []
+    for key, want in DATAGEN.items():
+        have = s.get(key)
+        same = (np.allclose(have, want) if isinstance(want, list)
+                else have is want if isinstance(want, bool) else
+                isinstance(have, (int, float)) and math.isclose(float(have), want))
+        if not same:
+            if key == "vertical_flip":
+                mistakes.append("vertical_flip=True turns hands upside down, which signers never do: "
+                                "vertical_flip=False (flip horizontally only: left-handed signers)")
+            elif key == "zoom_range":
+                mistakes.append(f"zoom_range gives zoom factors {have}, the lesson's zoom_range=0.1 gives [0.9, 1.1]")
+            else:
+                mistakes.append(f"{key} is {have!r}, the lesson uses {key}={want!r}")
+    for key, want in DATAGEN_OFF.items():
+        have = s.get(key)
+        if (want in (None, False) and have not in (None, False, 0, 0.0)) or \
+                (isinstance(want, float) and isinstance(have, (int, float)) and have != want):
+            mistakes.append(f"{key} is {have!r}; the lesson leaves it off ({want!r})")
+    sample = obs.get("sample", {})
+    if not mistakes and "error" not in sample:
+        if sample["vflip_share"] > 0:
+            mistakes.append("the generator flips images vertically although its vertical_flip setting is False")
+        if sample["max_theta"] > 10.001 or sample["max_shift_px"] > 2.8 + 1e-3 or \
+                sample["min_zoom"] < 0.9 - 1e-6 or sample["max_zoom"] > 1.1 + 1e-6:
+            mistakes.append("the generator's random transforms go beyond its settings (a changed generator?)")
+        if sample["max_theta"] < 5 or sample["max_shift_px"] < 1.4 or not 0.3 < sample["hflip_share"] < 0.7:
+            mistakes.append("the generator does not rotate, shift and flip as its settings say")
+    elif "error" in sample and not mistakes:
+        mistakes.append(f"the generator cannot make random transforms ({sample['error']})")
+    return mistakes
+
+
+def _judge_batch(obs, ref, models):
+    mistakes = []
+    n = len(ref.y_train)
+    if obs["batch_size"] != BATCH_SIZE:
+        mistakes.append(f"img_iter makes batches of {obs['batch_size']}, not 32: datagen.flow(x_train, y_train, batch_size=32)")
+    fx = obs["flow_x"]
+    if fx.get("shape") != [n, 28, 28, 1] or fx.get("scaled") != ref.digest("x_train"):
+        mistakes.append("img_iter does not flow the prepared x_train (normalised, shape (N, 28, 28, 1)): "
+                        "datagen.flow(x_train, y_train, batch_size=32)")
+    fy = obs["flow_y"]
+    if fy.get("shape") != [n, NUM_CLASSES] or not fy.get("onehot"):
+        mistakes.append("img_iter does not flow the one-hot y_train: datagen.flow(x_train, y_train, batch_size=32)")
+    xb, yb = obs["x_batch"], obs["y_batch"]
+    if xb.get("shape") != [BATCH_SIZE, 28, 28, 1]:
+        mistakes.append(f"x_batch has shape {tuple(xb.get('shape') or ())}, not (32, 28, 28, 1): "
+                        "x_batch, y_batch = next(img_iter)")
+    elif xb.get("max", 0) > 1.0 + 1e-6 or xb.get("min", 0) < -1e-6:
+        mistakes.append("x_batch's pixels are not in 0..1: flow the normalised x_train")
+    if yb.get("shape") != [BATCH_SIZE, NUM_CLASSES] or not yb.get("onehot"):
+        mistakes.append(f"y_batch has shape {tuple(yb.get('shape') or ())}, not a batch of 32 one-hot labels (32, 24)")
+    return mistakes
+
+
+def _judge_compile(obs, ref, models):
+    if not obs["compiled"] or obs["loss"] is None:
+        return ["model is not compiled: model.compile(loss=\"categorical_crossentropy\", metrics=[\"accuracy\"])"]
+    mistakes = []
+    if obs["loss"] not in ("categorical_crossentropy", "CategoricalCrossentropy"):
+        hint = (" sparse_categorical_crossentropy is for integer labels; ours are one-hot"
+                if "sparse" in obs["loss"] else "")
+        mistakes.append(f"the loss is {obs['loss']}, not categorical_crossentropy.{hint}")
+    if not any(m in ("accuracy", "acc", "CategoricalAccuracy", "categorical_accuracy") for m in obs["metrics"]):
+        mistakes.append(f"the metrics are {obs['metrics']}: add metrics=[\"accuracy\"]")
+    return mistakes
+
+
+def _expected_steps(ref) -> tuple[int, int]:
+    images = plan(len(ref.y_train))["train_images"]
+    return images, math.ceil(images / BATCH_SIZE)
+
+
+def _judge_steps(obs, ref, models):
+    images, want = _expected_steps(ref)
+    mistakes = []
+    steps = obs["steps"]
+    if obs["steps_type"] in ("float", "float64", "float32"):
+        mistakes.append(f"steps_per_epoch is a float ({steps:g}); Keras 3 needs an integer (TypeError): "
+                        "steps_per_epoch = math.ceil(len(x_train) / batch_size)")
+    elif steps is None:
+        mistakes.append(f"steps_per_epoch is a {obs['steps_type']}, not an integer: math.ceil(len(x_train) / batch_size)")
+    elif steps == images // BATCH_SIZE and steps != want:
+        mistakes.append(f"steps_per_epoch={steps:g} rounds down (//): the last, partial batch is never "
+                        "trained and the iterator runs out of data; round up with math.ceil")
+    elif steps != want:
+        mistakes.append(f"steps_per_epoch is {steps:g}; {images:,} images in batches of 32 make {want} steps: "
+                        "math.ceil(len(x_train) / batch_size)")
+    if obs["batch_size"] != BATCH_SIZE:
+        mistakes.append(f"batch_size is {obs['batch_size']}, the lesson uses 32")
+    if obs["iter_batch_size"] != BATCH_SIZE or obs["iter_images"] != images:
+        mistakes.append(f"img_iter should flow the {images:,} training images of the run plan in batches of 32 "
+                        "(datagen.flow(x_train, y_train, batch_size=batch_size))")
+    return mistakes
+
+
+def _judge_fit(obs, ref, models):
+    """Training: a genuine History of this model, the planned steps, and accuracy re-measured here."""
+    mistakes = []
+    description = models.get("trained", obs["model"]) if models else obs["model"]
+    arch = model_mistakes(description)
+    if arch:
+        return ["the trained model is not the lesson's CNN: " + "; ".join(arch)]
+    iterations = models.get("iterations", obs["iterations"]) if models else obs["iterations"]
+    accuracy = models.get("accuracy") if models else None
+    if not iterations:
+        return ["the model has not been trained: history = model.fit(img_iter, epochs=epochs, "
+                "steps_per_epoch=steps_per_epoch, validation_data=(x_valid, y_valid))"]
+    images, steps = _expected_steps(ref)
+    epochs = plan()["epochs"]
+    if not obs["is_history"]:
+        mistakes.append(f"history is a {obs['history_type']}, not the History that model.fit returns")
+    elif not obs["history_model_is_model"]:
+        mistakes.append("history was not made by training this model (model was replaced after fit, "
+                        "or loaded from a file?)")
+    elif obs["params"] != {"epochs": epochs, "steps": steps}:
+        mistakes.append(f"model.fit ran {obs['params']}; the run plan is {epochs} epoch(s) of {steps} steps: "
+                        "epochs=epochs, steps_per_epoch=steps_per_epoch")
+    elif iterations != epochs * steps:
+        mistakes.append(f"the model's optimizer made {iterations:,} training steps, but this fit made "
+                        f"{epochs * steps:,}: the model was trained before this fit (loaded from a file, or fit "
+                        "run twice?); train the notebook's model once, from the top")
+    hist = obs.get("history") or {}
+    val = hist.get("val_accuracy")
+    if not mistakes and (not val or len(val) != epochs):
+        mistakes.append("history has no validation accuracy per epoch: pass validation_data=(x_valid, y_valid) to fit")
+    if mistakes:
+        return mistakes
+    if accuracy is None:
+        return mistakes
+    run = plan()
+    mode = "fast" if run["fast"] else "full"
+    need = MIN_VAL_ACCURACY[mode] if run.get("data", "real") == "real" else MIN_VAL_ACCURACY_STANDIN[mode]
+    if accuracy < need:
+        mistakes.append(f"the trained model classifies {accuracy:.1%} of the validation images correctly (measured "
+                        f"by the grader); training as the lesson does reaches at least {need:.0%} here. Check that "
+                        "fit uses img_iter and the normalised images")
+    elif abs(val[-1] - accuracy) > HISTORY_TOLERANCE:
+        mistakes.append(f"history's last val_accuracy ({val[-1]:.4f}) is not the model's accuracy on the validation "
+                        f"images ({accuracy:.4f}): validate on the prepared images, validation_data=(x_valid, y_valid) "
+                        "(normalised: divided by 255, and not evaluated on unnormalised pixels)")
+    return mistakes
+
+
+def _judge_save(obs, ref, models):
+    if not obs["exists"]:
+        others = obs.get("others") or []
+        seen = f" (found {', '.join(others)})" if others else ""
+        return [f"asl_model.keras was not saved{seen}: Keras 3 saves to a .keras file, "
+                "model.save(\"asl_model.keras\") (model.save(\"asl_model\") raises ValueError)"]
+    if obs.get("bytes", 0) > MAX_MODEL_BYTES:
+        return [f"asl_model.keras is {obs['bytes']:,} bytes, far more than the lesson's model"]
+    if models is None:
+        return []
+    if models.get("saved_error"):
+        return [f"asl_model.keras cannot be loaded ({models['saved_error']})"]
+    arch = model_mistakes(models["saved"])
+    if arch:
+        return ["asl_model.keras does not hold the lesson's CNN: " + "; ".join(arch)]
+    if not models.get("same_predictions"):
+        return ["asl_model.keras does not predict what the trained model predicts: save the model after "
+                "training, model.save(\"asl_model.keras\")"]
+    return []
+
+
+JUDGES = {
+    "test_load_csv": _judge_load_csv, "test_labels": _judge_labels, "test_images": _judge_images,
+    "test_one_hot": _judge_one_hot, "test_normalize": _judge_normalize, "test_reshape": _judge_reshape,
+    "test_model": _judge_model, "test_datagen": _judge_datagen, "test_batch": _judge_batch,
+    "test_compile": _judge_compile, "test_steps": _judge_steps, "test_fit": _judge_fit, "test_save": _judge_save,
+}
+
+
+def judge(grade_id: str, obs: dict, ref: Reference, models: dict | None = None) -> list[str]:
+    """The mistakes in an observation (empty: the exercise is right).
+
+    ``models`` holds what the caller measured on real model objects (descriptions,
+    iterations, re-measured accuracy, prediction agreement); without it the model
+    exercises are judged on the observation alone, and accuracy is not judged.
+    """
+    if "missing" in obs:
+        names = ", ".join(obs["missing"])
+        verb = "is" if len(obs["missing"]) == 1 else "are"
+        return [f"{names} {verb} not defined: did the exercise's cell run without an error?"
+                f"{_MISSING_HINT.get(grade_id, '')}"]
+    if "broken" in obs:
+        return [f"the grader could not read the exercise's values ({obs['broken']})"]
+    try:
+        return JUDGES[grade_id](obs, ref, models)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return [f"the exercise's values are not what the grader expects ({type(exc).__name__}: {str(exc)[:200]})"]
+
+
+# --- Measuring real models (in the kernel on live objects, in the verifier on saved files) -------
+
+
+def _predict(model, images: np.ndarray) -> np.ndarray:
+    return np.asarray(model.predict(images, verbose=0, batch_size=512))
+
+
+def measure_models(grade_id: str, obs: dict, ref: Reference, *, live: dict | None = None,
+                   folder: Path | None = None) -> dict | None:
+    """Re-measure the models of an exercise: from live objects (``live``) or saved files (``folder``)."""
+    if grade_id not in ("test_model", "test_fit", "test_save") or "missing" in obs or "broken" in obs:
+        return None
+    import keras
+
+    def load(name, compile=False):
+        path = folder / name
+        if not path.is_file() or path.stat().st_size > MAX_MODEL_BYTES:
+            raise GradingFailed(f"the grader's copy of the model ({name}) is missing")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return keras.models.load_model(path, compile=compile, safe_mode=True)
+
+    out: dict = {}
+    if grade_id == "test_model":
+        model = live["model"] if live else load("model.keras")
+        out["model"] = describe_model(model)
+    elif grade_id == "test_fit":
+        model = live["model"] if live else load("trained.keras", compile=True)
+        out["trained"] = describe_model(model)
+        out["iterations"] = _iterations(model)
+        if not model_mistakes(out["trained"]):
+            probabilities = _predict(model, ref.valid_images())
+            out["accuracy"] = float((probabilities.argmax(axis=1) == ref.y_valid).mean())
+    elif grade_id == "test_save":
+        if not obs.get("exists"):
+            return out
+        try:
+            if live:
+                saved = load_saved_model(obs["path"])
+            else:
+                saved = load("saved.keras")
+        except Exception as exc:  # noqa: BLE001
+            out["saved_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            return out
+        out["saved"] = describe_model(saved)
+        if not model_mistakes(out["saved"]):
+            memory = live["model"] if live else load("memory.keras")
+            sample = ref.valid_images()[:256]
+            out["same_predictions"] = bool(np.allclose(_predict(saved, sample), _predict(memory, sample), atol=1e-4))
+    return out
+
+
+def load_saved_model(path):
+    import keras
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+
+
+# --- Repairs: the right values, so that the next exercise is graded on its own --------------------
+
+
+def _repair(grade_id: str, ns: dict, ref: Reference) -> None:
+    import pandas as pd
+
+    if grade_id == "test_load_csv":
+        ns["train_df"] = pd.DataFrame(np.column_stack([ref.y_train, ref.x_train]).astype(np.int64), columns=COLUMNS)
+        ns["valid_df"] = pd.DataFrame(np.column_stack([ref.y_valid, ref.x_valid]).astype(np.int64), columns=COLUMNS)
+    elif grade_id == "test_labels":
+        ns["y_train"] = pd.Series(ref.y_train, name="label")
+        ns["y_valid"] = pd.Series(ref.y_valid, name="label")
+        ns["train_df"] = pd.DataFrame(ref.x_train.astype(np.int64), columns=COLUMNS[1:])
+        ns["valid_df"] = pd.DataFrame(ref.x_valid.astype(np.int64), columns=COLUMNS[1:])
+    elif grade_id == "test_images":
+        ns["x_train"], ns["x_valid"] = ref.x_train.astype(np.int64), ref.x_valid.astype(np.int64)
+    elif grade_id == "test_one_hot":
+        eye = np.eye(NUM_CLASSES)
+        ns["y_train"], ns["y_valid"], ns["num_classes"] = eye[ref.y_train], eye[ref.y_valid], NUM_CLASSES
+    elif grade_id == "test_normalize":
+        ns["x_train"], ns["x_valid"] = ref.x_train / 255, ref.x_valid / 255
+    elif grade_id == "test_reshape":
+        ns["x_train"] = (ref.x_train / 255).reshape(-1, 28, 28, 1)
+        ns["x_valid"] = (ref.x_valid / 255).reshape(-1, 28, 28, 1)
+    elif grade_id == "test_datagen":
+        from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+        ns["datagen"] = ImageDataGenerator(rotation_range=10, zoom_range=0.1, width_shift_range=0.1,
+                                           height_shift_range=0.1, horizontal_flip=True, vertical_flip=False)
+    elif grade_id == "test_compile":
+        model = ns.get("model")
+        if model is not None and hasattr(model, "compile"):
+            model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    elif grade_id == "test_steps":
+        images, steps = _expected_steps(ref)
+        ns["batch_size"], ns["steps_per_epoch"] = BATCH_SIZE, steps
+        it = ns.get("img_iter")
+        if getattr(it, "batch_size", None) != BATCH_SIZE or len(getattr(it, "x", [])) != images:
+            if "datagen" in ns and "x_train" in ns and "y_train" in ns:
+                ns["img_iter"] = ns["datagen"].flow(ns["x_train"][:images], ns["y_train"][:images], batch_size=BATCH_SIZE)
+
+
+# --- Entry points ----------------------------------------------------------------------------------
+
+
+def artefact_dir(grade_id: str) -> Path | None:
+    root = os.environ.get(GRADING_DIR_ENV)
+    if not root:
+        return None
+    folder = Path(root) / "artefacts" / grade_id
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _quiet():
+    """Silence Python warnings while grading: a test cell's stderr must not depend on them."""
+    catcher = warnings.catch_warnings()
+    catcher.__enter__()
+    warnings.simplefilter("ignore")
+    return catcher
+
+
+def sentences(mistakes: list[str]) -> str:
+    """Mistakes as one message, each a sentence."""
+    return " ".join(m.rstrip() if m.rstrip().endswith((".", "?", "!")) else m.rstrip() + "." for m in mistakes)
+
+
+def check(grade_id: str, namespace: dict) -> None:
+    """The hidden test of one exercise, in the student's kernel (see the module's docstring).
+
+    Measures the exercise's values, writes the measurements for the verifier (under the
+    autograder), judges them, and on failure repairs the namespace and raises GradingFailed.
+    """
+    catcher = _quiet()
+    try:
+        ref = None if grade_id in NO_REFERENCE else reference()
+        folder = artefact_dir(grade_id)
+        obs = observe(grade_id, namespace, ref, folder)
+        if folder is not None:
+            (folder / OBSERVATION_FILE).write_text(json.dumps(obs, default=str))
+        models = None
+        if "missing" not in obs and "broken" not in obs:
+            try:
+                models = measure_models(grade_id, obs, ref, live={"model": namespace.get("model")})
+            except Exception as exc:  # noqa: BLE001
+                models = None
+                obs = {"broken": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        mistakes = judge(grade_id, obs, ref, models)
+        if mistakes:
+            try:
+                _repair(grade_id, namespace, ref)
+            except Exception:  # noqa: BLE001 - a repair is a courtesy to the next exercises
+                pass
+    finally:
+        catcher.__exit__(None, None, None)
+    if mistakes:
+        raise GradingFailed(sentences(mistakes))
+    print(f"\u2714 graded: {grade_id} passes")
+
+
+def verify(grade_id: str, folder: str | os.PathLike, ref: Reference) -> list[str]:
+    """The verifier's judgement of one exercise from what its hidden test wrote (outside the kernel)."""
+    folder = Path(folder)
+    path = folder / OBSERVATION_FILE
+    if not path.is_file():
+        return ["the grader's measurements of this exercise are missing: the hidden test did not run to its "
+                "end (was the test cell or the kernel's state changed?)"]
+    if path.stat().st_size > 16 * 2**20:
+        return ["the grader's measurements of this exercise are not what the hidden test writes"]
+    try:
+        obs = json.loads(path.read_text())
+        if not isinstance(obs, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        return ["the grader's measurements of this exercise are not what the hidden test writes"]
+    try:
+        models = measure_models(grade_id, obs, ref, folder=folder)
+    except Exception as exc:  # noqa: BLE001
+        return [f"the grader could not load the exercise's model ({type(exc).__name__}: {str(exc)[:200]})"]
+    if models is None and grade_id in ("test_model", "test_fit"):
+        models = {}
+    if grade_id == "test_fit" and models and "accuracy" not in models and "trained" in models \
+            and not model_mistakes(models["trained"]):
+        return ["the grader could not re-measure the trained model"]
+    return judge(grade_id, obs, ref, models)
+
+
+# --- The former API (kept for hidden tests written against it) ----------------------------------
+
+
+def _legacy(grade_id: str, **values) -> None:
+    check(grade_id, dict(values))
 
 
 def grade_dataframes(train_df, valid_df) -> None:
-    x_train, y_train, x_valid, y_valid = _reference()
-    for name, df, x, y in (("train_df", train_df, x_train, y_train), ("valid_df", valid_df, x_valid, y_valid)):
-        _require(hasattr(df, "columns") and hasattr(df, "to_numpy"), f"{name} is not a DataFrame.")
-        _require(df.shape == (len(x), 785), f"{name} has shape {df.shape}, not {(len(x), 785)}: "
-                 "was the right file read, with its header?")
-        values = df.to_numpy()
-        _require(np.array_equal(values[:, 0], y) and np.array_equal(values[:, 1:], x),
-                 f"{name} does not hold the rows of its CSV file.")
+    _legacy("test_load_csv", train_df=train_df, valid_df=valid_df)
 
 
 def grade_labels(y_train, y_valid, train_df, valid_df) -> None:
-    _, ref_train, _, ref_valid = _reference()
-    for name, y, ref in (("y_train", y_train, ref_train), ("y_valid", y_valid, ref_valid)):
-        y = _as_array(y, name)
-        _require(y.shape == ref.shape and np.array_equal(y, ref),
-                 f"{name} is not the label column of its DataFrame.")
-    for name, df in (("train_df", train_df), ("valid_df", valid_df)):
-        _require("label" not in getattr(df, "columns", []),
-                 f"the label column is still in {name}: delete it after taking the labels.")
+    _legacy("test_labels", y_train=y_train, y_valid=y_valid, train_df=train_df, valid_df=valid_df)
 
 
 def grade_images(x_train, x_valid) -> None:
-    ref_train, _, ref_valid, _ = _reference()
-    for name, x, ref in (("x_train", x_train, ref_train), ("x_valid", x_valid, ref_valid)):
-        x = _as_array(x, name)
-        _require(x.shape == ref.shape, f"{name} has shape {x.shape}, not {ref.shape}.")
-        _require(np.array_equal(x, ref), f"{name} does not hold the pixel columns of its file.")
+    _legacy("test_images", x_train=x_train, x_valid=x_valid)
 
 
 def grade_one_hot(y_train, y_valid) -> None:
-    _, ref_train, _, ref_valid = _reference()
-    for name, y, ref in (("y_train", y_train, ref_train), ("y_valid", y_valid, ref_valid)):
-        y = _as_array(y, name)
-        _require(y.ndim == 2, f"{name} is not one-hot encoded (shape {y.shape}).")
-        _require(y.shape == (len(ref), 24),
-                 f"{name} has shape {y.shape}: one-hot encoding needs 24 classes, the course's 0..23.")
-        _require(np.array_equal(y.argmax(axis=1), ref) and np.allclose(y.sum(axis=1), 1),
-                 f"{name} is not the one-hot encoding of the labels.")
-
-
-def _grade_scaled(name: str, x, ref: np.ndarray, shape: tuple) -> None:
-    x = _as_array(x, name)
-    _require(x.shape == shape, f"{name} has shape {x.shape}, expected {shape}.")
-    _require(np.issubdtype(x.dtype, np.floating), f"{name} is not divided by 255 (its values are {x.dtype}).")
-    top = float(x.max())
-    _require(top <= 1.0 + 1e-6, f"{name} is not divided by 255 (its maximum is {top:g}).")
-    _require(np.allclose(x.reshape(len(ref), -1), ref / 255, atol=1e-6),
-             f"{name} is not the pixels divided by 255 (scaled twice, or a different scaling?).")
+    _legacy("test_one_hot", y_train=y_train, y_valid=y_valid)
 
 
 def grade_normalized(x_train, x_valid) -> None:
-    ref_train, _, ref_valid, _ = _reference()
-    _grade_scaled("x_train", x_train, ref_train, ref_train.shape)
-    _grade_scaled("x_valid", x_valid, ref_valid, ref_valid.shape)
+    _legacy("test_normalize", x_train=x_train, x_valid=x_valid)
 
 
 def grade_reshaped(x_train, x_valid) -> None:
-    ref_train, _, ref_valid, _ = _reference()
-    for name, x, ref in (("x_train", x_train, ref_train), ("x_valid", x_valid, ref_valid)):
-        shape = np.shape(x)
-        _require(shape != (len(ref), 28, 28), f"{name} has no channel axis: reshape to (-1, 28, 28, 1).")
-        _grade_scaled(name, x, ref, (len(ref), 28, 28, 1))
-
-
-# --- Notebook 2 -------------------------------------------------------------------------------
+    _legacy("test_reshape", x_train=x_train, x_valid=x_valid)
 
 
 def grade_model(model) -> None:
-    mistakes = checks.model_mistakes(model)
-    _require(not mistakes, "The model differs from the lesson's: " + "; ".join(mistakes) + ".")
-
-
-# --- Notebook 3 -------------------------------------------------------------------------------
+    mistakes = model_mistakes(describe_model(model))
+    if mistakes:
+        raise GradingFailed("The model differs from the lesson's: " + "; ".join(mistakes) + ".")
 
 
 def grade_datagen(datagen) -> None:
-    mistakes = checks.datagen_mistakes(datagen)
-    _require(not mistakes, "The generator's settings differ from the lesson's: " + "; ".join(mistakes) + ".")
-
-
-def grade_batch(img_iter, x_batch, y_batch, x_train, y_train) -> None:
-    _require(getattr(img_iter, "batch_size", None) == 32, "img_iter does not make batches of 32.")
-    _require(np.shape(getattr(img_iter, "x", None)) == np.shape(x_train),
-             "img_iter does not flow the prepared x_train.")
-    _require(np.shape(x_batch) == (32, 28, 28, 1), f"x_batch has shape {np.shape(x_batch)}, not (32, 28, 28, 1).")
-    y = _as_array(y_batch, "y_batch")
-    _require(y.shape == (32, 24) and np.allclose(y.sum(axis=1), 1),
-             "y_batch is not a batch of one-hot labels: flow the one-hot y_train.")
-    _require(float(np.max(x_batch)) <= 1.0 + 1e-6, "x_batch is not normalised: flow the x_train divided by 255.")
-
-
-# --- Notebook 4 -------------------------------------------------------------------------------
+    _legacy("test_datagen", datagen=datagen)
 
 
 def grade_compiled(model) -> None:
-    loss = getattr(model, "loss", None)
-    name = loss if isinstance(loss, str) else getattr(loss, "name", None)
-    _require(getattr(model, "optimizer", None) is not None and loss is not None, "The model is not compiled.")
-    _require(name in ("categorical_crossentropy", "CategoricalCrossentropy"),
-             f"The loss is {name}, not categorical_crossentropy (the labels are one-hot).")
+    _legacy("test_compile", model=model)
 
 
-def grade_steps(steps, img_iter, x_train) -> None:
-    _require(isinstance(steps, (int, np.integer)) and not isinstance(steps, bool),
-             f"steps_per_epoch is a {type(steps).__name__}, not an integer: use math.ceil(len(x_train) / batch_size).")
-    want = math.ceil(len(x_train) / 32)
-    _require(steps != len(x_train) // 32 or steps == want,
-             "steps_per_epoch rounds down (//): the iterator runs out of data every other epoch; use math.ceil.")
-    _require(steps == want, f"steps_per_epoch is {steps}; {len(x_train)} images in batches of 32 need {want}.")
+def grade_batch(img_iter, x_batch, y_batch, x_train=None, y_train=None) -> None:
+    _legacy("test_batch", img_iter=img_iter, x_batch=x_batch, y_batch=y_batch)
 
 
-#: Validation accuracy a model trained as the lesson says must reach, re-measured here.
-#: Fast mode (grading): 1 epoch on all training images. To be calibrated on the real data (issue 4).
-MIN_VAL_ACCURACY = {"fast": 0.5, "full": 0.85}
+def grade_steps(steps, img_iter, x_train=None, batch_size: int = BATCH_SIZE) -> None:
+    _legacy("test_steps", steps_per_epoch=steps, img_iter=img_iter, batch_size=batch_size)
 
 
-def grade_training(model, history, x_valid, y_valid) -> None:
-    _, _, ref_x, ref_y = _reference()
-    x = (ref_x / 255).reshape(-1, 28, 28, 1).astype("float32")
-    y = np.eye(24, dtype="float32")[ref_y]
-    grade_model(model)
-    _require(int(model.optimizer.iterations.numpy()) > 0, "The model has not been trained.")
-    probabilities = model.predict(x, verbose=0, batch_size=256)
-    accuracy = float((probabilities.argmax(axis=1) == ref_y).mean())
-    mode = "fast" if lesson.fast_mode() else "full"
-    need = MIN_VAL_ACCURACY[mode]
-    _require(accuracy >= need, f"The trained model classifies {accuracy:.1%} of the validation images "
-             f"correctly; training as the lesson does reaches at least {need:.0%} here.")
-    del y
+def grade_training(model, history, x_valid=None, y_valid=None) -> None:
+    _legacy("test_fit", model=model, history=history)
 
 
-def grade_saved(path, model, x_valid) -> None:
-    from pathlib import Path
-
-    import keras
-
-    path = Path(path)
-    _require(path.suffix == ".keras", f"The model was saved to {path}, not a .keras file.")
-    _require(path.is_file(), f"{path} was not saved.")
-    loaded = keras.models.load_model(path)
-    grade_model(loaded)
-    _, _, ref_x, _ = _reference()
-    sample = (ref_x[:256] / 255).reshape(-1, 28, 28, 1).astype("float32")
-    _require(np.allclose(loaded.predict(sample, verbose=0), model.predict(sample, verbose=0), atol=1e-4),
-             f"{path} does not hold the trained model: save it after training.")
+def grade_saved(path, model, x_valid=None) -> None:
+    _legacy("test_save", model=model, __save_path__=str(path))

@@ -1,0 +1,395 @@
+"""nbgrader plugins that make the course's autograding trustworthy (wired in nbgrader_config.py).
+
+nbgrader runs a submission's cells, then its hidden tests, in one kernel, and scores a test
+cell by its outputs (an error scores 0, else full points). A submission's code can change
+anything in that kernel, and its process can touch the grader's files. So:
+
+:class:`GuardedExecute` (replaces nbgrader's ``Execute``)
+    - gives each notebook its own grading folder: a fresh copy of the data (``ASL_DATA_DIR``),
+      the reference arrays (``reference.npz``), a copy of the grading code the hidden tests
+      load (``ASL_GRADING_CODE``) and ``artefacts/`` where they write what they measured;
+    - forces fast mode (``ASL_COURSE_FAST=1``) and the grading plan (``ASL_GRADING_PLAN``);
+    - per-cell time limits (``timeout``, ``cell_timeouts`` by grade_id, ``first_cell_timeout``
+      for the setup cell); a cell past its limit is interrupted and scores as an error;
+    - a kernel that dies, or a cell that cannot be interrupted, stops *this* notebook: the
+      remaining cells are marked as not run (their tests score 0), the kernel is killed, and
+      nbgrader goes on with the next submission (stock nbgrader drops the whole submission
+      and exits with an error);
+    - kernels import the course package from a per-notebook copy (``PYTHONPATH``) of the files
+      as they were when grading started, so a submission that edits ``asl_course/*.py`` on
+      disk changes nothing for the others (the change is reported); after the notebook, the
+      grader's data folder is restored if a submission changed it.
+
+:class:`VerifyOutsideKernel` (after execution, before nbgrader saves the scores)
+    - re-judges every exercise of :mod:`asl_course.grading` in a separate verifier process
+      (:mod:`asl_course.verifier`) that loaded the grading code and the reference data
+      before any submission ran; it loads the saved models itself and re-measures accuracy.
+      A test cell whose re-judgement fails, or whose measurements are missing, gets an
+      error output at the top of its outputs, so nbgrader scores it 0;
+    - removes what could fake a score: ``execute_result`` outputs of test cells (nbgrader
+      reads a number there as partial credit) and stderr (library warnings would score 0).
+
+What this cannot stop is listed in the README's instructor section: a submission runs as the
+grader's user, so it can read other students' folders and write to the gradebook; grade in a
+container (or as a separate user) for that.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from nbformat.notebooknode import NotebookNode
+from traitlets import Bool, Dict, Integer
+
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+
+from asl_course import grading
+
+PACKAGE_DIR = Path(grading.__file__).resolve().parent
+#: The setup cell (first code cell: TensorFlow import, data, catch-up) may take this long.
+FIRST_CELL_TIMEOUT = 240
+#: Default per-cell limits for the course's slow cells (by nbgrader grade_id).
+CELL_TIMEOUTS = {"fit": 600, "test_fit": 240, "test_save": 120, "test_model": 120, "test_datagen": 120,
+                 "test_batch": 120}
+#: Seconds the verifier may take for one exercise (model loading and re-evaluation included).
+VERIFY_TIMEOUT = 240
+
+
+def _log(message: str) -> None:
+    print(f"[asl-course autograder] {message}", file=sys.stderr, flush=True)
+
+
+def _error_output(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def _grade_id(cell) -> str | None:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta.get("grade_id") if meta.get("grade") else None
+
+
+# --- The grading session: one per nbgrader process ------------------------------------------------
+
+
+class GradingSession:
+    """What the autograder holds for the whole run, taken before the first submission runs:
+    the data (bytes), the reference arrays, the course package's files, the verifier process."""
+
+    _instance: "GradingSession | None" = None
+
+    @classmethod
+    def get(cls) -> "GradingSession":
+        if cls._instance is None:
+            cls._instance = cls()
+            atexit.register(cls._instance.close)
+        return cls._instance
+
+    def __init__(self):
+        from asl_course import data as _data
+        from asl_course import lesson
+
+        self.root = Path(tempfile.mkdtemp(prefix="asl-grading-"))
+        folder = _data.locate()
+        report = _data.check(folder)
+        if report["kind"] not in ("real", "synthetic"):
+            raise RuntimeError(f"the grading data in {folder} is not valid: {' '.join(report['reasons'])}")
+        self.data_dir = Path(folder)
+        self.data_kind = report["kind"]
+        self.data_files = {p.name: p.read_bytes() for p in self.data_dir.iterdir()
+                           if p.name in (_data.TRAIN_FILE, _data.VALID_FILE, _data.MARKER_FILE)}
+        self.data_stat = self._stat(self.data_dir, self.data_files)
+        self.reference = grading.load_reference_csv(self.data_dir)
+        self.code_files = {p: p.read_bytes() for p in PACKAGE_DIR.rglob("*")
+                           if p.is_file() and "__pycache__" not in p.parts}
+        run = lesson.run_plan(fast=True)
+        self.plan = {"fast": True, "epochs": run.epochs, "train_images": run.train_images, "data": self.data_kind}
+        self.reference_npz = self.root / "reference.npz"
+        grading.save_reference(self.reference, self.reference_npz)
+        self.reported_changes: list[str] = []
+        self._worker: subprocess.Popen | None = None
+        self._worker_log = self.root / "verifier.log"
+        self.start_worker()
+        _log(f"grading on the {self.data_kind} data of {self.data_dir} (copied for each submission); "
+             f"plan {self.plan}")
+
+    @staticmethod
+    def _stat(folder: Path, files: dict) -> dict:
+        out = {}
+        for name in files:
+            try:
+                st = (folder / name).stat()
+                out[name] = (st.st_size, st.st_mtime_ns)
+            except OSError:
+                out[name] = None
+        return out
+
+    # -- per notebook --
+
+    def _write_package(self, dest: Path) -> None:
+        """Write the course package as it was when grading started (kernels import this copy)."""
+        for path, content in self.code_files.items():
+            target = dest / "asl_course" / path.relative_to(PACKAGE_DIR)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+
+    def prepare_notebook(self) -> Path:
+        """A fresh grading folder for one notebook: data, reference, course package, artefacts."""
+        folder = Path(tempfile.mkdtemp(prefix="nb-", dir=self.root))
+        (folder / "data").mkdir()
+        for name, content in self.data_files.items():
+            (folder / "data" / name).write_bytes(content)
+        shutil.copyfile(self.reference_npz, folder / "reference.npz")
+        self._write_package(folder / "pkg")
+        (folder / "artefacts").mkdir()
+        return folder
+
+    def kernel_env(self, folder: Path) -> dict:
+        path = os.environ.get("PYTHONPATH")
+        return {
+            "PYTHONPATH": str(folder / "pkg") + (os.pathsep + path if path else ""),
+            "ASL_DATA_DIR": str(folder / "data"),
+            "ASL_COURSE_FAST": "1",
+            "ASL_COURSE_AUTOMATED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "MPLBACKEND": "Agg",
+            grading.GRADING_DIR_ENV: str(folder),
+            grading.GRADING_CODE_ENV: str(folder / "pkg" / "asl_course" / "grading.py"),
+            grading.GRADING_PLAN_ENV: json.dumps(self.plan),
+        }
+
+    def changed_files(self) -> list[str]:
+        """Course package files that differ from when grading started (reported, not undone:
+        kernels and the verifier use their own copies, so no other submission sees them)."""
+        changed = []
+        for path, content in self.code_files.items():
+            try:
+                same = path.read_bytes() == content
+            except OSError:
+                same = False
+            if not same:
+                changed.append(str(path))
+        return changed
+
+    def restore_data(self) -> list[str]:
+        """Undo changes a submission made to the grader's data folder (from the copy in memory)."""
+        restored = []
+        if self._stat(self.data_dir, self.data_files) != self.data_stat:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            for name, content in self.data_files.items():
+                path = self.data_dir / name
+                try:
+                    same = path.read_bytes() == content
+                except OSError:
+                    same = False
+                if not same:
+                    path.write_bytes(content)
+                    restored.append(str(path))
+            self.data_stat = self._stat(self.data_dir, self.data_files)
+        return restored
+
+    # -- the verifier process --
+
+    def start_worker(self) -> None:
+        grading.save_reference(self.reference, self.reference_npz)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ASL_", "NBGRADER_"))}
+        env.update({"TF_CPP_MIN_LOG_LEVEL": "2", grading.GRADING_PLAN_ENV: json.dumps(self.plan),
+                    "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")})
+        if not (self.root / "pkg" / "asl_course").exists():
+            self._write_package(self.root / "pkg")
+        bootstrap = (f"import sys; sys.path.insert(0, {str(self.root / 'pkg')!r}); "
+                     "from asl_course import verifier; verifier.main()")
+        self._worker = subprocess.Popen(
+            [sys.executable, "-I", "-c", bootstrap, str(self.reference_npz)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=open(self._worker_log, "ab"),
+            cwd=self.root, env=env, text=True, bufsize=1,
+        )
+
+    def _stop_worker(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+    def verify(self, grade_id: str, folder: Path) -> list[str]:
+        """The verifier's mistakes for one exercise (a failure to verify is a mistake too)."""
+        for attempt in range(2):
+            if self._worker is None or self._worker.poll() is not None:
+                self.start_worker()
+            try:
+                self._worker.stdin.write(json.dumps({"grade_id": grade_id, "folder": str(folder)}) + "\n")
+                self._worker.stdin.flush()
+                ready, _, _ = select.select([self._worker.stdout], [], [], VERIFY_TIMEOUT)
+                if not ready:
+                    self._stop_worker()
+                    return [f"the grader's verifier took more than {VERIFY_TIMEOUT} s on this exercise"]
+                line = self._worker.stdout.readline()
+                if not line:
+                    raise BrokenPipeError("the verifier stopped")
+                reply = json.loads(line)
+            except (BrokenPipeError, OSError, ValueError) as exc:
+                self._stop_worker()
+                if attempt == 0:
+                    continue
+                return [f"the grader's verifier failed on this exercise ({type(exc).__name__})"]
+            if "error" in reply:
+                return [f"the grader's verifier failed on this exercise ({reply['error']})"]
+            return list(reply["mistakes"])
+        return ["the grader's verifier failed on this exercise"]
+
+    def close(self) -> None:
+        self._stop_worker()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+# --- Execution -------------------------------------------------------------------------------------
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute, with a grading folder per notebook, per-cell limits and containment."""
+
+    timeout = Integer(60, allow_none=True, help="Seconds a cell may run unless listed in cell_timeouts.").tag(config=True)
+    first_cell_timeout = Integer(FIRST_CELL_TIMEOUT, help="Seconds the first code cell (setup) may run.").tag(config=True)
+    cell_timeouts = Dict(CELL_TIMEOUTS, help="Seconds a cell may run, by nbgrader grade_id.").tag(config=True)
+    # After a cell is interrupted, wait this long for the kernel to answer before killing it
+    # (nbclient's default, 4 s, is too short on a busy machine).
+    iopub_timeout = Integer(30, allow_none=False, help=Execute.iopub_timeout.help).tag(config=True)
+    # Merge a cell's stream outputs and apply \r and \b: Keras' progress bar ends as one line,
+    # not one output per training step.
+    coalesce_streams = Bool(True, help=Execute.coalesce_streams.help).tag(config=True)
+
+    def _get_timeout(self, cell):
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") if cell is not None else None
+        if cell is not None and cell is self._first_code_cell:
+            return self.first_cell_timeout
+        if grade_id in self.cell_timeouts:
+            return self.cell_timeouts[grade_id]
+        return self.timeout
+
+    def preprocess(self, nb, resources=None, km=None):
+        session = GradingSession.get()
+        folder = session.prepare_notebook()
+        if resources is not None:
+            resources["asl_grading"] = str(folder)
+        self._stopped: str | None = None
+        self._first_code_cell = next((c for c in nb.cells if c.cell_type == "code" and c.source.strip()), None)
+        env = session.kernel_env(folder)
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        started = time.monotonic()
+        try:
+            try:
+                return super().preprocess(nb, resources, km)
+            except Exception as exc:  # noqa: BLE001 - e.g. the kernel failed to start or died between cells
+                _log(f"the notebook could not be run to its end ({type(exc).__name__}: {exc})")
+                reason = f"the notebook could not be run to its end ({type(exc).__name__})"
+                for cell in nb.cells:
+                    if cell.cell_type == "code" and _grade_id(cell) and not any(
+                            o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                        cell.outputs = list(cell.get("outputs", [])) + [_error_output("NotRun", reason)]
+                return nb, resources
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            who = "/".join(str((resources or {}).get("nbgrader", {}).get(k, "?")) for k in ("student", "notebook"))
+            restored = session.restore_data()
+            if restored:
+                _log(f"{who}: the submission changed the grader's data; restored {', '.join(restored)}")
+            changed = session.changed_files()
+            if changed and changed != session.reported_changes:
+                session.reported_changes = changed
+                _log(f"WARNING {who}: course package files changed on disk during grading (no submission "
+                     f"imports them; check them with git status): {', '.join(changed)}")
+            _log(f"ran {who} in {time.monotonic() - started:.1f} s")
+
+    def preprocess_cell(self, cell, resources, index):
+        if self._stopped is not None:
+            if cell.cell_type == "code":
+                cell.outputs = [_error_output("NotRun", f"not run: {self._stopped}")]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except Exception as exc:  # noqa: BLE001 - DeadKernelError, an uninterruptible cell, ...
+            name = type(exc).__name__
+            if name == "DeadKernelError":
+                here, later = ("the kernel died while this cell ran (it exits or kills its process)",
+                               "the kernel died in an earlier cell")
+            elif name == "CellTimeoutError":
+                here, later = ("this cell ran past its time limit and could not be interrupted",
+                               "an earlier cell ran past its time limit and could not be interrupted")
+            else:
+                here, later = (f"the kernel stopped responding ({name})", f"the kernel stopped responding ({name})")
+            self._stopped = later
+            cell.outputs = list(cell.get("outputs", [])) + [_error_output("KernelStopped", here)]
+            self._kill_kernel()
+            return cell, resources
+
+    def _kill_kernel(self) -> None:
+        try:
+            from jupyter_core.utils import run_sync
+
+            if self.km is not None:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception as exc:  # noqa: BLE001
+            _log(f"could not kill the kernel: {exc}")
+
+
+# --- Verification outside the kernel -----------------------------------------------------------------
+
+
+class VerifyOutsideKernel(NbGraderPreprocessor):
+    """Re-judge each exercise in the verifier process; strip outputs that could fake a score."""
+
+    def preprocess(self, nb, resources):
+        folder = resources.get("asl_grading")
+        session = GradingSession.get()
+        checked, failed = 0, []
+        try:
+            for cell in nb.cells:
+                grade_id = _grade_id(cell)
+                if grade_id is None or cell.cell_type != "code":
+                    continue
+                outputs = [o for o in cell.get("outputs", [])
+                           if o.get("output_type") in ("error", "display_data")
+                           or (o.get("output_type") == "stream" and o.get("name") == "stdout")]
+                if grade_id in grading.EXERCISES and folder and not any(o["output_type"] == "error" for o in outputs):
+                    mistakes = session.verify(grade_id, Path(folder) / "artefacts" / grade_id)
+                    checked += 1
+                    if mistakes:
+                        failed.append(grade_id)
+                        outputs.insert(0, _error_output("GradingFailed", grading.sentences(mistakes)))
+                cell.outputs = outputs
+        finally:
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
+        who = "/".join(str(resources.get("nbgrader", {}).get(k, "?")) for k in ("student", "notebook"))
+        _log(f"{who}: verified {checked} exercise(s) outside the kernel" +
+             (f"; failed there: {', '.join(failed)}" if failed else ""))
+        return nb, resources
+
+
+def autograde_preprocessors() -> list:
+    """nbgrader's autograde preprocessors with GuardedExecute and VerifyOutsideKernel."""
+    from nbgrader.converters.autograde import Autograde
+
+    out = []
+    for pp in Autograde.autograde_preprocessors.default_value:
+        if pp is Execute:
+            out += [GuardedExecute]
+        elif getattr(pp, "__name__", "") == "SaveAutoGrades":
+            out += [VerifyOutsideKernel, pp]
+        else:
+            out.append(pp)
+    return out
+
