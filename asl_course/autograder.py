@@ -261,7 +261,7 @@ class GuardedExecute(Execute):
     cell_timeouts = Dict(CELL_TIMEOUTS, help="Seconds a cell may run, by nbgrader grade_id.").tag(config=True)
     # After a cell is interrupted, wait this long for the kernel to answer before killing it
     # (nbclient's default, 4 s, is too short on a busy machine).
-    iopub_timeout = Integer(30, allow_none=False, help=Execute.iopub_timeout.help).tag(config=True)
+    iopub_timeout = Integer(15, allow_none=False, help=Execute.iopub_timeout.help).tag(config=True)
     # Merge a cell's stream outputs and apply \r and \b: Keras' progress bar ends as one line,
     # not one output per training step.
     coalesce_streams = Bool(True, help=Execute.coalesce_streams.help).tag(config=True)
