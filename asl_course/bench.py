@@ -4,6 +4,9 @@
 seconds per epoch and the validation accuracy figures the course reports; with
 ``--record-baseline`` (and ``--no-augmentation``, full mode, real data) it records the
 reference baseline that notebook 4 shows next to the augmented run.
+
+``asl-course bench grading``: seconds per graded submission, through the instructor's
+nbgrader pipeline on a throwaway course folder (see :mod:`asl_course.classroom`).
 """
 
 from __future__ import annotations
@@ -79,3 +82,75 @@ def record_baseline(report: dict) -> None:
     if report["augmentation"] or report["mode"] != "full" or report["data"] != "real data":
         raise ValueError("the reference baseline is a full run without augmentation on the real data")
     notebook.BASELINE_FILE.write_text(json.dumps(report, indent=1) + "\n")
+
+
+# --- Grading ------------------------------------------------------------------------------------
+
+
+def grading(*, assignments: list[str] | None = None, students: int = 2, data_dir=None, keep=None,
+            log=print) -> dict:
+    """Seconds per graded submission: the instructor's pipeline on a throwaway course folder.
+
+    For each assignment: ``students`` copies of the full solution and one untouched release
+    are submitted, autograded in one ``nbgrader autograde`` call, then feedback is generated.
+    Reports the wall time of each call and, from the autograder's log, each notebook's time.
+    """
+    import re
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from asl_course import classroom, editions
+
+    folder = _data.locate(data_dir)
+    log(_data.describe(folder))
+    root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="asl-bench-grading-"))
+    names = assignments or editions.assignments(editions.repo_root())
+    course = classroom.Course.create(root, data_dir=folder)
+    report = {"date": datetime.date.today().isoformat(), "machine": machine(), "cpu_load_before": _load(),
+              "data": "real data" if notebook.is_real(folder) else "SYNTHETIC stand-in", "assignments": {}}
+    try:
+        for name in names:
+            t = time.perf_counter()
+            course.generate(name)
+            generate_s = time.perf_counter() - t
+            ids = [f"solution{i + 1}" for i in range(students)] + ["release"]
+            for student in ids:
+                nb = course.release_notebook(name) if student == "release" else classroom.solution_notebook(root, name)
+                course.submit(student, name, nb)
+            t = time.perf_counter()
+            result = course.autograde(name)
+            autograde_s = time.perf_counter() - t
+            t = time.perf_counter()
+            course.generate_feedback(name)
+            feedback_s = time.perf_counter() - t
+            per_notebook = {m.group(1): float(m.group(2)) for m in
+                            re.finditer(r"ran (\w+)/\S+ in ([0-9.]+) s", result.stderr)}
+            scores = course.scores(name)
+            entry = {
+                "submissions": len(ids),
+                "generate_assignment_s": round(generate_s, 1),
+                "autograde_s": round(autograde_s, 1),
+                "seconds_per_submission": round(autograde_s / len(ids), 1),
+                "notebook_run_s": per_notebook,
+                "generate_feedback_s": round(feedback_s, 1),
+                "scores": {s: sum(v.values()) for s, v in scores.items()},
+            }
+            report["assignments"][name] = entry
+            log(f"{name}: {entry['seconds_per_submission']} s per submission (autograde {entry['autograde_s']} s "
+                f"for {len(ids)}; notebooks {per_notebook}); feedback {entry['generate_feedback_s']} s; "
+                f"scores {entry['scores']}")
+    finally:
+        report["cpu_load_after"] = _load()
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+    log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
+        f"(above {os.cpu_count()} means other jobs shared the CPUs)")
+    return report
+
+
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("bench", help="benchmarks: training time and accuracy figures")
+    parser = sub.add_parser("bench", help="benchmarks: training time and accuracy figures, grading time")
     what = parser.add_subparsers(dest="bench", metavar="BENCH")
     train = what.add_parser("training", help="the lesson's training run, timed per epoch")
     train.add_argument("--no-augmentation", action="store_true", help="train on the plain images (the baseline)")
@@ -17,6 +17,12 @@ def register(sub) -> None:
     train.add_argument("--record-baseline", action="store_true",
                        help="store the run as notebook 4's reference baseline (full, no augmentation, real data)")
     train.set_defaults(handler=handle_training)
+    grade = what.add_parser("grading", help="seconds per graded submission (nbgrader autograde on a throwaway course)")
+    grade.add_argument("--only", nargs="*", default=None, metavar="NAME", help="assignments (e.g. 01 04); default all")
+    grade.add_argument("--students", type=int, default=2, help="solution submissions per assignment (plus one release)")
+    grade.add_argument("--keep", type=Path, default=None, help="grade in this folder and keep it")
+    grade.add_argument("--json", type=Path, help="also write the report to this file")
+    grade.set_defaults(handler=handle_grading)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
 
 
@@ -33,4 +39,19 @@ def handle_training(args) -> int:
         except ValueError as exc:
             raise UserError(str(exc)) from None
         print("recorded the reference baseline")
+    return 0
+
+
+def handle_grading(args) -> int:
+    from asl_course import bench, editions
+    from asl_course.errors import UserError
+
+    names = editions.assignments(editions.repo_root())
+    if args.only:
+        names = [n for n in names if any(n.startswith(o) for o in args.only)]
+        if not names:
+            raise UserError(f"no assignment matches {args.only}")
+    report = bench.grading(assignments=names, students=args.students, keep=args.keep)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0

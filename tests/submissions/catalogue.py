@@ -1,0 +1,247 @@
+"""The simulated class: submissions made by editing the solution or the release notebooks.
+
+Each :class:`Submission` says which exercises (grade_ids) it must lose, and which words its
+feedback must contain (the mistake, named). Kinds:
+
+- ``baseline``: the full solution, the untouched release, a partly done notebook;
+- ``mistake``: one common mistake (or, in notebook 4, a few in different exercises, to keep
+  the number of training runs down): each loses exactly its exercise's points;
+- ``adversarial``: a submission that tries to earn points it has not earned, or to disturb
+  the grading of others. It must earn nothing undue, and every student graded after it in
+  the same run must be graded as usual (the ``zz_`` students are graded last).
+
+Student ids sort in grading order (nbgrader grades in alphabetical order): ``a_`` before
+``m_`` before ``x_`` before ``zz_``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Callable
+
+from asl_course import classroom as cr
+from asl_course.grading import POINTS
+
+A1, A2, A3, A4 = "01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save"
+
+
+@dataclasses.dataclass
+class Submission:
+    student: str
+    assignment: str
+    make: Callable[[Path], object]  # course root -> notebook
+    lost: set[str]
+    feedback: tuple[str, ...] = ()
+    kind: str = "mistake"
+    what: str = ""
+    #: Its expected result needs the real data (on the stand-in, one epoch learns nothing).
+    needs_real: bool = False
+
+    def expected(self) -> dict[str, float]:
+        return {gid: (0.0 if gid in self.lost else float(p)) for gid, p in POINTS[self.assignment].items()}
+
+
+def sol(a):
+    return lambda root: cr.solution_notebook(root, a)
+
+
+def edit(a, *edits):
+    """The solution of ``a`` with edits: (grade_id, old, new) replacements or callables."""
+    def make(root):
+        nb = cr.solution_notebook(root, a)
+        for e in edits:
+            nb = e(nb) if callable(e) else cr.replace(nb, *e)
+        return nb
+    return make
+
+
+def after_setup(source):
+    return lambda nb: cr.insert_after(nb, None, source)
+
+
+ALL = lambda a: set(POINTS[a])  # noqa: E731
+
+# Code that tampers with the kernel (run in an extra cell right after the setup cell).
+PATCH_MODULES_AND_HASHES = '''
+# Make every check pass: patch the course's checks and grading, numpy's comparisons and hashlib.
+import hashlib, numpy as np
+import asl_course.checks as _c, asl_course.grading as _g
+for _m in (_c, _g):
+    for _n in dir(_m):
+        if _n.startswith(("check", "grade_", "_fail", "_require", "judge", "verify")):
+            setattr(_m, _n, lambda *a, **k: [] )
+np.array_equal = np.allclose = lambda *a, **k: True
+class _Same:
+    def __init__(self, *a, **k): pass
+    def update(self, *a, **k): pass
+    def hexdigest(self): return "0" * 64
+hashlib.sha256 = _Same
+'''
+BLANK_TEST_CELLS = '''
+# Turn every test cell into an empty cell before IPython runs it.
+def _blank(lines):
+    return [] if any("Self-check" in line for line in lines) else lines
+get_ipython().input_transformers_post.append(_blank)
+'''
+SWALLOW_ERRORS = '''
+# Swallow every exception, and print a number as each cell's result (nbgrader's partial credit).
+get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)
+def _score(lines):
+    return lines + ["\\n1.0\\n"] if any("Self-check" in line for line in lines) else lines
+get_ipython().input_transformers_post.append(_score)
+'''
+CHDIR_AND_DELETE = '''
+# Delete the data (this notebook's copy, and the grader's folder where it usually is),
+# then work from another folder.
+import os, shutil, tempfile
+shutil.rmtree(os.environ["ASL_DATA_DIR"], ignore_errors=True)
+shutil.rmtree(os.path.join("..", "..", "..", "data"), ignore_errors=True)
+os.chdir(tempfile.mkdtemp())
+'''
+
+
+def edited_test_cells(nb):
+    """Edit one test cell to `pass`, delete another, give a third 100 points."""
+    nb = cr.set_source(nb, "test_normalize", '"""Self-check: pixels are floats between 0 and 1."""\npass')
+    nb = cr.delete_cell(nb, "test_one_hot")
+    cell = next(c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "test_reshape")
+    cell.metadata["nbgrader"]["points"] = 100
+    cell.source = '"""Self-check: images have the shape (N, 28, 28, 1)."""\nprint("all good")'
+    return nb
+
+
+NO_SCALING = ("normalize", "x_train = x_train / 255\nx_valid = x_valid / 255",
+              'x_train = x_train.astype("float32")\nx_valid = x_valid.astype("float32")')
+NO_ONE_HOT = ("one_hot", "y_train = keras.utils.to_categorical(y_train, num_classes)\n"
+              "y_valid = keras.utils.to_categorical(y_valid, num_classes)", "")
+
+FAKE_HISTORY = '''
+### the student's answer: no training, a History made up
+history = keras.callbacks.History()
+history.history = {"loss": [0.05], "accuracy": [0.99], "val_loss": [0.02], "val_accuracy": [0.995]}
+history.params = {"epochs": epochs, "steps": steps_per_epoch, "verbose": 1}
+history.epoch = list(range(epochs))
+history.set_model(model)
+'''
+LOADED_MODEL = '''
+### the student's answer: another student's trained model, fine-tuned for a few steps
+model = keras.models.load_model("../../a04_solution/04_train_and_save/asl_model.keras")
+history = model.fit(img_iter, epochs=epochs, steps_per_epoch=steps_per_epoch // 4,
+                    validation_data=(x_valid, y_valid))
+'''
+
+
+def catalogue() -> list[Submission]:
+    return [
+        # --- notebook 1: preparing the data (6 points) ---
+        Submission("a01_solution", A1, sol(A1), set(), kind="baseline", what="the full solution"),
+        Submission("a01_release", A1, lambda root: cr.release_notebook(root, A1), ALL(A1),
+                   ("NotImplementedError",), kind="baseline", what="the untouched release"),
+        Submission("a01_partial", A1, edit(A1, lambda nb: cr.stub(nb, "one_hot"), lambda nb: cr.stub(nb, "normalize"),
+                                           lambda nb: cr.stub(nb, "reshape")),
+                   {"test_one_hot", "test_normalize", "test_reshape"}, kind="baseline",
+                   what="the first three exercises done, the last three left as stubs"),
+        Submission("m01_no_255", A1, edit(A1, NO_SCALING), {"test_normalize"}, ("divided by 255",),
+                   what="pixels not divided by 255"),
+        Submission("m01_scaled_twice", A1, edit(A1, ("normalize", "x_train / 255\n", "x_train / 255 / 255\n")),
+                   {"test_normalize"}, ("twice",), what="x_train divided by 255 twice"),
+        Submission("m01_not_one_hot", A1, edit(A1, NO_ONE_HOT), {"test_one_hot"}, ("one-hot",),
+                   what="labels not one-hot encoded"),
+        Submission("m01_release_labels", A1, edit(A1, (
+            "one_hot", "num_classes = 24\n",
+            "num_classes = 24\n# the Kaggle release numbers the letters 0..24, skipping 9 (J)\n"
+            "y_train = y_train.where(y_train < 9, y_train + 1)\ny_valid = y_valid.where(y_valid < 9, y_valid + 1)\n")),
+            {"test_one_hot"}, ("Kaggle release",), what="the release's labels 0..24 with 24 classes"),
+        Submission("m01_no_channel", A1, edit(A1, ("reshape", "reshape(-1, 28, 28, 1)", "reshape(-1, 28, 28)", 2)),
+                   {"test_reshape"}, ("channel",), what="reshape without the channel axis"),
+        Submission("m01_label_kept", A1, edit(A1, ("labels", 'del train_df["label"]\ndel valid_df["label"]', "")),
+                   {"test_labels"}, ("del train_df",), what="the label column not deleted"),
+        Submission("m01_header_none", A1, edit(A1, ("load_csv", '"sign_mnist_train.csv")', '"sign_mnist_train.csv", header=None)')),
+                   {"test_load_csv"}, ("header",), what="pd.read_csv(..., header=None)"),
+        Submission("m01_dataframe", A1, edit(A1, ("images", "x_train = train_df.values", "x_train = train_df")),
+                   {"test_images"}, (".values",), what="x_train left a DataFrame (no .values)"),
+        # adversarial, notebook 1 (wrong answers for normalize and one_hot unless said)
+        Submission("x01_tamper", A1, edit(A1, NO_SCALING, NO_ONE_HOT, after_setup(PATCH_MODULES_AND_HASHES)),
+                   ALL(A1), kind="adversarial",
+                   what="patches asl_course.checks/grading, numpy comparisons and hashlib.sha256 (its measurements "
+                        "cannot be trusted: it loses even the exercises it did right)"),
+        Submission("x01_blank_tests", A1, edit(A1, NO_SCALING, after_setup(BLANK_TEST_CELLS)), ALL(A1),
+                   ("measurements of this exercise are missing",), kind="adversarial",
+                   what="an IPython input transformer that empties every test cell"),
+        Submission("x01_swallow", A1, edit(A1, NO_SCALING, NO_ONE_HOT, after_setup(SWALLOW_ERRORS)),
+                   {"test_normalize", "test_one_hot"}, kind="adversarial",
+                   what="a custom exception handler and a '1.0' result after each test (partial credit)"),
+        Submission("x01_edited_tests", A1, edit(A1, NO_SCALING, NO_ONE_HOT,
+                                                ("reshape", "reshape(-1, 28, 28, 1)", "reshape(-1, 28, 28)", 2),
+                                                edited_test_cells),
+                   {"test_normalize", "test_one_hot", "test_reshape"}, kind="adversarial",
+                   what="test cells edited to pass, deleted, and given 100 points"),
+        Submission("x01_chdir_delete", A1, edit(A1, lambda nb: cr.insert_after(nb, "test_load_csv", CHDIR_AND_DELETE)),
+                   set(), kind="adversarial",
+                   what="deletes the data (its copy and the grader's folder) and changes the working directory"),
+        Submission("x01_loop", A1, edit(A1, ("normalize", "x_train = x_train / 255\n", "while True:\n    pass\n")),
+                   {"test_normalize"}, ("Timeout",), kind="adversarial", what="an infinite loop"),
+        Submission("x01_stubborn_loop", A1, edit(A1, (
+            "normalize", "x_train = x_train / 255\n",
+            "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n        pass\n")),
+            {"test_normalize", "test_reshape"}, ("could not be interrupted",), kind="adversarial",
+            what="an infinite loop that ignores interrupts"),
+        Submission("x01_kill", A1, edit(A1, ("normalize", "x_train = x_train / 255\n", "import os\nos._exit(1)\n")),
+                   {"test_normalize", "test_reshape"}, ("kernel died",), kind="adversarial",
+                   what="a cell that kills its kernel"),
+        Submission("zz01_solution", A1, sol(A1), set(), kind="baseline",
+                   what="the full solution, graded after all the adversarial submissions"),
+        # --- notebook 2: the model (3 points) ---
+        Submission("a02_solution", A2, sol(A2), set(), kind="baseline", what="the full solution"),
+        Submission("a02_release", A2, lambda root: cr.release_notebook(root, A2), ALL(A2), kind="baseline",
+                   what="the untouched release"),
+        Submission("m02_padding_valid", A2, edit(A2, ("model", 'padding="same"', 'padding="valid"', 6)),
+                   {"test_model"}, ("padding",), what='padding="valid"'),
+        Submission("m02_layer_order", A2, edit(A2, ("model", "Dropout(0.2),\n    BatchNormalization(),",
+                                                    "BatchNormalization(),\n    Dropout(0.2),")),
+                   {"test_model"}, ("wrong order",), what="Dropout and BatchNormalization swapped"),
+        Submission("m02_no_softmax", A2, edit(A2, ("model", 'Dense(units=24, activation="softmax")', "Dense(units=24)")),
+                   {"test_model"}, ("softmax",), what="the last Dense layer without softmax"),
+        # --- notebook 3: augmentation (3 points) ---
+        Submission("a03_solution", A3, sol(A3), set(), kind="baseline", what="the full solution"),
+        Submission("a03_release", A3, lambda root: cr.release_notebook(root, A3), ALL(A3), kind="baseline",
+                   what="the untouched release"),
+        Submission("m03_vertical_flip", A3, edit(A3, ("datagen", "vertical_flip=False", "vertical_flip=True")),
+                   {"test_datagen"}, ("vertical_flip",), what="vertical_flip=True"),
+        Submission("m03_next_method", A3, edit(A3, ("batch", "next(img_iter)", "img_iter.next()")),
+                   {"test_batch"}, ("next(img_iter)",), what="img_iter.next() (Keras 2)"),
+        # --- notebook 4: training and saving (6 points); each of these trains once ---
+        Submission("a04_solution", A4, sol(A4), set(), kind="baseline", what="the full solution"),
+        Submission("a04_release", A4, lambda root: cr.release_notebook(root, A4), ALL(A4), kind="baseline",
+                   what="the untouched release"),
+        Submission("m04_steps_save_loss", A4, edit(
+            A4, ("steps", "math.ceil(len(x_train) / batch_size)", "len(x_train) / batch_size"),
+            ("save", 'model.save("asl_model.keras")', 'model.save("asl_model")'),
+            ("compile", 'loss="categorical_crossentropy"', 'loss="sparse_categorical_crossentropy"')),
+            {"test_steps", "test_save", "test_compile"}, ("float", ".keras", "sparse"),
+            what="float steps_per_epoch, model.save without .keras, sparse loss (three exercises)"),
+        Submission("m04_floor_unnormalised", A4, edit(
+            A4, ("steps", "math.ceil(len(x_train) / batch_size)", "len(x_train) // batch_size"),
+            ("fit", "validation_data=(x_valid, y_valid)", "validation_data=(x_valid * 255, y_valid)")),
+            {"test_steps", "test_fit"}, ("rounds down", "unnormalised"),
+            what="steps rounded down (//), validation on unnormalised images (two exercises)", needs_real=True),
+        Submission("x04_fake_history", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", FAKE_HISTORY)),
+                   {"test_fit"}, ("not been trained",), kind="adversarial", what="a made-up History, no training"),
+        Submission("x04_loaded_model", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", LOADED_MODEL)),
+                   {"test_fit"}, kind="adversarial",
+                   what="another student's trained model loaded from a file, then fine-tuned"),
+    ]
+
+
+def describe() -> str:
+    """The catalogue as a table (for the README and the test report)."""
+    rows = [f"| {s.student} | {s.assignment} | {s.kind} | {s.what} | {', '.join(sorted(s.lost)) or '-'} |"
+            for s in catalogue()]
+    return "| student | notebook | kind | what | loses |\n|---|---|---|---|---|\n" + "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(describe())
+    print(json.dumps({a: sum(p.values()) for a, p in POINTS.items()}))

@@ -1,0 +1,286 @@
+"""Autograding: points, grading checks, feedback, and a simulated class through nbgrader.
+
+Unit tests first (seconds). Then the simulated class (``tests/submissions/catalogue.py``):
+a throwaway course folder (this repository's ``nbgrader_config.py`` and ``source/``, plus a
+copy of the session's data), each assignment released with ``nbgrader generate_assignment``,
+every catalogued submission put in ``submitted/<student>/<assignment>/``, then
+``nbgrader autograde`` (all students of an assignment in one call), ``generate_feedback`` and
+``export``. The per-cell time limit is lowered to 20 s in that folder so that the
+infinite-loop submissions cost less; everything else is the course's configuration.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from asl_course import classroom, editions, grading, notebook
+from submissions.catalogue import catalogue
+
+REPO = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = editions.assignments(REPO)
+CATALOGUE = catalogue()
+
+
+def source_nb(name):
+    return nbformat.read(REPO / "source" / name / f"{name}.ipynb", as_version=4)
+
+
+def hidden_lines() -> set[str]:
+    """Every line of every hidden test in source/ (long enough to be telling)."""
+    out = set()
+    for name in ASSIGNMENTS:
+        for cell in source_nb(name).cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if "### BEGIN HIDDEN TESTS" in line:
+                    inside = True
+                elif "### END HIDDEN TESTS" in line:
+                    inside = False
+                elif inside and len(line.strip()) >= 16 and not line.strip().startswith("#"):
+                    out.add(line.strip())
+    return out
+
+
+# --- Points ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(grading.POINTS))
+def test_points_match_the_documented_table(name):
+    assert classroom.points(REPO, name) == {k: float(v) for k, v in grading.POINTS[name].items()}
+    assert set(grading.POINTS[name]) <= set(grading.EXERCISES)
+
+
+def test_total_points():
+    assert grading.TOTAL_POINTS == 18 == sum(sum(p.values()) for p in grading.POINTS.values())
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_every_assignment_is_graded_with_hidden_tests(name):
+    """Every assignment in source/ (05 included once it exists) has test cells with hidden tests."""
+    tests = [c for c in source_nb(name).cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    assert tests, f"{name} has no graded test cell"
+    assert all("### BEGIN HIDDEN TESTS" in c.source for c in tests), f"{name}: a test cell without hidden tests"
+
+
+@pytest.mark.parametrize("name", sorted(grading.POINTS))
+def test_hidden_tests_load_a_fresh_copy_of_the_grading_code(name):
+    for cell in source_nb(name).cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+            assert "spec_from_file_location" in hidden and "ASL_GRADING_CODE" in hidden
+            assert f'_grading.check("{meta["grade_id"]}", globals())' in hidden
+            assert "from asl_course import grading" not in hidden
+
+
+# --- The grader's statement of the lesson agrees with the reference implementation --------------------
+
+
+def test_grading_spec_matches_the_lesson():
+    from asl_course import lesson
+
+    assert grading.describe_model(lesson.build_model())["params"] == lesson.MODEL_PARAMS == grading.MODEL_PARAMS
+    assert grading.model_mistakes(grading.describe_model(lesson.build_model())) == []
+    ref = None
+    obs = grading.observe("test_datagen", {"datagen": lesson.make_datagen()}, ref)
+    assert grading.judge("test_datagen", obs, ref) == []
+
+
+# --- Grading checks, in this process ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ref(data_dir):
+    return grading.load_reference_csv(data_dir)
+
+
+@pytest.fixture
+def solved(ref):
+    """The namespace of a solved notebook 1 (as the kernel would hold it)."""
+    import pandas as pd
+
+    train_df = pd.DataFrame(np.column_stack([ref.y_train, ref.x_train]).astype(np.int64), columns=grading.COLUMNS)
+    valid_df = pd.DataFrame(np.column_stack([ref.y_valid, ref.x_valid]).astype(np.int64), columns=grading.COLUMNS)
+    return {"train_df": train_df, "valid_df": valid_df}
+
+
+def run_check(grade_id, ns, monkeypatch, data_dir):
+    monkeypatch.setenv("ASL_DATA_DIR", str(data_dir))
+    monkeypatch.delenv(grading.GRADING_DIR_ENV, raising=False)
+    try:
+        grading.check(grade_id, ns)
+        return None
+    except grading.GradingFailed as exc:
+        return str(exc)
+
+
+def test_notebook1_checks_pass_the_solution_and_name_mistakes(solved, ref, monkeypatch, data_dir):
+    ns = dict(solved)
+    assert run_check("test_load_csv", ns, monkeypatch, data_dir) is None
+    # the label column left in: fails, names the fix, and repairs the namespace
+    ns["y_train"], ns["y_valid"] = ns["train_df"]["label"], ns["valid_df"]["label"]
+    message = run_check("test_labels", ns, monkeypatch, data_dir)
+    assert "del train_df" in message
+    assert "label" not in ns["train_df"].columns
+    ns["x_train"], ns["x_valid"] = ns["train_df"].values, ns["valid_df"].values
+    assert run_check("test_images", ns, monkeypatch, data_dir) is None
+    # release labels with 24 classes
+    ns["y_train"] = ns["y_train"].where(ns["y_train"] < 9, ns["y_train"] + 1)
+    assert "Kaggle release" in run_check("test_one_hot", ns, monkeypatch, data_dir)
+    assert np.shape(ns["y_train"]) == (len(ref.y_train), 24)
+    # scaled twice, then right
+    ns["x_train"], ns["x_valid"] = ns["x_train"] / 255 / 255, ns["x_valid"] / 255
+    assert "twice" in run_check("test_normalize", ns, monkeypatch, data_dir)
+    assert run_check("test_normalize", ns, monkeypatch, data_dir) is None  # repaired
+    ns["x_train"], ns["x_valid"] = ns["x_train"].reshape(-1, 28, 28), ns["x_valid"].reshape(-1, 28, 28, 1)
+    assert "channel" in run_check("test_reshape", ns, monkeypatch, data_dir)
+    assert run_check("test_reshape", ns, monkeypatch, data_dir) is None
+
+
+def test_model_checks_name_each_mistake():
+    import keras
+
+    from asl_course import lesson
+
+    good = grading.describe_model(lesson.build_model())
+    assert grading.model_mistakes(good) == []
+    layers = lesson.build_model().layers
+    swapped = keras.Sequential([keras.Input((28, 28, 1)), *layers[:4], layers[5], layers[4], *layers[6:]])
+    assert "wrong order" in " ".join(grading.model_mistakes(grading.describe_model(swapped)))
+    bad = json.loads(json.dumps(good))
+    bad["layers"][0][1]["padding"] = "valid"
+    assert 'padding="same"' in grading.model_mistakes(bad)[0]
+    bad = json.loads(json.dumps(good))
+    bad["layers"][-1][1]["activation"] = "linear"
+    assert "softmax" in grading.model_mistakes(bad)[0]
+    assert "not a Keras model" in grading.model_mistakes(grading.describe_model("a string"))[0]
+
+
+def test_datagen_checks_behaviour_not_only_settings():
+    from asl_course import lesson
+
+    datagen = lesson.make_datagen()
+    datagen.vertical_flip = True
+    obs = grading.observe("test_datagen", {"datagen": datagen}, None)
+    assert "vertical_flip" in grading.judge("test_datagen", obs, None)[0]
+    datagen = lesson.make_datagen()
+    datagen.get_random_transform = lambda shape, seed=None: {"theta": 0, "flip_vertical": True}
+    obs = grading.observe("test_datagen", {"datagen": datagen}, None)
+    assert "flips images vertically" in " ".join(grading.judge("test_datagen", obs, None))
+
+
+def test_steps_checks(ref, monkeypatch):
+    monkeypatch.setenv(grading.GRADING_PLAN_ENV, json.dumps({"fast": True, "epochs": 1, "train_images": None}))
+    n = len(ref.y_train)
+
+    class Iter:
+        batch_size, x = 32, np.zeros((n, 1))
+
+    def mistakes(steps):
+        obs = grading.observe("test_steps", {"steps_per_epoch": steps, "batch_size": 32, "img_iter": Iter()}, ref)
+        return " ".join(grading.judge("test_steps", obs, ref))
+
+    assert mistakes(-(-n // 32)) == ""
+    assert "float" in mistakes(n / 32)
+    if n % 32:
+        assert "rounds down" in mistakes(n // 32)
+
+
+def test_sentences():
+    assert grading.sentences(["a is wrong", "b? fix it."]) == "a is wrong. b? fix it."
+
+
+# --- Feedback ----------------------------------------------------------------------------------------
+
+
+def test_feedback_preprocessor_removes_hidden_tests_and_tracebacks():
+    from asl_course.feedback import HideHiddenTests
+
+    cell = nbformat.v4.new_code_cell('"""Self-check."""\n### BEGIN HIDDEN TESTS\nsecret_grading_call(x, y)\n'
+                                     '### END HIDDEN TESTS\nchecks.visible(x)')
+    cell.outputs = [nbformat.v4.new_output("error", ename="GradingFailed", evalue="x is not divided by 255.",
+                                           traceback=["Traceback", "----> 3 secret_grading_call(x, y)"]),
+                    nbformat.v4.new_output("error", ename="TypeError", evalue="secret_grading_call(x, y) failed",
+                                           traceback=["secret_grading_call(x, y)"])]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb, _ = HideHiddenTests().preprocess(nb, {})
+    text = json.dumps(nb)
+    assert "secret_grading_call" not in text
+    assert "checks.visible(x)" in nb.cells[0].source
+    assert nb.cells[0].outputs[0].traceback == ["GradingFailed: x is not divided by 255."]
+
+
+# --- The simulated class through nbgrader ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def course(tmp_path_factory, data_dir):
+    """A course folder with all assignments released and the catalogue submitted."""
+    root = tmp_path_factory.mktemp("course")
+    # The data lives where an instructor keeps it (data/asl_data in the course folder), as a copy:
+    # one adversarial submission deletes it.
+    shutil.copytree(data_dir, root / "data" / "asl_data")
+    course = classroom.Course.create(root, data_dir=root / "data" / "asl_data",
+                                     config_extra="c.GuardedExecute.timeout = 20")
+    course.graded = {}
+    for name in sorted(grading.POINTS):
+        course.generate(name)
+    for sub in CATALOGUE:
+        course.submit(sub.student, sub.assignment, sub.make(course.root))
+    return course
+
+
+def graded(course, assignment):
+    """Autograde one assignment (all its students in one nbgrader call), then make the feedback."""
+    if assignment not in course.graded:
+        result = course.autograde(assignment)  # raises unless nbgrader exits 0
+        course.generate_feedback(assignment)
+        course.graded[assignment] = (course.scores(assignment), result.stderr)
+    return course.graded[assignment]
+
+
+def feedback_text(course, student, assignment) -> str:
+    page = course.feedback_html(student, assignment)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+@pytest.mark.parametrize("sub", CATALOGUE, ids=[s.student for s in CATALOGUE])
+def test_simulated_submission(course, sub, data_dir):
+    if sub.needs_real and not notebook.is_real(data_dir):
+        pytest.skip("needs the real data: one epoch on the synthetic stand-in stays at chance")
+    scores, log = graded(course, sub.assignment)
+    assert scores[sub.student] == sub.expected(), f"{sub.what}: scores differ from the expected"
+    text = feedback_text(course, sub.student, sub.assignment)
+    for word in sub.feedback:
+        assert word in text, f"the feedback of {sub.student} does not name the mistake ({word!r})"
+    leaked = [line for line in hidden_lines() if line in text]
+    assert not leaked, f"the feedback shows hidden-test code: {leaked[:3]}"
+    assert "most recent call last" not in text and "Cell In[" not in text, "the feedback shows a traceback"
+
+
+def test_adversarial_submissions_do_not_touch_the_graders_data(course):
+    graded(course, "01_prepare_data")
+    assert (course.root / "data" / "asl_data" / "sign_mnist_train.csv").is_file(), "the grader's data was restored"
+    from asl_course import data
+
+    assert data.check(course.root / "data" / "asl_data")["kind"] in ("real", "synthetic")
+
+
+def test_export_has_every_student_with_the_expected_total(course, data_dir):
+    for name in sorted(grading.POINTS):
+        graded(course, name)
+    rows = course.export()
+    got = {(r["student_id"], r["assignment"]): (float(r["score"]), float(r["max_score"])) for r in rows}
+    for sub in CATALOGUE:
+        if sub.needs_real and not notebook.is_real(data_dir):
+            continue
+        assert got[(sub.student, sub.assignment)] == (sum(sub.expected().values()),
+                                                      float(sum(grading.POINTS[sub.assignment].values())))
