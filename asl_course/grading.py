@@ -115,8 +115,10 @@ POINTS: dict[str, dict[str, int]] = {
     "02_cnn_model": {"test_model": 3},
     "03_augmentation": {"test_datagen": 2, "test_batch": 1},
     "04_train_and_save": {"test_compile": 1, "test_steps": 1, "test_fit": 3, "test_save": 1},
+    "05_predictions": {"test_load_model": 1, "test_prepare_image": 2, "test_predict_letter": 2,
+                       "test_top_k": 1, "test_accuracy_per_letter": 1},
 }
-#: Points of notebooks 1-4 (notebook 5 adds its own; see the README's points table).
+#: The course's total (the README's points table).
 TOTAL_POINTS = sum(sum(p.values()) for p in POINTS.values())
 
 #: Validation accuracy a model trained as the lesson says must reach, re-measured by the grader
@@ -443,13 +445,19 @@ READS: dict[str, tuple[str, ...]] = {
     "test_steps": ("steps_per_epoch", "batch_size", "img_iter"),
     "test_fit": ("model", "history"),
     "test_save": ("model",),
+    "test_load_model": ("model",),
+    "test_prepare_image": ("prepare_image",),
+    "test_predict_letter": ("LETTERS", "predict_letter"),
+    "test_top_k": ("top_k",),
+    "test_accuracy_per_letter": ("accuracy_per_letter",),
 }
 EXERCISES = tuple(READS)
 #: Exercises judged without the reference data.
-NO_REFERENCE = frozenset({"test_model", "test_datagen", "test_compile"})
+NO_REFERENCE = frozenset({"test_model", "test_datagen", "test_compile", "test_top_k", "test_accuracy_per_letter"})
 _MISSING_HINT = {
     "test_batch": " (Keras 3 iterators have no .next() method: draw a batch with next(img_iter))",
     "test_fit": " (history = model.fit(img_iter, ...))",
+    "test_load_model": f' (model = keras.models.load_model("asl_model.keras"))',
 }
 
 
@@ -655,11 +663,171 @@ def _obs_save(ns, ref, folder):
     return out
 
 
+# --- Notebook 5: observing the prediction functions ------------------------------------------------
+#: The course's alphabet: class i is LETTERS[i] (no J and no Z: they need motion).
+LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"
+#: The model notebook 5 loads (in the notebook's folder).
+MODEL_FILE = "asl_model.keras"
+#: Pictures the grader writes for prepare_image (and, plain only, for predict_letter).
+PROBE_KINDS = ("plain", "enlarged", "rgb")
+#: prepare_image on an enlarged or RGB picture may differ from the original pixels by this
+#: much on average (resizing 224 -> 28 with another filter moves pixels by about 0.01).
+PREPARE_TOLERANCE = 0.05
+#: A returned array bigger than this is described, not stored.
+_MAX_STORED = 4 * N_PIXELS
+
+
+def _grader_rng() -> np.random.Generator:
+    """Unpredictable inputs for a student's function (a seed the notebook cannot know)."""
+    return np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
+
+
+def probe_picture(pixels: np.ndarray, kind: str):
+    """A Pillow picture of one 28x28 image: ``plain`` (28x28 grayscale), ``enlarged`` (224x224
+    grayscale) or ``rgb`` (140x140, three equal channels)."""
+    from PIL import Image
+
+    base = Image.fromarray(np.asarray(pixels, dtype=np.uint8).reshape(28, 28), "L")
+    if kind == "plain":
+        return base
+    if kind == "enlarged":
+        return base.resize((224, 224), Image.Resampling.BICUBIC)
+    if kind == "rgb":
+        return base.resize((140, 140), Image.Resampling.BICUBIC).convert("RGB")
+    raise ValueError(kind)
+
+
+def _call(fn, *args) -> tuple[object, str | None]:
+    """``fn(*args)`` and None, or None and the error it raised, in words."""
+    try:
+        return fn(*args), None
+    except Exception as exc:  # noqa: BLE001 - the student's function failed: say how
+        return None, f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+def _array_facts(value) -> dict:
+    """Shape, dtype and (when small) the values of what a function returned."""
+    facts, a = _facts(value)
+    if a is not None and a.dtype.kind in "biuf" and a.size <= _MAX_STORED:
+        facts["values"] = np.asarray(a, dtype="float64").reshape(-1).tolist()
+    return facts
+
+
+def _copy_model_file(path: Path, folder: Path | None, name: str) -> dict:
+    out = {"exists": path.is_file()}
+    if out["exists"]:
+        out["bytes"] = path.stat().st_size
+        if folder is not None and out["bytes"] <= MAX_MODEL_BYTES:
+            shutil.copyfile(path, folder / name)
+    return out
+
+
+def _model_path(ns: dict) -> Path:
+    return Path(ns.get("__model_path__", MODEL_FILE)).absolute()
+
+
+def _obs_load_model(ns, ref, folder):
+    model = ns["model"]
+    out = {"type": type(model).__name__, "file": _copy_model_file(_model_path(ns), folder, "file.keras")}
+    if folder is not None:
+        out["saved"] = _save_model(model, folder / "model.keras")
+    return out
+
+
+def _obs_prepare_image(ns, ref, folder):
+    import tempfile
+
+    fn = ns["prepare_image"]
+    if not callable(fn):
+        return {"not_callable": type(fn).__name__}
+    rows = sorted(int(r) for r in _grader_rng().choice(len(ref.x_valid), size=2, replace=False))
+    probes = []
+    with tempfile.TemporaryDirectory(prefix="asl-grading-") as tmp:
+        for row in rows:
+            for kind in PROBE_KINDS:
+                path = Path(tmp) / f"picture_{row}_{kind}.png"
+                probe_picture(ref.x_valid[row], kind).save(path)
+                got, error = _call(fn, str(path))
+                probes.append({"row": row, "kind": kind, "error": error,
+                               "result": None if error else _array_facts(got)})
+    return {"probes": probes}
+
+
+def _obs_predict_letter(ns, ref, folder):
+    import tempfile
+
+    letters = ns["LETTERS"]
+    out = {"letters": "".join(letters) if isinstance(letters, (str, list, tuple))
+           and all(isinstance(t, str) for t in letters) else repr(letters)[:60],
+           "file": _copy_model_file(_model_path(ns), folder, "file.keras")}
+    fn = ns["predict_letter"]
+    if not callable(fn):
+        return {**out, "not_callable": type(fn).__name__}
+    rows = sorted(int(r) for r in _grader_rng().choice(len(ref.x_valid), size=6, replace=False))
+    answers = []
+    with tempfile.TemporaryDirectory(prefix="asl-grading-") as tmp:
+        for row in rows:
+            path = Path(tmp) / f"picture_{row}.png"
+            probe_picture(ref.x_valid[row], "plain").save(path)
+            got, error = _call(fn, str(path))
+            answer = {"row": row, "error": error}
+            if error is None:
+                if isinstance(got, (tuple, list)) and len(got) == 2:
+                    letter, prob = got
+                    answer["letter"] = letter if isinstance(letter, str) else repr(letter)[:40]
+                    answer["letter_is_str"] = isinstance(letter, str)
+                    try:
+                        answer["probability"] = float(prob)
+                    except (TypeError, ValueError):
+                        answer["probability"] = None
+                else:
+                    answer["returned"] = repr(got)[:80]
+            answers.append(answer)
+    out["answers"] = answers
+    return out
+
+
+def _obs_top_k(ns, ref, folder):
+    fn = ns["top_k"]
+    if not callable(fn):
+        return {"not_callable": type(fn).__name__}
+    rng = _grader_rng()
+    cases = []
+    for k in (1, 3, 5):
+        row = rng.dirichlet(np.ones(NUM_CLASSES))
+        got, error = _call(fn, row.copy(), k)
+        case = {"k": k, "row": row.tolist(), "error": error}
+        if error is None:
+            try:
+                case["pairs"] = [[str(t), float(p)] for t, p in got][:NUM_CLASSES]
+            except (TypeError, ValueError):
+                case["returned"] = repr(got)[:80]
+        cases.append(case)
+    return {"cases": cases}
+
+
+def _obs_accuracy_per_letter(ns, ref, folder):
+    fn = ns["accuracy_per_letter"]
+    if not callable(fn):
+        return {"not_callable": type(fn).__name__}
+    rng = _grader_rng()
+    cases = []
+    for _ in range(3):
+        cm = rng.integers(0, 40, size=(NUM_CLASSES, NUM_CLASSES))
+        cm[np.diag_indices(NUM_CLASSES)] += rng.integers(1, 300, size=NUM_CLASSES)
+        got, error = _call(fn, cm.copy())
+        cases.append({"cm": cm.tolist(), "error": error, "result": None if error else _array_facts(got)})
+    return {"cases": cases}
+
+
 OBSERVERS = {
     "test_load_csv": _obs_load_csv, "test_labels": _obs_labels, "test_images": _obs_images,
     "test_one_hot": _obs_one_hot, "test_normalize": _obs_scaled, "test_reshape": _obs_scaled,
     "test_model": _obs_model, "test_datagen": _obs_datagen, "test_batch": _obs_batch,
     "test_compile": _obs_compile, "test_steps": _obs_steps, "test_fit": _obs_fit, "test_save": _obs_save,
+    "test_load_model": _obs_load_model, "test_prepare_image": _obs_prepare_image,
+    "test_predict_letter": _obs_predict_letter, "test_top_k": _obs_top_k,
+    "test_accuracy_per_letter": _obs_accuracy_per_letter,
 }
 
 
@@ -983,11 +1151,184 @@ def _judge_save(obs, ref, models):
     return []
 
 
+# --- Notebook 5: judging the prediction functions --------------------------------------------------
+
+
+def _not_callable(obs, name: str, signature: str) -> list[str]:
+    return [f"{name} is a {obs['not_callable']}, not a function: define it with def {signature}: ... return ..."]
+
+
+def _judge_load_model(obs, ref, models):
+    if not obs.get("file", {}).get("exists"):
+        return [f"{MODEL_FILE} is missing from the notebook's folder: notebook 4 saves it there, and the setup "
+                "cell trains a quick one when it is missing (did a cell delete or move it?)"]
+    models = models or {}
+    if "not_model" in models:
+        return [f"model is not a Keras model ({models['not_model']}): "
+                f'model = keras.models.load_model("{MODEL_FILE}")']
+    if "same" not in models:
+        return ["the grader could not compare model with the model saved in the file"]
+    mistakes = []
+    if models.get("input_shape") != list(INPUT_SHAPE) or models.get("output_shape") != [None, NUM_CLASSES]:
+        mistakes.append(f"model takes {models.get('input_shape')} and gives {models.get('output_shape')}; the lesson's "
+                        "model takes (None, 28, 28, 1) images and gives 24 probabilities")
+    if not models["same"]:
+        mistakes.append(f"model does not predict what the model saved in {MODEL_FILE} predicts: load that file, "
+                        f'model = keras.models.load_model("{MODEL_FILE}"), rather than building or training a model')
+    return mistakes
+
+
+def prepared_mistake(result: dict, original: np.ndarray, kind: str) -> str | None:
+    """What is wrong with prepare_image's result for one picture (None when right)."""
+    shape = result.get("shape")
+    if "values" not in result:
+        return (f"it returned a {result.get('type')} of shape {shape}, not an array of 784 numbers: "
+                "return the prepared pixels, shape (1, 28, 28, 1)")
+    if shape and len(shape) >= 3 and shape[-1] == 3:
+        return (f"it has shape {tuple(shape)}: 3 colour channels. Convert the picture to grayscale "
+                "(Image.open(path).convert(\"L\")) before resizing")
+    if shape != [1, 28, 28, 1]:
+        return (f"it has shape {tuple(shape) if shape else shape}; the model takes a batch of one image, "
+                "(1, 28, 28, 1): resize to 28x28 and reshape with .reshape(1, 28, 28, 1)")
+    got = np.asarray(result["values"], dtype="float64")
+    if result.get("kind") not in ("f",) or float(got.max()) > 1.0 + 1e-6:
+        return f"its pixels go up to {float(got.max()):g}: divide by 255, as the training data was"
+    want = np.asarray(original, dtype="float64").reshape(-1) / 255.0
+    error = float(np.abs(got - want).mean())
+    if float(np.abs(got - (1.0 - want)).mean()) < error / 3:
+        return "its pixels are inverted (1 - x): keep them as they are, only divide by 255"
+    if float(got.max()) < 0.05:
+        return "its pixels are nearly all 0: was it divided by 255 twice?"
+    if kind == "plain" and error > 1e-6:
+        return ("it changes a 28x28 grayscale picture (mean difference "
+                f"{error:.4f}): such a picture only needs / 255 and the reshape")
+    if error > PREPARE_TOLERANCE:
+        return (f"it is far from the original image (mean difference {error:.3f}): convert to grayscale, "
+                "resize the whole picture to (28, 28) without cropping, divide by 255")
+    return None
+
+
+def _rows_ok(rows, ref, least: int) -> bool:
+    return (len(set(rows)) >= least and all(isinstance(r, int) and 0 <= r < len(ref.x_valid) for r in rows))
+
+
+def _judge_prepare_image(obs, ref, models):
+    if "not_callable" in obs:
+        return _not_callable(obs, "prepare_image", "prepare_image(path)")
+    probes = obs["probes"]
+    rows = [p["row"] for p in probes]
+    if not _rows_ok(rows, ref, 2) or any({p["kind"] for p in probes if p["row"] == r} != set(PROBE_KINDS)
+                                         for r in rows):
+        return ["the grader's measurements of prepare_image are incomplete"]
+    for p in probes:
+        if p["error"]:
+            grayscale_ok = all(not q["error"] for q in probes if q["row"] == p["row"] and q["kind"] != "rgb")
+            hint = (": it works on grayscale pictures only; convert every picture to grayscale first, "
+                    "Image.open(path).convert(\"L\")") if p["kind"] == "rgb" and grayscale_ok else ""
+            return [f"prepare_image on a {p['kind']} picture raised {p['error']}{hint}"]
+        mistake = prepared_mistake(p["result"], ref.x_valid[p["row"]], p["kind"])
+        if mistake:
+            return [f"prepare_image on a {p['kind']} picture: {mistake}"]
+    return []
+
+
+def _judge_predict_letter(obs, ref, models):
+    mistakes = []
+    if obs["letters"] != LETTERS:
+        extra = (" (J and Z need motion, so the data set has neither; with J in the list every letter after I "
+                 "is shifted by one)") if "J" in obs["letters"] or "Z" in obs["letters"] else ""
+        mistakes.append(f"LETTERS is {obs['letters']!r}; class i is letter i of the 24 static letters, "
+                        f"{LETTERS!r}{extra}")
+    if not obs.get("file", {}).get("exists"):
+        return mistakes + [f"{MODEL_FILE} is missing from the notebook's folder (did a cell delete or move it?)"]
+    if "not_callable" in obs:
+        return mistakes + _not_callable(obs, "predict_letter", "predict_letter(path)")
+    answers = obs["answers"]
+    expected = (models or {}).get("expected")
+    if not _rows_ok([a["row"] for a in answers], ref, 6) or not isinstance(expected, dict):
+        return mistakes + ["the grader's measurements of predict_letter are incomplete"]
+    for a in answers:
+        if a["error"]:
+            return mistakes + [f"predict_letter raised {a['error']}"]
+        if "returned" in a:
+            return mistakes + [f"predict_letter returned {a['returned']}: return a pair, (letter, probability)"]
+        index, probability = expected[str(a["row"])]
+        if not a.get("letter_is_str"):
+            return mistakes + [f"predict_letter's letter is {a['letter']}, not a letter: map the class index to "
+                               "its letter with LETTERS[index]"]
+        if a["letter"] != LETTERS[index]:
+            return mistakes + [f"predict_letter says {a['letter']!r} for a picture the saved model reads as "
+                               f"{LETTERS[index]!r} (class {index}): index = probabilities.argmax(), letter = "
+                               "LETTERS[index], with the picture prepared by prepare_image"]
+        if a.get("probability") is None or abs(a["probability"] - probability) > 1e-3:
+            return mistakes + [f"predict_letter's probability is {a.get('probability')}; the saved model gives "
+                               f"{probability:.4f} to {LETTERS[index]}: return probabilities[index]"]
+    return mistakes
+
+
+def _judge_top_k(obs, ref, models):
+    if "not_callable" in obs:
+        return _not_callable(obs, "top_k", "top_k(probabilities, k=3)")
+    cases = obs["cases"]
+    if sorted(c["k"] for c in cases) != [1, 3, 5]:
+        return ["the grader's measurements of top_k are incomplete"]
+    for c in cases:
+        k, row = c["k"], np.asarray(c["row"], dtype="float64")
+        if row.shape != (NUM_CLASSES,):
+            return ["the grader's measurements of top_k are incomplete"]
+        if c["error"]:
+            return [f"top_k(probabilities, {k}) raised {c['error']}"]
+        if "pairs" not in c:
+            return [f"top_k returned {c['returned']}: return a list of (letter, probability) pairs"]
+        order = np.argsort(-row, kind="stable")[:k]
+        want = [LETTERS[i] for i in order]
+        got = [t for t, _ in c["pairs"]]
+        if len(got) != k:
+            return [f"top_k(probabilities, {k}) gives {len(got)} pairs: keep the first k of the sorted indices"]
+        if k > 1 and got == want[::-1]:
+            return ["top_k lists the letters in increasing order of probability: np.argsort sorts ascending, "
+                    "so reverse it, np.argsort(probabilities)[::-1][:k]"]
+        if got != want:
+            return [f"top_k(probabilities, {k}) gives {got}; the {k} most likely letters, best first, are {want}"]
+        if not np.allclose([p for _, p in c["pairs"]], row[order], atol=1e-6):
+            return ["top_k's probabilities are not the input's: return (LETTERS[i], float(probabilities[i]))"]
+    return []
+
+
+def _judge_accuracy_per_letter(obs, ref, models):
+    if "not_callable" in obs:
+        return _not_callable(obs, "accuracy_per_letter", "accuracy_per_letter(cm)")
+    cases = obs["cases"]
+    if len(cases) < 3:
+        return ["the grader's measurements of accuracy_per_letter are incomplete"]
+    for c in cases:
+        cm = np.asarray(c["cm"], dtype="float64")
+        if cm.shape != (NUM_CLASSES, NUM_CLASSES) or cm.min() < 0 or np.any(np.diagonal(cm) < 1):
+            return ["the grader's measurements of accuracy_per_letter are incomplete"]
+        if c["error"]:
+            return [f"accuracy_per_letter(cm) raised {c['error']}"]
+        result = c["result"]
+        if "values" not in result or result.get("shape") != [NUM_CLASSES]:
+            return [f"accuracy_per_letter(cm) gives a {result.get('type')} of shape "
+                    f"{tuple(result['shape']) if result.get('shape') else None}; expected 24 values, one per letter"]
+        got = np.asarray(result["values"])
+        if np.allclose(got, np.diagonal(cm) / cm.sum(axis=0)):
+            return ["accuracy_per_letter divides by the column sums (the images *predicted* as each letter); "
+                    "rows are the true letters: cm.diagonal() / cm.sum(axis=1)"]
+        if not np.allclose(got, np.diagonal(cm) / cm.sum(axis=1)):
+            return ["accuracy_per_letter(cm) is not each letter's right predictions over its images: "
+                    "cm.diagonal() / cm.sum(axis=1)"]
+    return []
+
+
 JUDGES = {
     "test_load_csv": _judge_load_csv, "test_labels": _judge_labels, "test_images": _judge_images,
     "test_one_hot": _judge_one_hot, "test_normalize": _judge_normalize, "test_reshape": _judge_reshape,
     "test_model": _judge_model, "test_datagen": _judge_datagen, "test_batch": _judge_batch,
     "test_compile": _judge_compile, "test_steps": _judge_steps, "test_fit": _judge_fit, "test_save": _judge_save,
+    "test_load_model": _judge_load_model, "test_prepare_image": _judge_prepare_image,
+    "test_predict_letter": _judge_predict_letter, "test_top_k": _judge_top_k,
+    "test_accuracy_per_letter": _judge_accuracy_per_letter,
 }
 
 
@@ -1021,7 +1362,7 @@ def _predict(model, images: np.ndarray) -> np.ndarray:
 def measure_models(grade_id: str, obs: dict, ref: Reference, *, live: dict | None = None,
                    folder: Path | None = None) -> dict | None:
     """Re-measure the models of an exercise: from live objects (``live``) or saved files (``folder``)."""
-    if grade_id not in ("test_model", "test_fit", "test_save") or "missing" in obs or "broken" in obs:
+    if grade_id not in MODEL_EXERCISES or "missing" in obs or "broken" in obs:
         return None
     import keras
 
@@ -1034,6 +1375,8 @@ def measure_models(grade_id: str, obs: dict, ref: Reference, *, live: dict | Non
             return keras.models.load_model(path, compile=compile, safe_mode=True)
 
     out: dict = {}
+    if grade_id in ("test_load_model", "test_predict_letter"):
+        return _measure_prediction_models(grade_id, obs, ref, live, load)
     if grade_id == "test_model":
         model = live["model"] if live else load("model.keras")
         out["model"] = describe_model(model)
@@ -1063,12 +1406,69 @@ def measure_models(grade_id: str, obs: dict, ref: Reference, *, live: dict | Non
     return out
 
 
+#: Exercises whose judgement needs model objects (live in the kernel, reloaded in the verifier).
+MODEL_EXERCISES = ("test_model", "test_fit", "test_save", "test_load_model", "test_predict_letter")
+
+
+def _measure_prediction_models(grade_id, obs, ref, live, load) -> dict:
+    """Notebook 5: compare the loaded model with the file; the file model's answers for the probes."""
+    out: dict = {}
+    if not obs.get("file", {}).get("exists"):
+        return out
+    file_model = load_saved_model(live["model_path"]) if live else load("file.keras")
+    if grade_id == "test_load_model":
+        import keras
+
+        if live:
+            model = live["model"]
+            if not isinstance(model, keras.Model):
+                return {"not_model": f"a {type(model).__name__}"}
+        elif obs.get("saved"):
+            return {"not_model": str(obs["saved"])[:200]}
+        else:
+            model = load("model.keras")
+        try:
+            out["input_shape"] = [None if d is None else int(d) for d in model.input_shape]
+            out["output_shape"] = [None if d is None else int(d) for d in model.output_shape]
+        except Exception:  # noqa: BLE001
+            out["input_shape"] = out["output_shape"] = None
+        if out["input_shape"] == list(INPUT_SHAPE):
+            sample = ref.valid_images()[:256]
+            mine, theirs = _predict(model, sample), _predict(file_model, sample)
+            out["same"] = bool(mine.shape == theirs.shape and np.allclose(mine, theirs, atol=1e-5))
+        else:
+            out["same"] = False
+        return out
+    rows = [a.get("row") for a in obs.get("answers", [])]
+    if not _rows_ok(rows, ref, 1):
+        return out
+    images = (ref.x_valid[rows] / 255.0).reshape(-1, 28, 28, 1).astype("float32")
+    probabilities = _predict(file_model, images)
+    out["expected"] = {str(r): [int(p.argmax()), float(p.max())] for r, p in zip(rows, probabilities)}
+    return out
+
+
 def load_saved_model(path):
     import keras
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return keras.models.load_model(path, compile=False, safe_mode=True)
+
+
+def prepare_picture(path) -> np.ndarray:
+    """The grader's own preparation of a picture file: grayscale, 28x28, / 255, (1, 28, 28, 1)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        pixels = np.asarray(image.convert("L").resize((28, 28)), dtype="float32") / 255
+    return pixels.reshape(1, 28, 28, 1)
+
+
+def top_letters(probabilities, k: int = 3) -> list[tuple[str, float]]:
+    """The grader's own top-k: the k most likely letters, best first."""
+    row = np.asarray(probabilities, dtype="float64").reshape(-1)
+    return [(LETTERS[i], float(row[i])) for i in np.argsort(-row, kind="stable")[:k]]
 
 
 # --- Repairs: the right values, so that the next exercise is graded on its own --------------------
@@ -1104,6 +1504,25 @@ def _repair(grade_id: str, ns: dict, ref: Reference) -> None:
         model = ns.get("model")
         if model is not None and hasattr(model, "compile"):
             model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    elif grade_id == "test_load_model":
+        path = _model_path(ns)
+        if path.is_file():
+            ns["model"] = load_saved_model(path)
+    elif grade_id == "test_prepare_image":
+        ns["prepare_image"] = prepare_picture
+    elif grade_id == "test_predict_letter":
+        ns["LETTERS"] = LETTERS
+        model, prepare = ns.get("model"), ns.get("prepare_image", prepare_picture)
+
+        def predict_letter(path):
+            probabilities = np.asarray(model.predict(prepare(path), verbose=0))[0]
+            return LETTERS[int(probabilities.argmax())], float(probabilities.max())
+
+        ns["predict_letter"] = predict_letter
+    elif grade_id == "test_top_k":
+        ns["top_k"] = top_letters
+    elif grade_id == "test_accuracy_per_letter":
+        ns["accuracy_per_letter"] = lambda cm: np.diagonal(cm) / np.asarray(cm).sum(axis=1)
     elif grade_id == "test_steps":
         images, steps = _expected_steps(ref)
         ns["batch_size"], ns["steps_per_epoch"] = BATCH_SIZE, steps
@@ -1156,7 +1575,8 @@ def check(grade_id: str, namespace: dict) -> None:
         models = None
         if "missing" not in obs and "broken" not in obs:
             try:
-                models = measure_models(grade_id, obs, ref, live={"model": namespace.get("model")})
+                models = measure_models(grade_id, obs, ref, live={"model": namespace.get("model"),
+                                                                  "model_path": _model_path(namespace)})
             except Exception as exc:  # noqa: BLE001
                 models = None
                 obs = {"broken": f"{type(exc).__name__}: {str(exc)[:300]}"}
@@ -1192,7 +1612,7 @@ def verify(grade_id: str, folder: str | os.PathLike, ref: Reference) -> list[str
         models = measure_models(grade_id, obs, ref, folder=folder)
     except Exception as exc:  # noqa: BLE001
         return [f"the grader could not load the exercise's model ({type(exc).__name__}: {str(exc)[:200]})"]
-    if models is None and grade_id in ("test_model", "test_fit"):
+    if models is None and grade_id in ("test_model", "test_fit", "test_load_model", "test_predict_letter"):
         models = {}
     if grade_id == "test_fit" and models and "accuracy" not in models and "trained" in models \
             and not model_mistakes(models["trained"]):

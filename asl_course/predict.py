@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import tempfile
 import uuid
 from functools import lru_cache
 from pathlib import Path
@@ -613,11 +612,6 @@ def _reference_valid() -> tuple[np.ndarray, np.ndarray]:
     return x_valid, y_valid
 
 
-def _reference_batch(n: int = 256) -> np.ndarray:
-    x_valid, _ = _reference_valid()
-    return (x_valid[:n] / 255.0).reshape(-1, *INPUT_SHAPE).astype("float32")
-
-
 def check_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:
     """Self-check: ``model`` is a Keras model loaded from ``path``, with the ASL shapes."""
     import keras
@@ -637,32 +631,20 @@ def check_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:
     _ok(f"a trained model that takes {_shape_text(model.input_shape)} images and gives 24 probabilities")
 
 
+def _grade(grade_id: str, **namespace) -> None:
+    """A hidden test of notebook 5, run by :func:`asl_course.grading.check` (a fresh copy of it)."""
+    from asl_course import grading
+
+    fresh = grading._sibling("grading")
+    try:
+        fresh.check(grade_id, namespace)
+    except fresh.GradingFailed as exc:
+        raise grading.GradingFailed(str(exc)) from None
+
+
 def grade_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:
     """Hidden test: ``model`` predicts exactly what the model in ``path`` predicts."""
-    import keras
-
-    path = Path(path)
-    _require(isinstance(model, keras.Model), f"model is a {type(model).__name__}, not a Keras model.")
-    _require(path.is_file(), f"{path} is missing: the model should be loaded from it.")
-    reference = keras.models.load_model(path, compile=False)
-    sample = _reference_batch()
-    _require(
-        np.allclose(model.predict(sample, verbose=0), reference.predict(sample, verbose=0), atol=1e-5),
-        f"model does not predict what the model saved in {path} predicts: load it from that file.",
-    )
-
-
-def _probe_images(folder: Path, rows: np.ndarray) -> list[tuple[Path, np.ndarray, str]]:
-    """(path, original 28x28 pixels, kind) for probe pictures written from validation rows."""
-    x_valid, _ = _reference_valid()
-    probes = []
-    for row in rows:
-        for kind, image in sample_images(x_valid[row], ("plain", "enlarged", "rgb")).items():
-            path = folder / f"probe_{row}_{kind}.png"
-            image.save(path)
-            probes.append((path, x_valid[row], kind))
-    return probes
-
+    _grade("test_load_model", model=model, __model_path__=str(path))
 
 def _prepared_mistake(got, original: np.ndarray) -> str | None:
     """What is wrong with one image's preparation, in words (None when right)."""
@@ -704,23 +686,8 @@ def check_prepare_image(prepare_image_fn, path, original_pixels) -> None:
 
 
 def grade_prepare_image(prepare_image_fn) -> None:
-    """Hidden test: pictures written here (28x28, enlarged, RGB) prepare back to their rows."""
-    x_valid, _ = _reference_valid()
-    rows = np.random.default_rng().choice(len(x_valid), size=2, replace=False)
-    with tempfile.TemporaryDirectory(prefix="asl-grade-") as tmp:
-        for path, original, kind in _probe_images(Path(tmp), rows):
-            got = prepare_image_fn(str(path))
-            mistake = _prepared_mistake(got, original)
-            _require(mistake is None, f"prepare_image on a {kind} picture: {mistake}")
-            want = original.reshape(1, *INPUT_SHAPE) / 255.0
-            error = float(np.abs(np.asarray(got, dtype="float64") - want).mean())
-            if kind == "plain":
-                _require(error < 1e-6, "prepare_image changes a 28x28 grayscale picture: it should only "
-                         "scale it by 1/255 and reshape it.")
-            else:
-                _require(error < 0.05, f"prepare_image on a {kind} picture is far from the original image "
-                         f"(mean difference {error:.3f}): grayscale, resize to 28x28, / 255.")
-
+    """Hidden test: pictures written by the grader (28x28, enlarged, RGB) prepare back to their rows."""
+    _grade("test_prepare_image", prepare_image=prepare_image_fn)
 
 def check_letters(letters) -> None:
     """Self-check: the 24-letter alphabet of the course labels."""
@@ -739,7 +706,6 @@ def grade_letters(letters) -> None:
     """Hidden test: LETTERS is the course's alphabet, so class i is letter i of the data set."""
     _require("".join(letters) == LETTERS,
              f"LETTERS must be the 24 static letters, A..Y without J: {LETTERS!r}.")
-
 
 def check_predict_letter(predict_letter_fn, model, path) -> None:
     """Self-check: ``predict_letter(path)`` returns (letter, probability) matching the model."""
@@ -766,24 +732,8 @@ def check_predict_letter(predict_letter_fn, model, path) -> None:
 
 
 def grade_predict_letter(predict_letter_fn, path: str | os.PathLike = MODEL_FILE) -> None:
-    """Hidden test: on pictures written here, predict_letter agrees with the saved model."""
-    import keras
-
-    reference = keras.models.load_model(Path(path), compile=False)
-    x_valid, _ = _reference_valid()
-    rows = np.random.default_rng().choice(len(x_valid), size=3, replace=False)
-    with tempfile.TemporaryDirectory(prefix="asl-grade-") as tmp:
-        for image_path, _, kind in _probe_images(Path(tmp), rows):
-            result = predict_letter_fn(str(image_path))
-            _require(isinstance(result, tuple) and len(result) == 2, "predict_letter must return (letter, probability).")
-            probs = probabilities(reference, prepare_image(image_path))[0]
-            index = int(np.argmax(probs))
-            _require(result[0] == LETTERS[index],
-                     f"predict_letter gives {result[0]!r} for a {kind} picture; the saved model says "
-                     f"{LETTERS[index]!r} (24 letters, no J or Z).")
-            _require(abs(float(result[1]) - probs[index]) < 1e-3,
-                     "predict_letter's probability is not the model's probability of that letter.")
-
+    """Hidden test: on pictures written by the grader, predict_letter agrees with the saved model."""
+    _grade("test_predict_letter", LETTERS=LETTERS, predict_letter=predict_letter_fn, __model_path__=str(path))
 
 def check_top_k(top_k_fn, model, path) -> None:
     """Self-check: ``top_k(probabilities, 3)`` gives the 3 best (letter, probability), best first."""
@@ -806,12 +756,5 @@ def check_top_k(top_k_fn, model, path) -> None:
 
 
 def grade_top_k(top_k_fn) -> None:
-    """Hidden test: top_k on random probability rows, for several k."""
-    rng = np.random.default_rng()
-    for k in (1, 3, 5):
-        row = rng.dirichlet(np.ones(NUM_CLASSES))
-        got = [(str(t), float(p)) for t, p in top_k_fn(row, k)]
-        want = top_k(row, k)
-        _require([t for t, _ in got] == [t for t, _ in want],
-                 f"top_k(probabilities, {k}) gives letters {[t for t, _ in got]}, expected {[t for t, _ in want]}.")
-        _require(np.allclose([p for _, p in got], [p for _, p in want]), "top_k's probabilities are not the input's.")
+    """Hidden test: top_k on random probability rows, for k = 1, 3, 5."""
+    _grade("test_top_k", top_k=top_k_fn)

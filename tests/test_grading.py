@@ -59,7 +59,11 @@ def test_points_match_the_documented_table(name):
 
 
 def test_total_points():
-    assert grading.TOTAL_POINTS == 18 == sum(sum(p.values()) for p in grading.POINTS.values())
+    """The README's points table: 6 + 3 + 3 + 6 + 7 = 25."""
+    assert {a: sum(p.values()) for a, p in grading.POINTS.items()} == {
+        "01_prepare_data": 6, "02_cnn_model": 3, "03_augmentation": 3, "04_train_and_save": 6, "05_predictions": 7}
+    assert grading.TOTAL_POINTS == 25
+    assert "| **total** | | **25** |" in (REPO / "README.md").read_text()
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -194,6 +198,118 @@ def test_steps_checks(ref, monkeypatch):
         assert "rounds down" in mistakes(n // 32)
 
 
+NOTEBOOK5 = ("test_load_model", "test_prepare_image", "test_predict_letter", "test_top_k", "test_accuracy_per_letter")
+
+
+@pytest.fixture
+def solved5(tmp_path, monkeypatch, data_dir):
+    """A solved notebook 5's namespace, in a folder holding asl_model.keras, under a grading folder."""
+    import keras
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASL_DATA_DIR", str(data_dir))
+    monkeypatch.setenv(grading.GRADING_DIR_ENV, str(tmp_path / "grading"))
+    _briefly_trained_model(tmp_path / "asl_model.keras")
+    model = keras.models.load_model("asl_model.keras")
+    letters = "ABCDEFGHIKLMNOPQRSTUVWXY"
+
+    def prepare_image(path):
+        pixels = np.asarray(Image.open(path).convert("L").resize((28, 28)), dtype="float32") / 255
+        return pixels.reshape(1, 28, 28, 1)
+
+    def predict_letter(path):
+        probabilities = model.predict(prepare_image(path), verbose=0)[0]
+        return letters[int(probabilities.argmax())], float(probabilities.max())
+
+    def top_k(probabilities, k=3):
+        return [(letters[i], float(probabilities[i])) for i in np.argsort(probabilities)[::-1][:k]]
+
+    return {"model": model, "prepare_image": prepare_image, "LETTERS": letters, "predict_letter": predict_letter,
+            "top_k": top_k, "accuracy_per_letter": lambda cm: cm.diagonal() / cm.sum(axis=1)}
+
+
+def _check5(grade_id, ns):
+    try:
+        grading.check(grade_id, ns)
+        return None
+    except grading.GradingFailed as exc:
+        return str(exc)
+
+
+def test_notebook5_checks_pass_the_solution_in_the_kernel_and_in_the_verifier(solved5, ref, tmp_path):
+    for grade_id in NOTEBOOK5:
+        assert _check5(grade_id, solved5) is None, grade_id
+        assert grading.verify(grade_id, tmp_path / "grading" / "artefacts" / grade_id, ref) == [], grade_id
+
+
+def test_notebook5_verifier_rejects_edited_measurements(solved5, ref, tmp_path):
+    """Numbers changed after the hidden test measured them (a tampered kernel) fail outside it."""
+    def edited(grade_id, change):
+        assert _check5(grade_id, solved5) is None
+        path = tmp_path / "grading" / "artefacts" / grade_id / grading.OBSERVATION_FILE
+        obs = json.loads(path.read_text())
+        change(obs)
+        path.write_text(json.dumps(obs))
+        return " ".join(grading.verify(grade_id, path.parent, ref))
+
+    def round_probabilities(obs):
+        obs["cases"][1]["pairs"] = [[t, round(p, 2)] for t, p in obs["cases"][1]["pairs"]]
+
+    def wrong_letter(obs):
+        a = obs["answers"][0]
+        a["letter"] = "A" if a["letter"] != "A" else "B"
+
+    def scaled(obs):
+        values = obs["probes"][0]["result"]["values"]
+        obs["probes"][0]["result"]["values"] = [v * 0.5 for v in values]
+
+    def fewer_rows(obs):
+        obs["answers"] = obs["answers"][:1]
+
+    assert "probabilities are not the input's" in edited("test_top_k", round_probabilities)
+    assert "saved model reads as" in edited("test_predict_letter", wrong_letter)
+    assert "plain picture" in edited("test_prepare_image", scaled)
+    assert "incomplete" in edited("test_predict_letter", fewer_rows)
+    assert _check5("test_load_model", solved5) is None
+    (tmp_path / "grading" / "artefacts" / "test_load_model" / "file.keras").unlink()
+    assert "could not load" in " ".join(grading.verify(
+        "test_load_model", tmp_path / "grading" / "artefacts" / "test_load_model", ref))
+
+
+def test_notebook5_checks_name_each_mistake_and_repair(solved5):
+    from PIL import Image
+
+    from asl_course import lesson
+
+    ns = dict(solved5)
+    ns["model"] = lesson.build_model()
+    assert "does not predict what the model saved" in _check5("test_load_model", ns)
+    assert _check5("test_load_model", ns) is None  # repaired: loaded from the file
+    ns["prepare_image"] = lambda p: (np.asarray(Image.open(p).resize((28, 28)), dtype="float32") / 255).reshape(1, 28, 28, 1)
+    assert "grayscale" in _check5("test_prepare_image", ns)
+    ns["prepare_image"] = lambda p: np.asarray(Image.open(p).convert("L").resize((28, 28)), dtype="float32").reshape(1, 28, 28, 1)
+    assert "divide by 255" in _check5("test_prepare_image", ns)
+    ns["prepare_image"] = lambda p: 1 - solved5["prepare_image"](p)
+    assert "inverted" in _check5("test_prepare_image", ns)
+    ns["prepare_image"] = "prepare_image"
+    assert "not a function" in _check5("test_prepare_image", ns)
+    ns["LETTERS"] = "ABCDEFGHIJKLMNOPQRSTUVWXY"
+    assert "J and Z need motion" in _check5("test_predict_letter", ns)
+    assert ns["LETTERS"] == grading.LETTERS
+    ns["predict_letter"] = lambda p: solved5["predict_letter"](p)[0]
+    assert "return a pair" in _check5("test_predict_letter", ns)
+    ns["top_k"] = lambda probs, k=3: [(grading.LETTERS[i], float(probs[i])) for i in np.argsort(probs)[-k:]]
+    assert "increasing order" in _check5("test_top_k", ns)
+    ns["accuracy_per_letter"] = lambda cm: cm.diagonal() / cm.sum(axis=0)
+    assert "column sums" in _check5("test_accuracy_per_letter", ns)
+    ns["accuracy_per_letter"] = lambda cm: cm.diagonal() / cm.sum()
+    assert "cm.diagonal() / cm.sum(axis=1)" in _check5("test_accuracy_per_letter", ns)
+    ns["accuracy_per_letter"] = lambda cm: 1 / 0
+    assert "ZeroDivisionError" in _check5("test_accuracy_per_letter", ns)
+    for grade_id in NOTEBOOK5:  # every repair leaves a namespace that passes
+        assert _check5(grade_id, ns) is None, grade_id
+
 def test_sentences():
     assert grading.sentences(["a is wrong", "b? fix it."]) == "a is wrong. b? fix it."
 
@@ -233,9 +349,28 @@ def course(tmp_path_factory, data_dir):
     course.graded = {}
     for name in sorted(grading.POINTS):
         course.generate(name)
+    # Notebook 5 loads the model notebook 4 saved: each of its submissions comes with one (a
+    # model trained for one step: grading checks that the notebook uses it, not how good it is).
+    model_file = {"asl_model.keras": _briefly_trained_model(root / "asl_model.keras")}
     for sub in CATALOGUE:
-        course.submit(sub.student, sub.assignment, sub.make(course.root))
+        course.submit(sub.student, sub.assignment, sub.make(course.root),
+                      files=model_file if sub.assignment == "05_predictions" else None)
     return course
+
+
+def _briefly_trained_model(path: Path) -> bytes:
+    import keras
+
+    from asl_course import lesson
+
+    keras.utils.set_random_seed(0)
+    model = lesson.build_model()
+    lesson.compile_model(model)
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((64, 28, 28, 1), dtype="float32"), np.eye(24)[rng.integers(0, 24, 64)],
+              batch_size=32, epochs=1, verbose=0)
+    model.save(path)
+    return path.read_bytes()
 
 
 def graded(course, assignment):

@@ -24,7 +24,7 @@ from typing import Callable
 from asl_course import classroom as cr
 from asl_course.grading import POINTS
 
-A1, A2, A3, A4 = "01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save"
+A1, A2, A3, A4, A5 = "01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save", "05_predictions"
 
 
 @dataclasses.dataclass
@@ -132,6 +132,19 @@ history = model.fit(img_iter, epochs=epochs, steps_per_epoch=steps_per_epoch // 
                     validation_data=(x_valid, y_valid))
 '''
 
+# Notebook 5: patch every check the notebook imports (self-checks and the former hidden tests of
+# asl_course.predict / asl_course.evaluation, the grading module) and numpy's comparisons.
+PATCH_PREDICTION_CHECKS = '''
+# Make every check pass: patch the course's prediction checks, grading, and numpy's comparisons.
+import numpy as np
+import asl_course.predict as _p, asl_course.evaluation as _e, asl_course.grading as _g
+for _m in (_p, _e, _g):
+    for _n in dir(_m):
+        if _n.startswith(("check", "grade_", "_require", "judge", "verify", "_judge")):
+            setattr(_m, _n, lambda *a, **k: [])
+np.array_equal = np.allclose = lambda *a, **k: True
+'''
+
 
 def catalogue() -> list[Submission]:
     return [
@@ -232,6 +245,34 @@ def catalogue() -> list[Submission]:
         Submission("x04_loaded_model", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", LOADED_MODEL)),
                    {"test_fit"}, kind="adversarial",
                    what="another student's trained model loaded from a file, then fine-tuned"),
+        # --- notebook 5: predictions (7 points); each submission has a trained asl_model.keras ---
+        Submission("a05_solution", A5, sol(A5), set(), kind="baseline", what="the full solution"),
+        Submission("a05_release", A5, lambda root: cr.release_notebook(root, A5), ALL(A5), kind="baseline",
+                   what="the untouched release"),
+        Submission("m05_built_model", A5, edit(A5, ("load_model", 'model = keras.models.load_model("asl_model.keras")',
+                                                    "from asl_course import lesson\nmodel = lesson.build_model()")),
+                   {"test_load_model"}, ("does not predict what the model saved",),
+                   what="a new model built instead of the saved one loaded"),
+        Submission("m05_rgb_columns", A5, edit(
+            A5, ("prepare_image", 'Image.open(path).convert("L")', "Image.open(path)"),
+            ("accuracy_per_letter", "cm.sum(axis=1)", "cm.sum(axis=0)")),
+            {"test_prepare_image", "test_accuracy_per_letter"}, ("grayscale", "column sums"),
+            what="pictures not converted to grayscale, per-letter accuracy over the columns (two exercises)"),
+        Submission("m05_j_ascending", A5, edit(
+            A5, ("predict_letter", 'LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"', 'LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXY"'),
+            ("top_k", "np.argsort(probabilities)[::-1][:k]", "np.argsort(probabilities)[-k:]")),
+            {"test_predict_letter", "test_top_k"}, ("J and Z need motion", "increasing order"),
+            what="LETTERS with J (every letter after I shifted), top_k in increasing order (two exercises)"),
+        Submission("x05_tamper", A5, edit(
+            A5, ("accuracy_per_letter", "cm.sum(axis=1)", "cm.sum(axis=0)"),
+            ("top_k", "float(probabilities[i])", "round(float(probabilities[i]), 2)"),
+            after_setup(PATCH_PREDICTION_CHECKS)),
+            {"test_accuracy_per_letter", "test_top_k"}, ("column sums", "probabilities are not the input's"),
+            kind="adversarial",
+            what="patches the prediction self-checks, the grading module and numpy's comparisons "
+                 "(top_k's rounded probabilities pass in the kernel, not in the verifier)"),
+        Submission("zz05_solution", A5, sol(A5), set(), kind="baseline",
+                   what="the full solution, graded after the adversarial submission"),
     ]
 
 
