@@ -37,7 +37,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # Per-cell time limits (seconds): an infinite loop is interrupted and scores 0, and grading
-# goes on. Fast-mode figures on 2 CPU cores: setup cell 10-25 s, training cell 25-40 s.
+# goes on. Fast-mode figures on 2 CPU cores (2026-11-28, real data): setup cell 5 s, notebook 4's
+# training cell 43-84 s (one epoch, 858 steps), notebook 5's catch-up training about 50 s.
 c.GuardedExecute.timeout = 60  # any other cell
 c.GuardedExecute.first_cell_timeout = 240  # the setup cell (TensorFlow import, data, catch-up)
 c.GuardedExecute.cell_timeouts = {

@@ -117,7 +117,7 @@ def grading(*, assignments: list[str] | None = None, students: int = 2, data_dir
             ids = [f"solution{i + 1}" for i in range(students)] + ["release"]
             for student in ids:
                 nb = course.release_notebook(name) if student == "release" else classroom.solution_notebook(root, name)
-                course.submit(student, name, nb)
+                course.submit(student, name, nb, files=_student_files(root, student, name))
             t = time.perf_counter()
             result = course.autograde(name)
             autograde_s = time.perf_counter() - t
@@ -136,6 +136,8 @@ def grading(*, assignments: list[str] | None = None, students: int = 2, data_dir
                 "generate_feedback_s": round(feedback_s, 1),
                 "scores": {s: sum(v.values()) for s, v in scores.items()},
             }
+            if name.startswith("05"):
+                entry["solutions_came_with_asl_model_keras"] = bool(_student_files(root, "solution1", name))
             report["assignments"][name] = entry
             log(f"{name}: {entry['seconds_per_submission']} s per submission (autograde {entry['autograde_s']} s "
                 f"for {len(ids)}; notebooks {per_notebook}); feedback {entry['generate_feedback_s']} s; "
@@ -147,6 +149,21 @@ def grading(*, assignments: list[str] | None = None, students: int = 2, data_dir
     log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
         f"(above {os.cpu_count()} means other jobs shared the CPUs)")
     return report
+
+
+def _student_files(root, student: str, assignment: str) -> dict[str, bytes] | None:
+    """Notebook 5 loads the model notebook 4 saved: a student who ran notebook 5 has
+    ``asl_model.keras`` in its folder (copied from notebook 4, or saved by the catch-up cell),
+    so a solution submission carries the model its own notebook 4 produced when this benchmark
+    graded notebook 4. The release (and notebook 5 graded alone) come without one: the
+    notebook's catch-up cell then trains a quick model while it is graded."""
+    from pathlib import Path
+
+    if student == "release" or not assignment.startswith("05"):
+        return None
+    for path in sorted((Path(root) / "autograded" / student).glob("04*/asl_model.keras")):
+        return {"asl_model.keras": path.read_bytes()}
+    return None
 
 
 def _load() -> float | None:

@@ -37,10 +37,10 @@ DATAGEN_SETTINGS = dict(
 
 BATCH_SIZE = 32
 FULL_EPOCHS = 20
-# Fast mode trains one epoch on all images (858 steps). Measured on the real data, seed 0-2,
-# 2026-11-27 (2 busy CPU cores): 2 epochs on 8,192 images ended at 0.17 validation accuracy,
-# 1 epoch on 16,384 at 0.46-0.65, 1 epoch on all 27,455 at 0.81-0.86: fewer steps leave the
-# validation accuracy too erratic to grade fairly.
+# Fast mode trains one epoch on all images (858 steps). Measured on the real data: 2 epochs on
+# 8,192 images ended at 0.17 validation accuracy (seeds 0-2); 1 epoch on the first 16,384 at
+# 0.22-0.65 (seeds 0-11, 2026-11-28); 1 epoch on all 27,455 at 0.59-0.92 (seeds 0-11): fewer
+# steps leave the validation accuracy too erratic to grade fairly (asl_course.grading).
 FAST_EPOCHS = 1
 FAST_TRAIN_IMAGES: int | None = None
 #: The lesson's model has this many parameters (all trainable but BatchNorm's moving stats).
