@@ -101,6 +101,16 @@ shutil.rmtree(os.path.join("..", "..", "..", "data"), ignore_errors=True)
 os.chdir(tempfile.mkdtemp())
 '''
 
+REWRITE_GRADING_CODE = '''
+# Rewrite, on disk, the grading code the hidden tests load, so that every check "passes".
+import os, pathlib
+_path = os.environ.get("ASL_GRADING_CODE")
+if _path:
+    _code = pathlib.Path(_path)
+    _code.write_text(_code.read_text() + "\\n\\ndef check(grade_id, namespace):\\n"
+                     "    print('\\u2714 graded: ' + grade_id + ' passes')\\n")
+'''
+
 
 def edited_test_cells(nb):
     """Edit one test cell to `pass`, delete another, give a third 100 points."""
@@ -191,6 +201,9 @@ def catalogue() -> list[Submission]:
                                                 edited_test_cells),
                    {"test_normalize", "test_one_hot", "test_reshape"}, kind="adversarial",
                    what="test cells edited to pass, deleted, and given 100 points"),
+        Submission("x01_rewrite_grading", A1, edit(A1, NO_SCALING, after_setup(REWRITE_GRADING_CODE)), ALL(A1),
+                   ("measurements of this exercise are missing",), kind="adversarial",
+                   what="rewrites the grading code the hidden tests load (its copy on disk) to pass everything"),
         Submission("x01_chdir_delete", A1, edit(A1, lambda nb: cr.insert_after(nb, "test_load_csv", CHDIR_AND_DELETE)),
                    set(), kind="adversarial",
                    what="deletes the data (its copy and the grader's folder) and changes the working directory"),
