@@ -460,7 +460,7 @@ NO_REFERENCE = frozenset({"test_model", "test_datagen", "test_compile", "test_to
 _MISSING_HINT = {
     "test_batch": " (Keras 3 iterators have no .next() method: draw a batch with next(img_iter))",
     "test_fit": " (history = model.fit(img_iter, ...))",
-    "test_load_model": f' (model = keras.models.load_model("asl_model.keras"))',
+    "test_load_model": ' (model = keras.models.load_model("asl_model.keras"))',
 }
 
 
