@@ -2,13 +2,20 @@
 
 A self-check prints one line starting with a tick when the work is right, and raises
 :class:`SelfCheckFailed` (an ``AssertionError``, so nbgrader counts it as a failed test)
-whose message says what is wrong and what to do. Grading (hidden tests) lives in
-:mod:`asl_course.grading`.
+whose message says what is wrong and what to do. In IPython (Jupyter, Colab, nbgrader's
+kernel) it is shown as that message alone, not as a traceback through this package
+(:meth:`SelfCheckFailed._render_traceback_`); the cell still ends in an error output.
+
+The notebooks' test cells call :func:`self_check` with the exercise's name and ``globals()``,
+so that an exercise not done yet (its variables not defined) gets "define ... in the cell
+above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import Callable
 
 import numpy as np
 
@@ -16,9 +23,28 @@ from asl_course import lesson
 
 NUM_CLASSES = 24
 
+_RED, _BOLD, _RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+
 
 class SelfCheckFailed(AssertionError):
-    """A self-check found a mistake; the message names it and the fix."""
+    """A self-check found a mistake; the message names it and the fix.
+
+    IPython calls ``_render_traceback_`` instead of printing a traceback: the learner sees a
+    heading and the message, and the cell still records an error (nbgrader: failed).
+    """
+
+    heading = "Self-check failed"
+
+    def _render_traceback_(self) -> list[str]:
+        lines = [line for line in str(self).splitlines() if line.strip()]
+        return [f"{_RED}{_BOLD}\u2718 {self.heading}{_RESET}"] + [
+            f"  {line.strip()}" if not line.startswith("  ") else line for line in lines]
+
+
+class NotDoneYet(SelfCheckFailed):
+    """The exercise's variables are not defined: the exercise above has not been run (or it failed)."""
+
+    heading = "Not done yet"
 
 
 def _fail(mistake: str, fix: str) -> None:
@@ -36,24 +62,40 @@ def _n_rows(x) -> int:
 # --- Step 1 -------------------------------------------------------------------------------
 
 
-def check_dataframes(train_df, valid_df) -> None:
+def _dataframe_mistake(name: str, df) -> tuple[str, str] | None:
+    """What is wrong with one loaded CSV, in words (None when it looks right)."""
     import pandas as pd
 
+    if not isinstance(df, pd.DataFrame):
+        return (f"{name} is a {type(df).__name__}, not a pandas DataFrame.",
+                f'{name} = pd.read_csv(DATA_DIR / "sign_mnist_....csv").')
+    columns = list(df.columns)
+    if "label" in columns and df.shape[1] == 785:
+        return None
+    first_row = [str(v) for v in df.iloc[0].tolist()] if len(df) else []
+    if "label" in first_row:
+        return (f"{name}'s columns are numbered {columns[0]}, {columns[1]}, ... and its first row is "
+                "the header (label, pixel1, ...): the CSV was read with header=None.",
+                "read the CSV with its header row: pd.read_csv(path), without header=None.")
+    if df.shape[1] == 784 and df.index.name == "label":
+        return (f"{name} has 784 columns and the labels as its index: the CSV was read with index_col=0.",
+                "read it without index_col: pd.read_csv(path).")
+    if "label" not in columns:
+        return (f"{name} has no 'label' column (its first columns are {columns[:3]}).",
+                "read the course's CSV with its header row: pd.read_csv(path).")
+    return (f"{name} has {df.shape[1]} columns; the CSV has 785 (label + 784 pixels).",
+            "read the whole CSV: pd.read_csv(path), without usecols.")
+
+
+def check_dataframes(train_df, valid_df) -> None:
     for name, df in (("train_df", train_df), ("valid_df", valid_df)):
-        if not isinstance(df, pd.DataFrame):
-            _fail(
-                f"{name} is a {type(df).__name__}, not a pandas DataFrame.",
-                "load it with pd.read_csv('data/asl_data/...csv') (or the path printed by setup).",
-            )
-        if df.shape[1] != 785 or "label" not in df.columns:
-            _fail(
-                f"{name} has {df.shape[1]} columns; the CSV has 785 (label + 784 pixels).",
-                "read the CSV with its header row: pd.read_csv(path), without header=None "
-                "or index_col.",
-            )
+        mistake = _dataframe_mistake(name, df)
+        if mistake:
+            _fail(*mistake)
     if len(train_df) < len(valid_df):
         _fail(
-            "train_df has fewer rows than valid_df: the two files are swapped.",
+            f"train_df has fewer rows ({len(train_df):,}) than valid_df ({len(valid_df):,}): "
+            "the two files are swapped.",
             "read sign_mnist_train.csv into train_df and sign_mnist_valid.csv into valid_df.",
         )
     _ok(f"train_df {train_df.shape}, valid_df {valid_df.shape}")
@@ -81,7 +123,12 @@ def check_labels(y_train, y_valid, train_df, valid_df) -> None:
 
 
 def check_images(x_train, x_valid, train_df=None, valid_df=None) -> None:
+    import pandas as pd
+
     for name, x in (("x_train", x_train), ("x_valid", x_valid)):
+        if isinstance(x, (pd.DataFrame, pd.Series)):
+            _fail(f"{name} is still a pandas {type(x).__name__}, not a NumPy array.",
+                  f"take the array out of it with .values: {name} = <dataframe>.values.")
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != 784:
             extra = " (is the label column still in the DataFrame?)" if x.ndim == 2 and x.shape[1] == 785 else ""
@@ -100,6 +147,14 @@ def check_one_hot(y_train, y_valid, num_classes=None) -> None:
         )
     for name, y in (("y_train", y_train), ("y_valid", y_valid)):
         y = np.asarray(y)
+        if y.ndim == 1 and y.size and y.max() > NUM_CLASSES - 1:
+            _fail(
+                f"{name} holds labels up to {y.max()}: that is the Kaggle release's numbering "
+                "(A=0 .. Y=24, skipping 9 for J), so to_categorical(y, 24) has no column for 24 "
+                "(IndexError).",
+                "use the course's labels 0..23 as loaded (do not renumber them); if you load the "
+                "Kaggle files yourself, map 10..24 to 9..23 first.",
+            )
         if y.ndim == 1:
             _fail(
                 f"{name} is still a vector of integer labels {y.shape}.",
@@ -129,7 +184,7 @@ def check_normalized(x_train, x_valid) -> None:
         top = float(x.max())
         if top > 1.0:
             _fail(
-                f"{name} goes up to {top:g}, not 1.",
+                f"{name} goes up to {top:g}, not 1: the pixels were not divided by 255.",
                 f"divide the pixel values by 255: {name} = {name} / 255.",
             )
         if top < 0.5:
@@ -191,6 +246,23 @@ def _layer_text(row: tuple) -> str:
     return f"{kind}({', '.join(map(str, rest))})" if rest else f"{kind}()"
 
 
+_SETTINGS = {
+    "Conv2D": ("filters", "kernel_size", "strides", "padding", "activation"),
+    "MaxPooling2D": ("pool_size", "strides", "padding"),
+    "Dense": ("units", "activation"),
+    "Dropout": ("rate",),
+}
+
+
+def _layer_difference(i: int, have: tuple, want: tuple) -> str:
+    """One layer against the lesson's, in words: which setting differs, or which kind it is."""
+    if have[0] != want[0]:
+        return f"layer {i + 1} is {_layer_text(have)}; the lesson has {_layer_text(want)} there"
+    names = _SETTINGS.get(have[0], ())
+    diffs = [f"{n}={h!r} (the lesson: {w!r})" for n, h, w in zip(names, have[1:], want[1:]) if h != w]
+    return f"layer {i + 1} ({have[0]}) has " + ", ".join(diffs)
+
+
 def model_mistakes(model) -> list[str]:
     """Differences between ``model`` and the lesson's CNN, in words (empty when it matches)."""
     expected = describe_layers(lesson.build_model())
@@ -201,7 +273,11 @@ def model_mistakes(model) -> list[str]:
     mistakes = []
     for i, (want, have) in enumerate(zip(expected, got)):
         if want != have:
-            mistakes.append(f"layer {i + 1} is {_layer_text(have)}; the lesson has {_layer_text(want)}")
+            if i + 1 < min(len(got), len(expected)) and got[i] == expected[i + 1] and got[i + 1] == expected[i]:
+                mistakes.append(f"layers {i + 1} and {i + 2} are in the wrong order: you have "
+                                f"{got[i][0]} then {got[i + 1][0]}, the lesson has {want[0]} then {have[0]}")
+            else:
+                mistakes.append(_layer_difference(i, have, want))
             break
     if len(got) != len(expected) and not mistakes:
         mistakes.append(f"the model has {len(got)} layers; the lesson's has {len(expected)}")
@@ -304,8 +380,9 @@ def check_steps(steps, n_images: int, batch_size: int = 32) -> None:
         _fail(f"steps_per_epoch is a float ({steps}); Keras 3 raises TypeError.",
               "use math.ceil(len(x_train) / batch_size) or len(img_iter).")
     if steps == n_images // batch_size and steps != want:
-        _fail(f"steps_per_epoch={steps} drops the last, partial batch: the iterator runs "
-              "out of data every other epoch.",
+        _fail(f"steps_per_epoch={steps} rounds down and drops the last, partial batch "
+              f"({n_images - steps * batch_size} images): the iterator has {want} batches, so "
+              "Keras runs out of data every other epoch (that epoch stops after 1 step).",
               "use math.ceil(len(x_train) / batch_size) or len(img_iter).")
     if steps != want:
         _fail(f"steps_per_epoch is {steps}; {n_images} images in batches of {batch_size} "
@@ -320,7 +397,15 @@ def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2
               "history = model.fit(img_iter, ..., validation_data=(x_valid, y_valid)).")
     if not getattr(model, "optimizer", None) or int(model.optimizer.iterations.numpy()) == 0:
         _fail("the model has not been trained.", "run model.fit(...) on img_iter.")
-    _, accuracy = model.evaluate(x_valid, y_valid, verbose=0)
+    loss, accuracy = model.evaluate(x_valid, y_valid, verbose=0)
+    # fit validates once more after its last step, so its last figures are this model's on
+    # its validation data: other figures mean fit was validated on other data.
+    reported, reported_loss = float(hist["val_accuracy"][-1]), float(hist.get("val_loss", [loss])[-1])
+    if abs(reported - accuracy) > 0.01 or abs(reported_loss - loss) > 0.05 * max(abs(loss), 1e-3):
+        _fail(f"fit's last epoch reported val_accuracy {reported:.3f} and val_loss {reported_loss:.4g}, but "
+              f"the model gets {accuracy:.3f} and {loss:.4g} on x_valid, y_valid: fit was validated on "
+              "other data (unnormalised images, x_valid * 255?).",
+              "validation_data=(x_valid, y_valid), the arrays prepared like x_train, then train again.")
     if accuracy < min_accuracy:
         _fail(f"the trained model gets only {accuracy:.1%} of the validation images right.",
               "check steps_per_epoch, that fit uses img_iter, and that the data are normalised.")
@@ -334,7 +419,9 @@ def check_saved(path, model, x_valid) -> None:
 
     path = Path(path)
     if not path.exists():
-        _fail(f"{path} does not exist.", 'model.save("asl_model.keras").')
+        _fail(f"{path} does not exist: the model was not saved there.",
+              'model.save("asl_model.keras"). Keras 3 saves a whole model only to a .keras file: '
+              'model.save("asl_model") (no extension) raises a ValueError.')
     if path.suffix != ".keras":
         _fail(f"{path} is not a .keras file.", 'Keras 3 saves models as .keras: model.save("asl_model.keras").')
     loaded = keras.models.load_model(path)
@@ -343,3 +430,124 @@ def check_saved(path, model, x_valid) -> None:
         _fail(f"{path} holds a different model from `model` (an older save?).",
               "save again after training: model.save(\"asl_model.keras\").")
     _ok(f"{path} loads and predicts like the trained model")
+
+
+# --- The test cells' entry point: self_check("exercise", globals()) -------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """One exercise's self-check: where it is taught, the names it reads, and the check."""
+
+    title: str  # the notebook's section, as the learner sees it
+    defines: tuple[str, ...]  # what the exercise's cell defines
+    uses: tuple[str, ...]  # what earlier cells (setup, catch-up, earlier exercises) define
+    run: Callable[[dict], None]
+    #: Said when the exercise's names are missing: what usually stops that exercise's cell.
+    hint: str = ""
+
+
+def _nb5(name: str):
+    """A notebook 5 self-check from asl_course.predict / asl_course.evaluation (imported late)."""
+    def call(*args):
+        from asl_course import evaluation, predict
+
+        module = evaluation if name == "check_accuracy_per_letter" else predict
+        return getattr(module, name)(*args)
+    return call
+
+
+def _rgb_picture(ns: dict) -> dict:
+    return next(p for p in ns["pictures"] if p["kind"] == "rgb")
+
+
+EXERCISES: dict[str, Exercise] = {
+    # notebook 1
+    "load_csv": Exercise("1. Load the CSV files", ("train_df", "valid_df"), (),
+                         lambda ns: check_dataframes(ns["train_df"], ns["valid_df"])),
+    "labels": Exercise("2. Extract the labels", ("y_train", "y_valid"), ("train_df", "valid_df"),
+                       lambda ns: check_labels(ns["y_train"], ns["y_valid"], ns["train_df"], ns["valid_df"])),
+    "images": Exercise("3. Extract the images", ("x_train", "x_valid"), (),
+                       lambda ns: check_images(ns["x_train"], ns["x_valid"])),
+    "one_hot": Exercise("4. One-hot encode the labels", ("num_classes",), ("y_train", "y_valid"),
+                        lambda ns: check_one_hot(ns["y_train"], ns["y_valid"], ns["num_classes"]),
+                        hint="If that cell stopped with an IndexError from to_categorical, the labels "
+                             "are not numbered 0..23."),
+    "normalize": Exercise("5. Normalise the pixels", (), ("x_train", "x_valid"),
+                          lambda ns: check_normalized(ns["x_train"], ns["x_valid"])),
+    "reshape": Exercise("6. Reshape the images for a CNN", (), ("x_train", "x_valid", "train_df", "valid_df"),
+                        lambda ns: check_reshaped(ns["x_train"], ns["x_valid"], len(ns["train_df"]),
+                                                  len(ns["valid_df"]))),
+    # notebook 2
+    "model": Exercise("1. The architecture", ("model",), (), lambda ns: check_model(ns["model"]),
+                      hint="If that cell stopped with an error, read its last line: a layer's "
+                           "argument is misspelt or its output became too small (padding)."),
+    # notebook 3
+    "datagen": Exercise("2. The lesson's augmentations", ("datagen",), (), lambda ns: check_datagen(ns["datagen"])),
+    "batch": Exercise("3. A batch of augmented images", ("img_iter", "x_batch", "y_batch"), ("datagen",),
+                      lambda ns: check_batch(ns["x_batch"], ns["y_batch"]),
+                      hint="If that cell stopped with AttributeError: ... has no attribute 'next': "
+                           "Keras 3 iterators have no .next() method; draw a batch with next(img_iter)."),
+    # notebook 4
+    "compile": Exercise("1. Compile", (), ("model",), lambda ns: check_compiled(ns["model"])),
+    "steps": Exercise("2. How long is an epoch?", ("batch_size", "img_iter", "steps_per_epoch"), ("x_train",),
+                      lambda ns: check_steps(ns["steps_per_epoch"], len(ns["x_train"]), ns["batch_size"])),
+    "fit": Exercise("3. Train on the augmented batches", ("history",), ("model", "x_valid", "y_valid"),
+                    lambda ns: check_trained(ns["model"], ns["history"], ns["x_valid"], ns["y_valid"]),
+                    hint="If that cell stopped with a TypeError about steps_per_epoch, it must be an "
+                         "integer (math.ceil)."),
+    "save": Exercise("5. Save the model", (), ("model", "x_valid"),
+                     lambda ns: check_saved("asl_model.keras", ns["model"], ns["x_valid"])),
+    # notebook 5
+    "load_model": Exercise("1. Load the saved model", ("model",), (),
+                           lambda ns: _nb5("check_loaded_model")(ns["model"], "asl_model.keras")),
+    "prepare_image": Exercise(
+        "3. Prepare a picture exactly as the training data was prepared", ("prepare_image",), ("pictures", "rows", "x_valid"),
+        lambda ns: _nb5("check_prepare_image")(ns["prepare_image"], _rgb_picture(ns)["path"],
+                                               ns["x_valid"][ns["rows"][_rgb_picture(ns)["row"]]])),
+    "predict_letter": Exercise(
+        "4. From probabilities to a letter", ("LETTERS", "predict_letter"), ("model", "pictures", "prepare_image"),
+        lambda ns: (_nb5("check_letters")(ns["LETTERS"]),
+                    _nb5("check_predict_letter")(ns["predict_letter"], ns["model"], ns["pictures"][0]["path"]))),
+    "top_k": Exercise("5. The top 3", ("top_k",), ("model", "pictures", "LETTERS"),
+                      lambda ns: _nb5("check_top_k")(ns["top_k"], ns["model"], ns["pictures"][0]["path"])),
+    "accuracy_per_letter": Exercise(
+        "6. Where does the model go wrong?", ("accuracy_per_letter",), ("cm",),
+        lambda ns: _nb5("check_accuracy_per_letter")(ns["accuracy_per_letter"], ns["cm"])),
+}
+
+
+def self_check(exercise: str, namespace: dict) -> None:
+    """Check one exercise on the notebook's variables (``namespace``: the notebook's ``globals()``).
+
+    A name the exercise should define and does not gives :class:`NotDoneYet` ("define ... in
+    the cell above"); a wrong answer gives :class:`SelfCheckFailed` naming the mistake.
+    """
+    try:
+        spec = EXERCISES[exercise]
+    except KeyError:
+        raise ValueError(f"no self-check called {exercise!r}; there are: {', '.join(EXERCISES)}") from None
+    def listed(names):
+        return ", ".join(f"`{name}`" for name in names), ("is" if len(names) == 1 else "are")
+
+    undefined = [name for name in spec.defines if name not in namespace]
+    earlier = [name for name in spec.uses if name not in namespace]
+    if undefined or earlier:
+        lines = []
+        if undefined:
+            names, verb = listed(undefined)
+            lines += [f"{names} {verb} not defined yet.",
+                      f"Fix: define {names} in the cell above (exercise \"{spec.title}\") and run "
+                      "that cell, then run this self-check again."]
+            if spec.hint:
+                lines.append(spec.hint)
+        if earlier:
+            names, verb = listed(earlier)
+            lines += [f"{names} {verb} not defined either: {'it comes' if len(earlier) == 1 else 'they come'} "
+                      "from earlier cells of this notebook." if undefined else
+                      f"{names} {verb} not defined: {'it comes' if len(earlier) == 1 else 'they come'} "
+                      "from earlier cells of this notebook.",
+                      "Fix: run the notebook's cells from the top (Run > Run All Above Selected Cell), "
+                      "then this one."]
+        raise NotDoneYet("\n" + "\n".join(f"  {line}" for line in lines))
+    spec.run(namespace)

@@ -1,0 +1,247 @@
+"""The visible self-checks: every catalogued mistake gets a message that names it.
+
+Each mistake of the simulated class (tests/submissions/catalogue.py, notebooks 1-4) is made
+exactly as the catalogue makes it (its own edit of the solution notebook), and the notebook's
+exercise and self-check cells are run on small data in one namespace, as a learner runs them
+(hidden tests left out). The self-check of each exercise the submission loses must fail with a
+message naming that mistake; every self-check before the first mistake must print its tick.
+Notebook 5's self-check messages are tested in tests/test_predict.py.
+
+A real kernel (nbclient) shows a failing self-check as its message only: no traceback lines
+through asl_course/, and still an error output (nbgrader scores the cell 0).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from asl_course import checks, editions, lesson
+import _datautil
+from submissions import catalogue as cat
+
+REPO = Path(__file__).resolve().parent.parent
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+
+#: The words each failing self-check must say, per catalogued mistake and exercise.
+NAMED = {
+    "m01_no_255": {"test_normalize": "not divided by 255"},
+    "m01_scaled_twice": {"test_normalize": "scaled twice"},
+    "m01_not_one_hot": {"test_one_hot": "still a vector of integer labels"},
+    "m01_release_labels": {"test_one_hot": "Kaggle release's numbering"},
+    "m01_no_channel": {"test_reshape": "channel axis is missing"},
+    "m01_label_kept": {"test_labels": "'label' column is still in the DataFrame"},
+    "m01_header_none": {"test_load_csv": "read with header=None"},
+    "m01_dataframe": {"test_images": "still a pandas DataFrame"},
+    "m02_padding_valid": {"test_model": "padding='valid' (the lesson: 'same')"},
+    "m02_layer_order": {"test_model": "in the wrong order"},
+    "m02_no_softmax": {"test_model": "activation='linear' (the lesson: 'softmax')"},
+    "m03_vertical_flip": {"test_datagen": "vertical_flip is True"},
+    "m03_next_method": {"test_batch": "next(img_iter)"},
+    "m04_steps_save_loss": {"test_steps": "is a float", "test_save": "only to a .keras file",
+                            "test_compile": "sparse_categorical_crossentropy is for integer labels"},
+    "m04_floor_unnormalised": {"test_steps": "rounds down", "test_fit": "validated on other data"},
+}
+COVERED = ("01_", "02_", "03_", "04_")
+
+
+def _course(tmp: Path) -> Path:
+    """A course folder whose release/ is made from today's source/ (answers stubbed, hidden tests out)."""
+    for a in editions.assignments(REPO):
+        src = nbformat.read(REPO / "source" / a / f"{a}.ipynb", as_version=4)
+        (tmp / "source" / a).mkdir(parents=True)
+        shutil.copy(REPO / "source" / a / f"{a}.ipynb", tmp / "source" / a)
+        for c in src.cells:
+            nbg = c.get("metadata", {}).get("nbgrader", {})
+            if nbg.get("solution"):
+                c.source = editions.STUB
+            elif nbg.get("grade"):
+                c.source = HIDDEN.sub("", c.source)
+        (tmp / "release" / a).mkdir(parents=True)
+        nbformat.write(src, tmp / "release" / a / f"{a}.ipynb")
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    return _course(tmp_path_factory.mktemp("course"))
+
+
+def _small_data(folder: Path) -> Path:
+    """Two small CSVs in the course's format (labels 0..23)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sign_mnist_train.csv").write_bytes(
+        _datautil.csv_text(_datautil.make_rows(96, seed=1, numbering="course").tolist()))
+    (folder / "sign_mnist_valid.csv").write_bytes(
+        _datautil.csv_text(_datautil.make_rows(48, seed=2, numbering="course").tolist()))
+    return folder
+
+
+def _setup_namespace(assignment: str, tmp: Path) -> dict:
+    """What each notebook's setup cell defines, on small data (its catch-up, in a few lines)."""
+    import keras
+
+    rng = np.random.default_rng(0)
+    ns: dict = {"DATA_DIR": _small_data(tmp / "data")}
+    if assignment in (cat.A3, cat.A4):
+        n_train = 250  # not a multiple of 32: rounding the steps down shows
+        labels = np.arange(n_train) % 24
+        ns.update(
+            x_train=rng.random((n_train, 28, 28, 1)).astype("float32"),
+            y_train=keras.utils.to_categorical(labels, 24),
+            x_valid=rng.random((64, 28, 28, 1)).astype("float32"),
+            y_valid=keras.utils.to_categorical(np.arange(64) % 24, 24),
+        )
+    if assignment == cat.A4:
+        keras.utils.set_random_seed(0)
+        ns.update(model=lesson.build_model(), datagen=lesson.make_datagen(), epochs=1)
+    return ns
+
+
+def run_like_a_learner(nb, assignment: str, tmp: Path) -> dict[str, tuple[str, str]]:
+    """Run the exercise and test cells in order; each self-check's outcome: ("ok"|"failed", text)."""
+    ns = _setup_namespace(assignment, tmp)
+    outcomes = {}
+    for cell in nb.cells:
+        nbg = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not (nbg.get("solution") or nbg.get("grade")):
+            continue  # the setup cell (replaced above), figures, prints
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out):
+                exec(compile(HIDDEN.sub("", cell.source), nbg.get("grade_id", "cell"), "exec"), ns)
+        except checks.SelfCheckFailed as exc:
+            outcomes[nbg["grade_id"]] = ("failed", "\n".join(exc._render_traceback_()))
+        except Exception as exc:  # noqa: BLE001 - an exercise cell that stops, as in Jupyter
+            if nbg.get("grade"):
+                outcomes[nbg["grade_id"]] = ("error", f"{type(exc).__name__}: {exc}")
+        else:
+            if nbg.get("grade"):
+                outcomes[nbg["grade_id"]] = ("ok", out.getvalue())
+    return outcomes
+
+
+def _mistakes():
+    return [s for s in cat.catalogue() if s.kind == "mistake" and s.assignment.startswith(COVERED)]
+
+
+def test_every_catalogued_mistake_has_its_words():
+    assert set(NAMED) == {s.student for s in _mistakes()}
+    for s in _mistakes():
+        assert set(NAMED[s.student]) == s.lost, s.student
+
+
+@pytest.mark.parametrize("sub", _mistakes(), ids=lambda s: s.student)
+def test_each_catalogued_mistake_is_named(sub, course, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    outcomes = run_like_a_learner(sub.make(course), sub.assignment, tmp_path)
+    order = list(outcomes)
+    first = min(order.index(g) for g in sub.lost)
+    for gid in order[:first]:
+        assert outcomes[gid][0] == "ok" and outcomes[gid][1].startswith("\u2714"), (gid, outcomes[gid])
+    for gid, words in NAMED[sub.student].items():
+        state, text = outcomes[gid]
+        assert state == "failed", (gid, outcomes[gid])
+        assert words in text, (gid, text)
+        assert "Fix:" in text
+
+
+@pytest.mark.parametrize("assignment", [cat.A1, cat.A2, cat.A3])
+def test_the_solution_gets_every_tick(assignment, course, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    outcomes = run_like_a_learner(cat.sol(assignment)(course), assignment, tmp_path)
+    assert outcomes and all(state == "ok" and text.startswith("\u2714") for state, text in outcomes.values()), outcomes
+
+
+def test_notebook_4s_solution_is_not_taken_for_other_validation_data(course, tmp_path, monkeypatch):
+    """On small random data the model learns nothing: the check says so, and nothing else."""
+    monkeypatch.chdir(tmp_path)
+    outcomes = run_like_a_learner(cat.sol(cat.A4)(course), cat.A4, tmp_path)
+    assert {g for g, (state, _) in outcomes.items() if state != "ok"} == {"test_fit"}
+    assert "of the validation images right" in outcomes["test_fit"][1]
+    assert "validated on other data" not in outcomes["test_fit"][1]
+
+
+@pytest.mark.parametrize("assignment", [cat.A1, cat.A2, cat.A3, cat.A4])
+def test_an_untouched_exercise_says_define_it(assignment, course, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    nb = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    outcomes = run_like_a_learner(nb, assignment, tmp_path)
+    first_gid, (state, text) = next(iter(outcomes.items()))
+    assert state == "failed", (first_gid, state, text)
+    if assignment == cat.A4:  # notebook 4's first exercise compiles the catch-up's model
+        assert "not compiled" in text
+    else:
+        assert "Not done yet" in text and "in the cell above" in text and "define `" in text
+
+
+def test_missing_names_are_named():
+    with pytest.raises(checks.NotDoneYet, match=r"define `train_df`, `valid_df` in the cell above"):
+        checks.self_check("load_csv", {})
+    with pytest.raises(checks.NotDoneYet, match=r"`train_df`, `valid_df` are not defined either"):
+        checks.self_check("labels", {"y_train": 1})
+    with pytest.raises(checks.NotDoneYet, match=r"next\(img_iter\)"):
+        checks.self_check("batch", {"datagen": 1, "img_iter": 1})
+    with pytest.raises(ValueError, match="no self-check called"):
+        checks.self_check("nope", {})
+    assert issubclass(checks.NotDoneYet, AssertionError)
+
+
+def test_every_test_cell_calls_its_own_self_check():
+    for a in editions.assignments(REPO):
+        nb = nbformat.read(REPO / "source" / a / f"{a}.ipynb", as_version=4)
+        for c in nb.cells:
+            gid = c.get("metadata", {}).get("nbgrader", {}).get("grade_id", "")
+            if gid.startswith("test_"):
+                visible = c.source.split("### END HIDDEN TESTS")[-1]
+                assert f'checks.self_check("{gid[5:]}", globals())' in visible, (a, gid)
+                assert gid[5:] in checks.EXERCISES
+
+
+# --- In a real kernel ---------------------------------------------------------------------
+
+
+def test_a_kernel_shows_the_message_not_a_traceback(tmp_path):
+    from nbclient import NotebookClient
+    from nbgrader.utils import determine_grade
+
+    data = _small_data(tmp_path / "data")
+    nb = nbformat.v4.new_notebook()
+    grade = {"grade": True, "points": 1, "solution": False, "locked": True, "schema_version": 3}
+    nb.cells = [
+        nbformat.v4.new_code_cell(f"import pandas as pd\nfrom asl_course import checks\nDATA = {str(data)!r}\n"),
+        nbformat.v4.new_code_cell('checks.self_check("labels", globals())'),
+        nbformat.v4.new_code_cell('train_df = pd.read_csv(DATA + "/sign_mnist_train.csv", header=None)\n'
+                                  'valid_df = pd.read_csv(DATA + "/sign_mnist_valid.csv", header=None)'),
+        nbformat.v4.new_code_cell('checks.self_check("load_csv", globals())'),
+        nbformat.v4.new_code_cell('train_df = pd.read_csv(DATA + "/sign_mnist_train.csv")\n'
+                                  'valid_df = pd.read_csv(DATA + "/sign_mnist_valid.csv")\n'
+                                  'checks.self_check("load_csv", globals())'),
+    ]
+    for i in (1, 3, 4):
+        nb.cells[i].metadata["nbgrader"] = dict(grade, grade_id=f"test_{i}")
+    NotebookClient(nb, timeout=120, allow_errors=True, kernel_name="python3").execute()
+
+    def error(cell):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert len(errors) == 1, cell.outputs
+        return errors[0], "\n".join(errors[0].traceback)
+
+    not_done, text = error(nb.cells[1])
+    assert not_done.ename == "NotDoneYet" and "define `y_train`, `y_valid` in the cell above" in text
+    wrong, text = error(nb.cells[3])
+    assert wrong.ename == "SelfCheckFailed" and "read with header=None" in text
+    for out in (not_done, wrong):
+        shown = "\n".join(out.traceback)
+        assert "asl_course" not in shown and "Traceback" not in shown and "File " not in shown, shown
+        assert len(out.traceback) <= 8
+    assert determine_grade(nb.cells[3])[0] == 0  # nbgrader: the failed self-check scores nothing
+    assert determine_grade(nb.cells[4])[0] == 1
+    assert "\u2714 train_df" in nb.cells[4].outputs[0].text
