@@ -8,6 +8,7 @@ no figure is ever shown without saying where it came from.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -122,6 +123,102 @@ def show_each_augmentation(image, *, seed: int = 0):
     plt.show()
 
 
+def shift_axes(shift: float = 0.3, draws: int = 200, *, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Measure which way each shift option moves a white square: mean |rows moved|, |columns moved|.
+
+    ``ImageDataGenerator.random_transform`` on a 28x28 image with one 8x8 square, ``draws``
+    times per option; the square's centre is compared with where it started.
+    """
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    square = np.zeros((28, 28, 1), dtype="float32")
+    square[10:18, 10:18] = 1.0
+    moved = {}
+    for option in ("width_shift_range", "height_shift_range"):
+        gen = ImageDataGenerator(**{option: shift}, fill_mode="constant")
+        rows, cols = [], []
+        for i in range(draws):
+            r, c = np.nonzero(np.squeeze(gen.random_transform(square, seed=seed + i)) > 0.5)
+            rows.append(abs(r.mean() - 13.5))
+            cols.append(abs(c.mean() - 13.5))
+        moved[option] = (float(np.mean(rows)), float(np.mean(cols)))
+    return moved
+
+
+def show_shift_axes(image, *, shift: float = 0.3, samples: int = 4, seed: int = 0):
+    """What ``width_shift_range`` and ``height_shift_range`` really do, measured here and now.
+
+    Row 1: a white square; rows 2-3: ``image`` (a sign). Each shifted ``samples`` times by
+    each option alone, with the measured mean movement (rows vs columns) in the titles.
+    """
+    import keras
+    import matplotlib.pyplot as plt
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    square = np.zeros((28, 28, 1), dtype="float32")
+    square[10:18, 10:18] = 1.0
+    image = np.asarray(image, dtype="float32").reshape(28, 28, 1)
+    moved = shift_axes(shift, seed=seed)
+    options = ("width_shift_range", "height_shift_range")
+    fig, axes = plt.subplots(len(options) * 2, samples + 1, figsize=(1.7 * (samples + 1), 1.8 * 2 * len(options)))
+    for block, option in enumerate(options):
+        gen = ImageDataGenerator(**{option: shift}, fill_mode="constant")
+        rows, cols = moved[option]
+        way = "up/down (rows)" if rows > cols else "left/right (columns)"
+        for k, picture in enumerate((square, image)):
+            r = block * 2 + k
+            axes[r, 0].imshow(np.squeeze(picture), cmap="gray", vmin=0, vmax=1)
+            axes[r, 0].set_title("original", fontsize=8)
+            for col in range(1, samples + 1):
+                axes[r, col].imshow(np.squeeze(gen.random_transform(picture, seed=seed + col)),
+                                    cmap="gray", vmin=0, vmax=1)
+            axes[r, 1].set_title(f"{option}={shift}: moves {way}", fontsize=8, loc="left")
+        axes[block * 2, samples].set_title(f"mean |move|: rows {rows:.1f}, cols {cols:.1f} px", fontsize=7)
+    for ax in np.ravel(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"Measured on Keras {keras.__version__}: each option alone, {samples} random draws", fontsize=10)
+    fig.tight_layout()
+    plt.show()
+    return moved
+
+
+def show_before_after(originals, augmented, labels=None, *, pairs: int = 16, cols: int = 4,
+                      title: str | None = None):
+    """Each original next to its augmented copy, pair by pair (``pairs`` pairs, ``cols`` pairs a row)."""
+    import matplotlib.pyplot as plt
+
+    originals, augmented = np.asarray(originals), np.asarray(augmented)
+    pairs = min(pairs, len(originals), len(augmented))
+    rows = math.ceil(pairs / cols)
+    fig, axes = plt.subplots(rows, cols * 2, figsize=(cols * 2 * 1.25, rows * 1.5), squeeze=False)
+    for i in range(rows * cols):
+        r, c = divmod(i, cols)
+        left, right = axes[r, 2 * c], axes[r, 2 * c + 1]
+        for ax in (left, right):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i >= pairs:
+                ax.axis("off")
+        if i >= pairs:
+            continue
+        left.imshow(np.squeeze(originals[i]), cmap="gray", vmin=0, vmax=1)
+        right.imshow(np.squeeze(augmented[i]), cmap="gray", vmin=0, vmax=1)
+        letter = ""
+        if labels is not None:
+            label = np.asarray(labels[i])
+            letter = _data.letter(int(label.argmax()) if label.ndim else int(label)) + ": "
+        left.set_title(f"{letter}before", fontsize=8)
+        right.set_title("after", fontsize=8)
+        for spine in right.spines.values():
+            spine.set_edgecolor("tab:orange")
+            spine.set_linewidth(2)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    plt.show()
+
+
 def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
     """The four ``fill_mode`` options, on one image shifted right so the gap shows."""
     import matplotlib.pyplot as plt
@@ -205,6 +302,72 @@ def load_reference_baseline() -> dict | None:
     if not BASELINE_FILE.exists():
         return None
     return json.loads(BASELINE_FILE.read_text())
+
+
+AUGMENTED_FILE = REFERENCE_DIR / "augmented_real.json"
+
+_RESULT_COLUMNS = (("final_val_acc", "final val acc"), ("best_val_acc", "best"),
+                   ("min_last5_val_acc", "min of last 5"), ("final_train_acc", "final train acc"))
+
+
+def stored_results() -> list[dict]:
+    """The course's recorded full runs on the real data (with, then without augmentation)."""
+    runs = []
+    for path in (AUGMENTED_FILE, BASELINE_FILE):
+        if path.exists():
+            record = json.loads(path.read_text())
+            record["file"] = f"asl_course/reference/{path.name}"
+            runs.append(record)
+    return runs
+
+
+def stored_results_table(runs: list[dict] | None = None) -> str:
+    """The recorded full runs as a Markdown table, with where and when each was measured."""
+    runs = stored_results() if runs is None else runs
+    if not runs:
+        return "No stored results (asl_course/reference/ holds none)."
+    head = "| run | " + " | ".join(name for _, name in _RESULT_COLUMNS) + " | epochs | measured |"
+    lines = [head, "|" + "---|" * (len(_RESULT_COLUMNS) + 3)]
+    for run in runs:
+        s = run["summary"]
+        label = "with ImageDataGenerator" if run["augmentation"] else "without augmentation"
+        cells = " | ".join(f"{s[key]:.4f}" for key, _ in _RESULT_COLUMNS)
+        lines.append(f"| {label} | {cells} | {s['epochs']} | {run['date']}, {run['data']}, {run['machine']} "
+                     f"(`{run['file']}`) |")
+    return "\n".join(lines)
+
+
+def show_stored_results():
+    """Show the recorded full runs, labelled as a stored result, and their validation curves."""
+    import matplotlib.pyplot as plt
+
+    runs = stored_results()
+    text = ("**Stored result, not this notebook's run.** The course's own full run of this notebook "
+            "(20 epochs, batch 32, all 27,455 training images, seed 0), measured on the real data "
+            "set:\n\n" + stored_results_table(runs))
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(text))
+    except ImportError:  # pragma: no cover - outside IPython
+        print(text)
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for run, color in zip(runs, ("tab:blue", "tab:orange")):
+        label = "with augmentation" if run["augmentation"] else "without augmentation"
+        if run.get("history"):
+            val = run["history"]["val_accuracy"]
+            ax.plot(np.arange(1, len(val) + 1), val, color=color, marker="o", ms=3, label=f"{label}: validation")
+        points = {int(k): v for k, v in (run.get("val_accuracy_at_epoch") or {}).items()}
+        points[run["summary"]["epochs"]] = run["summary"]["final_val_acc"]
+        if not run.get("history"):
+            xs = sorted(points)
+            ax.plot(xs, [points[x] for x in xs], color=color, ls="none", marker="D",
+                    label=f"{label}: validation, the recorded epochs only")
+    ax.set(xlabel="epoch", ylabel="validation accuracy", title="Stored result: the course's full run (real data)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    plt.show()
 
 
 def baseline_history(prepared: lesson.Prepared, data_dir=None) -> tuple[dict | None, str]:
