@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -17,23 +18,77 @@ import numpy as np
 
 from asl_course import data as _data
 from asl_course import lesson
+from asl_course.errors import UserError
 
 #: Set by ``asl-course run``, the test suite and the grader: the notebook is not interactive.
 AUTOMATED_ENV = "ASL_COURSE_AUTOMATED"
 
 
 def in_colab() -> bool:
+    """True in a Google Colab runtime (Colab's kernel imports ``google.colab`` at start)."""
     return "google.colab" in sys.modules
 
 
 def interactive() -> bool:
-    """False under nbval, nbgrader and ``asl-course run``: there, skip the kernel shutdown."""
+    """False under nbval, nbgrader and ``asl-course run``: there, no kernel shutdown, and no
+    prompt that waits for a learner (Drive access, file uploads)."""
     return not (os.environ.get("NBGRADER_EXECUTION") or os.environ.get(AUTOMATED_ENV))
+
+
+# --- Quiet start: TensorFlow's C++ start-up log -----------------------------------------------
+
+#: A line of TensorFlow's C++ log (TSL's and absl's formats) or one that comes with it. Its
+#: start-up lines (CPU instructions, oneDNN, CUDA plugin registration, TF-TRT) say nothing to a
+#: learner, and a notebook shows them as a red block under the setup cell.
+TF_LOG_LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] \S+:\d+\]"
+    r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|To enable the following instructions: .* rebuild TensorFlow)"
+)
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up log kept out of the notebook.
+
+    ``TF_CPP_MIN_LOG_LEVEL=2`` (set by ``import asl_course``) hides the INFO and WARNING lines,
+    but not the lines absl writes before it is initialised (on GPU runtimes: "Unable to register
+    cuDNN/cuFFT/cuBLAS factory", tensorflow issue 100442). So the import runs with the
+    process's stderr (file descriptor 2, which Jupyter kernels forward to the notebook) sent to
+    a file; afterwards every line that is not a TensorFlow log line is written back to stderr.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    import tempfile
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no usable fd 2: import as usual
+        import tensorflow  # noqa: F401
+
+        return
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        except ImportError:
+            pass  # the course's own import of keras/tensorflow will say what is missing
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        capture.seek(0)
+        text = capture.read().decode("utf-8", errors="replace")
+    kept = [line for line in text.splitlines(keepends=True) if not TF_LOG_LINE.match(line)]
+    if kept:
+        sys.stderr.write("".join(kept))
+        sys.stderr.flush()
 
 
 def gpu_names() -> list[str]:
     """Names of the GPUs TensorFlow sees (empty on a CPU machine)."""
     try:
+        _import_tensorflow_quietly()
         import tensorflow as tf
 
         return [d.name for d in tf.config.list_physical_devices("GPU")]
@@ -41,15 +96,68 @@ def gpu_names() -> list[str]:
         return []
 
 
+# --- Setup ------------------------------------------------------------------------------------
+
+
+class SetupError(UserError):
+    """The setup cell cannot go on; shown in a notebook as its message alone, no traceback."""
+
+    def _render_traceback_(self):  # IPython shows this instead of a traceback
+        return [f"{type(self).__name__}: {self}"]
+
+
+def colab_content() -> Path:
+    """Colab's working folder, ``/content`` (``$ASL_COURSE_COLAB_CONTENT`` in CI's stand-in)."""
+    return Path(os.environ.get("ASL_COURSE_COLAB_CONTENT") or "/content")
+
+
+def _colab_data_help(why: str) -> str:
+    return (
+        f"{why}\n"
+        "The data set is public: kagglehub downloads it without a Kaggle account. What to do:\n"
+        "- If Kaggle asks for an account (an error 401 or 403): create a free account on "
+        "kaggle.com, make an API token (kaggle.com -> Settings -> API), add it as Colab secrets "
+        "KAGGLE_USERNAME and KAGGLE_KEY (the key icon in Colab's left bar; switch on 'Notebook "
+        "access'), then run this cell again: kagglehub reads them.\n"
+        f"- If the download fails: on any computer, download the zip from {_data.KAGGLE_URL} "
+        "(the Download button), upload it here (run `from google.colab import files; "
+        "files.upload()`, or drag it into the Files pane), then run this cell again: it imports "
+        "the zip it finds in this folder (or run `!asl-course data import archive.zip`)."
+    )
+
+
+def _uploaded_release(folder: Path) -> list[Path]:
+    """The release's files a learner uploaded to the working folder: a zip or the CSVs."""
+    found = sorted(folder.glob("*.zip")) + sorted(folder.glob("sign_mnist_*.csv*"))
+    return [p for p in found if p.is_file()]
+
+
+def _colab_data() -> Path:
+    """On Colab: import an uploaded release, else download it with kagglehub."""
+    dest = _data.default_dest()
+    uploaded = _uploaded_release(Path.cwd())
+    try:
+        if uploaded:
+            print("Importing the data set you uploaded: " + ", ".join(p.name for p in uploaded))
+            _data.import_release(uploaded, dest)
+        else:
+            print(f"Getting the data set (Kaggle {_data.KAGGLE_DATASET}) with kagglehub ...")
+            _data.fetch(dest)
+    except _data.DataError as exc:
+        message = str(exc).split(" Alternatives:")[0]  # the CLI's alternatives do not apply here
+        raise SetupError(_colab_data_help(message)) from None
+    return dest
+
+
 def setup(data_dir: str | os.PathLike | None = None) -> Path:
     """Find the data (fetch it on Colab when missing) and print data source, GPU and mode."""
+    _import_tensorflow_quietly()  # first, before anything imports it with its start-up log
     try:
         folder = _data.locate(data_dir)
     except _data.DataNotFoundError:
         if not in_colab():
             raise
-        print("Getting the data set (Kaggle datamunge/sign-language-mnist) ...")
-        _data.fetch(_data.default_dest())
+        _colab_data()
         folder = _data.locate(data_dir)
     print(_data.describe(folder))
     gpus = gpu_names()
@@ -63,6 +171,142 @@ def is_real(data_dir: str | os.PathLike | None = None) -> bool:
         return _data.provenance(data_dir).get("kind") == "real"
     except _data.DataError:
         return False
+
+
+# --- The model's way from notebook 4 to notebook 5 --------------------------------------------
+#
+# On Colab every notebook has its own runtime: the asl_model.keras notebook 4 saves is not in
+# notebook 5's folder. Notebook 4 copies it to Google Drive (or downloads it); notebook 5 looks
+# in its folder, then in Drive, then asks for an upload, and only then trains a stand-in.
+
+#: Where the course keeps the model in the learner's Google Drive.
+DRIVE_FOLDER = "asl_course"
+
+
+def _mydrive(mount: bool) -> Path | None:
+    """``MyDrive/asl_course`` of the mounted Google Drive; mounts it first when ``mount`` (Colab
+    then asks the learner for access). None when Drive is not (or could not be) mounted."""
+    mountpoint = colab_content() / "drive"
+    if not (mountpoint / "MyDrive").is_dir():
+        if not mount:
+            return None
+        try:
+            from google.colab import drive
+
+            drive.mount(str(mountpoint))
+        except Exception as exc:  # noqa: BLE001 - declined, timed out, no Drive
+            print(f"Google Drive was not mounted ({type(exc).__name__}: {_data._one_line(exc, 200)}).")
+            return None
+        if not (mountpoint / "MyDrive").is_dir():
+            return None
+    folder = mountpoint / "MyDrive" / DRIVE_FOLDER
+    return folder
+
+
+def keep_model(path: str | os.PathLike = "asl_model.keras", *, drive: bool = True) -> Path | None:
+    """Notebook 4: keep the saved model for notebook 5 and say where it is.
+
+    On Colab (notebook 5 runs in another runtime): copy it to Google Drive
+    (``MyDrive/asl_course/``) when Drive is mounted, or, when ``drive`` and a learner is there,
+    mount it (Colab asks for access); else start a browser download of the file. Returns the
+    copy in Drive, or None. Under automated runs nothing waits for a learner: Drive is used
+    only if already mounted.
+    """
+    path = Path(path)
+    if not path.is_file():
+        print(f"{path} is not there yet: the save exercise above writes it (model.save). Run it, "
+              "then this cell again.")
+        return None
+    if not in_colab():
+        print(f"The model is in {path.resolve()}. Notebook 5 loads {path.name} from its own folder: "
+              "if that is another folder, copy the file there.")
+        return None
+    folder = _mydrive(mount=drive and interactive())
+    if folder is not None:
+        import shutil
+
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / path.name
+        shutil.copyfile(path, target)
+        print(f"Copied {path.name} to your Google Drive: {target}. Notebook 5 finds it there "
+              "(it asks for access to your Drive too).")
+        return target
+    if interactive():
+        from google.colab import files
+
+        files.download(str(path))
+        print(f"Your browser downloads {path.name}: keep it. Notebook 5 runs in another runtime "
+              "and asks you to upload it.")
+    else:
+        print(f"{path.name} stays in this runtime only (no Google Drive mounted; an automated run "
+              "starts no download). Notebook 5 will train a one-epoch stand-in.")
+    return None
+
+
+def _upload_model(path: Path) -> bool:
+    """Interactive Colab: ask the learner to upload the model; True when ``path`` then exists."""
+    from google.colab import files
+
+    print(f"Upload {path.name} (the file notebook 4 downloaded), or cancel to train a "
+          "one-epoch stand-in instead.")
+    try:
+        uploaded = files.upload()
+    except Exception as exc:  # noqa: BLE001 - cancelled, or the widget failed
+        print(f"No upload ({type(exc).__name__}).")
+        return False
+    models = [name for name in uploaded if name.endswith(".keras")]
+    if not models:
+        if uploaded:
+            print(f"{', '.join(uploaded)}: not a .keras file.")
+        return False
+    if not path.exists():  # Colab saved it under its own name, maybe "asl_model (1).keras"
+        Path(models[0]).replace(path)
+    print(f"Using the model you uploaded ({models[0]}).")
+    return True
+
+
+def model_for_notebook_5(prepared: lesson.Prepared, path: str | os.PathLike = "asl_model.keras",
+                         *, drive: bool = True) -> tuple[Path, str]:
+    """Notebook 5: find notebook 4's model, or train a one-epoch stand-in and say so plainly.
+
+    Looks in this folder; on Colab then in Google Drive (mounting it first when ``drive`` and a
+    learner is there), then asks for an upload (only with a learner). Otherwise trains the fast
+    plan's model, measures its validation accuracy, and saves it to ``path``. Returns ``path``
+    and a label for figure captions.
+    """
+    path = Path(path)
+    if path.is_file():
+        print(f"Using the model in {path.resolve()} (notebook 4 saves it there).")
+        return path, path.name
+    looked = [f"{path.name} is not in this folder ({Path.cwd()})"]
+    if in_colab():
+        folder = _mydrive(mount=drive and interactive())
+        if folder is not None and (folder / path.name).is_file():
+            import datetime
+            import shutil
+
+            source = folder / path.name
+            saved = datetime.datetime.fromtimestamp(source.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+            shutil.copyfile(source, path)
+            print(f"Using notebook 4's model from your Google Drive: {source} (saved {saved}), "
+                  f"copied to {path.resolve()}.")
+            return path, f"{path.name} (from Google Drive)"
+        looked.append("nor in Google Drive" if folder is not None else "Google Drive is not mounted")
+        if interactive() and _upload_model(path):
+            return path, path.name
+    print("; ".join(looked) + ". Training a stand-in model now (a minute or two on a CPU) ...")
+    plan = lesson.run_plan(True)
+    model, _ = lesson.trained_model(prepared, plan=plan)
+    accuracy = float(np.mean(np.argmax(model.predict(prepared.x_valid, verbose=0, batch_size=256), axis=1)
+                             == prepared.labels_valid))
+    model.save(path)
+    del model
+    print(f"STAND-IN MODEL: what follows analyses a one-epoch stand-in ({plan.epochs} epoch, "
+          f"validation accuracy {accuracy:.3f} on {len(prepared.x_valid):,} images), saved as "
+          f"{path.name}, NOT the model you trained in notebook 4. To analyse yours, put notebook "
+          "4's asl_model.keras in this folder (on Colab: save it to Google Drive in notebook 4) "
+          "and run this notebook again.")
+    return path, f"{path.name} (one-epoch stand-in, validation accuracy {accuracy:.3f})"
 
 
 # --- Pictures -----------------------------------------------------------------------------
@@ -363,6 +607,8 @@ def show_stored_results():
             xs = sorted(points)
             ax.plot(xs, [points[x] for x in xs], color=color, ls="none", marker="D",
                     label=f"{label}: validation, the recorded epochs only")
+            ax.axhline(run["summary"]["best_val_acc"], color=color, ls=":", lw=1,
+                       label=f"{label}: best epoch ({run['summary']['best_val_acc']:.4f}; which one was not recorded)")
     ax.set(xlabel="epoch", ylabel="validation accuracy", title="Stored result: the course's full run (real data)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

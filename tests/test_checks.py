@@ -245,3 +245,71 @@ def test_a_kernel_shows_the_message_not_a_traceback(tmp_path):
     assert determine_grade(nb.cells[3])[0] == 0  # nbgrader: the failed self-check scores nothing
     assert determine_grade(nb.cells[4])[0] == 1
     assert "\u2714 train_df" in nb.cells[4].outputs[0].text
+
+
+# --- What notebooks 3 and 4 teach with (figures, measured facts, stored results) ----------
+
+
+def test_the_shift_options_move_the_way_notebook_3_says():
+    """Notebook 3 teaches that width_shift_range moves rows and height_shift_range columns (Keras 2.9-3.15)."""
+    from asl_course import notebook
+
+    moved = notebook.shift_axes(0.3, draws=40)
+    rows, cols = moved["width_shift_range"]
+    assert rows > 2 and cols == 0, moved
+    rows, cols = moved["height_shift_range"]
+    assert cols > 2 and rows == 0, moved
+
+
+def test_rescale_comes_after_the_transforms_and_preprocessing_function():
+    """Notebook 3's order: random transforms, then preprocessing_function, then rescale."""
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    seen = []
+
+    def preprocessing(x):
+        seen.append(float(x.max()))
+        return x
+
+    gen = ImageDataGenerator(rescale=1 / 255, preprocessing_function=preprocessing, brightness_range=(2.0, 2.0))
+    out = next(gen.flow(np.full((1, 28, 28, 1), 100.0, "float32"), batch_size=1, shuffle=False))
+    assert seen == [200.0]  # brightness (a random transform) already applied, rescale not yet
+    assert np.isclose(float(out.max()), 200 / 255)
+
+
+def test_before_after_pairs_each_original_with_its_copy(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from asl_course import notebook
+
+    figures = []
+    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
+    originals = np.zeros((6, 28, 28, 1))
+    augmented = np.ones((6, 28, 28, 1))
+    notebook.show_before_after(originals, augmented, np.arange(6), pairs=6, cols=4)
+    axes = figures[0].axes
+    shown = [ax for ax in axes if ax.images]
+    assert len(shown) == 12
+    assert [float(ax.images[0].get_array().max()) for ax in shown] == [0.0, 1.0] * 6  # before, after, ...
+    assert [ax.get_title() for ax in shown[:2]] == ["A: before", "after"]
+    plt.close("all")
+
+
+def test_the_stored_results_are_the_readmes():
+    """Notebook 4's stored results come from the reference files, which agree with the README."""
+    from asl_course import notebook
+
+    runs = notebook.stored_results()
+    assert [r["augmentation"] for r in runs] == [True, False]
+    readme = (REPO / "README.md").read_text()
+    table = notebook.stored_results_table(runs)
+    for run in runs:
+        label = "with ImageDataGenerator" if run["augmentation"] else "without augmentation"
+        s = run["summary"]
+        row = f"| {label} | {s['final_val_acc']:.4f} | {s['best_val_acc']:.4f} | {s['min_last5_val_acc']:.4f} | " \
+              f"{s['final_train_acc']:.4f} |"
+        assert row in readme, row
+        assert row in table and run["date"] in table and run["file"] in table
