@@ -155,6 +155,8 @@ def _sibling(name: str):
     path = Path(__file__).with_name(f"{name}.py")
     spec = importlib.util.spec_from_file_location(f"_asl_grading_{name}", path)
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: a dataclass looks its module up in sys.modules.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -556,7 +558,7 @@ def _datagen_sample(datagen, n: int = 200) -> dict:
             "max_zoom": max(zooms), "hflip_share": sum(hflips) / n, "vflip_share": sum(vflips) / n}
 
 
-def _obs_datagen(ns, ref, folder):
+def _obs_datagen(ns, ref, folder, sample: bool = True):
     d = ns["datagen"]
     out = {"type": type(d).__name__, "settings": {}}
     for key in (*DATAGEN, *DATAGEN_OFF):
@@ -573,6 +575,8 @@ def _obs_datagen(ns, ref, folder):
         elif isinstance(value, (list, tuple, np.ndarray)):
             value = [float(v) for v in value]
         out["settings"][key] = value
+    if not sample:
+        return out
     try:
         out["sample"] = _datagen_sample(d)
     except Exception as exc:  # noqa: BLE001
@@ -1117,6 +1121,15 @@ def _judge_fit(obs, ref, models):
         mistakes.append("history has no validation accuracy per epoch: pass validation_data=(x_valid, y_valid) to fit")
     if mistakes:
         return mistakes
+    path = (models or {}).get("descent")
+    if path is not None:
+        if path["min_correlation"] < MIN_DESCENT:
+            return ["the trained model does not descend from the initial weights the grader gave this notebook's "
+                    "model just before training (its layers' weights are unrelated to them): train the notebook's "
+                    "model in the training cell, do not load or build another one"]
+        if path["min_moved"] < MIN_MOVED:
+            return ["the model's weights are still the initial weights the grader gave it before training: "
+                    "the model has not been trained in the training cell"]
     if accuracy is None:
         return mistakes
     run = plan()
@@ -1363,7 +1376,7 @@ def _predict(model, images: np.ndarray) -> np.ndarray:
 
 
 def measure_models(grade_id: str, obs: dict, ref: Reference, *, live: dict | None = None,
-                   folder: Path | None = None) -> dict | None:
+                   folder: Path | None = None, seed: int | None = None) -> dict | None:
     """Re-measure the models of an exercise: from live objects (``live``) or saved files (``folder``)."""
     if grade_id not in MODEL_EXERCISES or "missing" in obs or "broken" in obs:
         return None
@@ -1387,6 +1400,8 @@ def measure_models(grade_id: str, obs: dict, ref: Reference, *, live: dict | Non
         model = live["model"] if live else load("trained.keras", compile=True)
         out["trained"] = describe_model(model)
         out["iterations"] = _iterations(model)
+        if seed is not None and not model_mistakes(out["trained"]):
+            out["descent"] = descent(model, seed)
         # Under the autograder the verifier re-measures accuracy outside the kernel; measuring it
         # here as well would only cost time (one more pass over the validation images).
         if not model_mistakes(out["trained"]) and not (live and grading_mode()):
@@ -1537,16 +1552,378 @@ def _repair(grade_id: str, ns: dict, ref: Reference) -> None:
                 ns["img_iter"] = ns["datagen"].flow(ns["x_train"][:images], ns["y_train"][:images], batch_size=BATCH_SIZE)
 
 
+# --- Raw values: what the hidden test records, what the verifier rebuilds -------------------------
+#
+# Under the autograder a hidden test writes the *raw values* an exercise produced (arrays as
+# .npy, models as .keras files, plain values as JSON) into a run folder of its own,
+# ``artefacts/<grade_id>/run-<random>/``. The autograder moves that folder out of the kernel's
+# reach as soon as the test cell has run (:func:`asl_course.autograder.after_graded_cell`). The
+# verifier rebuilds the values from the files and measures them itself (:func:`observe`, the same
+# code as in the kernel): no summary, digest or verdict written by the kernel is ever read.
+# Values the kernel could only *claim* (a History's bookkeeping, a file's name) serve the hints
+# of the messages; no point rests on them alone.
+
+RECORD_FILE = "record.json"
+RUN_PREFIX = "run-"
+#: Values recorded by name only (what the exercise needs of them), not in full.
+_SHALLOW = {("test_labels", "train_df"): "columns", ("test_labels", "valid_df"): "columns",
+            ("test_steps", "img_iter"): "length"}
+#: The model files each exercise's record holds (its ``model`` in memory under this name).
+_MODEL_NAME = {"test_model": "model.keras", "test_compile": "model.keras", "test_fit": "trained.keras",
+               "test_save": "memory.keras", "test_load_model": "model.keras"}
+#: Notebook 5's functions: judged by the verifier, which calls them itself, in a fresh sandbox,
+#: on inputs it chooses (:mod:`asl_course.harness`); nothing the kernel records is used for them.
+FUNCTION_EXERCISES = ("test_prepare_image", "test_predict_letter", "test_top_k", "test_accuracy_per_letter")
+
+
+def _type_name(value) -> str:
+    return type(value).__name__
+
+
+def _is_keras_model(value) -> bool:
+    return any(c.__name__ in ("Model", "Sequential", "Functional") and c.__module__.startswith("keras")
+               for c in type(value).__mro__)
+
+
+def _save_array(a, path: Path) -> None:
+    a = np.asarray(a)
+    if a.dtype == object:
+        raise TypeError("holds Python objects, not numbers")
+    np.save(path, a, allow_pickle=False)
+
+
+def _scalar(value):
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, str):
+        return value[:200]
+    return None
+
+
+def _record_value(grade_id: str, name: str, value, ns: dict, folder: Path) -> dict:
+    kind = _type_name(value)
+    out = {"type": kind}
+    shallow = _SHALLOW.get((grade_id, name))
+    if shallow == "columns":
+        cols = getattr(value, "columns", None)
+        return {**out, "kind": "columns", "columns": None if cols is None else [str(c) for c in list(cols)]}
+    if shallow == "length":
+        x = getattr(value, "x", None)
+        return {**out, "kind": "iterator", "batch_size": _scalar(getattr(value, "batch_size", None)),
+                "length": len(x) if hasattr(x, "__len__") else None}
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return {**out, "kind": "scalar", "value": _scalar(value), "repr": repr(value)[:60]}
+    if _is_keras_model(value):
+        file = _MODEL_NAME.get(grade_id, f"{name}.keras")
+        error = _save_model(value, folder / file)
+        return {**out, "kind": "model", "file": file, "error": error}
+    if kind == "DataFrame" and hasattr(value, "columns"):
+        _save_array(value.to_numpy(), folder / f"{name}.npy")
+        return {**out, "kind": "dataframe", "file": f"{name}.npy", "columns": [str(c) for c in value.columns]}
+    if kind == "Series" and hasattr(value, "to_numpy"):
+        _save_array(value.to_numpy(), folder / f"{name}.npy")
+        return {**out, "kind": "series", "file": f"{name}.npy"}
+    if hasattr(value, "get_random_transform") and hasattr(value, "rotation_range"):
+        settings = _obs_datagen({"datagen": value}, None, None, sample=False)["settings"]
+        return {**out, "kind": "datagen", "settings": settings}
+    if hasattr(value, "batch_size") and hasattr(value, "x") and hasattr(value, "n"):
+        _save_array(value.x, folder / f"{name}.x.npy")
+        y = getattr(value, "y", None)
+        if y is not None:
+            _save_array(y, folder / f"{name}.y.npy")
+        return {**out, "kind": "iterator", "batch_size": _scalar(value.batch_size), "x": f"{name}.x.npy",
+                "y": None if y is None else f"{name}.y.npy"}
+    if kind == "History" or hasattr(value, "history") and hasattr(value, "params"):
+        import keras
+
+        hist = getattr(value, "history", None)
+        params = getattr(value, "params", None)
+        return {**out, "kind": "history", "qualname": f"{type(value).__module__}.{type(value).__qualname__}",
+                "is_history": isinstance(value, keras.callbacks.History) and type(value).__qualname__ == "History",
+                "model_is_model": getattr(value, "model", None) is ns.get("model"),
+                "params": {k: _scalar(params.get(k)) for k in ("epochs", "steps")} if isinstance(params, dict) else None,
+                "history": {str(k): [float(v) for v in list(vals)[:1000]] for k, vals in hist.items()
+                            if str(k) in ("loss", "accuracy", "val_loss", "val_accuracy")}
+                if isinstance(hist, dict) else None,
+                "epoch": [int(e) for e in list(getattr(value, "epoch", []) or [])[:1000]]}
+    if callable(value):
+        return {**out, "kind": "function"}
+    try:
+        _save_array(value, folder / f"{name}.npy")
+        return {**out, "kind": "array", "file": f"{name}.npy"}
+    except Exception as exc:  # noqa: BLE001 - not array-like
+        return {**out, "kind": "other", "repr": repr(value)[:60], "why": type(exc).__name__}
+
+
+def record(grade_id: str, namespace: dict, folder: Path) -> None:
+    """Write the raw values of an exercise into ``folder`` (a run folder, under the autograder)."""
+    meta: dict = {"grade_id": grade_id, "values": {}}
+    missing = [name for name in READS[grade_id] if name not in namespace]
+    if missing:
+        meta["missing"] = missing
+    elif grade_id not in FUNCTION_EXERCISES:
+        names = READS[grade_id] + (("num_classes",) if grade_id == "test_one_hot" else ())
+        for name in names:
+            if name not in namespace:
+                continue
+            try:
+                meta["values"][name] = _record_value(grade_id, name, namespace[name], namespace, folder)
+            except Exception as exc:  # noqa: BLE001 - a value that cannot be written: say so
+                meta["values"][name] = {"type": _type_name(namespace[name]), "kind": "broken",
+                                        "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    if grade_id == "test_save":
+        path = Path(namespace.get("__save_path__", "asl_model.keras")).absolute()
+        meta["file"] = {"exists": path.is_file(),
+                        "others": sorted(p.name for p in path.parent.glob("asl_model*") if p.name != path.name)[:5]}
+        if path.is_file() and path.stat().st_size <= MAX_MODEL_BYTES:
+            shutil.copyfile(path, folder / "saved.keras")
+        elif path.is_file():
+            meta["file"]["bytes"] = path.stat().st_size
+    if grade_id == "test_load_model":
+        _copy_model_file(_model_path(namespace), folder, "file.keras")
+    (folder / RECORD_FILE).write_text(json.dumps(meta))
+
+
+class _Named:
+    """A stand-in for a value the verifier cannot rebuild: it has the recorded type's name."""
+
+    def __init__(self, text=""):
+        self._text = text
+
+    def __repr__(self):
+        return self._text
+
+
+def _named(type_name: str, base=_Named):
+    safe = "".join(ch for ch in str(type_name) if ch.isalnum() or ch == "_")[:60] or "object"
+    return type(safe, (base,), {})
+
+
+def _typed_array(a: np.ndarray, type_name: str):
+    return a if type_name == "ndarray" else a.view(_named(type_name, np.ndarray))
+
+
+class _Length:
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+
+def _load_npy(folder: Path, file: str) -> np.ndarray:
+    path = folder / Path(file).name
+    return np.load(path, allow_pickle=False, mmap_mode="r")
+
+
+def _compile_config(path: Path):
+    """The compile settings a .keras file holds (read from its config.json; nothing is executed)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        config = json.loads(z.read("config.json"))
+    return config.get("compile_config")
+
+
+def _rebuild(entry: dict, folder: Path, name: str):
+    kind = entry.get("kind")
+    type_name = entry.get("type", "object")
+    if kind == "scalar":
+        value = entry.get("value")
+        if value is None:
+            return None if type_name == "NoneType" else _named(type_name)(entry.get("repr", ""))
+        cast = {"int": int, "float": float, "bool": bool, "str": str}.get(type_name)
+        if cast is not None:
+            return cast(value)
+        if hasattr(np, type_name) and type_name.startswith(("int", "uint", "float", "bool")):
+            return getattr(np, type_name)(value)
+        return _named(type_name)(entry.get("repr", ""))
+    if kind in ("array",):
+        return _typed_array(np.asarray(_load_npy(folder, entry["file"])), type_name)
+    if kind == "series":
+        import pandas as pd
+
+        return pd.Series(np.asarray(_load_npy(folder, entry["file"])))
+    if kind == "dataframe":
+        import pandas as pd
+
+        return pd.DataFrame(np.asarray(_load_npy(folder, entry["file"])), columns=list(entry["columns"]))
+    if kind == "columns":
+        holder = _named(type_name)()
+        holder.columns = entry["columns"]
+        return holder
+    if kind == "iterator":
+        holder = _named(type_name)()
+        holder.batch_size = entry.get("batch_size")
+        if "length" in entry:
+            holder.x = None if entry["length"] is None else _Length(int(entry["length"]))
+        else:
+            holder.x = np.asarray(_load_npy(folder, entry["x"]))
+            holder.y = None if entry.get("y") is None else np.asarray(_load_npy(folder, entry["y"]))
+        return holder
+    if kind == "datagen":
+        settings = entry["settings"]
+        if type_name == "ImageDataGenerator" and "<missing>" not in settings.values() \
+                and settings.get("preprocessing_function") is None:
+            from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+            kwargs = {k: v for k, v in settings.items() if k in DATAGEN or k in DATAGEN_OFF}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return ImageDataGenerator(**kwargs)
+        holder = _named(type_name)()
+        holder.__dict__.update({k: v for k, v in settings.items() if v != "<missing>"})
+        return holder
+    if kind == "model":
+        holder = _named(type_name)()
+        holder.file = folder / entry["file"] if entry.get("file") else None
+        holder.error = entry.get("error")
+        return holder
+    return _named(type_name)(entry.get("repr", entry.get("error", "")))
+
+
+class _CompiledModel:
+    """What the compile exercise reads of a model, rebuilt from its saved file."""
+
+    def __init__(self, config):
+        self.compiled = config is not None
+        self._config = config
+
+    def get_compile_config(self):
+        return self._config
+
+
+def observe_record(grade_id: str, folder: Path, ref: Reference) -> dict:
+    """The verifier's own measurement of an exercise, from the raw values in a run folder."""
+    meta = json.loads((folder / RECORD_FILE).read_text())
+    if not isinstance(meta, dict) or meta.get("grade_id") != grade_id:
+        raise ValueError("a record of another exercise")
+    if meta.get("missing"):
+        return {"missing": [str(m) for m in meta["missing"]][:10]}
+    values = meta.get("values", {})
+    broken = [f"{n}: {e.get('error')}" for n, e in values.items() if e.get("kind") == "broken"]
+    if broken:
+        return {"broken": "; ".join(broken)[:300]}
+    if grade_id == "test_fit":
+        model, history = values.get("model", {}), values.get("history", {})
+        obs = {"history_type": history.get("qualname", history.get("type")),
+               "is_history": history.get("kind") == "history" and bool(history.get("is_history")),
+               "history_model_is_model": bool(history.get("model_is_model")),
+               "params": history.get("params"), "history": history.get("history"),
+               "epoch": history.get("epoch", []), "saved": model.get("error")}
+        if model.get("kind") != "model":
+            obs["not_model"] = model.get("type")
+        return obs
+    if grade_id == "test_save":
+        file = meta.get("file", {})
+        obs = {"exists": bool(file.get("exists")) and (folder / "saved.keras").is_file(),
+               "others": file.get("others", []), "memory_saved": values.get("model", {}).get("error")}
+        if file.get("bytes"):
+            obs.update(exists=True, bytes=int(file["bytes"]))
+        elif obs["exists"]:
+            obs["bytes"] = (folder / "saved.keras").stat().st_size
+        return obs
+    if grade_id == "test_load_model":
+        model = values.get("model", {})
+        return {"type": model.get("type"), "file": {"exists": (folder / "file.keras").is_file()},
+                "saved": model.get("error") if model.get("kind") == "model" else f"{model.get('type')} is not a Keras model"}
+    ns = {name: _rebuild(entry, folder, name) for name, entry in values.items()}
+    if grade_id == "test_model":
+        return {"model": {"error": "not read"}, "saved": values["model"].get("error")
+                if values["model"].get("kind") == "model" else f"{values['model'].get('type')} is not a Keras model"}
+    if grade_id == "test_compile":
+        entry = values["model"]
+        if entry.get("kind") != "model" or entry.get("error"):
+            return {"compiled": False, "loss": None, "metrics": [], "optimizer": None}
+        ns["model"] = _CompiledModel(_compile_config(folder / entry["file"]))
+    return observe(grade_id, ns, ref, None)
+
+
+# --- Training from the grader's initialisation (test_fit) -------------------------------------------
+#
+# Under the autograder, right after notebook 4's test_steps cell (just before the training cell),
+# the autograder sets the model's weights to an initialisation drawn from a seed it has just
+# chosen at random and keeps to itself until then (:func:`reinitialise`). A model trained before
+# grading, elsewhere, cannot start from it. The verifier rebuilds the same initial weights from
+# the seed and checks that the trained model descends from them (each kernel still correlated
+# with its initial values) and moved away from them, and it re-measures accuracy. It cannot
+# prove how many steps were trained (``optimizer.iterations`` can be assigned) or that the
+# History is genuine: those are hints, not proof (README, "What stops tampering").
+
+#: Each layer kernel of a trained model must correlate at least this much with its initial
+#: values, and move from them by at least MIN_MOVED (relative norm).  Measured on the real
+#: data, one epoch (858 steps) from seeded numpy initialisations: see README.
+MIN_DESCENT = 0.3
+MIN_MOVED = 0.02
+
+
+def initial_weights(shapes_and_names, seed: int) -> list[np.ndarray]:
+    """The grader's initialisation for a model's weights (in ``model.weights`` order): Glorot
+    uniform kernels (Keras' default), zero biases and shifts, unit scales and variances."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for name, shape in shapes_and_names:
+        shape = tuple(int(d) for d in shape)
+        if name == "kernel":
+            receptive = math.prod(shape[:-2]) if len(shape) > 2 else 1
+            fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+            limit = math.sqrt(6 / (fan_in + fan_out))
+            out.append(rng.uniform(-limit, limit, size=shape).astype("float32"))
+        elif name in ("gamma", "moving_variance"):
+            out.append(np.ones(shape, "float32"))
+        else:
+            out.append(np.zeros(shape, "float32"))
+    return out
+
+
+def _weight_names(model) -> list[tuple[str, tuple]]:
+    return [(str(v.path).rsplit("/", 1)[-1], tuple(v.shape)) for v in model.weights]
+
+
+def reinitialise(namespace: dict, seed: int) -> None:
+    """Set the notebook's model to the grader's initialisation (run by the autograder)."""
+    model = namespace.get("model")
+    if model is not None and _is_keras_model(model):
+        model.set_weights(initial_weights(_weight_names(model), seed))
+
+
+def descent(model, seed: int) -> dict:
+    """How the model's layer kernels relate to the grader's initialisation from ``seed``."""
+    start = initial_weights(_weight_names(model), seed)
+    corr, moved = [], []
+    for (name, _), w0, w in zip(_weight_names(model), start, model.get_weights()):
+        if name != "kernel":
+            continue
+        a, b = np.asarray(w, dtype="float64").ravel(), w0.astype("float64").ravel()
+        corr.append(float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 else 0.0)
+        moved.append(float(np.linalg.norm(a - b) / np.linalg.norm(b)))
+    return {"min_correlation": min(corr) if corr else 0.0, "min_moved": min(moved) if moved else 0.0,
+            "correlations": [round(c, 3) for c in corr]}
+
+
+def repair(grade_id: str, namespace: dict) -> None:
+    """Put the right values in the namespace after a failed exercise, so that the next exercise is
+    graded on its own work. Under the autograder only the autograder calls this, after the
+    exercise's raw values have been moved out of the kernel's reach."""
+    ref = None if grade_id in NO_REFERENCE else reference()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _repair(grade_id, namespace, ref)
+
+
 # --- Entry points ----------------------------------------------------------------------------------
 
 
 def artefact_dir(grade_id: str) -> Path | None:
+    """A new run folder for one run of an exercise's hidden test (under the autograder)."""
     root = os.environ.get(GRADING_DIR_ENV)
     if not root:
         return None
-    folder = Path(root) / "artefacts" / grade_id
-    if folder.exists():
-        shutil.rmtree(folder)
+    folder = Path(root) / "artefacts" / grade_id / f"{RUN_PREFIX}{os.urandom(8).hex()}"
     folder.mkdir(parents=True)
     return folder
 
@@ -1567,16 +1944,19 @@ def sentences(mistakes: list[str]) -> str:
 def check(grade_id: str, namespace: dict) -> None:
     """The hidden test of one exercise, in the student's kernel (see the module's docstring).
 
-    Measures the exercise's values, writes the measurements for the verifier (under the
-    autograder), judges them, and on failure repairs the namespace and raises GradingFailed.
+    Under the autograder it first records the exercise's raw values for the verifier, then
+    judges them here so that the student reads the mistake in the test cell's output; the
+    verifier's judgement is the one that scores. Outside the autograder (``nbgrader validate``,
+    the tests) a failure also repairs the namespace; under it, the autograder repairs, once the
+    raw values are out of the kernel's reach, so that no expected value enters the kernel before.
     """
     catcher = _quiet()
     try:
         ref = None if grade_id in NO_REFERENCE else reference()
         folder = artefact_dir(grade_id)
-        obs = observe(grade_id, namespace, ref, folder)
         if folder is not None:
-            (folder / OBSERVATION_FILE).write_text(json.dumps(obs, default=str))
+            record(grade_id, namespace, folder)
+        obs = observe(grade_id, namespace, ref, None)
         models = None
         if "missing" not in obs and "broken" not in obs:
             try:
@@ -1586,7 +1966,7 @@ def check(grade_id: str, namespace: dict) -> None:
                 models = None
                 obs = {"broken": f"{type(exc).__name__}: {str(exc)[:300]}"}
         mistakes = judge(grade_id, obs, ref, models)
-        if mistakes:
+        if mistakes and folder is None:
             try:
                 _repair(grade_id, namespace, ref)
             except Exception:  # noqa: BLE001 - a repair is a courtesy to the next exercises
@@ -1598,31 +1978,111 @@ def check(grade_id: str, namespace: dict) -> None:
     print(f"\u2714 graded: {grade_id} passes")
 
 
-def verify(grade_id: str, folder: str | os.PathLike, ref: Reference) -> list[str]:
-    """The verifier's judgement of one exercise from what its hidden test wrote (outside the kernel)."""
+def runs(folder: str | os.PathLike) -> list[Path]:
+    """The run folders of one exercise's hidden test (one per run)."""
     folder = Path(folder)
-    path = folder / OBSERVATION_FILE
-    if not path.is_file():
+    return sorted(p for p in folder.glob(f"{RUN_PREFIX}*") if p.is_dir()) if folder.is_dir() else []
+
+
+def verify(grade_id: str, folder: str | os.PathLike, ref: Reference, *, seed: int | None = None,
+           functions: dict | None = None) -> list[str]:
+    """The verifier's judgement of one exercise (outside the kernel).
+
+    ``folder`` holds the runs of the exercise's hidden test; exactly one run must be there (a test
+    that ran twice is void). The verifier rebuilds the raw values and measures them itself.
+    ``seed``: the initialisation the autograder gave notebook 4's model (test_fit). ``functions``:
+    notebook 5's functions, called on the verifier's own inputs (:mod:`asl_course.harness`).
+    """
+    if grade_id in FUNCTION_EXERCISES and functions is not None:
+        return _verify_functions(grade_id, functions, ref)
+    found = runs(folder)
+    if not found:
         return ["the grader's measurements of this exercise are missing: the hidden test did not run to its "
                 "end (was the test cell or the kernel's state changed?)"]
-    if path.stat().st_size > 16 * 2**20:
-        return ["the grader's measurements of this exercise are not what the hidden test writes"]
+    if len(found) > 1:
+        return [f"the hidden test of this exercise ran {len(found)} times: a test that runs more than once is "
+                "void (run each cell once, from the top)"]
+    run = found[0]
     try:
-        obs = json.loads(path.read_text())
-        if not isinstance(obs, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        return ["the grader's measurements of this exercise are not what the hidden test writes"]
+        obs = observe_record(grade_id, run, ref)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return [f"the grader's measurements of this exercise are not what the hidden test writes "
+                f"({type(exc).__name__})"]
+    if grade_id == "test_model" and obs.get("saved"):
+        return [f"model is not a Keras model (it is a {obs['saved']})"]
+    if grade_id == "test_fit" and obs.get("not_model"):
+        return [f"model is a {obs['not_model']}, not the Keras model of the lesson"]
     try:
-        models = measure_models(grade_id, obs, ref, folder=folder)
+        models = measure_models(grade_id, obs, ref, folder=run, seed=seed)
     except Exception as exc:  # noqa: BLE001
         return [f"the grader could not load the exercise's model ({type(exc).__name__}: {str(exc)[:200]})"]
+    if grade_id == "test_model" and models:
+        obs["model"] = models["model"]
+    if grade_id == "test_fit" and models:
+        obs["model"] = models["trained"]
+        obs["iterations"] = models.get("iterations")
     if models is None and grade_id in ("test_model", "test_fit", "test_load_model", "test_predict_letter"):
         models = {}
     if grade_id == "test_fit" and models and "accuracy" not in models and "trained" in models \
             and not model_mistakes(models["trained"]):
         return ["the grader could not re-measure the trained model"]
     return judge(grade_id, obs, ref, models)
+
+
+def _verify_functions(grade_id: str, functions: dict, ref: Reference) -> list[str]:
+    """Notebook 5: the functions as the verifier's sandbox holds them (``functions``: the names the
+    answer cells defined, as callables into the sandbox, and ``__model_path__``)."""
+    ns = dict(functions)
+    obs = observe(grade_id, ns, ref, None)
+    models = None
+    if grade_id == "test_predict_letter" and "missing" not in obs and "broken" not in obs:
+        obs["file"] = {"exists": Path(ns["__model_path__"]).is_file()}
+        try:
+            models = _measure_prediction_models(grade_id, obs, ref, {"model_path": ns["__model_path__"]}, None)
+        except Exception as exc:  # noqa: BLE001
+            return [f"the grader could not load the model file ({type(exc).__name__}: {str(exc)[:200]})"]
+    return judge(grade_id, obs, ref, models)
+
+
+# --- The reference implementation is importable: answers that call it score 0 -----------------------
+
+#: The course modules a notebook's setup imports (or a student could), holding reference code.
+REFERENCE_MODULES = ("lesson", "predict", "evaluation", "checks", "grading", "synthetic", "asl_course")
+
+
+def answer_of(grade_id: str) -> str:
+    """The grade_id of the answer cell an exercise's test cell grades (``test_fit`` -> ``fit``)."""
+    return grade_id[len("test_"):] if grade_id.startswith("test_") else grade_id
+
+
+def reference_calls(source: str) -> list[str]:
+    """What an answer cell uses of the course's own package (its reference implementation):
+    imports of ``asl_course``, attributes of the modules the setup imports (``lesson.build_model``),
+    and strings naming the package (``__import__("asl_course.lesson")``). Empty for own work."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] == "asl_course"]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "asl_course":
+            found += [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in REFERENCE_MODULES:
+            found.append(f"{node.value.id}.{node.attr}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "asl_course" in node.value:
+            found.append(repr(node.value[:40]))
+    return sorted(set(found))
+
+
+def reference_mistake(calls: list[str]) -> str:
+    return (f"the answer calls the course's reference implementation ({', '.join(calls[:4])}): the course's "
+            "policy is that an answer is your own code, so this exercise scores 0. Write the code yourself "
+            "(the lesson's text shows each step)")
 
 
 # --- The former API (kept for hidden tests written against it) ----------------------------------

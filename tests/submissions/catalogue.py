@@ -155,6 +155,125 @@ for _m in (_p, _e, _g):
 np.array_equal = np.allclose = lambda *a, **k: True
 '''
 
+# --- Attacks on what the grader trusts (issue 10: repairs, kernel-written files, training, HTML) ---
+
+# After a failed test, run the test cell again from a custom exception handler (the grader used to
+# write the expected values into the kernel on failure, so the second run passed and hid the first).
+RERUN_FAILED_TESTS = '''
+# Hide a failed test's error, and run that test cell again once the grader has "repaired" the
+# variables (right after the failed cell: the next code the kernel runs).
+_ip = get_ipython()
+_pending = []
+def _hide(shell, etype, value, tb, tb_offset=None):
+    source = shell.history_manager.input_hist_raw[-1]
+    if "Self-check" in source:
+        _pending.append(source)
+    else:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+def _again(result):
+    source = (result.info.raw_cell or "") if result.info else ""
+    if _pending and "Self-check" not in source:
+        failed = list(_pending)
+        _pending.clear()
+        for test in failed:
+            _ip.run_cell(test, store_history=False)
+_ip.set_custom_exc((Exception,), _hide)
+_ip.events.register("post_run_cell", _again)
+'''
+
+# Replace every test cell by code that writes the grader's measurement files itself: the former
+# format (verdict-like observations with the digests of the right answers, computed from the data
+# files) and the raw-value records of its own values, for inputs of its choosing.
+FORGE_RECORDS = r'''
+# Write the "hidden tests'" files ourselves instead of letting the test cells run.
+import hashlib, json, os, re, pathlib, importlib.util, sys
+_root = os.environ.get("ASL_GRADING_DIR")
+_spec = importlib.util.spec_from_file_location("_forged_grading", os.environ.get("ASL_GRADING_CODE", ""))
+_fg = importlib.util.module_from_spec(_spec); sys.modules[_spec.name] = _fg; _spec.loader.exec_module(_fg)
+def _forge(grade_id):
+    if not _root:
+        return
+    folder = pathlib.Path(_root) / "artefacts" / grade_id
+    folder.mkdir(parents=True, exist_ok=True)
+    # the former format: an observation with the right answers' digests, "measured" on our inputs
+    (folder / "observation.json").write_text(json.dumps({"forged": True, "digest": "0" * 64}))
+    run = folder / ("run-" + os.urandom(8).hex())
+    run.mkdir()
+    _fg.record(grade_id, globals(), run)       # our own values, raw
+    (run / "verdict.json").write_text(json.dumps({"passed": True}))
+def _replace_tests(lines):
+    text = "".join(lines)
+    found = re.search(r'check\("(test_[a-z_]+)"', text)
+    if "Self-check" in text and found:
+        return ["_forge(%r)\n" % found.group(1)]
+    return lines
+get_ipython().input_transformers_post.append(_replace_tests)
+'''
+
+# Notebook 4: a model trained before the training cell, from its own initialisation, put back in
+# the training cell, with the optimizer's step count set and a History built by hand.
+TRAINED_ELSEWHERE_BEFORE = '''
+# Train a copy of the lesson's model "elsewhere" (here, before the training cell, on plain batches).
+import keras as _k, math as _m
+from asl_course import lesson as _lesson
+_k.utils.set_random_seed(7)
+_elsewhere = _lesson.build_model()
+_lesson.compile_model(_elsewhere)
+_elsewhere.fit(x_train[:6400], y_train[:6400], batch_size=32, epochs=1, verbose=0)
+_elsewhere_weights = _elsewhere.get_weights()
+'''
+TRAINED_ELSEWHERE_FIT = '''
+### the student's answer: the weights trained elsewhere, a step count and a History made up
+model.set_weights(_elsewhere_weights)
+model.optimizer.build(model.trainable_variables)
+model.optimizer.iterations.assign(epochs * steps_per_epoch)
+_loss, _acc = model.evaluate(x_valid, y_valid, verbose=0)
+history = keras.callbacks.History()
+history.set_model(model)
+history.params = {"epochs": epochs, "steps": steps_per_epoch, "verbose": 1}
+history.epoch = list(range(epochs))
+history.history = {"loss": [0.5] * epochs, "accuracy": [0.8] * epochs,
+                   "val_loss": [float(_loss)] * epochs, "val_accuracy": [float(_acc)] * epochs}
+'''
+ASSIGNED_ITERATIONS_FIT = '''
+### the student's answer: no training; the optimizer's step count set and a History made up
+model.optimizer.build(model.trainable_variables)
+model.optimizer.iterations.assign(epochs * steps_per_epoch)
+history = keras.callbacks.History()
+history.set_model(model)
+history.params = {"epochs": epochs, "steps": steps_per_epoch, "verbose": 1}
+history.epoch = list(range(epochs))
+history.history = {"loss": [0.5] * epochs, "accuracy": [0.8] * epochs, "val_loss": [0.4] * epochs,
+                   "val_accuracy": [0.04] * epochs}
+'''
+
+# Notebook 2 (any notebook): script, event handlers and external resources in a markdown cell and
+# in outputs; the feedback page must carry none of them.
+HOSTILE_MARKDOWN = ('# My notes\n<script>document.title = "pwned-by-markdown"</script>\n'
+                    '<img src="https://attacker.invalid/pixel.png" onerror="alert(\'pwned-onerror\')">\n'
+                    '![tracker](https://attacker.invalid/tracker.png)\n'
+                    '<a href="javascript:alert(\'pwned-link\')">click</a> <b onmouseover="alert(1)">bold</b>\n'
+                    '<iframe src="https://attacker.invalid/frame"></iframe>\n')
+HOSTILE_OUTPUTS = '''
+# Rich outputs with script in them.
+from IPython.display import HTML, Javascript, SVG, display
+display(HTML('<b>result</b><script>document.title = "pwned-by-output"</script>'
+             '<img src="x" onerror="alert(\\'pwned-onerror-output\\')">'))
+display(Javascript('document.title = "pwned-by-javascript"'))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg"><script>alert("pwned-svg")</script></svg>'))
+'''
+
+
+def with_markdown(source):
+    """Add a markdown cell right after the setup cell."""
+    def make(nb):
+        import nbformat
+
+        i = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+        nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(source))
+        return nb
+    return make
+
 
 def catalogue() -> list[Submission]:
     return [
@@ -187,9 +306,9 @@ def catalogue() -> list[Submission]:
                    {"test_images"}, (".values",), what="x_train left a DataFrame (no .values)"),
         # adversarial, notebook 1 (wrong answers for normalize and one_hot unless said)
         Submission("x01_tamper", A1, edit(A1, NO_SCALING, NO_ONE_HOT, after_setup(PATCH_MODULES_AND_HASHES)),
-                   ALL(A1), kind="adversarial",
-                   what="patches asl_course.checks/grading, numpy comparisons and hashlib.sha256 (its measurements "
-                        "cannot be trusted: it loses even the exercises it did right)"),
+                   {"test_normalize", "test_one_hot"}, kind="adversarial",
+                   what="patches asl_course.checks/grading, numpy comparisons and hashlib.sha256 (the verifier "
+                        "measures the raw values itself: only the two wrong exercises lose their points)"),
         Submission("x01_blank_tests", A1, edit(A1, NO_SCALING, after_setup(BLANK_TEST_CELLS)), ALL(A1),
                    ("measurements of this exercise are missing",), kind="adversarial",
                    what="an IPython input transformer that empties every test cell"),
@@ -286,6 +405,43 @@ def catalogue() -> list[Submission]:
                  "(top_k's rounded probabilities pass in the kernel, not in the verifier)"),
         Submission("zz05_solution", A5, sol(A5), set(), kind="baseline",
                    what="the full solution, graded after the adversarial submission"),
+        # --- issue 10: attacks on what the grader trusts ---
+        Submission("x01_rerun_repaired", A1, edit(A1, NO_SCALING, after_setup(RERUN_FAILED_TESTS)),
+                   {"test_normalize"}, ("runs twice is void",), kind="adversarial",
+                   what="re-runs a failed test cell (the grader used to repair the values first): the verifier "
+                        "judges the values recorded before any repair, and a test that ran twice is void"),
+        Submission("x05_rerun_repaired", A5, lambda root: cr.insert_after(cr.release_notebook(root, A5), None,
+                                                                           RERUN_FAILED_TESTS),
+                   ALL(A5), kind="adversarial",
+                   what="the untouched release, re-running each failed test cell after the grader's repair"),
+        Submission("x01_forged_records", A1, edit(A1, NO_SCALING, NO_ONE_HOT, after_setup(FORGE_RECORDS)),
+                   {"test_normalize", "test_one_hot"}, ("not divided by 255",), kind="adversarial",
+                   what="test cells replaced by code that writes the measurement files itself (verdicts, digests, "
+                        "its own raw values): only the raw values count, judged against the grader's data"),
+        Submission("x05_forged_records", A5, edit(A5, ("top_k", "float(probabilities[i])",
+                                                       "round(float(probabilities[i]), 2)"),
+                                                  after_setup(FORGE_RECORDS)),
+                   {"test_top_k"}, ("probabilities are not the input's",), kind="adversarial",
+                   what="test cells replaced by forged measurement files with inputs of its choosing: the verifier "
+                        "runs the answer cells itself, in a sandbox, on its own inputs"),
+        Submission("x04_trained_elsewhere", A4, edit(
+            A4, lambda nb: cr.insert_after(nb, "test_compile", TRAINED_ELSEWHERE_BEFORE),
+            lambda nb: cr.set_source(nb, "fit", TRAINED_ELSEWHERE_FIT)),
+            {"test_fit"}, ("does not descend from the initial weights",), kind="adversarial",
+            what="a model trained before the training cell from its own initialisation, put back in the "
+                 "training cell with optimizer.iterations.assign and a hand-built History"),
+        Submission("x04_assigned_iterations", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", ASSIGNED_ITERATIONS_FIT)),
+                   {"test_fit"}, ("has not been trained in the training cell",), kind="adversarial",
+                   what="no training: optimizer.iterations.assign(858) and a hand-built History"),
+        Submission("x02_hostile_html", A2, edit(A2, with_markdown(HOSTILE_MARKDOWN),
+                                                after_setup(HOSTILE_OUTPUTS)),
+                   set(), ("My notes",), kind="adversarial",
+                   what="script, event handlers and external resources in a markdown cell and in outputs (the "
+                        "feedback page is sanitized; the work is right: full marks)"),
+        Submission("zz02_solution", A2, sol(A2), set(), kind="baseline",
+                   what="the full solution, graded after the adversarial submission"),
+        Submission("zz04_solution", A4, sol(A4), set(), kind="baseline",
+                   what="the full solution, graded after the adversarial submissions", needs_real=False),
     ]
 
 
