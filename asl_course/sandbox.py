@@ -39,6 +39,7 @@ API (all paths absolute; a bind is a path, bound at the same place, or a ``(src,
                     network=False, tmp_size=..., info_fd=None, devices=()) -> list[str]
     sandbox.run(argv, *, ..., timeout=None, input=None) -> subprocess.CompletedProcess
     sandbox.give(path) / sandbox.reclaim(path)   # writable folders: to the sandbox user and back
+    sandbox.share(path)                  # read-only inputs: readable by the sandbox user
     sandbox.Tracker                      # follow a sandbox started elsewhere (bwrap --info-fd)
 
 ``run`` captures stdout and stderr (bytes unless ``text=True``) and raises
@@ -258,6 +259,17 @@ def give(path) -> None:
         os.lchown(p, *user)
 
 
+def share(path) -> None:
+    """Make ``path`` (recursively) readable by the sandbox user: a read-only bind of a folder
+    made with ``tempfile.mkdtemp`` (mode 0700) or under a strict umask is otherwise unreadable."""
+    for p in _walk(Path(path)):
+        st = os.lstat(p)
+        if stat.S_ISDIR(st.st_mode):
+            os.chmod(p, stat.S_IMODE(st.st_mode) | 0o755)
+        elif stat.S_ISREG(st.st_mode):
+            os.chmod(p, stat.S_IMODE(st.st_mode) | 0o444)
+
+
 def reclaim(path) -> list[str]:
     """After the sandbox is gone: give ``path`` back to the grader and remove what the sandbox
     could use against it (symbolic links, fifos, sockets: a later write by the grader through
@@ -315,6 +327,9 @@ def kill_namespace(namespace: str | None, timeout: float = 10.0) -> list[int]:
     if not namespace or namespace == namespace_of(os.getpid()):
         return []
     killed: list[int] = []
+    grace = time.monotonic() + 2.0  # a namespace whose init just died empties itself
+    while namespace_processes(namespace) and time.monotonic() < grace:
+        time.sleep(0.05)
     deadline = time.monotonic() + timeout
     while True:
         left = namespace_processes(namespace)
