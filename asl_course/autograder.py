@@ -48,11 +48,11 @@ import time
 from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
-from traitlets import Bool, Dict, Integer
+from traitlets import Bool, CaselessStrEnum, Dict, Integer
 
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from asl_course import grading
+from asl_course import grading, sandbox
 
 PACKAGE_DIR = Path(grading.__file__).resolve().parent
 #: The setup cell (first code cell: TensorFlow import, data, catch-up) may take this long.
@@ -75,6 +75,25 @@ def _error_output(ename: str, evalue: str) -> NotebookNode:
 def _grade_id(cell) -> str | None:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return meta.get("grade_id") if meta.get("grade") else None
+
+
+def _config_snapshot() -> dict:
+    """``{path: bytes}`` of every nbgrader config file nbgrader would load from here."""
+    try:
+        from jupyter_core.paths import jupyter_config_path
+
+        folders = [Path.cwd(), *map(Path, jupyter_config_path())]
+    except Exception:  # noqa: BLE001
+        folders = [Path.cwd()]
+    out = {}
+    for folder in folders:
+        for name in ("nbgrader_config.py", "nbgrader_config.json"):
+            path = folder / name
+            try:
+                out[path.resolve()] = path.read_bytes()
+            except OSError:
+                pass
+    return out
 
 
 # --- The grading session: one per nbgrader process ------------------------------------------------
@@ -142,7 +161,13 @@ class GradingSession:
             target.write_bytes(content)
 
     def prepare_notebook(self) -> Path:
-        """A fresh grading folder for one notebook: data, reference, course package, artefacts."""
+        """A fresh grading folder for one notebook: data, reference, course package, artefacts.
+
+        In the sandbox the kernel sees this folder read-only, except ``artefacts/`` (what the
+        hidden tests write) and ``ipc/`` (its ZMQ sockets), and nothing else of ``self.root``
+        (the verifier's package and log are there)."""
+        if not hasattr(self, "config_files"):
+            self.config_files = _config_snapshot()
         folder = Path(tempfile.mkdtemp(prefix="nb-", dir=self.root))
         (folder / "data").mkdir()
         for name, content in self.data_files.items():
@@ -150,10 +175,13 @@ class GradingSession:
         shutil.copyfile(self.reference_npz, folder / "reference.npz")
         self._write_package(folder / "pkg")
         (folder / "artefacts").mkdir()
+        (folder / "ipc").mkdir()
+        sandbox.share(folder)
         return folder
 
-    def kernel_env(self, folder: Path) -> dict:
-        path = os.environ.get("PYTHONPATH")
+    def kernel_env(self, folder: Path, sandboxed: bool = False) -> dict:
+        """The kernel's environment (in the sandbox, everything else is cleared)."""
+        path = None if sandboxed else os.environ.get("PYTHONPATH")
         return {
             "PYTHONPATH": str(folder / "pkg") + (os.pathsep + path if path else ""),
             "ASL_DATA_DIR": str(folder / "data"),
@@ -167,8 +195,10 @@ class GradingSession:
         }
 
     def changed_files(self) -> list[str]:
-        """Course package files that differ from when grading started (reported, not undone:
-        kernels and the verifier use their own copies, so no other submission sees them)."""
+        """Course package files and nbgrader configuration files (the course folder's and
+        Jupyter's config paths: the next nbgrader command runs them) that differ from when
+        grading started. Reported, not undone: kernels and the verifier use their own copies,
+        and a sandboxed kernel cannot reach any of them, so a change comes from elsewhere."""
         changed = []
         for path, content in self.code_files.items():
             try:
@@ -177,6 +207,10 @@ class GradingSession:
                 same = False
             if not same:
                 changed.append(str(path))
+        if hasattr(self, "config_files"):
+            now = _config_snapshot()
+            changed += sorted(str(p) for p in set(now) | set(self.config_files)
+                              if now.get(p) != self.config_files.get(p))
         return changed
 
     def restore_data(self) -> list[str]:
@@ -253,8 +287,51 @@ class GradingSession:
 # --- Execution -------------------------------------------------------------------------------------
 
 
+def _sandboxed_kernel_manager_class():
+    """:class:`jupyter_client.AsyncKernelManager` that starts its kernel in a bubblewrap sandbox
+    (:mod:`asl_course.sandbox`) and talks to it over IPC sockets in a folder bound into it.
+
+    Set ``asl_sandbox`` (the keyword arguments of :func:`sandbox.command`, but ``argv``,
+    ``workdir`` and ``info_fd``) before starting the kernel. Interrupts go as ``interrupt_request``
+    messages (ipykernel then sends SIGINT to its own process group, inside the namespace): a
+    signal sent to bwrap from outside would not reach the kernel. ``tracker`` follows the
+    sandbox's PID namespace (:class:`sandbox.Tracker`)."""
+    from jupyter_client import AsyncKernelManager
+
+    class SandboxedKernelManager(AsyncKernelManager):
+        asl_sandbox: dict = {}
+        tracker: "sandbox.Tracker | None" = None
+
+        @property
+        def kernel_spec(self):
+            spec = AsyncKernelManager.kernel_spec.fget(self)
+            if spec is not None:
+                spec.interrupt_mode = "message"
+            return spec
+
+        def write_connection_file(self, **kwargs):
+            super().write_connection_file(**kwargs)
+            sandbox.give(self.connection_file)  # 0600: readable by the sandbox user only
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            argv = super().format_kernel_cmd(extra_arguments)
+            return sandbox.command(argv, workdir=self._launch_args.get("cwd"), info_fd=self.tracker.fd,
+                                   **self.asl_sandbox)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw["pass_fds"] = (self.tracker.fd,)
+            kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}  # bwrap's own; the kernel's is set inside
+            try:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:
+                self.tracker.started()
+
+    return SandboxedKernelManager
+
+
 class GuardedExecute(Execute):
-    """nbgrader's Execute, with a grading folder per notebook, per-cell limits and containment."""
+    """nbgrader's Execute, with a grading folder per notebook, per-cell limits, and each kernel
+    in a sandbox of its own (:mod:`asl_course.sandbox`)."""
 
     timeout = Integer(60, allow_none=True, help="Seconds a cell may run unless listed in cell_timeouts.").tag(config=True)
     first_cell_timeout = Integer(FIRST_CELL_TIMEOUT, help="Seconds the first code cell (setup) may run.").tag(config=True)
@@ -265,6 +342,12 @@ class GuardedExecute(Execute):
     # Merge a cell's stream outputs and apply \r and \b: Keras' progress bar ends as one line,
     # not one output per training step.
     coalesce_streams = Bool(True, help=Execute.coalesce_streams.help).tag(config=True)
+    sandbox = CaselessStrEnum(
+        ["bubblewrap", "none"], default_value="bubblewrap",
+        help="Where each student's kernel runs. 'bubblewrap' (default): a bwrap sandbox per notebook "
+             "(asl_course.sandbox); grading refuses to start if bwrap is missing. 'none': the grader's own "
+             "user and namespaces, only for sites that already run every grading job in a container "
+             "of its own (a submission can then read and write whatever the grader can).").tag(config=True)
 
     def _get_timeout(self, cell):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") if cell is not None else None
@@ -274,17 +357,52 @@ class GuardedExecute(Execute):
             return self.cell_timeouts[grade_id]
         return self.timeout
 
+    def create_kernel_manager(self):
+        if self.sandbox == "none":
+            return super().create_kernel_manager()
+        if not self.kernel_name:
+            self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        folder, cwd = self._asl_folder, self._asl_cwd
+        ipc = folder / "ipc"
+        self.km = _sandboxed_kernel_manager_class()(
+            kernel_name=self.kernel_name, config=self.config, transport="ipc", ip=str(ipc / "k"),
+            connection_file=str(ipc / "kernel.json"))
+        self.km.asl_sandbox = {
+            # the grading folder read-only (data, reference, package); its artefacts/ and ipc/, and
+            # the notebook's own folder writable; nothing else of the host's files
+            "ro_binds": [folder],
+            "rw_binds": [folder / "artefacts", ipc, cwd],
+            "env": GradingSession.get().kernel_env(folder, sandboxed=True),
+            "devices": sorted(str(p) for p in Path("/dev").glob("nvidia*")),
+        }
+        self.km.tracker = self._asl_tracker = sandbox.Tracker()
+        return self.km
+
     def preprocess(self, nb, resources=None, km=None):
+        if self.sandbox == "bubblewrap":
+            sandbox.require()  # never run a submission unsandboxed unless the site said so
+        elif not getattr(GuardedExecute, "_warned_unsandboxed", False):
+            GuardedExecute._warned_unsandboxed = True
+            _log("WARNING: c.GuardedExecute.sandbox = 'none': kernels run as the grader, outside any "
+                 "sandbox (only safe when this whole grading job runs in a container of its own)")
         session = GradingSession.get()
         folder = session.prepare_notebook()
         if resources is not None:
             resources["asl_grading"] = str(folder)
+        cwd = Path((resources or {}).get("metadata", {}).get("path") or folder / "work").absolute()
+        cwd.mkdir(parents=True, exist_ok=True)
+        self._asl_folder, self._asl_cwd, self._asl_tracker = folder, cwd, None
         self._stopped: str | None = None
         self._first_code_cell = next((c for c in nb.cells if c.cell_type == "code" and c.source.strip()), None)
-        env = session.kernel_env(folder)
+        sandboxed = self.sandbox == "bubblewrap"
+        env = {} if sandboxed else session.kernel_env(folder)
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
+        if sandboxed:
+            for writable in (folder / "artefacts", folder / "ipc", cwd):
+                sandbox.give(writable)
         started = time.monotonic()
+        who = "/".join(str((resources or {}).get("nbgrader", {}).get(k, "?")) for k in ("student", "notebook"))
         try:
             try:
                 return super().preprocess(nb, resources, km)
@@ -302,16 +420,39 @@ class GuardedExecute(Execute):
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-            who = "/".join(str((resources or {}).get("nbgrader", {}).get(k, "?")) for k in ("student", "notebook"))
+            if sandboxed:
+                self._end_sandbox(who, folder, cwd)
             restored = session.restore_data()
             if restored:
                 _log(f"{who}: the submission changed the grader's data; restored {', '.join(restored)}")
             changed = session.changed_files()
             if changed and changed != session.reported_changes:
                 session.reported_changes = changed
-                _log(f"WARNING {who}: course package files changed on disk during grading (no submission "
-                     f"imports them; check them with git status): {', '.join(changed)}")
+                _log(f"WARNING {who}: course package or nbgrader config files changed on disk during grading "
+                     f"(no kernel can reach them; check them with git status): {', '.join(changed)}")
             _log(f"ran {who} in {time.monotonic() - started:.1f} s")
+
+    def _end_sandbox(self, who: str, folder: Path, cwd: Path) -> None:
+        """After the notebook: nothing of its sandbox may be left running, and its writable
+        folders come back to the grader without links that would redirect the grader's writes."""
+        tracker = getattr(self, "_asl_tracker", None)
+        if tracker is not None:
+            try:
+                if getattr(self, "km", None) is not None and self.km.has_kernel:
+                    self._kill_kernel()
+                left = tracker.finish()
+                if left:
+                    _log(f"{who}: killed {len(left)} process(es) its kernel had left running")
+            except Exception as exc:  # noqa: BLE001
+                _log(f"{who}: could not check the sandbox's processes ({exc})")
+        self._asl_tracker = None
+        for writable in (folder / "artefacts", folder / "ipc", cwd):
+            try:
+                removed = sandbox.reclaim(writable)
+            except OSError as exc:
+                removed = [f"{writable} ({exc})"]
+            if removed:
+                _log(f"{who}: removed links/special files the kernel left: {', '.join(removed[:10])}")
 
     def preprocess_cell(self, cell, resources, index):
         if self._stopped is not None:
