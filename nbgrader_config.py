@@ -24,6 +24,10 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # - GuardedExecute instead of Execute: a grading folder per notebook (fresh data copy, the
 #   course package as it was when grading started, reference data), fast mode, per-cell time
 #   limits, and a kernel that dies or hangs stops only its own notebook;
+#   each kernel runs in a bubblewrap sandbox of its own (asl_course.sandbox): it sees the system
+#   and its own folders only (not this course folder, the gradebook, this file, other students,
+#   the verifier), read-only but for its notebook's folder, has no network, runs as an
+#   unprivileged user, and everything it starts dies with it;
 # - VerifyOutsideKernel before SaveAutoGrades: every exercise is judged again in a separate
 #   process that the students' code never reaches (models reloaded, accuracy re-measured).
 c.Autograde.autograde_preprocessors = [
@@ -39,6 +43,9 @@ c.Autograde.autograde_preprocessors = [
 # Per-cell time limits (seconds): an infinite loop is interrupted and scores 0, and grading
 # goes on. Fast-mode figures on 2 CPU cores (2026-11-28, real data): setup cell 5 s, notebook 4's
 # training cell 43-84 s (one epoch, 858 steps), notebook 5's catch-up training about 50 s.
+# Grading refuses to start without bubblewrap (`apt-get install bubblewrap`). "none" runs kernels
+# as the grader, unsandboxed: only where every grading job already runs in a container of its own.
+c.GuardedExecute.sandbox = "bubblewrap"
 c.GuardedExecute.timeout = 60  # any other cell
 c.GuardedExecute.first_cell_timeout = 240  # the setup cell (TensorFlow import, data, catch-up)
 c.GuardedExecute.cell_timeouts = {
