@@ -3,15 +3,22 @@
 ``source/<assignment>/<assignment>.ipynb`` are the only hand-written notebooks. From them:
 
 - ``release/<assignment>/<assignment>.ipynb``: the student edition, made by nbgrader's own
-  ``generate_assignment`` (answers replaced by stubs, hidden tests removed, cells locked);
-- ``notebooks/<assignment>.ipynb``: the self-study edition: each answer stubbed as in the
-  release and given after it in a collapsible ``<details>`` block;
+  ``generate_assignment`` (answers replaced by stubs, hidden tests removed). The cells nbgrader
+  locks keep its ``editable``/``deletable`` flags (JupyterLab honours them), the setup cell is
+  locked the same way, and each locked cell says "(read-only)" in its first line;
+- ``notebooks/<assignment>.ipynb``: the self-study edition, where *Run All* works: each
+  exercise is the learner's cell (it does not raise), its self-check (a mistake is reported,
+  not raised: :mod:`asl_course.selfstudy`), then the answer in a code cell hidden in JupyterLab
+  (``jupyter.source_hidden``) and on Colab (``cellView: form`` with a ``#@title``), which runs
+  only if the learner's own code has not passed the self-check;
 - ``solutions/<assignment>.ipynb``: solved, without nbgrader markers or hidden tests.
 
 Every edition is normalised the same way (outputs stripped, metadata limited to what the
-course uses: ``nbgrader`` where nbgrader needs it, ``tags``), gets an Open-in-Colab badge
-whose URL matches its own path, and has the repository URL filled in. ``build(check=True)``
-builds into a temporary folder and reports every file that differs from the committed one.
+course uses: ``nbgrader`` where nbgrader needs it, ``tags``, and the few keys above that a
+frontend needs), gets an Open-in-Colab badge whose URL matches its own path, the paragraph on
+how to work through it (``<!-- how-to-work -->`` in the first cell), and has the repository
+URL filled in. ``build(check=True)`` builds into a temporary folder and reports every file
+that differs from the committed one.
 """
 
 from __future__ import annotations
@@ -37,8 +44,45 @@ BADGE = (
     "({url})"
 )
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+#: The self-study edition's stub: it does not raise, so Run All goes on to the answer.
+SELFSTUDY_STUB = "# YOUR CODE HERE (then run this cell and the self-check below it)"
+#: First line of the self-study answer cells (Colab shows it as the hidden cell's title).
+ANSWER_TITLE = "#@title Show the answer (run to continue with it)"
 NOTEBOOK_META_KEYS = ("kernelspec", "language_info", "accelerator", "colab")
-CELL_META_KEYS = {"release": ("nbgrader", "tags"), "notebooks": ("tags",), "solutions": ("tags",)}
+#: Cell metadata kept per edition: nbgrader's (release), tags, and what the frontends honour:
+#: editable/deletable (JupyterLab: nbgrader's locked cells), jupyter.source_hidden (JupyterLab)
+#: and cellView (Colab) on the self-study answer cells.
+CELL_META_KEYS = {
+    "release": ("nbgrader", "tags", "editable", "deletable"),
+    "notebooks": ("tags", "jupyter", "cellView"),
+    "solutions": ("tags",),
+}
+HOWTO_MARK = "<!-- how-to-work -->"
+HOWTO = {
+    "release": (
+        "Cells marked `# YOUR CODE HERE` are yours to fill in: replace `raise NotImplementedError()`\n"
+        "with your code. Each is followed by a self-check that tells you what is wrong and how to fix\n"
+        "it. The self-checks and the setup cell are read-only (their first line says so): you can run\n"
+        "them but not edit or delete them. Run the cells in order from the top; *Run All* stops at\n"
+        "the first exercise you have not done yet."
+    ),
+    "notebooks": (
+        "This is the self-study edition. Each exercise is three cells: yours (`# YOUR CODE HERE`),\n"
+        "a self-check that tells you what is wrong and how to fix it, then the answer, hidden: click\n"
+        "it to see it (JupyterLab: the bar to its left; Colab: *Show code*). Write and run your code\n"
+        "first, then its self-check. The answer cell runs the answer only if your code has not\n"
+        "passed the self-check, so an answer of yours that passes is kept and the notebook goes on\n"
+        "with it. *Run All* works from the top whether or not you have done the exercises: each one\n"
+        "not done is reported by its self-check and filled in by its answer. If your code changed\n"
+        "the data before it failed (say, deleted a column), the answer may not fit any more: run\n"
+        "the notebook again from the top."
+    ),
+    "solutions": (
+        "This is the solved edition: every exercise is done, and the self-check below each one\n"
+        "passes. *Run All* works."
+    ),
+}
+READ_ONLY = "(read-only)"
 
 _BEGIN_SOLUTION = re.compile(r"^\s*### BEGIN SOLUTION\s*$")
 _END_SOLUTION = re.compile(r"^\s*### END SOLUTION\s*$")
@@ -122,13 +166,65 @@ def stubbed(source: str) -> str:
     return "\n".join(out)
 
 
-def details_cell(answer: str) -> nbformat.NotebookNode:
-    """The self-study edition's collapsible answer (blank lines around the fence matter)."""
+def answer_cell(exercise: str, answer: str) -> nbformat.NotebookNode:
+    """The self-study edition's answer: a code cell hidden in JupyterLab and on Colab.
+
+    It runs the answer only if the learner's own code has not passed its self-check
+    (:func:`asl_course.selfstudy.use_answer`), so Run All goes on and a passing answer is kept.
+    """
+    body = "\n".join(("    " + line) if line.strip() else "" for line in answer.splitlines())
     text = (
-        "<details>\n<summary><b>Show the answer</b> (try it yourself first)</summary>\n\n"
-        f"```python\n{answer}\n```\n\n</details>"
+        f"{ANSWER_TITLE}\n"
+        "from asl_course import selfstudy  # runs the answer unless your code passed the self-check\n"
+        f"if selfstudy.use_answer({exercise!r}):\n{body}"
     )
-    return nbformat.v4.new_markdown_cell(text)
+    cell = nbformat.v4.new_code_cell(text)
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    cell.metadata["cellView"] = "form"
+    return cell
+
+
+def selfstudy_check(exercise: str, test_source: str) -> str:
+    """A self-check that reports a mistake instead of raising (Run All goes on)."""
+    first, _, rest = solved(test_source).partition("\n")
+    body = "\n".join(("    " + line) if line.strip() else "" for line in rest.strip("\n").splitlines())
+    return (
+        f"{first}\n"
+        "from asl_course import selfstudy  # in this edition a mistake is reported and Run All goes on\n\n"
+        f"with selfstudy.self_check({exercise!r}):\n{body or '    pass'}"
+    )
+
+
+def selfstudy_stub(source: str) -> str:
+    """A solution cell as the self-learner sees it: the answer replaced by a stub that does not raise."""
+    out, inside = [], False
+    for line in source.splitlines():
+        if _BEGIN_SOLUTION.match(line):
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(indent + SELFSTUDY_STUB)
+            if indent:  # an answer inside a block: the block still needs a statement
+                out.append(indent + "pass")
+            continue
+        if _END_SOLUTION.match(line):
+            inside = False
+            continue
+        if not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def mark_read_only(source: str) -> str:
+    """Say "(read-only)" in a locked cell's first line ("# Setup." / '\"\"\"Self-check: ...')."""
+    first, sep, rest = source.partition("\n")
+    marked = re.sub(r'^(\s*(?:"""|# ))([A-Za-z][A-Za-z -]*?)([.:])', rf"\1\2 {READ_ONLY}\3", first, count=1)
+    if marked == first:
+        return f"# {READ_ONLY}\n{source}"
+    return marked + sep + rest
+
+
+def is_setup_cell(cell) -> bool:
+    return cell.cell_type == "code" and cell.source.lstrip().startswith("# Setup")
 
 
 def _meta(cell) -> dict:
@@ -144,6 +240,7 @@ def _finish(nb, edition: str, name: str) -> nbformat.NotebookNode:
         text = cell.source
         text = text.replace(BADGE_MARK, BADGE.format(url=url))
         text = text.replace("@@REPO_URL@@", REPO_URL).replace("@@REPO_BRANCH@@", REPO_BRANCH)
+        text = text.replace(HOWTO_MARK, HOWTO[edition])
         if edition == "release" and cell.cell_type == "markdown":
             text = _NEXT_LINK.sub(lambda m: f"](../{m.group(1)}/{m.group(1)}.ipynb)", text)
         cell.source = text
@@ -167,24 +264,55 @@ def make_solutions(source_nb, name: str) -> nbformat.NotebookNode:
 
 
 def make_selfstudy(source_nb, name: str) -> nbformat.NotebookNode:
+    """Each exercise: the learner's cell (no raise), its self-check (reports), the hidden answer."""
     nb = copy.deepcopy(source_nb)
-    cells = []
+    cells, pending = [], None  # pending: (exercise, answer) waiting for its self-check
     for cell in nb.cells:
+        for key in ("jupyter", "cellView"):  # only the answer cells carry these
+            cell.metadata.pop(key, None)
         meta = _meta(cell)
+        if pending and not (cell.cell_type == "code" and meta.get("grade")):
+            raise UserError(
+                f"source/{name}: the exercise {pending[0]!r} is not followed by its test cell; the "
+                "self-study edition needs one right after each answer cell (its answer runs after it)."
+            )
         if cell.cell_type == "code" and meta.get("solution"):
-            answer = answer_only(cell.source)
-            cell.source = stubbed(cell.source)
-            cells.extend([cell, details_cell(answer)])
-            continue
-        if cell.cell_type == "code":
+            pending = (meta.get("grade_id", f"cell{len(cells)}"), answer_only(cell.source))
+            cell.source = selfstudy_stub(cell.source)
+        elif cell.cell_type == "code" and meta.get("grade") and pending:
+            cell.source = selfstudy_check(pending[0], cell.source)
+            cells.append(cell)
+            cell = answer_cell(*pending)
+            pending = None
+        elif cell.cell_type == "code":
             cell.source = solved(cell.source)
         cells.append(cell)
+    if pending:
+        raise UserError(f"source/{name}: the last exercise {pending[0]!r} has no test cell after it.")
     nb.cells = cells
     return _finish(nb, "notebooks", name)
 
 
 def make_release(generated_nb, name: str) -> nbformat.NotebookNode:
-    return _finish(copy.deepcopy(generated_nb), "release", name)
+    """nbgrader's release, with its lock flags kept, the setup cell locked, and locked cells marked."""
+    from nbgrader.utils import compute_checksum
+
+    nb = copy.deepcopy(generated_nb)
+    setup = next((c for c in nb.cells if is_setup_cell(c)), None)
+    if setup is not None:
+        setup.metadata["editable"] = False
+        setup.metadata["deletable"] = False
+    locked = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("editable") is False]
+    for cell in locked:
+        cell.source = mark_read_only(cell.source)
+    nb = _finish(nb, "release", name)
+    for cell in nb.cells:
+        grading = cell.metadata.get("nbgrader", {})
+        if cell.metadata.get("editable") is False and "checksum" in grading:
+            # nbgrader's validator compares the checksum with the cell as released (the grader
+            # puts the source cell, hidden tests and all, back in any case)
+            grading["checksum"] = compute_checksum(cell)
+    return nb
 
 
 # --- Building ----------------------------------------------------------------------------------

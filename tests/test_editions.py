@@ -66,20 +66,150 @@ def test_no_hidden_tests_or_markers_in_editions(edition, name):
     assert "### BEGIN SOLUTION" not in text
 
 
+def _undo_selfstudy(cells) -> list[str]:
+    """The self-study edition's code cells with each answer put back where its stub is and
+    each self-check unwrapped (what the solutions edition must hold)."""
+    out, practice = [], None
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        text = cell.source
+        if text.startswith(editions.ANSWER_TITLE):
+            title, _, condition, *body = text.splitlines()
+            assert re.fullmatch(r"if selfstudy\.use_answer\('\w+'\):", condition), condition
+            answer = "\n".join(line[4:] for line in body)
+            assert practice is not None and editions.SELFSTUDY_STUB in out[practice], "an answer follows its exercise"
+            out[practice] = out[practice].replace(editions.SELFSTUDY_STUB, answer)
+            practice = None
+            continue
+        if "with selfstudy.self_check(" in text:
+            first, _, rest = text.partition("\n")
+            lines = rest.splitlines()
+            assert lines[0].startswith("from asl_course import selfstudy") and lines[1] == ""
+            assert re.fullmatch(r"with selfstudy\.self_check\('\w+'\):", lines[2]), lines[2]
+            text = "\n".join([first] + [line[4:] for line in lines[3:]])
+        if editions.SELFSTUDY_STUB in text:
+            practice = len(out)
+        out.append(text)
+    return out
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_selfstudy_answers_are_the_solutions(name):
-    """Each TODO in the self-study edition, filled with the answer below it, is the solution."""
+    """Each exercise of the self-study edition, filled with its hidden answer, is the solution."""
     nb = read(REPO / "notebooks" / f"{name}.ipynb")
-    filled, cells = [], nb.cells
-    for i, cell in enumerate(cells):
-        if cell.cell_type == "markdown" and cell.source.startswith("<details>"):
-            assert "</summary>\n\n```python\n" in cell.source and cell.source.endswith("```\n\n</details>")
-            answer = cell.source.split("```python\n", 1)[1].rsplit("\n```", 1)[0]
-            assert filled and editions.STUB in filled[-1], "an answer follows its TODO cell"
-            filled[-1] = filled[-1].replace(editions.STUB, answer)
-        elif cell.cell_type == "code":
-            filled.append(cell.source)
-    assert filled == code(read(REPO / "solutions" / f"{name}.ipynb"))
+    assert _undo_selfstudy(nb.cells) == code(read(REPO / "solutions" / f"{name}.ipynb"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_selfstudy_answers_hidden_in_both_frontends_and_nothing_raises(name):
+    """Answer cells: hidden in JupyterLab (source_hidden) and Colab (form + #@title first line),
+    right after their self-check; no stub raises, so Run All reaches the end."""
+    source = read(REPO / "source" / name / f"{name}.ipynb")
+    nb = read(REPO / "notebooks" / f"{name}.ipynb")
+    exercises = [c.metadata["nbgrader"]["grade_id"] for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    answers = [i for i, c in enumerate(nb.cells) if c.source.startswith(editions.ANSWER_TITLE)]
+    assert len(answers) == len(exercises) > 0
+    for i, exercise in zip(answers, exercises):
+        cell = nb.cells[i]
+        assert cell.cell_type == "code" and cell.metadata.get("jupyter") == {"source_hidden": True}, "not hidden in JupyterLab"
+        assert cell.metadata.get("cellView") == "form", "not hidden on Colab"
+        assert f"use_answer({exercise!r})" in cell.source
+        assert f"self_check({exercise!r})" in nb.cells[i - 1].source, "the self-check comes right before its answer"
+        assert editions.SELFSTUDY_STUB in nb.cells[i - 2].source, "the learner's cell comes before its self-check"
+    others = [c for i, c in enumerate(nb.cells) if i not in answers]
+    assert not any({"jupyter", "cellView"} & set(c.metadata) for c in others), "only answer cells are hidden"
+    assert not any("raise NotImplementedError" in c.source for c in nb.cells if c.cell_type == "code")
+
+
+def _run_cells(cells, namespace) -> None:
+    for cell in cells:
+        if cell.cell_type == "code":
+            exec(compile(cell.source, "<cell>", "exec"), namespace)
+
+
+def _tiny_source(learner_code: str | None):
+    """A one-exercise source notebook: x (255.0) divided by 255, once (running it twice is wrong)."""
+    grading = {"grade": False, "locked": False, "schema_version": 3, "task": False}
+    answer = nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = x / 255\n### END SOLUTION")
+    answer.metadata["nbgrader"] = {**grading, "grade_id": "scale", "solution": True}
+    check = nbformat.v4.new_code_cell('"""Self-check: x is 1."""\nassert x == 1.0, f"x is {x}; divide it by 255, once"')
+    check.metadata["nbgrader"] = {**grading, "grade": True, "grade_id": "test_scale", "solution": False, "points": 1, "locked": True}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Tiny"),
+                                         nbformat.v4.new_code_cell("x = 255.0"), answer, check])
+    built = editions.make_selfstudy(nb, "99_tiny")
+    if learner_code is not None:  # the learner types their own answer in place of the stub
+        cell = next(c for c in built.cells if editions.SELFSTUDY_STUB in c.source)
+        cell.source = cell.source.replace(editions.SELFSTUDY_STUB, learner_code)
+    return built
+
+
+@pytest.mark.parametrize("learner_code, expect_x, expect_out", [
+    (None, 1.0, ["x is 255.0", "Running the answer"]),  # untouched: reported, then filled in
+    ("x = x / 255.0", 1.0, ["Your code passed the self-check", "ran nothing"]),  # kept, not divided twice
+    ("x = x / 2", 0.5, ["x is 127.5", "Running the answer"]),  # reported; the answer runs on 127.5
+])
+def test_selfstudy_run_all_keeps_a_passing_answer(learner_code, expect_x, expect_out, capsys):
+    """Run All in the self-study edition never stops; a learner's passing answer is kept, a
+    failing one is reported and the answer runs after it (on what the learner's code left)."""
+    from asl_course import selfstudy
+
+    selfstudy.reset()
+    namespace = {}
+    _run_cells(_tiny_source(learner_code).cells, namespace)
+    out = capsys.readouterr().out
+    assert namespace["x"] == pytest.approx(expect_x)
+    for words in expect_out:
+        assert words in out, out
+    assert "Traceback" not in out
+
+
+def test_selfstudy_needs_a_test_cell_after_each_exercise():
+    """The answer runs after the self-check, so an exercise without one is a build error."""
+    source = read(REPO / "source" / NAMES[0] / f"{NAMES[0]}.ipynb")
+    source.cells = [c for c in source.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+    with pytest.raises(editions.UserError, match="not followed by its test cell"):
+        editions.make_selfstudy(source, NAMES[0])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_release_keeps_lock_flags_and_says_read_only(name):
+    """nbgrader's lock flags survive the builder (JupyterLab honours them), the setup cell is
+    locked too, each locked cell says "(read-only)" first, and nbgrader's checksums still match."""
+    from nbgrader.utils import compute_checksum
+
+    nb = read(REPO / "release" / name / f"{name}.ipynb")
+    setup = [c for c in nb.cells if editions.is_setup_cell(c)]
+    assert len(setup) == 1
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert tests and answers
+    for cell in setup + tests:
+        assert cell.metadata.get("editable") is False and cell.metadata.get("deletable") is False
+        assert editions.READ_ONLY in cell.source.splitlines()[0]
+    for cell in tests:
+        assert cell.metadata["nbgrader"]["checksum"] == compute_checksum(cell)
+    for cell in answers:
+        assert cell.metadata.get("deletable") is False and cell.metadata.get("editable", True) is not False
+    locked = [c for c in nb.cells if c.metadata.get("editable") is False]
+    assert len(locked) == len(setup) + len(tests), "only the setup and test cells are read-only"
+    for edition in ("notebooks", "solutions"):
+        other = read(REPO / editions.edition_path(edition, name))
+        assert not any({"editable", "deletable"} & set(c.metadata) for c in other.cells)
+
+
+def test_mark_read_only():
+    assert editions.mark_read_only('"""Self-check: x."""\ny') == '"""Self-check (read-only): x."""\ny'
+    assert editions.mark_read_only("# Setup. On Colab: z\nw") == "# Setup (read-only). On Colab: z\nw"
+    assert editions.mark_read_only("x = 1") == "# (read-only)\nx = 1"
+
+
+@pytest.mark.parametrize("edition", editions.EDITIONS)
+@pytest.mark.parametrize("name", NAMES)
+def test_first_cell_says_how_to_work_through_this_edition(edition, name):
+    first = read(REPO / editions.edition_path(edition, name)).cells[0].source
+    assert editions.HOWTO_MARK not in first
+    assert editions.HOWTO[edition] in first
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -87,7 +217,7 @@ def test_release_has_stubs_where_source_has_answers(name):
     source = read(REPO / "source" / name / f"{name}.ipynb")
     release = read(REPO / "release" / name / f"{name}.ipynb")
     answers = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    stubs = [c for c in release.cells if "raise NotImplementedError()" in c.source]
+    stubs = [c for c in release.cells if c.cell_type == "code" and "raise NotImplementedError()" in c.source]
     assert answers and len(stubs) == len(answers)
 
 
