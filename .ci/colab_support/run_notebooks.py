@@ -49,6 +49,7 @@ TF_LOG = re.compile(
     r"|To enable the following instructions: .* rebuild TensorFlow)",
     re.M,
 )
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DRIVE_MESSAGE = "from your Google Drive"
 STAND_IN_MESSAGE = "one-epoch stand-in"
 
@@ -172,8 +173,13 @@ def run_one(path: Path, edition: str, work: Path, source: str, url: str, branch:
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         error = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         failed = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        error = ANSI.sub("", error)
         if failed is not None:
             error = f"cell {failed}: {error}"
+            said = [ANSI.sub("", line) for o in nb.cells[failed].outputs if o.get("output_type") == "stream"
+                    for line in o.get("text", "").splitlines() if "ERROR" in line]
+            if said:  # e.g. pip's reason for not installing the package
+                error += f" (the cell printed: {said[0].strip()})"
     seconds = time.monotonic() - start
     keep = work / "runs" / edition
     keep.mkdir(parents=True, exist_ok=True)
