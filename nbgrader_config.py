@@ -67,4 +67,8 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "asl_course.feedback.HideHiddenTests",
+    # No <script>, event handler or external resource from a student's markdown or outputs.
+    "asl_course.feedback.SanitizeStudentHTML",
 ]
+# The formgrader's pages (and every HTML export with this configuration) are sanitized the same way.
+c.HTMLExporter.preprocessors = ["asl_course.feedback.SanitizeStudentHTML"]

@@ -249,16 +249,26 @@ def standin(tmp_path_factory):
 
 @pytest.mark.parametrize("grading_env", [False, True], ids=["plain", "autograder-env"])
 @pytest.mark.parametrize("name", sorted(grading.POINTS))
-def test_nbgrader_validate_passes_on_every_source_notebook(name, grading_env, standin, tmp_path, monkeypatch):
-    """``nbgrader validate`` exits 0 whatever it finds: use its Validator and read its results."""
+def test_nbgrader_validate_passes_on_every_source_notebook(name, grading_env, standin, data_dir, tmp_path,
+                                                           monkeypatch):
+    """``nbgrader validate`` exits 0 whatever it finds: use its Validator and read its results.
+    Notebooks 1-3 and 5 run on the small stand-in; notebook 4 on the session's data (its
+    self-check judges the accuracy one epoch reaches, which the stand-in cannot)."""
     from nbgrader.validator import Validator
     from traitlets.config import Config
 
-    if grading_env and name == "04_train_and_save":
-        pytest.skip("notebook 4 trains: once (plain) is enough")
+    from asl_course import notebook
+
+    data = standin
+    if name == "04_train_and_save":
+        if grading_env:
+            pytest.skip("notebook 4 trains: once (plain) is enough")
+        if not notebook.is_real(data_dir):
+            pytest.skip("notebook 4's self-check needs the real data (one epoch on the stand-in stays at chance)")
+        data = data_dir
     work = tmp_path / name
     shutil.copytree(REPO / "source" / name, work)
-    monkeypatch.setenv("ASL_DATA_DIR", str(standin))
+    monkeypatch.setenv("ASL_DATA_DIR", str(data))
     monkeypatch.setenv("ASL_COURSE_FAST", "1")
     monkeypatch.setenv("ASL_COURSE_AUTOMATED", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
