@@ -210,21 +210,16 @@ def _replace_tests(lines):
 get_ipython().input_transformers_post.append(_replace_tests)
 '''
 
-# Notebook 4: a model trained before the training cell, from its own initialisation, put back in
-# the training cell, with the optimizer's step count set and a History built by hand.
-TRAINED_ELSEWHERE_BEFORE = '''
-# Train a copy of the lesson's model "elsewhere" (here, before the training cell, on plain batches).
-import keras as _k, math as _m
-from asl_course import lesson as _lesson
-_k.utils.set_random_seed(7)
-_elsewhere = _lesson.build_model()
-_lesson.compile_model(_elsewhere)
-_elsewhere.fit(x_train[:6400], y_train[:6400], batch_size=32, epochs=1, verbose=0)
-_elsewhere_weights = _elsewhere.get_weights()
-'''
+# Notebook 4: a model trained elsewhere, from an initialisation of its own (here in the training
+# cell itself, on plain batches), its weights put in the notebook's model, the optimizer's step
+# count set and a History built by hand (all of which the former grader accepted).
 TRAINED_ELSEWHERE_FIT = '''
-### the student's answer: the weights trained elsewhere, a step count and a History made up
-model.set_weights(_elsewhere_weights)
+### the student's answer: weights trained elsewhere, a step count and a History made up
+keras.utils.set_random_seed(7)
+_elsewhere = keras.models.clone_model(model)  # the same layers, initialised afresh
+_elsewhere.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+_elsewhere.fit(x_train[:9600], y_train[:9600], batch_size=32, epochs=1, verbose=0)
+model.set_weights(_elsewhere.get_weights())
 model.optimizer.build(model.trainable_variables)
 model.optimizer.iterations.assign(epochs * steps_per_epoch)
 _loss, _acc = model.evaluate(x_valid, y_valid, verbose=0)
@@ -305,7 +300,9 @@ if _here:
                 pass
 for _pid in os.listdir("/proc"):
     try:
-        if _pid.isdigit() and b"verifier" in pathlib.Path(f"/proc/{_pid}/cmdline").read_bytes():
+        _cmd = pathlib.Path(f"/proc/{_pid}/cmdline").read_bytes() if _pid.isdigit() else b""
+        # the verifier of this grading run (it works in the run's folder)
+        if b"verifier" in _cmd and _here and os.readlink(f"/proc/{_pid}/cwd") == str(pathlib.Path(_here).parent):
             os.kill(int(_pid), signal.SIGKILL)
     except OSError:
         pass
@@ -519,15 +516,14 @@ def catalogue() -> list[Submission]:
                    {"test_top_k"}, ("probabilities are not the input's",), kind="adversarial",
                    what="test cells replaced by forged measurement files with inputs of its choosing: the verifier "
                         "runs the answer cells itself, in a sandbox, on its own inputs"),
-        Submission("x04_trained_elsewhere", A4, edit(
-            A4, lambda nb: cr.insert_after(nb, "test_compile", TRAINED_ELSEWHERE_BEFORE),
-            lambda nb: cr.set_source(nb, "fit", TRAINED_ELSEWHERE_FIT)),
-            {"test_fit"}, ("does not descend from the initial weights",), kind="adversarial",
-            what="a model trained before the training cell from its own initialisation, put back in the "
-                 "training cell with optimizer.iterations.assign and a hand-built History"),
+        Submission("x04_trained_elsewhere", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", TRAINED_ELSEWHERE_FIT)),
+                   {"test_fit"}, ("does not descend from the initial weights",), kind="adversarial",
+                   what="weights trained elsewhere from an initialisation of its own, put in the notebook's model, "
+                        "with optimizer.iterations.assign and a hand-built History", needs_real=True),
         Submission("x04_assigned_iterations", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", ASSIGNED_ITERATIONS_FIT)),
-                   {"test_fit"}, ("has not been trained in the training cell",), kind="adversarial",
-                   what="no training: optimizer.iterations.assign(858) and a hand-built History"),
+                   {"test_fit"}, kind="adversarial",
+                   what="no training: optimizer.iterations.assign(858) and a hand-built History (its weights are "
+                        "still the grader's initialisation)"),
         Submission("x02_hostile_html", A2, edit(A2, with_markdown(HOSTILE_MARKDOWN),
                                                 after_setup(HOSTILE_OUTPUTS)),
                    set(), ("My notes",), kind="adversarial",
