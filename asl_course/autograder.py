@@ -20,12 +20,22 @@ anything in that kernel, and its process can touch the grader's files. So:
       disk changes nothing for the others (the change is reported); after the notebook, the
       grader's data folder is restored if a submission changed it.
 
+:func:`after_graded_cell` (called by GuardedExecute after each test cell)
+    - copies the raw values the hidden test recorded out of the kernel's reach and has the
+      verifier judge them; only then, if the exercise failed, puts the grader's values in the
+      kernel (``grading.repair``) so that the next exercise is graded on its own work; after
+      notebook 4's test_steps, gives the model the grader's initialisation from a seed chosen
+      then (``grading.reinitialise``: test_fit checks the trained model descends from it);
+
 :class:`VerifyOutsideKernel` (after execution, before nbgrader saves the scores)
-    - re-judges every exercise of :mod:`asl_course.grading` in a separate verifier process
-      (:mod:`asl_course.verifier`) that loaded the grading code and the reference data
-      before any submission ran; it loads the saved models itself and re-measures accuracy.
-      A test cell whose re-judgement fails, or whose measurements are missing, gets an
-      error output at the top of its outputs, so nbgrader scores it 0;
+    - scores every exercise by the verifier's judgement (:mod:`asl_course.verifier`, a process
+      that loaded the grading code and the reference data before any submission ran): raw
+      values it rebuilt and measured itself (a test that ran twice is void), models it
+      reloaded, accuracy it re-measured, and notebook 5's functions called in its own sandbox
+      on its own inputs (:mod:`asl_course.harness`). A test cell whose judgement fails, or
+      whose raw values are missing, gets an error output at the top of its outputs, so
+      nbgrader scores it 0; an answer cell that calls the course's reference implementation
+      scores 0 for its exercise (flagged in the log);
     - removes what could fake a score: ``execute_result`` outputs of test cells (nbgrader
       reads a number there as partial credit) and stderr (library warnings would score 0).
 
@@ -62,6 +72,8 @@ CELL_TIMEOUTS = {"fit": 600, "test_fit": 240, "test_save": 120, "test_model": 12
                  "test_batch": 120}
 #: Seconds the verifier may take for one exercise (model loading and re-evaluation included).
 VERIFY_TIMEOUT = 240
+#: Largest file of an exercise's raw values that is kept for the verifier (x_train as float64 is 172 MB).
+MAX_RECORDED_BYTES = 512 * 2**20
 
 
 def _log(message: str) -> None:
@@ -253,13 +265,52 @@ class GradingSession:
             worker.kill()
             worker.wait()
 
-    def verify(self, grade_id: str, folder: Path) -> list[str]:
-        """The verifier's mistakes for one exercise (a failure to verify is a mistake too)."""
+    # -- what the kernel recorded, out of its reach; the grader's seeds --
+
+    def secured(self, folder: Path) -> Path:
+        """Where the raw values of one notebook's exercises are kept once its test cells ran (a
+        folder of the grading session, outside the notebook's grading folder)."""
+        return self.root / "secured" / Path(folder).name
+
+    def secure(self, grade_id: str, folder: Path) -> None:
+        """Copy the runs of an exercise's hidden test out of the kernel's reach (regular files only,
+        read once, after the test cell ran and before anything is repaired), then remove them there.
+        A second call for the same exercise marks it void (its test cell ran twice)."""
+        source = Path(folder) / "artefacts" / grade_id
+        dest = self.secured(folder) / grade_id
+        if dest.exists():
+            (dest / "VOID").write_text("the test cell ran more than once")
+            shutil.rmtree(source, ignore_errors=True)
+            return
+        dest.mkdir(parents=True)
+        if source.is_dir() and not source.is_symlink():
+            for run in sorted(source.iterdir()):
+                if run.is_symlink() or not run.is_dir() or not run.name.startswith(grading.RUN_PREFIX):
+                    continue
+                (dest / run.name).mkdir()
+                for item in run.iterdir():
+                    if item.is_symlink() or not item.is_file() or item.stat().st_size > MAX_RECORDED_BYTES:
+                        continue
+                    with open(item, "rb") as src, open(dest / run.name / item.name, "wb") as out:
+                        shutil.copyfileobj(src, out)
+        shutil.rmtree(source, ignore_errors=True)
+
+    def seed(self, folder: Path) -> int:
+        """The initialisation seed for this notebook's model (test_fit), chosen when first asked."""
+        import secrets
+
+        seeds = self.__dict__.setdefault("_seeds", {})
+        return seeds.setdefault(str(folder), secrets.randbelow(2**31))
+
+    def verify(self, grade_id: str, folder: Path, **extra) -> list[str]:
+        """The verifier's mistakes for one exercise (a failure to verify is a mistake too).
+        ``extra``: ``seed`` (test_fit), ``cells`` and ``model_file`` (notebook 5's functions)."""
+        request = {"grade_id": grade_id, "folder": str(folder), **extra}
         for attempt in range(2):
             if self._worker is None or self._worker.poll() is not None:
                 self.start_worker()
             try:
-                self._worker.stdin.write(json.dumps({"grade_id": grade_id, "folder": str(folder)}) + "\n")
+                self._worker.stdin.write(json.dumps(request) + "\n")
                 self._worker.stdin.flush()
                 ready, _, _ = select.select([self._worker.stdout], [], [], VERIFY_TIMEOUT)
                 if not ready:
@@ -460,7 +511,9 @@ class GuardedExecute(Execute):
                 cell.outputs = [_error_output("NotRun", f"not run: {self._stopped}")]
             return cell, resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            after_graded_cell(self, cell, index, resources)  # secure a test's raw values, then repair
+            return cell, resources
         except Exception as exc:  # noqa: BLE001 - DeadKernelError, an uninterruptible cell, ...
             name = type(exc).__name__
             if name == "DeadKernelError":
@@ -489,13 +542,86 @@ class GuardedExecute(Execute):
 # --- Verification outside the kernel -----------------------------------------------------------------
 
 
+#: The grading code as the autograder's own cells load it in the kernel (repairs, initialisation).
+_LOADER = (
+    "import importlib.util as _iu, os as _os, sys as _sys\n"
+    "_spec = _iu.spec_from_file_location('_asl_grading', _os.environ['ASL_GRADING_CODE'])\n"
+    "_grading = _iu.module_from_spec(_spec)\n"
+    "_sys.modules[_spec.name] = _grading\n"
+    "_spec.loader.exec_module(_grading)\n"
+)
+
+
+def after_graded_cell(executor, cell, index, resources) -> None:
+    """Called by :class:`GuardedExecute` after each cell. After a test cell: its exercise's raw
+    values are secured out of the kernel's reach (:meth:`GradingSession.secure`); only then, if
+    the test failed, the grader's values are put in the kernel (``grading.repair``) so that the
+    next exercises are graded on their own work; and after notebook 4's test_steps the model gets
+    the grader's initialisation from a seed chosen now (``grading.reinitialise``, for test_fit)."""
+    grade_id = _grade_id(cell)
+    folder = (resources or {}).get("asl_grading")
+    if cell.cell_type != "code" or grade_id not in grading.EXERCISES or not folder:
+        return
+    session = GradingSession.get()
+    session.secure(grade_id, Path(folder))
+    failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+    if grade_id not in grading.FUNCTION_EXERCISES:
+        # The verifier's verdict, now: it decides the repair too, whatever the kernel printed.
+        verdict = VerifyOutsideKernel.verdict(session, grade_id, Path(folder))
+        session.__dict__.setdefault("verdicts", {})[(str(folder), grade_id)] = verdict
+        failed = failed or bool(verdict)
+    code = []
+    if failed:
+        code.append(f"_grading.repair({grade_id!r}, globals())")
+    if grade_id == "test_steps":
+        code.append(f"_grading.reinitialise(globals(), {session.seed(Path(folder))})")
+    if code:
+        source = _LOADER + "\n".join(code) + "\ndel _grading, _spec, _iu, _os, _sys\n"
+        helper = NotebookNode(cell_type="code", source=source, metadata=NotebookNode(), outputs=[],
+                              execution_count=None)
+        try:
+            executor.execute_cell(helper, index, store_history=False)
+        finally:
+            executor.nb.cells[index] = cell  # nbclient stores the cell it ran in the notebook
+
+
+def _answer_cells(nb) -> dict[str, str]:
+    """The notebook's answer cells (nbgrader solution cells), by grade_id, in order."""
+    out = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution") and meta.get("grade_id"):
+            out[meta["grade_id"]] = cell.source
+    return out
+
+
+def _model_file(resources) -> str | None:
+    path = (resources.get("metadata") or {}).get("path")
+    if not path:
+        return None
+    file = Path(path) / grading.MODEL_FILE
+    return str(file) if file.is_file() and not file.is_symlink() else None
+
+
 class VerifyOutsideKernel(NbGraderPreprocessor):
-    """Re-judge each exercise in the verifier process; strip outputs that could fake a score."""
+    """Judge each exercise in the verifier process, from what it can check itself; strip outputs
+    that could fake a score.
+
+    - exercises with raw values: the runs secured after their test cell (one run, else void; a
+      run made after the test cell voids it too), rebuilt and measured by the verifier;
+    - notebook 5's functions: the notebook's answer cells, run afresh by the verifier in a
+      sandbox, called on the verifier's own inputs;
+    - an answer cell that calls the course's reference implementation scores 0 for its exercise
+      (README, "The reference implementation"); the feedback and the log say so.
+    """
 
     def preprocess(self, nb, resources):
         folder = resources.get("asl_grading")
         session = GradingSession.get()
-        checked, failed = 0, []
+        checked, failed, flagged = 0, [], []
+        answers = _answer_cells(nb)
+        cells = list(answers.values())
+        model_file = _model_file(resources)
         try:
             for cell in nb.cells:
                 grade_id = _grade_id(cell)
@@ -505,19 +631,48 @@ class VerifyOutsideKernel(NbGraderPreprocessor):
                            if o.get("output_type") in ("error", "display_data")
                            or (o.get("output_type") == "stream" and o.get("name") == "stdout")]
                 if grade_id in grading.EXERCISES and folder and not any(o["output_type"] == "error" for o in outputs):
-                    mistakes = session.verify(grade_id, Path(folder) / "artefacts" / grade_id)
+                    mistakes = self._judge(session, grade_id, Path(folder), cells, model_file)
+                    calls = grading.reference_calls(answers.get(grading.answer_of(grade_id), ""))
+                    if calls:
+                        flagged.append(grade_id)
+                        mistakes.append(grading.reference_mistake(calls))
                     checked += 1
                     if mistakes:
                         failed.append(grade_id)
                         outputs.insert(0, _error_output("GradingFailed", grading.sentences(mistakes)))
+                elif grade_id in grading.EXERCISES and folder and grading.runs(Path(folder) / "artefacts" / grade_id):
+                    outputs.insert(0, _error_output("GradingFailed", "the hidden test of this exercise ran again "
+                                                    "after its test cell: a test that runs twice is void."))
                 cell.outputs = outputs
         finally:
             if folder:
                 shutil.rmtree(folder, ignore_errors=True)
+                shutil.rmtree(session.secured(Path(folder)), ignore_errors=True)
         who = "/".join(str(resources.get("nbgrader", {}).get(k, "?")) for k in ("student", "notebook"))
         _log(f"{who}: verified {checked} exercise(s) outside the kernel" +
              (f"; failed there: {', '.join(failed)}" if failed else ""))
+        if flagged:
+            _log(f"FLAGGED {who}: the answers of {', '.join(flagged)} call the course's reference implementation "
+                 "(scored 0)")
         return nb, resources
+
+    @staticmethod
+    def verdict(session, grade_id: str, folder: Path) -> list[str]:
+        """The verifier's mistakes for an exercise's secured raw values."""
+        extra = {"seed": session.seed(folder)} if grade_id == "test_fit" else {}
+        return session.verify(grade_id, session.secured(folder) / grade_id, **extra)
+
+    @classmethod
+    def _judge(cls, session, grade_id: str, folder: Path, cells: list[str], model_file: str | None) -> list[str]:
+        if grade_id in grading.FUNCTION_EXERCISES:
+            return session.verify(grade_id, folder, cells=cells, model_file=model_file)
+        secured = session.secured(folder) / grade_id
+        if (secured / "VOID").exists():
+            return ["the test cell of this exercise ran more than once: a test that runs twice is void"]
+        if grading.runs(folder / "artefacts" / grade_id):
+            return ["the hidden test of this exercise ran again after its test cell: a test that runs twice is void"]
+        cached = session.__dict__.get("verdicts", {}).pop((str(folder), grade_id), None)
+        return list(cached) if cached is not None else cls.verdict(session, grade_id, folder)
 
 
 def autograde_preprocessors() -> list:
