@@ -7,6 +7,8 @@ reference baseline that notebook 4 shows next to the augmented run.
 
 ``asl-course bench grading``: seconds per graded submission, through the instructor's
 nbgrader pipeline on a throwaway course folder (see :mod:`asl_course.classroom`).
+With ``--workers N``: the class graded with 1 and with N parallel workers
+(:mod:`asl_course.parallel`), seconds per submission for each notebook and the throughput.
 """
 
 from __future__ import annotations
@@ -171,3 +173,77 @@ def _load() -> float | None:
         return round(os.getloadavg()[0], 2)
     except OSError:
         return None
+
+
+# --- Grading a class in parallel ------------------------------------------------------------------
+
+
+def parallel_grading(*, assignments: list[str] | None = None, students: int = 4, workers: int = 2, data_dir=None,
+                     keep=None, log=print) -> dict:
+    """Class throughput with 1 and ``workers`` parallel workers (:func:`asl_course.parallel.grade`).
+
+    For each assignment: ``students`` copies of the solution and one untouched release are
+    submitted to a throwaway course, graded and merged with 1 worker, then graded again with
+    ``workers`` workers. Reports seconds per submission for each notebook (from the 1-worker
+    run: each student's time in its worker, the first one including the worker's start-up),
+    each run's wall time and its throughput (submissions per hour), and whether both runs gave
+    the same scores.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from asl_course import classroom, editions, parallel
+
+    folder = _data.locate(data_dir)
+    log(_data.describe(folder))
+    root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="asl-bench-parallel-"))
+    names = assignments or editions.assignments(editions.repo_root())
+    course = classroom.Course.create(root, data_dir=folder)
+    report = {"date": datetime.date.today().isoformat(), "machine": machine(), "cpu_load_before": _load(),
+              "data": "real data" if notebook.is_real(folder) else "SYNTHETIC stand-in", "workers": workers,
+              "assignments": {}}
+    total = {1: 0.0, workers: 0.0}
+    count = 0
+    try:
+        for name in names:
+            course.generate(name)
+            ids = [f"solution{i + 1}" for i in range(students)] + ["release"]
+            for student in ids:
+                nb = course.release_notebook(name) if student == "release" else classroom.solution_notebook(root, name)
+                course.submit(student, name, nb, files=_student_files(root, student, name))
+            runs, scores = {}, {}
+            for n in (1, workers):
+                result = parallel.grade(root, name, workers=n, env=course.env, log=lambda *_: None)
+                scores[n] = course.scores(name)
+                seconds = {s: t for shard in result["shards"] for s, t in shard["seconds"].items()}
+                runs[n] = {"workers": result["workers"], "wall_s": result["wall_s"],
+                           "seconds_per_submission": round(result["wall_s"] / len(ids), 1),
+                           "submissions_per_hour": round(3600 * len(ids) / result["wall_s"], 1),
+                           "student_s": seconds, "not_graded": result["failed"].get(name, {})}
+                total[n] += result["wall_s"]
+            count += len(ids)
+            one = runs[1]["student_s"]
+            entry = {"submissions": len(ids), "runs": {str(n): r for n, r in runs.items()},
+                     "seconds_per_submission_in_a_worker": round(sum(one.values()) / max(len(one), 1), 1),
+                     "same_scores": scores[1] == scores[workers],
+                     "scores": {s: sum(v.values()) for s, v in scores[workers].items()}}
+            report["assignments"][name] = entry
+            log(f"{name}: {entry['seconds_per_submission_in_a_worker']} s per submission in a worker "
+                f"({', '.join(f'{s} {t} s' for s, t in sorted(one.items()))}); class of {len(ids)}: "
+                + "; ".join(f"{r['workers']} worker(s) {r['wall_s']} s = {r['seconds_per_submission']} s per "
+                            f"submission, {r['submissions_per_hour']} per hour" for r in runs.values())
+                + f"; same scores with 1 and {workers}: {entry['same_scores']}")
+        report["class"] = {str(n): {"wall_s": round(t, 1), "submissions": count,
+                                    "submissions_per_hour": round(3600 * count / t, 1) if t else None}
+                           for n, t in total.items()}
+        log("class: " + "; ".join(f"{n} worker(s): {count} submissions in {round(t, 1)} s, "
+                                  f"{round(3600 * count / t, 1) if t else '-'} per hour" for n, t in total.items())
+            + (f"; speed-up {total[1] / total[workers]:.2f}x" if total[workers] and workers != 1 else ""))
+    finally:
+        report["cpu_load_after"] = _load()
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+    log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
+        f"(above {os.cpu_count()} means other jobs shared the CPUs)")
+    return report

@@ -19,7 +19,10 @@ def register(sub) -> None:
     train.set_defaults(handler=handle_training)
     grade = what.add_parser("grading", help="seconds per graded submission (nbgrader autograde on a throwaway course)")
     grade.add_argument("--only", nargs="*", default=None, metavar="NAME", help="assignments (e.g. 01 04); default all")
-    grade.add_argument("--students", type=int, default=2, help="solution submissions per assignment (plus one release)")
+    grade.add_argument("--students", type=int, default=None,
+                       help="solution submissions per assignment, plus one release (default 2; 4 with --workers)")
+    grade.add_argument("--workers", type=int, default=None,
+                       help="grade the class with 1 and with N parallel workers (asl-course grade): throughput")
     grade.add_argument("--keep", type=Path, default=None, help="grade in this folder and keep it")
     grade.add_argument("--json", type=Path, help="also write the report to this file")
     grade.set_defaults(handler=handle_grading)
@@ -51,7 +54,14 @@ def handle_grading(args) -> int:
         names = [n for n in names if any(n.startswith(o) for o in args.only)]
         if not names:
             raise UserError(f"no assignment matches {args.only}")
-    report = bench.grading(assignments=names, students=args.students, keep=args.keep)
+    if args.workers is not None:
+        if args.workers < 1:
+            raise UserError("--workers must be at least 1")
+        report = bench.parallel_grading(assignments=names, students=4 if args.students is None else args.students,
+                                        workers=args.workers, keep=args.keep)
+    else:
+        report = bench.grading(assignments=names, students=2 if args.students is None else args.students,
+                               keep=args.keep)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0
