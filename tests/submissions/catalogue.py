@@ -517,9 +517,11 @@ def catalogue() -> list[Submission]:
                    what="test cells replaced by forged measurement files with inputs of its choosing: the verifier "
                         "runs the answer cells itself, in a sandbox, on its own inputs"),
         Submission("x04_trained_elsewhere", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", TRAINED_ELSEWHERE_FIT)),
-                   {"test_fit"}, ("does not descend from the initial weights",), kind="adversarial",
+                   {"test_fit"}, kind="adversarial",
                    what="weights trained elsewhere from an initialisation of its own, put in the notebook's model, "
-                        "with optimizer.iterations.assign and a hand-built History", needs_real=True),
+                        "with optimizer.iterations.assign and a hand-built History (the verifier: not descended from "
+                        "the grader's initialisation; its short training also fails the self-check's accuracy)",
+                   needs_real=True),
         Submission("x04_assigned_iterations", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", ASSIGNED_ITERATIONS_FIT)),
                    {"test_fit"}, kind="adversarial",
                    what="no training: optimizer.iterations.assign(858) and a hand-built History (its weights are "
