@@ -76,6 +76,28 @@ VERIFY_TIMEOUT = 240
 MAX_RECORDED_BYTES = 512 * 2**20
 
 
+def _open_dir(name: str, dir_fd: int) -> int:
+    """Open the folder ``name`` inside ``dir_fd``, refusing a link."""
+    return os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+
+
+def _copy_regular(dir_fd: int, name: str, dest: Path) -> None:
+    """Copy ``name`` inside ``dir_fd`` to ``dest`` if it is a regular file (not a link, a fifo or a
+    device) of at most MAX_RECORDED_BYTES; anything else is skipped."""
+    import stat
+
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except OSError:
+        return
+    with os.fdopen(fd, "rb") as src:
+        info = os.fstat(src.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RECORDED_BYTES:
+            return
+        with open(dest, "wb") as out:
+            shutil.copyfileobj(src, out)
+
+
 def _log(message: str) -> None:
     print(f"[asl-course autograder] {message}", file=sys.stderr, flush=True)
 
@@ -249,8 +271,10 @@ class GradingSession:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ASL_", "NBGRADER_"))}
         env.update({"TF_CPP_MIN_LOG_LEVEL": "2", grading.GRADING_PLAN_ENV: json.dumps(self.plan),
                     "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "")})
-        if not (self.root / "pkg" / "asl_course").exists():
-            self._write_package(self.root / "pkg")
+        # Written again from memory at every (re)start: a verifier never runs code from disk
+        # that could have changed since grading started.
+        shutil.rmtree(self.root / "pkg", ignore_errors=True)
+        self._write_package(self.root / "pkg")
         bootstrap = (f"import sys; sys.path.insert(0, {str(self.root / 'pkg')!r}); "
                      "from asl_course import verifier; verifier.main()")
         self._worker = subprocess.Popen(
@@ -283,16 +307,34 @@ class GradingSession:
             shutil.rmtree(source, ignore_errors=True)
             return
         dest.mkdir(parents=True)
-        if source.is_dir() and not source.is_symlink():
-            for run in sorted(source.iterdir()):
-                if run.is_symlink() or not run.is_dir() or not run.name.startswith(grading.RUN_PREFIX):
+        # The kernel is alive and owns artefacts/: it could swap a checked file or folder for a
+        # link between a check and an open. So every step is opened relative to its parent's
+        # descriptor with O_NOFOLLOW, and only what fstat calls a regular file is copied.
+        opened = []
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            opened.append(fd)
+            for part in ("artefacts", grade_id):
+                fd = _open_dir(part, fd)
+                opened.append(fd)
+            for run in sorted(os.listdir(fd)):
+                if not run.startswith(grading.RUN_PREFIX):
                     continue
-                (dest / run.name).mkdir()
-                for item in run.iterdir():
-                    if item.is_symlink() or not item.is_file() or item.stat().st_size > MAX_RECORDED_BYTES:
-                        continue
-                    with open(item, "rb") as src, open(dest / run.name / item.name, "wb") as out:
-                        shutil.copyfileobj(src, out)
+                try:
+                    run_fd = _open_dir(run, fd)
+                except OSError:
+                    continue
+                try:
+                    (dest / run).mkdir()
+                    for item in os.listdir(run_fd):
+                        _copy_regular(run_fd, item, dest / run / item)
+                finally:
+                    os.close(run_fd)
+        except OSError:
+            pass  # no (or no plain) records: the verifier finds them missing
+        finally:
+            for fd in reversed(opened):
+                os.close(fd)
         shutil.rmtree(source, ignore_errors=True)
 
     def seed(self, folder: Path) -> int:

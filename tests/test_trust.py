@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -286,3 +287,40 @@ def test_nbgrader_validate_passes_on_every_source_notebook(name, grading_env, st
     assert set(results) <= {"passed"} and not results.get("failed"), json.dumps(results)[:3000]
     if grading_env:
         assert any((tmp_path / "grading" / "artefacts").iterdir()), "the hidden tests recorded their raw values"
+
+
+def test_secure_copies_only_regular_files_and_never_follows_links(tmp_path):
+    """What the kernel left is copied out of its reach without following links it may plant."""
+    from asl_course.autograder import GradingSession
+
+    session = GradingSession.__new__(GradingSession)
+    session.root = tmp_path / "session"
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "gradebook.db").write_bytes(b"not for the kernel")
+    folder = tmp_path / "nb-x"
+    run = folder / "artefacts" / "test_labels" / f"{grading.RUN_PREFIX}1"
+    run.mkdir(parents=True)
+    (run / "y_train.npy").write_bytes(b"raw values")
+    (run / "linked.npy").symlink_to(secret / "gradebook.db")
+    os.mkfifo(run / "fifo.npy")
+    (folder / "artefacts" / "test_labels" / f"{grading.RUN_PREFIX}2").symlink_to(secret)
+
+    session.secure("test_labels", folder)
+    kept = session.secured(folder) / "test_labels"
+    assert sorted(p.relative_to(kept).as_posix() for p in kept.rglob("*")) == [
+        f"{grading.RUN_PREFIX}1", f"{grading.RUN_PREFIX}1/y_train.npy"]
+    assert (kept / f"{grading.RUN_PREFIX}1" / "y_train.npy").read_bytes() == b"raw values"
+    assert not (folder / "artefacts" / "test_labels").exists()
+
+    # artefacts/ itself replaced by a link: nothing is read through it
+    (folder / "artefacts").rmdir()
+    (folder / "artefacts").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere" / "test_images" / f"{grading.RUN_PREFIX}1").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "test_images" / f"{grading.RUN_PREFIX}1" / "x.npy").write_bytes(b"x")
+    session.secure("test_images", folder)
+    assert list((session.secured(folder) / "test_images").iterdir()) == []
+
+    # a test cell that ran twice is void
+    session.secure("test_labels", folder)
+    assert (kept / "VOID").exists()
