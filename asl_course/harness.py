@@ -105,6 +105,16 @@ def child() -> None:
             exec(compile(source, f"<answer cell {index}>", "exec"), ns)  # noqa: S102 - the point
         except BaseException as exc:  # noqa: BLE001 - a failing cell: go on, as the notebook did
             errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+    # The repair the notebook gets after test_load_model (one mistake costs only its own points):
+    # the functions are judged with the model saved in asl_model.keras, whatever the load_model
+    # answer made of ``model`` (test_load_model itself is judged from the kernel's recorded model).
+    if Path("asl_model.keras").is_file():
+        try:
+            import keras as _keras
+
+            ns["model"] = _keras.models.load_model("asl_model.keras", safe_mode=True)
+        except BaseException as exc:  # noqa: BLE001 - said in the reply; the calls then fail
+            errors.append(f"asl_model.keras: {type(exc).__name__}: {str(exc)[:200]}")
     defined = sorted(k for k, v in ns.items() if not k.startswith("_"))
     protocol.write(json.dumps({"defined": defined, "errors": errors}) + "\n")
     for line in requests:

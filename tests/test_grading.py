@@ -327,8 +327,11 @@ def course(tmp_path_factory, data_dir):
     # The data lives where an instructor keeps it (data/asl_data in the course folder), as a copy:
     # one adversarial submission deletes it.
     shutil.copytree(data_dir, root / "data" / "asl_data")
+    # A shorter limit for plain cells than the course's 60 s, so that the looping submissions are
+    # stopped sooner; 40 s leaves the slowest plain cell (reading the CSVs) room on a busy machine
+    # (CI runs the Colab-equivalent runtime beside these tests).
     course = classroom.Course.create(root, data_dir=root / "data" / "asl_data",
-                                     config_extra="c.GuardedExecute.timeout = 20")
+                                     config_extra="c.GuardedExecute.timeout = 40")
     course.graded = {}
     for name in sorted(grading.POINTS):
         course.generate(name)
