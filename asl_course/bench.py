@@ -145,13 +145,18 @@ def grading(*, assignments: list[str] | None = None, students: int = 2, data_dir
                 f"for {len(ids)}; notebooks {per_notebook}); feedback {entry['generate_feedback_s']} s; "
                 f"scores {entry['scores']}")
     finally:
-        report["cpu_load_after"] = _load()
-        if not keep:
-            shutil.rmtree(root, ignore_errors=True)
-    log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
-        f"(above {os.cpu_count()} means other jobs shared the CPUs)")
+        _finish(report, root, keep, log)
     return report
 
+
+
+def _finish(report: dict, root, keep: bool, log) -> None:
+    """The end of a grading bench: the load average after it, and its throwaway course removed."""
+    report["cpu_load_after"] = _load()
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
+        f"(above {os.cpu_count()} means other jobs shared the CPUs)")
 
 def _student_files(root, student: str, assignment: str) -> dict[str, bytes] | None:
     """Notebook 5 loads the model notebook 4 saved: a student who ran notebook 5 has
@@ -241,9 +246,5 @@ def parallel_grading(*, assignments: list[str] | None = None, students: int = 4,
                                   f"{round(3600 * count / t, 1) if t else '-'} per hour" for n, t in total.items())
             + (f"; speed-up {total[1] / total[workers]:.2f}x" if total[workers] and workers != 1 else ""))
     finally:
-        report["cpu_load_after"] = _load()
-        if not keep:
-            shutil.rmtree(root, ignore_errors=True)
-    log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
-        f"(above {os.cpu_count()} means other jobs shared the CPUs)")
+        _finish(report, root, keep, log)
     return report

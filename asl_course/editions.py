@@ -149,23 +149,6 @@ def answer_only(source: str) -> str:
     return "\n".join(out)
 
 
-def stubbed(source: str) -> str:
-    """A solution cell as the student sees it: the answer replaced by the stub."""
-    out, inside = [], False
-    for line in source.splitlines():
-        if _BEGIN_SOLUTION.match(line):
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out.extend(indent + s for s in STUB.splitlines())
-            continue
-        if _END_SOLUTION.match(line):
-            inside = False
-            continue
-        if not inside:
-            out.append(line)
-    return "\n".join(out)
-
-
 def answer_cell(exercise: str, answer: str) -> nbformat.NotebookNode:
     """The self-study edition's answer: a code cell hidden in JupyterLab and on Colab.
 
