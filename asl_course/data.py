@@ -38,16 +38,17 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from asl_course import __version__
+from asl_course import __version__, facts as _facts
 from asl_course.errors import UserError
 
 # --------------------------------------------------------------------------------------
 # Constants (names are part of the public API)
 
 #: Course label ``i`` is the letter ``LETTERS[i]``: 24 classes, no J and no Z (they move).
-LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"
-NUM_CLASSES = 24
-IMAGE_SIZE = 28
+#: (The lesson's facts live in :mod:`asl_course.facts`; these names are kept for the notebooks.)
+LETTERS = _facts.LETTERS
+NUM_CLASSES = _facts.NUM_CLASSES
+IMAGE_SIZE = _facts.IMAGE_SIZE
 #: File names inside a course data folder.
 TRAIN_FILE = "sign_mnist_train.csv"
 VALID_FILE = "sign_mnist_valid.csv"
@@ -66,16 +67,16 @@ RELEASE_SHA256 = {
     "test": "0e9d67bae23e67f40728e0b63bf15ad4bd5175947b8a9fac5dd9f17ce133c47b",
 }
 #: Data rows (header excluded) of the release's files.
-RELEASE_ROWS = {"train": 27455, "test": 7172}
+RELEASE_ROWS = {"train": _facts.TRAIN_IMAGES, "test": _facts.VALID_IMAGES}
 #: What the release's test file becomes in a course data folder.
 COURSE_FILES = {"train": TRAIN_FILE, "test": VALID_FILE}
 
-NUM_PIXELS = IMAGE_SIZE * IMAGE_SIZE
+NUM_PIXELS = _facts.NUM_PIXELS
 COLUMNS = ["label"] + [f"pixel{i}" for i in range(1, NUM_PIXELS + 1)]
 HEADER = ",".join(COLUMNS)
 _HEADER_BYTES = HEADER.encode("ascii")
 #: Release labels (0..24 without 9, J) in course order: course label i is release RELEASE_LABELS[i].
-RELEASE_LABELS = tuple(range(0, 9)) + tuple(range(10, 25))
+RELEASE_LABELS = _facts.RELEASE_LABELS
 
 REAL_DESCRIPTION = "real Sign Language MNIST release (Kaggle datamunge/sign-language-mnist, CC0)"
 SYNTHETIC_DESCRIPTION = (

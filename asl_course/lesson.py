@@ -20,23 +20,16 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_course import data as _data
+from asl_course import data as _data, facts as _facts
 
 #: Environment variable that selects fast mode (a subset and few epochs, for CI and grading).
 FAST_ENV = "ASL_COURSE_FAST"
 
-#: The lesson's augmentation settings (step 4).
-DATAGEN_SETTINGS = dict(
-    rotation_range=10,  # randomly rotate images by up to 10 degrees
-    zoom_range=0.1,  # randomly zoom in or out by up to 10%
-    width_shift_range=0.1,  # randomly shift images horizontally by up to 10% of the width
-    height_shift_range=0.1,  # randomly shift images vertically by up to 10% of the height
-    horizontal_flip=True,  # a left-handed signer mirrors the right-handed image
-    vertical_flip=False,  # a hand is rarely upside down
-)
+#: The lesson's augmentation settings (step 4): see :data:`asl_course.facts.DATAGEN_SETTINGS`.
+DATAGEN_SETTINGS = _facts.DATAGEN_SETTINGS
 
-BATCH_SIZE = 32
-FULL_EPOCHS = 20
+BATCH_SIZE = _facts.BATCH_SIZE
+FULL_EPOCHS = _facts.FULL_EPOCHS
 # Fast mode trains one epoch on all images (858 steps). Measured on the real data: 2 epochs on
 # 8,192 images ended at 0.17 validation accuracy (seeds 0-2); 1 epoch on the first 16,384 at
 # 0.22-0.65 (seeds 0-11, 2026-11-28); 1 epoch on all 27,455 at 0.59-0.92 (seeds 0-11): fewer
@@ -44,7 +37,7 @@ FULL_EPOCHS = 20
 FAST_EPOCHS = 1
 FAST_TRAIN_IMAGES: int | None = None
 #: The lesson's model has this many parameters (all trainable but BatchNorm's moving stats).
-MODEL_PARAMS = 264_049
+MODEL_PARAMS = _facts.MODEL_PARAMS
 
 
 def fast_mode() -> bool:
@@ -256,7 +249,7 @@ def trained_model(prepared: Prepared, *, plan: RunPlan | None = None, seed: int 
 
 # --- Step 8: saving -----------------------------------------------------------------------
 
-MODEL_FILE = "asl_model.keras"
+MODEL_FILE = _facts.MODEL_FILE
 
 
 def save_model(model, path: str | os.PathLike = MODEL_FILE) -> Path:

@@ -39,7 +39,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from asl_course import data as _data
+from asl_course import data as _data, facts as _facts
 from asl_course.errors import UserError
 
 #: Course label ``i`` is ``LETTERS[i]``: 24 static letters, no J and no Z (they need motion).
@@ -47,10 +47,10 @@ LETTERS = _data.LETTERS
 NUM_CLASSES = _data.NUM_CLASSES
 IMAGE_SIZE = _data.IMAGE_SIZE
 #: What the lesson's model takes and gives: a batch of 28x28 grayscale images, 24 probabilities.
-INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+INPUT_SHAPE = _facts.IMAGE_SHAPE
 OUTPUT_SHAPE = (NUM_CLASSES,)
 #: Notebook 4 saves this file in its working folder; ``asl-course run`` writes it to output/.
-MODEL_FILE = "asl_model.keras"
+MODEL_FILE = _facts.MODEL_FILE
 #: Where ``asl-course predict`` looks for a model, in order, when ``--model`` is not given.
 DEFAULT_MODEL_PATHS = (Path("output") / MODEL_FILE, Path(MODEL_FILE))
 #: ``export_savedmodel("x/asl_model.keras")`` writes ``x/asl_model_savedmodel/``.
@@ -635,7 +635,7 @@ def _grade(grade_id: str, **namespace) -> None:
     """A hidden test of notebook 5, as :func:`asl_course.grading.check` runs it."""
     from asl_course import grading
 
-    grading._legacy(grade_id, **namespace)
+    grading.check(grade_id, dict(namespace))
 
 
 def grade_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:

@@ -37,10 +37,12 @@ import math
 
 import numpy as np
 
+from asl_course import facts as _facts
+
 #: Bump when the drawing changes (recorded in the data folder's marker).
 GENERATOR_VERSION = 1
-LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"  # same as asl_course.data.LETTERS (no import cycle)
-SIZE = 28
+LETTERS = _facts.LETTERS
+SIZE = _facts.IMAGE_SIZE
 TRAIN_PER_CLASS = 70
 VALID_PER_CLASS = 24
 
