@@ -9,6 +9,9 @@ reference baseline that notebook 4 shows next to the augmented run.
 nbgrader pipeline on a throwaway course folder (see :mod:`asl_course.classroom`).
 With ``--workers N``: the class graded with 1 and with N parallel workers
 (:mod:`asl_course.parallel`), seconds per submission for each notebook and the throughput.
+
+``asl-course bench data``: seconds to import the real release, to import it again (a no-op:
+it reads and hashes, it neither parses nor writes), and to write the synthetic stand-in.
 """
 
 from __future__ import annotations
@@ -29,6 +32,35 @@ def machine() -> str:
     gpus = notebook.gpu_names()
     device = ", ".join(gpus) if gpus else f"{os.cpu_count()} CPU cores"
     return f"TensorFlow {tf.__version__} on {device} ({platform.machine()})"
+
+
+def data_step(sources=None, *, log=print) -> dict:
+    """Time the data step in a throwaway folder: import, import again, write the stand-in."""
+    import tempfile
+    from pathlib import Path
+
+    from asl_course.errors import UserError
+
+    if not sources:
+        shared = Path(__file__).resolve().parents[2] / "shared" / "asl_data"
+        sources = sorted(shared.glob("sign_mnist_*.csv*")) if shared.is_dir() else []
+        if not sources:
+            raise UserError("give the release's files or zip: asl-course bench data PATH ... "
+                            "(no ../shared/asl_data beside the repository)")
+    report = {"machine": f"{os.cpu_count()} CPU cores ({platform.machine()})", "sources": [str(s) for s in sources],
+              "date": datetime.date.today().isoformat()}
+    with tempfile.TemporaryDirectory(prefix="asl-bench-data-") as tmp:
+        dest = Path(tmp) / "asl_data"
+        for key in ("import", "import_again"):
+            started = time.perf_counter()
+            _data.import_release(list(sources), dest, log=lambda *_: None)
+            report[f"{key}_s"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        _data.write_synthetic(Path(tmp) / "standin", seed=0, log=lambda *_: None)
+        report["standin_s"] = round(time.perf_counter() - started, 2)
+    log(f"import {report['import_s']:.1f} s, import again (no-op) {report['import_again_s']:.1f} s, "
+        f"synthetic stand-in {report['standin_s']:.1f} s on {report['machine']}")
+    return report
 
 
 def training(*, augment: bool = True, fast: bool = False, seed: int = 0, data_dir=None, log=print) -> dict:

@@ -33,7 +33,6 @@ import dataclasses
 import os
 import shutil
 import uuid
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -603,13 +602,6 @@ def _require(condition: bool, message: str) -> None:
 
     if not condition:
         raise GradingFailed(message)
-
-
-@lru_cache(maxsize=1)
-def _reference_valid() -> tuple[np.ndarray, np.ndarray]:
-    """Validation pixels (uint8, N x 784) and labels, read from the data files by this module."""
-    _, _, x_valid, y_valid = _data.load_arrays()
-    return x_valid, y_valid
 
 
 def check_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:

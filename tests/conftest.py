@@ -5,10 +5,16 @@
 - Data: ``$ASL_DATA_DIR`` if set; else the repository's ``data/asl_data`` if it holds a valid
   copy (``.ci/run`` imports the real release there from ``../shared/asl_data``); else the
   synthetic stand-in, generated into a temporary folder. The header says which.
+- Markers: ``slow`` is for what trains a model, grades a class through nbgrader, or runs whole
+  notebooks. The solved notebooks (nbval) and every test that uses :func:`trained_model` are
+  marked here; other slow tests carry ``@pytest.mark.slow``. The fast loop is
+  ``pytest -m "not slow"``.
+- :func:`trained_model`: the one trained lesson model of a session, for every test that needs one.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -69,3 +75,44 @@ def prepared(data_dir):
     from asl_course import lesson
 
     return lesson.prepare(data_dir)
+
+
+#: Fixtures whose use makes a test slow (each trains a model once per session).
+SLOW_FIXTURES = frozenset({"trained_model"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        notebook = item.nodeid.split("::")[0].endswith(".ipynb")  # nbval: a solved notebook's cell
+        if notebook or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+#: The shared model trains for at least this many batches: one fast-plan epoch on the real data is
+#: 858; on the small synthetic stand-in (1,680 images, 53 batches) it takes more epochs.
+MIN_STEPS = 400
+
+
+@pytest.fixture(scope="session")
+def trained_model(prepared, tmp_path_factory):
+    """(path of asl_model.keras, the model): the lesson's model and training, fast plan, once a session.
+
+    As ``lesson.trained_model`` but without validating after each epoch (tests measure accuracy
+    themselves), and with at least ``MIN_STEPS`` batches (more epochs on the small stand-in,
+    where one epoch leaves the model at chance). Tests must not train it further.
+    """
+    import keras
+
+    from asl_course import lesson
+
+    plan = lesson.run_plan(True)
+    keras.utils.set_random_seed(0)
+    model = lesson.build_model()
+    lesson.compile_model(model)
+    x_train, y_train = prepared.x_train[: plan.train_images], prepared.y_train[: plan.train_images]
+    batches = lesson.make_datagen(x_train).flow(x_train, y_train, batch_size=plan.batch_size)
+    epochs = max(plan.epochs, math.ceil(MIN_STEPS / len(batches)))
+    model.fit(batches, epochs=epochs, steps_per_epoch=len(batches), verbose=0)
+    path = tmp_path_factory.mktemp("model") / lesson.MODEL_FILE
+    lesson.save_model(model, path)
+    return path, model

@@ -493,7 +493,6 @@ def test_real_import_rows_and_checksums(real_import):
     for name in (data.TRAIN_FILE, data.VALID_FILE):
         assert data.sha256_file(dest / name) == marker["files"][name]["sha256"]
     assert sorted(p.name for p in dest.iterdir()) == sorted([data.TRAIN_FILE, data.VALID_FILE, data.MARKER_FILE])
-    assert seconds < 60
 
 
 @requires_real
@@ -538,8 +537,8 @@ def test_real_second_import_is_a_quick_no_op(real_import):
     seconds = time.perf_counter() - started
     assert "nothing to do" in messages[-1]
     assert snapshot(dest) == before and marker["kind"] == "real"
+    # How long it takes is `asl-course bench data`'s to say; here: it parses and writes nothing.
     print(f"\nno-op import in {seconds:.1f} s (the import took {first_seconds:.1f} s)")
-    assert seconds < 20  # it reads and hashes; it does not parse or write (files untouched above)
 
 
 @requires_real

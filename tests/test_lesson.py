@@ -1,4 +1,9 @@
-"""The reference implementation of the lesson, and the self-checks' messages."""
+"""The reference implementation of the lesson, and the self-checks' messages.
+
+That the reference meets the lesson (layers, augmentation settings) is tested against grading's
+independent statement in tests/test_facts.py, not against the self-checks (which read the same
+facts as the reference).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,6 @@ def test_model_has_the_lessons_parameters():
     assert model.count_params() == 264_049
     assert model.input_shape == (None, 28, 28, 1)
     assert model.output_shape == (None, 24)
-    checks.check_model(model)
 
 
 def test_steps_per_epoch_rounds_up():
@@ -34,10 +38,10 @@ def test_prepare_shapes_and_scaling(prepared, data_dir):
     np.testing.assert_array_equal(prepared.y_train.argmax(1), y_train)
 
 
-def test_datagen_is_the_lessons():
-    datagen = lesson.make_datagen()
-    assert checks.datagen_mistakes(datagen) == []
-    assert datagen.horizontal_flip and not datagen.vertical_flip
+def test_datagen_fits_featurewise_statistics_only_when_asked():
+    x = np.random.default_rng(0).random((8, 28, 28, 1))
+    assert lesson.make_datagen().mean is None
+    assert lesson.make_datagen(x).mean is None  # the lesson's generator has no featurewise options
 
 
 def test_run_plan_modes(monkeypatch):
@@ -90,6 +94,7 @@ def test_vertical_flip_is_named():
     assert any("upside-down" in m for m in mistakes)
 
 
+@pytest.mark.slow
 def test_training_learns_on_the_session_data(prepared):
     """A short run of the lesson's training beats chance by far (24 classes: 4%)."""
     plan = lesson.RunPlan(fast=True, epochs=1, train_images=2048)

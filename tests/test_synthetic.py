@@ -64,11 +64,11 @@ def test_schema_valid(made):
     assert y_train.dtype == np.int64 and y_valid.max() == 23
 
 
-def test_size_and_speed(made):
-    dest, _, seconds = made
+def test_size(made):
+    """Small enough to make on the fly in CI (its time: `asl-course bench data`)."""
+    dest, _, _ = made
     total = sum((dest / name).stat().st_size for name in FILES)
     assert total < 6_200_000
-    assert seconds < 30
 
 
 def test_check_and_describe_say_synthetic(made, capsys):

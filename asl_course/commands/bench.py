@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("bench", help="benchmarks: training time and accuracy figures, grading time")
+    parser = sub.add_parser("bench", help="benchmarks: training time and accuracy figures, grading time, the data step")
     what = parser.add_subparsers(dest="bench", metavar="BENCH")
     train = what.add_parser("training", help="the lesson's training run, timed per epoch")
     train.add_argument("--no-augmentation", action="store_true", help="train on the plain images (the baseline)")
@@ -26,7 +26,22 @@ def register(sub) -> None:
     grade.add_argument("--keep", type=Path, default=None, help="grade in this folder and keep it")
     grade.add_argument("--json", type=Path, help="also write the report to this file")
     grade.set_defaults(handler=handle_grading)
+    dat = what.add_parser("data", help="seconds to import the release, to import it again (a no-op), and to "
+                                       "write the synthetic stand-in")
+    dat.add_argument("source", nargs="*", type=Path,
+                     help="the release's files or zip (default: ../shared/asl_data beside the repository, if present)")
+    dat.add_argument("--json", type=Path, help="also write the report to this file")
+    dat.set_defaults(handler=handle_data)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+
+
+def handle_data(args) -> int:
+    from asl_course import bench
+
+    report = bench.data_step(args.source or None)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
 
 
 def handle_training(args) -> int:
