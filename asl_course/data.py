@@ -39,7 +39,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from asl_course import __version__, facts as _facts
-from asl_course.errors import UserError
+from asl_course.errors import UserError, one_line
 
 # --------------------------------------------------------------------------------------
 # Constants (names are part of the public API)
@@ -303,8 +303,7 @@ def _load_course_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _one_line(exc: BaseException | str, limit: int = 300) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return one_line(exc, limit)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -832,11 +831,8 @@ def _already_imported(dest: Path, digests: dict[str, str], allow_mismatch: bool)
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log = print) -> dict:

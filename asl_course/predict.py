@@ -39,7 +39,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from asl_course import data as _data, facts as _facts
-from asl_course.errors import UserError
+from asl_course.errors import UserError, one_line
 
 #: Course label ``i`` is ``LETTERS[i]``: 24 static letters, no J and no Z (they need motion).
 LETTERS = _data.LETTERS
@@ -76,8 +76,7 @@ class ModelError(PredictError):
 
 
 def _one_line(exc: BaseException | str, limit: int = 240) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return one_line(exc, limit)
 
 
 # --- Letters --------------------------------------------------------------------------------

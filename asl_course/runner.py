@@ -7,14 +7,15 @@ notebooks save it in their working folder, the output folder) and every figure a
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
 import time
 from pathlib import Path
+from unittest import mock
 
 import nbformat
+from nbconvert.filters import strip_ansi
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 from asl_course import data as _data
@@ -22,18 +23,18 @@ from asl_course.errors import UserError
 
 
 def _figures(nb, stem: str, folder: Path) -> list[Path]:
+    """Write every PNG the notebook shows to ``folder`` as ``<stem>-<n>.png``, n in the order shown."""
+    from nbconvert.preprocessors import ExtractOutputPreprocessor
+
+    extractor = ExtractOutputPreprocessor(extract_output_types={"image/png"},
+                                          output_filename_template="{cell_index:05d}-{index:03d}{extension}")
+    _, resources = extractor.preprocess(nbformat.from_dict(nb), {"outputs": {}})  # on a copy
     paths = []
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            png = output.get("data", {}).get("image/png")
-            if png:
-                path = folder / f"{stem}-{len(paths) + 1}.png"
-                path.write_bytes(base64.b64decode(png))
-                paths.append(path)
+    for name in sorted(resources["outputs"]):
+        path = folder / f"{stem}-{len(paths) + 1}.png"
+        path.write_bytes(resources["outputs"][name])
+        paths.append(path)
     return paths
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m|[\x08]")
 
 
 def _progress_client(log):
@@ -44,7 +45,7 @@ def _progress_client(log):
         def output(self, outs, msg, display_id, cell_index):
             if msg["msg_type"] == "stream":
                 for part in msg["content"].get("text", "").split("\n"):
-                    line = _ANSI.sub("", part.rsplit("\r", 1)[-1]).strip()
+                    line = strip_ansi(part.rsplit("\r", 1)[-1]).replace("\b", "").strip()
                     if re.match(r"Epoch \d+/\d+$", line) or "val_accuracy" in line:
                         log(f"      {line}")
             return super().output(outs, msg, display_id, cell_index)
@@ -67,19 +68,18 @@ def run_notebooks(
     out.mkdir(parents=True, exist_ok=True)
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
-    env_before = {k: os.environ.get(k) for k in ("ASL_COURSE_FAST", "ASL_COURSE_AUTOMATED", "ASL_DATA_DIR", "TF_CPP_MIN_LOG_LEVEL")}
-    os.environ.update(
-        TF_CPP_MIN_LOG_LEVEL="2",  # TensorFlow's start-up chatter would fill the notebooks' outputs
-        ASL_COURSE_FAST="1" if fast else "0",
-        ASL_COURSE_AUTOMATED="1",
-        ASL_DATA_DIR=str(data_dir.resolve()),
-    )
+    settings = mock.patch.dict(os.environ, {
+        "TF_CPP_MIN_LOG_LEVEL": "2",  # TensorFlow's start-up chatter would fill the notebooks' outputs
+        "ASL_COURSE_FAST": "1" if fast else "0",
+        "ASL_COURSE_AUTOMATED": "1",
+        "ASL_DATA_DIR": str(data_dir.resolve()),
+    })
     report = {
         "data": _data.describe(data_dir),
         "mode": "fast" if fast else "full",
         "notebooks": [],
     }
-    try:
+    with settings:  # the kernels inherit them; this process's environment is restored after
         for index, path in enumerate(notebooks, 1):
             nb = nbformat.read(path, as_version=4)
             code_cells = sum(c.cell_type == "code" for c in nb.cells)
@@ -115,11 +115,5 @@ def run_notebooks(
             pngs = _figures(nb, path.stem, figures)
             report["notebooks"].append({"name": path.name, "seconds": round(seconds, 1), "figures": len(pngs)})
             log(f"[{index}/{len(notebooks)}] {path.name}: done in {seconds:.0f} s, {len(pngs)} figures")
-    finally:
-        for key, value in env_before.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     (out / "run.json").write_text(json.dumps(report, indent=2) + "\n")
     return report

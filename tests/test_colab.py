@@ -295,6 +295,7 @@ def test_interactive_notebook_5_takes_an_upload_renamed_by_colab(colab, tmp_path
     assert "Using the model you uploaded (asl_model (1).keras)" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_notebook_5_without_a_model_says_it_analyses_a_stand_in(colab, monkeypatch, prepared, capsys):
     """No model anywhere, automated (so no upload prompt): the stand-in is trained, measured on
     the validation set, saved, and the message says so with the accuracy it measured."""

@@ -373,6 +373,7 @@ def feedback_text(course, student, assignment) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sub", CATALOGUE, ids=[s.student for s in CATALOGUE])
 def test_simulated_submission(course, sub, data_dir):
     if sub.needs_real and not notebook.is_real(data_dir):
@@ -387,6 +388,7 @@ def test_simulated_submission(course, sub, data_dir):
     assert "most recent call last" not in text and "Cell In[" not in text, "the feedback shows a traceback"
 
 
+@pytest.mark.slow
 def test_adversarial_submissions_do_not_touch_the_graders_data(course):
     graded(course, "01_prepare_data")
     assert (course.root / "data" / "asl_data" / "sign_mnist_train.csv").is_file(), "the grader's data was restored"
@@ -395,6 +397,7 @@ def test_adversarial_submissions_do_not_touch_the_graders_data(course):
     assert data.check(course.root / "data" / "asl_data")["kind"] in ("real", "synthetic")
 
 
+@pytest.mark.slow
 def test_export_has_every_student_with_the_expected_total(course, data_dir):
     for name in sorted(grading.POINTS):
         graded(course, name)

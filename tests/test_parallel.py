@@ -22,6 +22,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -161,6 +162,7 @@ def parallel_course(request, base, tmp_path_factory):
     return course
 
 
+@pytest.mark.slow
 def test_parallel_grading_gives_the_serial_gradebook(serial, parallel_course):
     for assignment, students in CLASS.items():
         report = parallel_course.reports[assignment]
@@ -175,6 +177,7 @@ def test_parallel_grading_gives_the_serial_gradebook(serial, parallel_course):
     assert late["timestamp"].startswith("2026-11-30 12:00")
 
 
+@pytest.mark.slow
 def test_feedback_and_export_work_on_the_merged_course(serial, parallel_course):
     for assignment, students in CLASS.items():
         for student in students:
@@ -186,6 +189,7 @@ def test_feedback_and_export_work_on_the_merged_course(serial, parallel_course):
     assert not list(parallel_course.root.glob(".asl-grade-*")), "the workers' folders are left behind"
 
 
+@pytest.mark.slow
 def test_grading_again_changes_nothing(parallel_course):
     """Idempotent: a second run (here of notebook 2) gives the same rows, none added."""
     if parallel_course.workers != 2:
@@ -202,6 +206,7 @@ def test_grading_again_changes_nothing(parallel_course):
         assert len(gb.assignment_submissions(A2)) == count
 
 
+@pytest.mark.slow
 def test_merge_keeps_a_manual_grade_as_nbgrader_does(parallel_course, tmp_path):
     """A grader's manual score survives regrading (nbgrader marks it for review), in the merge too."""
     if parallel_course.workers != 2:
@@ -223,6 +228,7 @@ def test_merge_keeps_a_manual_grade_as_nbgrader_does(parallel_course, tmp_path):
         gb.db.commit()
 
 
+@pytest.mark.slow
 def test_merge_refuses_a_bundle_of_another_version_of_the_assignment(base, tmp_path):
     course = _copy(base, tmp_path / "course")
     bundle = tmp_path / "bundles" / f"{A2}.shard-0-of-1"
@@ -238,6 +244,7 @@ def test_merge_refuses_a_bundle_of_another_version_of_the_assignment(base, tmp_p
         parallel.merge(course.root, [tmp_path])
 
 
+@pytest.mark.slow
 def test_grading_needs_the_assignment_in_the_gradebook(base, tmp_path):
     course = _copy(base, tmp_path / "course")
     with pytest.raises(parallel.GradingError, match="nbgrader generate_assignment 03_augmentation"):
@@ -269,6 +276,7 @@ TROUBLE_MARK = "# --- trouble ---"
 HANG_S = 150
 
 
+@pytest.mark.slow
 def test_a_crash_and_a_hang_do_not_stop_the_class(tmp_path, data_dir, capsys):
     root = tmp_path / "course"
     course = classroom.Course.create(root, data_dir=data_dir, config_extra=TROUBLE_MARK + TROUBLE)
@@ -353,6 +361,7 @@ def _run_sh(script, env, cwd):
     return subprocess.run(["/bin/sh", "-c", script], env=env, cwd=cwd, capture_output=True, text=True, timeout=1200)
 
 
+@pytest.mark.slow
 def test_kubernetes_indexed_job_simulated(sim_course, tmp_path):
     """grade-job.yaml's command, once per JOB_COMPLETION_INDEX, then merge-job.yaml's command."""
     job = _k8s("grade-job.yaml")
@@ -385,6 +394,7 @@ def test_kubernetes_indexed_job_simulated(sim_course, tmp_path):
     assert {s: sum(v.values()) for s, v in sim_course.scores(A2).items()} == SIM_CLASS
 
 
+@pytest.mark.slow
 def test_slurm_job_array_simulated(sim_course, tmp_path):
     """grade-array.sbatch, once per SLURM_ARRAY_TASK_ID of its --array, then merge.sbatch; and
     a merge before every shard is there reports the missing shards."""
@@ -412,3 +422,51 @@ def test_slurm_job_array_simulated(sim_course, tmp_path):
     wrong = subprocess.run(["bash", str(script)], env=dict(env, SLURM_ARRAY_TASK_ID="0", SLURM_ARRAY_TASK_COUNT="3"),
                            cwd=tmp_path, capture_output=True, text=True)
     assert wrong.returncode == 2 and "change --array and SHARDS together" in wrong.stderr
+
+
+# --- Never stop on one notebook: the check before grading (no grading) ------------------------------
+
+
+def test_preflight_skips_what_cannot_be_graded_and_says_why(tmp_path):
+    """Empty, binary, invalid JSON, an HTML export, another assignment's notebook, one too large, one damaged:
+    each skipped with its reason; the clean and the repaired ones go on to grading."""
+    from asl_course import repair
+
+    root = tmp_path / "course"
+    for a in (A1, A2):
+        (root / "release" / a).mkdir(parents=True)
+        shutil.copy(REPO / "release" / a / f"{a}.ipynb", root / "release" / a)
+        (root / "source" / a).mkdir(parents=True)
+        shutil.copy(REPO / "source" / a / f"{a}.ipynb", root / "source" / a)
+    solution = classroom.solution_notebook(REPO, A2)
+    damaged = json.loads(nbformat.writes(solution))
+    for cell in damaged["cells"]:
+        cell["metadata"] = {}
+    big = json.loads(nbformat.writes(solution))
+    big["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout",
+                                   "text": "0" * (repair.MAX_GRADE_BYTES + 1)}]
+    hand_ins = {
+        "clean": (f"{A2}.ipynb", nbformat.writes(solution).encode()),
+        "empty": (f"{A2}.ipynb", b""),
+        "binary": (f"{A2}.ipynb", bytes(range(256))),
+        "badjson": (f"{A2}.ipynb", b'{"cells": ['),
+        "html": (f"{A2}.html", b"<!DOCTYPE html><html></html>"),
+        "other": (f"{A2}.ipynb", nbformat.writes(classroom.solution_notebook(REPO, A1)).encode()),
+        "big": (f"{A2}.ipynb", json.dumps(big).encode()),
+        "damaged": (f"{A2}.ipynb", json.dumps(damaged).encode()),
+        "fixed": (f"{A2}.ipynb", json.dumps(damaged).encode()),
+    }
+    for student, (name, data) in hand_ins.items():
+        folder = root / "submitted" / student / A2
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(data)
+    repair.repair_class(root, A2, ["fixed"])
+    lines = []
+    skipped = parallel.preflight(root, A2, sorted(hand_ins), log=lines.append)
+    assert set(skipped) == {"empty", "binary", "badjson", "html", "other", "big", "damaged"}
+    for student, words in {"empty": "empty", "binary": "binary", "badjson": "not valid JSON",
+                           "html": "HTML export", "other": f"notebook of {A1}", "big": "asl-course repair",
+                           "damaged": "asl-course repair"}.items():
+        assert words in skipped[student], (student, skipped[student])
+        assert any(line.startswith(f"{A2}: SKIPPED {student}:") for line in lines)
+    assert parallel.repaired_students(root, A2) == {"fixed": repair.read_summary(root, A2)["repaired"]["fixed"]}
