@@ -64,12 +64,12 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from asl_course import grading, sandbox
 
-PACKAGE_DIR = Path(grading.__file__).resolve().parent
+#: The course package (asl_course/); the grading code is its subpackage asl_course/grading/.
+PACKAGE_DIR = Path(grading.__file__).resolve().parent.parent
 #: The setup cell (first code cell: TensorFlow import, data, catch-up) may take this long.
 FIRST_CELL_TIMEOUT = 240
 #: Default per-cell limits for the course's slow cells (by nbgrader grade_id).
-CELL_TIMEOUTS = {"fit": 600, "test_fit": 240, "test_save": 120, "test_model": 120, "test_datagen": 120,
-                 "test_batch": 120}
+CELL_TIMEOUTS = grading.CELL_TIMEOUTS  # declared per exercise in asl_course/grading/registry.py
 #: Seconds the verifier may take for one exercise (model loading and re-evaluation included).
 VERIFY_TIMEOUT = 240
 #: Largest file of an exercise's raw values that is kept for the verifier (x_train as float64 is 172 MB).
@@ -224,7 +224,7 @@ class GradingSession:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "MPLBACKEND": "Agg",
             grading.GRADING_DIR_ENV: str(folder),
-            grading.GRADING_CODE_ENV: str(folder / "pkg" / "asl_course" / "grading.py"),
+            grading.GRADING_CODE_ENV: str(folder / "pkg" / "asl_course" / "grading" / "__init__.py"),
             grading.GRADING_PLAN_ENV: json.dumps(self.plan),
         }
 
@@ -615,7 +615,7 @@ def after_graded_cell(executor, cell, index, resources) -> None:
     code = []
     if failed:
         code.append(f"_grading.repair({grade_id!r}, globals())")
-    if grade_id == "test_steps":
+    if grading.exercise(grade_id).seeds_next:
         code.append(f"_grading.reinitialise(globals(), {session.seed(Path(folder))})")
     if code:
         source = _LOADER + "\n".join(code) + "\ndel _grading, _spec, _iu, _os, _sys\n"
@@ -701,7 +701,8 @@ class VerifyOutsideKernel(NbGraderPreprocessor):
     @staticmethod
     def verdict(session, grade_id: str, folder: Path) -> list[str]:
         """The verifier's mistakes for an exercise's secured raw values."""
-        extra = {"seed": session.seed(folder)} if grade_id == "test_fit" else {}
+        exercise = grading.BY_ID.get(grade_id)
+        extra = {"seed": session.seed(folder)} if exercise is not None and exercise.seeded else {}
         return session.verify(grade_id, session.secured(folder) / grade_id, **extra)
 
     @classmethod

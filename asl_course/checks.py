@@ -8,7 +8,9 @@ kernel) it is shown as that message alone, not as a traceback through this packa
 
 The notebooks' test cells call :func:`self_check` with the exercise's name and ``globals()``,
 so that an exercise not done yet (its variables not defined) gets "define ... in the cell
-above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`.
+above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
+registry declares each exercise once; the self-checks of exercises judged without the reference
+data (the model, the generator, the compilation) use its judges, so their words are the grade's.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Callable
 
 import numpy as np
 
-from asl_course import lesson
+from asl_course import grading
 
-NUM_CLASSES = 24
+NUM_CLASSES = grading.NUM_CLASSES
 
 _RED, _BOLD, _RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
@@ -221,82 +223,25 @@ def check_reshaped(x_train, x_valid, n_train=None, n_valid=None) -> None:
 # --- Step 3 -------------------------------------------------------------------------------
 
 
-def describe_layers(model) -> list[tuple]:
-    """A comparable description of a model's layers: (kind, settings...)."""
-    rows = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        cfg = layer.get_config()
-        if kind == "Conv2D":
-            rows.append((kind, cfg["filters"], tuple(cfg["kernel_size"]), tuple(cfg["strides"]),
-                         cfg["padding"], cfg["activation"]))
-        elif kind in ("MaxPooling2D", "MaxPool2D"):
-            rows.append(("MaxPooling2D", tuple(cfg["pool_size"]), tuple(cfg["strides"]), cfg["padding"]))
-        elif kind == "Dense":
-            rows.append((kind, cfg["units"], cfg["activation"]))
-        elif kind == "Dropout":
-            rows.append((kind, round(float(cfg["rate"]), 4)))
-        else:
-            rows.append((kind,))
-    return rows
-
-
-def _layer_text(row: tuple) -> str:
-    kind, *rest = row
-    return f"{kind}({', '.join(map(str, rest))})" if rest else f"{kind}()"
-
-
-_SETTINGS = {
-    "Conv2D": ("filters", "kernel_size", "strides", "padding", "activation"),
-    "MaxPooling2D": ("pool_size", "strides", "padding"),
-    "Dense": ("units", "activation"),
-    "Dropout": ("rate",),
-}
-
-
-def _layer_difference(i: int, have: tuple, want: tuple) -> str:
-    """One layer against the lesson's, in words: which setting differs, or which kind it is."""
-    if have[0] != want[0]:
-        return f"layer {i + 1} is {_layer_text(have)}; the lesson has {_layer_text(want)} there"
-    names = _SETTINGS.get(have[0], ())
-    diffs = [f"{n}={h!r} (the lesson: {w!r})" for n, h, w in zip(names, have[1:], want[1:]) if h != w]
-    return f"layer {i + 1} ({have[0]}) has " + ", ".join(diffs)
+def _registry_mistakes(grade_id: str, namespace: dict) -> list[str]:
+    """The grader's own judgement of an exercise that needs no reference data: the registry's
+    observer and judge (:mod:`asl_course.grading.registry`), as the hidden test and the verifier
+    use them, so that a self-check and the grade never disagree."""
+    if grading.exercise(grade_id).needs_reference:
+        raise ValueError(f"{grade_id} is judged against the grader's reference data, not in a self-check")
+    return grading.judge(grade_id, grading.observe(grade_id, namespace, None), None)
 
 
 def model_mistakes(model) -> list[str]:
     """Differences between ``model`` and the lesson's CNN, in words (empty when it matches)."""
-    expected = describe_layers(lesson.build_model())
-    try:
-        got = describe_layers(model)
-    except Exception as exc:  # noqa: BLE001 - anything that is not a Keras model
-        return [f"this is not a Keras model ({type(exc).__name__}: {exc})"]
-    mistakes = []
-    for i, (want, have) in enumerate(zip(expected, got)):
-        if want != have:
-            if i + 1 < min(len(got), len(expected)) and got[i] == expected[i + 1] and got[i + 1] == expected[i]:
-                mistakes.append(f"layers {i + 1} and {i + 2} are in the wrong order: you have "
-                                f"{got[i][0]} then {got[i + 1][0]}, the lesson has {want[0]} then {have[0]}")
-            else:
-                mistakes.append(_layer_difference(i, have, want))
-            break
-    if len(got) != len(expected) and not mistakes:
-        mistakes.append(f"the model has {len(got)} layers; the lesson's has {len(expected)}")
-    try:
-        shape = tuple(model.input_shape)
-    except Exception:  # noqa: BLE001
-        shape = None
-    if shape != (None, 28, 28, 1):
-        mistakes.append(f"its input shape is {shape}, not (None, 28, 28, 1)")
-    if not mistakes and model.count_params() != lesson.MODEL_PARAMS:
-        mistakes.append(f"it has {model.count_params():,} parameters, not {lesson.MODEL_PARAMS:,}")
-    return mistakes
+    return _registry_mistakes("test_model", {"model": model})
 
 
 def check_model(model) -> None:
     mistakes = model_mistakes(model)
     if mistakes:
         _fail(
-            "; ".join(mistakes) + ".",
+            grading.sentences(mistakes),
             "compare your layers with the table above: filters, 3x3 kernels, "
             "padding='same', strides, dropout rates, and Dense(24, activation='softmax') last.",
         )
@@ -307,38 +252,14 @@ def check_model(model) -> None:
 
 
 def datagen_mistakes(datagen) -> list[str]:
-    """How ``datagen``'s settings differ from the lesson's choice, in words."""
-    try:
-        got = {
-            "rotation_range": datagen.rotation_range,
-            "zoom_range": [float(v) for v in datagen.zoom_range],
-            "width_shift_range": datagen.width_shift_range,
-            "height_shift_range": datagen.height_shift_range,
-            "horizontal_flip": datagen.horizontal_flip,
-            "vertical_flip": datagen.vertical_flip,
-        }
-    except AttributeError:
-        return [f"datagen is a {type(datagen).__name__}, not an ImageDataGenerator"]
-    want = dict(lesson.DATAGEN_SETTINGS)
-    want["zoom_range"] = [0.9, 1.1]
-    mistakes = []
-    for key, value in want.items():
-        have = got[key]
-        same = (np.allclose(have, value) if isinstance(value, list)
-                else (have == value if isinstance(value, bool) else math.isclose(float(have), value)))
-        if not same:
-            mistakes.append(f"{key} is {have!r}, the lesson uses {value!r}")
-    if got["vertical_flip"]:
-        mistakes.append("vertical_flip=True makes upside-down hands, which signers never show")
-    if datagen.featurewise_center or datagen.featurewise_std_normalization or datagen.zca_whitening:
-        mistakes.append("featurewise centring/normalisation or ZCA is on; the lesson leaves them off")
-    return mistakes
+    """How ``datagen``'s settings (and what it does to images) differ from the lesson's choice, in words."""
+    return _registry_mistakes("test_datagen", {"datagen": datagen})
 
 
 def check_datagen(datagen) -> None:
     mistakes = datagen_mistakes(datagen)
     if mistakes:
-        _fail("; ".join(mistakes) + ".",
+        _fail(grading.sentences(mistakes),
               "use rotation_range=10, zoom_range=0.1, width_shift_range=0.1, "
               "height_shift_range=0.1, horizontal_flip=True, vertical_flip=False.")
     _ok("ImageDataGenerator settings match the lesson")
@@ -362,16 +283,13 @@ def check_batch(x_batch, y_batch, batch_size: int = 32) -> None:
 
 
 def check_compiled(model) -> None:
+    mistakes = _registry_mistakes("test_compile", {"model": model})
+    if mistakes:
+        _fail(grading.sentences(mistakes),
+              "model.compile(loss='categorical_crossentropy', metrics=['accuracy']) (one-hot labels: "
+              "categorical, not sparse).")
     loss = getattr(model, "loss", None)
-    name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
-    if getattr(model, "optimizer", None) is None or loss is None:
-        _fail("the model is not compiled.",
-              "model.compile(loss='categorical_crossentropy', metrics=['accuracy']).")
-    if name not in ("categorical_crossentropy", "CategoricalCrossentropy"):
-        hint = (" sparse_categorical_crossentropy is for integer labels; ours are one-hot."
-                if "sparse" in str(name) else "")
-        _fail(f"the loss is {name}.{hint}", "use loss='categorical_crossentropy'.")
-    _ok(f"compiled with {name}")
+    _ok(f"compiled with {loss if isinstance(loss, str) else getattr(loss, 'name', type(loss).__name__)}")
 
 
 def check_steps(steps, n_images: int, batch_size: int = 32) -> None:
@@ -515,6 +433,11 @@ EXERCISES: dict[str, Exercise] = {
         "6. Where does the model go wrong?", ("accuracy_per_letter",), ("cm",),
         lambda ns: _nb5("check_accuracy_per_letter")(ns["accuracy_per_letter"], ns["cm"])),
 }
+
+
+if set(EXERCISES) != {e.answer for e in grading.REGISTRY}:
+    raise RuntimeError("the self-checks and the grading registry name different exercises: "
+                       f"{sorted(set(EXERCISES) ^ {e.answer for e in grading.REGISTRY})}")
 
 
 def self_check(exercise: str, namespace: dict) -> None:

@@ -235,4 +235,4 @@ def grade_accuracy_per_letter(fn) -> None:
     """Hidden test: ``fn`` on random confusion matrices (made by the grader) equals diagonal / row sums."""
     from asl_course import grading
 
-    grading._legacy("test_accuracy_per_letter", accuracy_per_letter=fn)
+    grading.check("test_accuracy_per_letter", {"accuracy_per_letter": fn})

@@ -98,7 +98,7 @@ def test_kernel_written_inputs_are_never_read_for_notebook_5(ref, tmp_path):
     """The verifier calls the functions itself (answer cells run afresh) on inputs of its own."""
     from asl_course import harness
 
-    package = Path(grading.__file__).resolve().parent.parent
+    package = Path(grading.__file__).resolve().parent.parent.parent
     right = ['LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"',
              "def top_k(probabilities, k=3):\n    order = np.argsort(probabilities)[::-1][:k]\n"
              "    return [(LETTERS[i], float(probabilities[i])) for i in order]",

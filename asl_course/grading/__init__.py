@@ -1,0 +1,72 @@
+"""Grading: the checks behind the hidden tests, run in the student's kernel and outside it.
+
+Each exercise (a test cell's grade_id) is declared once, in :mod:`.registry`: its notebook,
+points, the names it reads, its observer and judge, its repair, its hint, how its raw values
+are recorded and re-measured. Every other table is derived from there. The layout:
+
+- :mod:`.registry`: the exercises (:class:`Exercise`) and the tables derived from them;
+- :mod:`.expected`: what the lesson asks for, in the grader's own words (layers, settings,
+  thresholds), independent of ``lesson.py``'s code;
+- :mod:`.refdata`: the training plan the grader expects and its reference data;
+- :mod:`.facts`, :mod:`.models`: measuring arrays and Keras models;
+- :mod:`.nb01_prepare_data` ... :mod:`.nb05_predictions`: each notebook's observers, judges,
+  model measurements, record hooks and repairs;
+- :mod:`.judging`: observe / judge / measure one exercise through its declaration;
+- :mod:`.raw`: the raw values a hidden test records, and how the verifier rebuilds them;
+- :mod:`.kernel`: in the student's kernel: :func:`check` (the hidden test), :func:`repair`;
+- :mod:`.verdict`: outside the kernel: :func:`verify` (the verifier's judgement);
+- :mod:`.policy`: answers that call the course's reference implementation.
+
+A student's code runs in the same kernel before the hidden tests and can change anything
+importable there (this package, ``asl_course.checks``, numpy, builtins, IPython itself). So
+grading has two layers (see also :mod:`asl_course.autograder`):
+
+1. **In the kernel.** Each hidden test loads a *fresh copy of this package* (by path: this
+   ``__init__.py``, under a private name registered in ``sys.modules``, its submodules loaded
+   fresh with it; never the ``asl_course.grading`` object in ``sys.modules``) and calls
+   :func:`check`. It records the exercise's raw values for the verifier when the autograder
+   runs it (``$ASL_GRADING_DIR``), measures and judges them against the lesson and raises
+   :class:`GradingFailed` with the mistake in words. Outside the autograder a failure also
+   puts the right values in the student's variables (:func:`repair`), so that one mistake costs
+   only its own exercise; under it, the autograder repairs once the raw values are out of the
+   kernel's reach. This package imports nothing from ``asl_course`` at import time: the
+   expected values are written out in :mod:`.expected`, and reference arrays come from the
+   grader's copy of the data (``reference.npz``) or from the CSV files themselves.
+2. **Outside the kernel.** After the notebook ran, the autograder's verifier process, which
+   loaded this package before any student's code ran, judges the raw values again with
+   :func:`verify`; it loads the models the hidden tests saved itself and re-evaluates them on
+   the validation data *it* loaded. A test cell that passed in the kernel but whose
+   measurements fail here scores 0.
+
+Every expected value is recomputed from the data files, never taken from the student's
+variables; a ``History`` or a printed number is never trusted: the model is re-evaluated.
+Each failure is an ``AssertionError`` whose message names the mistake and its fix; that
+message is what the feedback shows (:mod:`asl_course.feedback` hides the test code).
+"""
+
+import sys as _sys
+
+# A fresh copy (the hidden tests load this file again under the same private name) must not
+# reuse the submodules of the previous copy, which the notebook's code could have changed.
+for _stale in [n for n in _sys.modules if n.startswith(__name__ + ".")]:
+    del _sys.modules[_stale]
+del _sys
+
+from .expected import (  # noqa: E402
+    BATCH_SIZE, COLUMNS, DATAGEN, DATAGEN_OFF, GRADING_CODE_ENV, GRADING_DIR_ENV, GRADING_PLAN_ENV, HISTORY_TOLERANCE,
+    INPUT_SHAPE, LAYERS, LETTERS, MAX_MODEL_BYTES, MIN_DESCENT, MIN_MOVED, MIN_VAL_ACCURACY, MIN_VAL_ACCURACY_STANDIN,
+    MODEL_FILE, MODEL_PARAMS, N_PIXELS, NUM_CLASSES, OBSERVATION_FILE, PREPARE_TOLERANCE, PROBE_KINDS, GradingFailed)
+from .refdata import (  # noqa: E402
+    Reference, grading_mode, load_reference_csv, load_reference_npz, plan, reference, save_reference)
+from .models import (  # noqa: E402
+    descent, describe_model, initial_weights, load_saved_model, model_mistakes, reinitialise)
+from .nb04_train_and_save import _expected_steps  # noqa: E402
+from .nb05_predictions import prepare_picture, prepared_mistake, probe_picture, top_letters  # noqa: E402
+from .raw import RECORD_FILE, RUN_PREFIX  # noqa: E402
+from .registry import (  # noqa: E402
+    BY_ID, CELL_TIMEOUTS, EXERCISES, FUNCTION_EXERCISES, MODEL_EXERCISES, NO_REFERENCE, POINTS, READS, REGISTRY, TOTAL_POINTS,
+    Exercise, answer_of, exercise)
+from .judging import judge, measure_models, observe  # noqa: E402
+from .kernel import artefact_dir, check, record, repair, sentences  # noqa: E402
+from .verdict import observe_record, runs, verify  # noqa: E402
+from .policy import REFERENCE_MODULES, reference_calls, reference_mistake  # noqa: E402

@@ -1,0 +1,189 @@
+"""Keras models: describing them against the lesson, saving, loading and re-measuring them,
+and training from the grader's initialisation."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .expected import INPUT_SHAPE, LAYERS, MODEL_PARAMS
+
+
+def _is_keras_model(value) -> bool:
+    return any(c.__name__ in ("Model", "Sequential", "Functional") and c.__module__.startswith("keras")
+               for c in type(value).__mro__)
+
+
+def describe_model(model) -> dict:
+    """A JSON description of a Keras model: class, input shape, layers and their settings, params."""
+    try:
+        layers = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    except Exception as exc:  # noqa: BLE001 - not a Keras model
+        return {"error": f"{type(model).__name__} ({type(exc).__name__})"}
+    rows = []
+    for layer in layers:
+        kind = type(layer).__name__
+        kind = "MaxPooling2D" if kind == "MaxPool2D" else kind
+        try:
+            cfg = layer.get_config()
+        except Exception:  # noqa: BLE001
+            cfg = {}
+        keep = {}
+        for key in ("filters", "kernel_size", "strides", "padding", "activation", "rate", "units", "pool_size"):
+            if key in cfg:
+                value = cfg[key]
+                if isinstance(value, (list, tuple)):
+                    value = [int(v) for v in value]
+                elif isinstance(value, dict):  # a serialised activation object
+                    value = str(value.get("config", {}).get("name") or value.get("class_name"))
+                elif isinstance(value, float):
+                    value = round(value, 6)
+                keep[key] = value
+        rows.append([kind, keep])
+    try:
+        shape = [None if d is None else int(d) for d in model.input_shape]
+    except Exception:  # noqa: BLE001
+        shape = None
+    try:
+        params = int(model.count_params())
+    except Exception:  # noqa: BLE001
+        params = None
+    return {"class": type(model).__name__, "input_shape": shape, "layers": rows, "params": params}
+
+
+def _layer_text(kind: str, settings: dict) -> str:
+    inner = ", ".join(f"{k}={tuple(v) if isinstance(v, list) else v!r}" for k, v in settings.items())
+    return f"{kind}({inner})"
+
+
+def model_mistakes(description: dict) -> list[str]:
+    """How a described model differs from the lesson's CNN, in words (empty when it matches)."""
+    if "error" in description:
+        return [f"model is not a Keras model (it is a {description['error']})"]
+    got = description["layers"]
+    want = [[kind, {k: list(v) if isinstance(v, tuple) else v for k, v in s.items()}] for kind, s in LAYERS]
+    mistakes = []
+    kinds_got, kinds_want = [g[0] for g in got], [w[0] for w in want]
+    if sorted(kinds_got) == sorted(kinds_want) and kinds_got != kinds_want:
+        i = next(i for i, (a, b) in enumerate(zip(kinds_got, kinds_want)) if a != b)
+        mistakes.append(
+            f"the layers are in the wrong order: layer {i + 1} is {kinds_got[i]} where the lesson has "
+            f"{_layer_text(*LAYERS[i])}; the lesson's order is " + " -> ".join(kinds_want)
+        )
+    else:
+        for i, (g, w) in enumerate(zip(got, want)):
+            if g[0] != w[0]:
+                mistakes.append(f"layer {i + 1} is {g[0]}; the lesson has {_layer_text(*LAYERS[i])} there")
+                break
+            wrong = {k: g[1].get(k) for k, v in w[1].items() if g[1].get(k) != v}
+            for key, have in wrong.items():
+                expected = w[1][key]
+                pretty = tuple(expected) if isinstance(expected, list) else expected
+                have = tuple(have) if isinstance(have, list) else have
+                if key == "padding":
+                    hint = " (every Conv2D and MaxPool2D layer uses padding=\"same\")"
+                elif key == "activation" and i == len(want) - 1:
+                    hint = " (the last layer turns 24 scores into probabilities with softmax)"
+                elif key == "units" and i == len(want) - 1:
+                    hint = " (one output per letter: 24)"
+                else:
+                    hint = ""
+                mistakes.append(f"layer {i + 1} ({g[0]}) has {key}={have!r}; the lesson uses {key}={pretty!r}{hint}")
+            if mistakes:
+                break
+        if not mistakes and len(got) != len(want):
+            mistakes.append(f"the model has {len(got)} layers; the lesson's has {len(want)}")
+    shape = description.get("input_shape")
+    if shape != list(INPUT_SHAPE):
+        mistakes.append(f"its input shape is {tuple(shape) if shape else shape}, not (None, 28, 28, 1): "
+                        "begin with keras.Input(shape=(28, 28, 1))")
+    if not mistakes and description.get("params") != MODEL_PARAMS:
+        mistakes.append(f"it has {description.get('params')} parameters, not {MODEL_PARAMS:,}")
+    return mistakes
+
+
+def _save_model(model, path: Path) -> str | None:
+    """Save a Keras model for the verifier; the reason when it cannot be saved."""
+    try:
+        import keras
+
+        if not isinstance(model, keras.Model):
+            return f"{type(model).__name__} is not a Keras model"
+        model.save(path)
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+# --- Measuring real models (in the kernel on live objects, in the verifier on saved files) -------
+
+
+def _predict(model, images: np.ndarray) -> np.ndarray:
+    return np.asarray(model.predict(images, verbose=0, batch_size=512))
+
+
+def load_saved_model(path):
+    import keras
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+
+
+# --- Training from the grader's initialisation (test_fit) -------------------------------------------
+#
+# Under the autograder, right after notebook 4's test_steps cell (just before the training cell),
+# the autograder sets the model's weights to an initialisation drawn from a seed it has just
+# chosen at random and keeps to itself until then (:func:`reinitialise`). A model trained before
+# grading, elsewhere, cannot start from it. The verifier rebuilds the same initial weights from
+# the seed and checks that the trained model descends from them (each kernel still correlated
+# with its initial values) and moved away from them, and it re-measures accuracy. It cannot
+# prove how many steps were trained (``optimizer.iterations`` can be assigned) or that the
+# History is genuine: those are hints, not proof (README, "What stops tampering").
+
+
+def initial_weights(shapes_and_names, seed: int) -> list[np.ndarray]:
+    """The grader's initialisation for a model's weights (in ``model.weights`` order): Glorot
+    uniform kernels (Keras' default), zero biases and shifts, unit scales and variances."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for name, shape in shapes_and_names:
+        shape = tuple(int(d) for d in shape)
+        if name == "kernel":
+            receptive = math.prod(shape[:-2]) if len(shape) > 2 else 1
+            fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+            limit = math.sqrt(6 / (fan_in + fan_out))
+            out.append(rng.uniform(-limit, limit, size=shape).astype("float32"))
+        elif name in ("gamma", "moving_variance"):
+            out.append(np.ones(shape, "float32"))
+        else:
+            out.append(np.zeros(shape, "float32"))
+    return out
+
+
+def _weight_names(model) -> list[tuple[str, tuple]]:
+    return [(str(v.path).rsplit("/", 1)[-1], tuple(v.shape)) for v in model.weights]
+
+
+def reinitialise(namespace: dict, seed: int) -> None:
+    """Set the notebook's model to the grader's initialisation (run by the autograder)."""
+    model = namespace.get("model")
+    if model is not None and _is_keras_model(model):
+        model.set_weights(initial_weights(_weight_names(model), seed))
+
+
+def descent(model, seed: int) -> dict:
+    """How the model's layer kernels relate to the grader's initialisation from ``seed``."""
+    start = initial_weights(_weight_names(model), seed)
+    corr, moved = [], []
+    for (name, _), w0, w in zip(_weight_names(model), start, model.get_weights()):
+        if name != "kernel":
+            continue
+        a, b = np.asarray(w, dtype="float64").ravel(), w0.astype("float64").ravel()
+        corr.append(float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 else 0.0)
+        moved.append(float(np.linalg.norm(a - b) / np.linalg.norm(b)))
+    return {"min_correlation": min(corr) if corr else 0.0, "min_moved": min(moved) if moved else 0.0,
+            "correlations": [round(c, 3) for c in corr]}

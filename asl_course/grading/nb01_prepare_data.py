@@ -1,0 +1,237 @@
+"""Notebook 1 (prepare the data): observers, judges and repairs of its exercises."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .expected import COLUMNS, N_PIXELS, NUM_CLASSES
+from .facts import _facts, _int_digest, _onehot_facts, _scaled_digest, _sha
+
+
+# --- Observing -----
+
+def _observe_arrays(ns: dict, names, extra) -> dict:
+    out = {}
+    for name in names:
+        facts, a = _facts(ns[name])
+        extra(facts, a)
+        out[name] = facts
+    return out
+
+
+def _obs_load_csv(ns, ref, folder):
+    out = {}
+    for name in ("train_df", "valid_df"):
+        df = ns[name]
+        facts, a = _facts(df)
+        facts["dataframe"] = type(df).__name__ == "DataFrame" and hasattr(df, "columns")
+        if facts["dataframe"]:
+            cols = [str(c) for c in df.columns]
+            facts["columns_ok"] = cols == COLUMNS
+            facts["first_columns"] = cols[:3]
+        facts["digest"] = _int_digest(a)
+        out[name] = facts
+    return out
+
+
+def _obs_labels(ns, ref, folder):
+    out = _observe_arrays(ns, ("y_train", "y_valid"), lambda f, a: f.update(digest=_int_digest(a)))
+    for name in ("train_df", "valid_df"):
+        cols = getattr(ns[name], "columns", None)
+        out[name] = {"has_label": cols is not None and "label" in list(cols)}
+    return out
+
+
+def _obs_images(ns, ref, folder):
+    return _observe_arrays(ns, ("x_train", "x_valid"), lambda f, a: f.update(digest=_int_digest(a)))
+
+
+def _obs_one_hot(ns, ref, folder):
+    def extra(f, a):
+        f.update(_onehot_facts(a))
+        if a is not None and a.ndim == 1:
+            f["digest"] = _int_digest(a)
+
+    out = _observe_arrays(ns, ("y_train", "y_valid"), extra)
+    num = ns.get("num_classes")
+    out["num_classes"] = num if isinstance(num, (int, np.integer)) and not isinstance(num, bool) else repr(num)[:40]
+    if isinstance(out["num_classes"], np.integer):
+        out["num_classes"] = int(out["num_classes"])
+    return out
+
+
+def _obs_scaled(ns, ref, folder):
+    def extra(f, a):
+        digest, worst = _scaled_digest(a)
+        f.update(scaled=digest, off_grid=None if math.isinf(worst) else worst)
+
+    return _observe_arrays(ns, ("x_train", "x_valid"), extra)
+
+
+def _judge_load_csv(obs, ref, models):
+    mistakes = []
+    sizes = {"train_df": len(ref.y_train), "valid_df": len(ref.y_valid)}
+    files = {"train_df": "sign_mnist_train.csv", "valid_df": "sign_mnist_valid.csv"}
+    for name in ("train_df", "valid_df"):
+        f, n = obs[name], sizes[name]
+        shape = f.get("shape") or []
+        other = sizes["valid_df" if name == "train_df" else "train_df"]
+        if not f.get("dataframe"):
+            mistakes.append(f"{name} is a {f['type']}, not a DataFrame: {name} = pd.read_csv(DATA_DIR / \"{files[name]}\")")
+        elif shape == [other, 785] and n != other:
+            mistakes.append(f"{name} has {other:,} rows: it was read from the other file (the two files are "
+                            f"swapped); read {files[name]} into {name}")
+        elif shape[:1] == [n + 1]:
+            mistakes.append(f"{name} has {shape[0]:,} rows, one too many: the header row was read as data "
+                            "(header=None?); read the file with pd.read_csv(path) and its header")
+        elif shape != [n, 785]:
+            mistakes.append(f"{name} has shape {tuple(shape)}, not ({n}, 785) (a label and 784 pixel columns)")
+        elif not f.get("columns_ok"):
+            mistakes.append(f"{name}'s columns are {f.get('first_columns')}..., not label, pixel1, ...: read the file "
+                            "with its header row and without index_col")
+        elif f.get("digest") != ref.digest(name):
+            mistakes.append(f"{name} does not hold the rows of {files[name]}")
+    return mistakes
+
+
+def _judge_labels(obs, ref, models):
+    mistakes = []
+    for name, n in (("y_train", len(ref.y_train)), ("y_valid", len(ref.y_valid))):
+        f = obs[name]
+        df = "train_df" if name == "y_train" else "valid_df"
+        if f.get("shape") != [n]:
+            mistakes.append(f"{name} has shape {tuple(f.get('shape', ()))}; it should be the label column, "
+                            f"{n} labels: {name} = {df}[\"label\"]")
+        elif f.get("digest") != ref.digest(name):
+            mistakes.append(f"{name} is not the label column of {df}: {name} = {df}[\"label\"]")
+    for df in ("train_df", "valid_df"):
+        if obs[df]["has_label"]:
+            mistakes.append(f"the label column is still in {df}, where it would be read as a pixel: "
+                            f"del {df}[\"label\"] after taking the labels")
+    return mistakes
+
+
+def _judge_images(obs, ref, models):
+    mistakes = []
+    for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
+        f = obs[name]
+        df = "train_df" if name == "x_train" else "valid_df"
+        if f["type"] != "ndarray":
+            mistakes.append(f"{name} is a {f['type']}, not a NumPy array: take the pixel values with {name} = {df}.values")
+        elif f.get("shape") == [n, 785]:
+            mistakes.append(f"{name} has 785 columns: the label column is still in {df} (delete it first)")
+        elif f.get("shape") != [n, N_PIXELS]:
+            mistakes.append(f"{name} has shape {tuple(f.get('shape', ()))}, not ({n}, 784)")
+        elif f.get("digest") != ref.digest(name):
+            mistakes.append(f"{name} does not hold the pixel columns of {df}")
+    return mistakes
+
+
+def _judge_one_hot(obs, ref, models):
+    mistakes = []
+    for name, labels in (("y_train", ref.y_train), ("y_valid", ref.y_valid)):
+        f = obs[name]
+        shape = f.get("shape")
+        if shape is None:
+            mistakes.append(f"{name} is a {f['type']}, not an array of one-hot labels")
+        elif len(shape) == 1:
+            if f.get("max", 0) > NUM_CLASSES - 1:
+                mistakes.append(
+                    f"{name} holds labels up to {f['max']:g}: these are the Kaggle release's labels (A=0 .. Y=24, "
+                    "9 unused), so to_categorical(y, 24) fails. The course's labels are 0..23: map the release's "
+                    "(asl-course data import does), then one-hot encode with 24 classes")
+            else:
+                mistakes.append(f"{name} is still a vector of integer labels, not one-hot encoded: "
+                                f"{name} = keras.utils.to_categorical({name}, num_classes)")
+        elif len(shape) != 2 or shape[0] != len(labels):
+            mistakes.append(f"{name} has shape {tuple(shape)}, not ({len(labels)}, 24)")
+        elif shape[1] != NUM_CLASSES:
+            why = " (25 columns: the Kaggle release's labels 0..24?)" if shape[1] == 25 else ""
+            mistakes.append(f"{name} has {shape[1]} columns{why}; one-hot encoding needs 24 classes, the course's "
+                            "labels 0..23: to_categorical(y, 24)")
+        elif not f.get("onehot"):
+            mistakes.append(f"{name}'s rows are not one-hot (each row should hold a single 1): encode once")
+        elif f.get("argmax") != _sha(np.ascontiguousarray(labels, dtype=np.uint8)):
+            mistakes.append(f"{name} is not the one-hot encoding of the labels")
+    if not mistakes and obs.get("num_classes") not in (NUM_CLASSES, None):
+        mistakes.append(f"num_classes is {obs['num_classes']}; the alphabet has 24 static letters")
+    return mistakes
+
+
+def _judge_normalize(obs, ref, models):
+    mistakes = []
+    for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
+        f = obs[name]
+        shape = f.get("shape")
+        if shape is None or not shape or shape[0] != n or math.prod(shape) != n * N_PIXELS:
+            mistakes.append(f"{name} has shape {tuple(shape or ())}, expected ({n}, 784)")
+        elif f.get("kind") not in ("f",):
+            mistakes.append(f"{name} is not divided by 255: it holds {f.get('dtype')} values 0..255; {name} = {name} / 255")
+        elif f.get("max", 0) > 1.0 + 1e-6:
+            mistakes.append(f"{name} is not divided by 255: its values go up to {f['max']:g}; {name} = {name} / 255")
+        elif 0 < f.get("max", 0) < 0.5:
+            mistakes.append(f"{name} goes up to only {f['max']:g}: the pixels were divided by 255 twice "
+                            "(run the cells once, from the top)")
+        elif f.get("min", 0) < 0:
+            mistakes.append(f"{name} has negative values: divide by 255, do not subtract a mean")
+        elif f.get("scaled") != ref.digest(name):
+            mistakes.append(f"{name} is not the pixels divided by 255")
+    return mistakes
+
+
+def _judge_reshape(obs, ref, models):
+    mistakes = []
+    for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
+        f = obs[name]
+        shape = f.get("shape")
+        if shape == [n, 28, 28]:
+            mistakes.append(f"{name} has shape ({n}, 28, 28): no channel axis. Conv2D needs (images, height, "
+                            f"width, channels): {name}.reshape(-1, 28, 28, 1)")
+        elif shape == [n, 1, 28, 28]:
+            mistakes.append(f"{name} has shape ({n}, 1, 28, 28): the channel comes last in Keras, "
+                            f"{name}.reshape(-1, 28, 28, 1)")
+        elif shape != [n, 28, 28, 1]:
+            mistakes.append(f"{name} has shape {tuple(shape or ())}, not ({n}, 28, 28, 1): {name}.reshape(-1, 28, 28, 1)")
+        elif f.get("scaled") != ref.digest(name):
+            mistakes.append(f"{name} does not hold the normalised pixels in their order: reshape, do not transpose "
+                            "or rescale")
+    return mistakes
+
+
+# --- Repairs: the right values, so that the next exercise is graded on its own ---------------------
+
+
+def _repair_load_csv(ns, ref):
+    import pandas as pd
+
+    ns["train_df"] = pd.DataFrame(np.column_stack([ref.y_train, ref.x_train]).astype(np.int64), columns=COLUMNS)
+    ns["valid_df"] = pd.DataFrame(np.column_stack([ref.y_valid, ref.x_valid]).astype(np.int64), columns=COLUMNS)
+
+
+def _repair_labels(ns, ref):
+    import pandas as pd
+
+    ns["y_train"] = pd.Series(ref.y_train, name="label")
+    ns["y_valid"] = pd.Series(ref.y_valid, name="label")
+    ns["train_df"] = pd.DataFrame(ref.x_train.astype(np.int64), columns=COLUMNS[1:])
+    ns["valid_df"] = pd.DataFrame(ref.x_valid.astype(np.int64), columns=COLUMNS[1:])
+
+
+def _repair_images(ns, ref):
+    ns["x_train"], ns["x_valid"] = ref.x_train.astype(np.int64), ref.x_valid.astype(np.int64)
+
+
+def _repair_one_hot(ns, ref):
+    eye = np.eye(NUM_CLASSES)
+    ns["y_train"], ns["y_valid"], ns["num_classes"] = eye[ref.y_train], eye[ref.y_valid], NUM_CLASSES
+
+
+def _repair_normalize(ns, ref):
+    ns["x_train"], ns["x_valid"] = ref.x_train / 255, ref.x_valid / 255
+
+
+def _repair_reshape(ns, ref):
+    ns["x_train"] = (ref.x_train / 255).reshape(-1, 28, 28, 1)
+    ns["x_valid"] = (ref.x_valid / 255).reshape(-1, 28, 28, 1)

@@ -1,0 +1,41 @@
+"""Notebook 2 (the CNN): observer, judge and model measurement of test_model."""
+
+from __future__ import annotations
+
+
+from .models import _save_model, describe_model, model_mistakes
+
+
+def _obs_model(ns, ref, folder):
+    out = {"model": describe_model(ns["model"])}
+    if folder is not None:
+        out["saved"] = _save_model(ns["model"], folder / "model.keras")
+    return out
+
+
+def _judge_model(obs, ref, models):
+    description = models.get("model", obs["model"]) if models else obs["model"]
+    mistakes = model_mistakes(description)
+    return ["the model differs from the lesson's: " + "; ".join(mistakes)] if mistakes else []
+
+
+def _measure_model(obs, ref, live, load, seed):
+    model = live["model"] if live else load("model.keras")
+    return {"model": describe_model(model)}
+
+
+def _model_from_record(meta, folder):
+    """The verifier re-describes the saved model itself (:func:`_measure_model`)."""
+    entry = meta["values"]["model"]
+    return {"model": {"error": "not read"},
+            "saved": entry.get("error") if entry.get("kind") == "model" else f"{entry.get('type')} is not a Keras model"}
+
+
+def _model_refused(obs):
+    return f"model is not a Keras model (it is a {obs['saved']})" if obs.get("saved") else None
+
+
+def _model_measured(obs, models):
+    if models:
+        obs["model"] = models["model"]
+    return None

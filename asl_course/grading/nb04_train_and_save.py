@@ -1,0 +1,321 @@
+"""Notebook 4 (train and save): observers, judges, model measurements and repairs."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from .expected import (BATCH_SIZE, HISTORY_TOLERANCE, MAX_MODEL_BYTES, MIN_DESCENT, MIN_MOVED, MIN_VAL_ACCURACY,
+                       MIN_VAL_ACCURACY_STANDIN)
+from .models import _predict, _save_model, descent, describe_model, load_saved_model, model_mistakes
+from .raw import _CompiledModel, _compile_config
+from .refdata import grading_mode, plan
+
+
+def _obs_compile(ns, ref, folder):
+    model = ns["model"]
+    out = {"compiled": bool(getattr(model, "compiled", False))}
+    try:
+        cfg = model.get_compile_config() or {}
+    except Exception:  # noqa: BLE001
+        cfg = {}
+    loss = cfg.get("loss")
+    if isinstance(loss, dict):
+        loss = loss.get("config", {}).get("name") or loss.get("class_name")
+    out["loss"] = None if loss is None else str(loss)
+    out["metrics"] = [str(m.get("class_name") if isinstance(m, dict) else m) for m in (cfg.get("metrics") or [])]
+    opt = cfg.get("optimizer")
+    out["optimizer"] = opt.get("class_name") if isinstance(opt, dict) else (None if opt is None else str(opt))
+    return out
+
+
+def _obs_steps(ns, ref, folder):
+    steps, it = ns["steps_per_epoch"], ns["img_iter"]
+    out = {"steps_type": type(steps).__name__,
+           "steps": float(steps) if isinstance(steps, (int, float, np.integer, np.floating)) and not isinstance(steps, bool) else None,
+           "batch_size": ns["batch_size"] if isinstance(ns["batch_size"], int) else repr(ns["batch_size"])[:40],
+           "iter_batch_size": getattr(it, "batch_size", None),
+           "iter_images": len(getattr(it, "x", [])) if hasattr(getattr(it, "x", None), "__len__") else None}
+    return out
+
+
+def _obs_fit(ns, ref, folder):
+    import keras
+
+    model, history = ns["model"], ns["history"]
+    out = {"history_type": f"{type(history).__module__}.{type(history).__qualname__}",
+           "is_history": isinstance(history, keras.callbacks.History)
+           and type(history).__qualname__ == "History",
+           "history_model_is_model": getattr(history, "model", None) is model}
+    params = getattr(history, "params", None)
+    out["params"] = {k: params.get(k) for k in ("epochs", "steps")} if isinstance(params, dict) else None
+    hist = getattr(history, "history", None)
+    if isinstance(hist, dict):
+        out["history"] = {str(k): [float(v) for v in list(vals)[:1000]] for k, vals in hist.items()
+                          if str(k) in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    else:
+        out["history"] = None
+    out["epoch"] = list(getattr(history, "epoch", []) or [])[:1000]
+    out["model"] = describe_model(model)
+    out["iterations"] = _iterations(model)
+    if folder is not None:
+        out["saved"] = _save_model(model, folder / "trained.keras")
+    return out
+
+
+def _iterations(model) -> int | None:
+    try:
+        return int(model.optimizer.iterations.numpy())
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _obs_save(ns, ref, folder):
+    path = Path(ns.get("__save_path__", "asl_model.keras")).absolute()
+    out = {"path": str(path), "exists": path.is_file(),
+           "others": sorted(p.name for p in path.parent.glob("asl_model*") if p.name != path.name)[:5]}
+    if path.is_file():
+        out["bytes"] = path.stat().st_size
+    if folder is not None:
+        if out["exists"] and out["bytes"] <= MAX_MODEL_BYTES:
+            shutil.copyfile(path, folder / "saved.keras")
+        out["memory_saved"] = _save_model(ns["model"], folder / "memory.keras")
+    return out
+
+
+# --- Notebook 5: observing the prediction functions ------------------------------------------------
+
+def _judge_compile(obs, ref, models):
+    if not obs["compiled"] or obs["loss"] is None:
+        return ["model is not compiled: model.compile(loss=\"categorical_crossentropy\", metrics=[\"accuracy\"])"]
+    mistakes = []
+    if obs["loss"] not in ("categorical_crossentropy", "CategoricalCrossentropy"):
+        hint = (" sparse_categorical_crossentropy is for integer labels; ours are one-hot"
+                if "sparse" in obs["loss"] else "")
+        mistakes.append(f"the loss is {obs['loss']}, not categorical_crossentropy.{hint}")
+    if not any(m in ("accuracy", "acc", "CategoricalAccuracy", "categorical_accuracy") for m in obs["metrics"]):
+        mistakes.append(f"the metrics are {obs['metrics']}: add metrics=[\"accuracy\"]")
+    return mistakes
+
+
+def _expected_steps(ref) -> tuple[int, int]:
+    images = plan(len(ref.y_train))["train_images"]
+    return images, math.ceil(images / BATCH_SIZE)
+
+
+def _judge_steps(obs, ref, models):
+    images, want = _expected_steps(ref)
+    mistakes = []
+    steps = obs["steps"]
+    if obs["steps_type"] in ("float", "float64", "float32"):
+        mistakes.append(f"steps_per_epoch is a float ({steps:g}); Keras 3 needs an integer (TypeError): "
+                        "steps_per_epoch = math.ceil(len(x_train) / batch_size)")
+    elif steps is None:
+        mistakes.append(f"steps_per_epoch is a {obs['steps_type']}, not an integer: math.ceil(len(x_train) / batch_size)")
+    elif steps == images // BATCH_SIZE and steps != want:
+        mistakes.append(f"steps_per_epoch={steps:g} rounds down (//): the last, partial batch is never "
+                        "trained and the iterator runs out of data; round up with math.ceil")
+    elif steps != want:
+        mistakes.append(f"steps_per_epoch is {steps:g}; {images:,} images in batches of 32 make {want} steps: "
+                        "math.ceil(len(x_train) / batch_size)")
+    if obs["batch_size"] != BATCH_SIZE:
+        mistakes.append(f"batch_size is {obs['batch_size']}, the lesson uses 32")
+    if obs["iter_batch_size"] != BATCH_SIZE or obs["iter_images"] != images:
+        mistakes.append(f"img_iter should flow the {images:,} training images of the run plan in batches of 32 "
+                        "(datagen.flow(x_train, y_train, batch_size=batch_size))")
+    return mistakes
+
+
+def _judge_fit(obs, ref, models):
+    """Training: a genuine History of this model, the planned steps, and accuracy re-measured here."""
+    mistakes = []
+    description = models.get("trained", obs["model"]) if models else obs["model"]
+    arch = model_mistakes(description)
+    if arch:
+        return ["the trained model is not the lesson's CNN: " + "; ".join(arch)]
+    iterations = models.get("iterations", obs["iterations"]) if models else obs["iterations"]
+    accuracy = models.get("accuracy") if models else None
+    if not iterations:
+        return ["the model has not been trained: history = model.fit(img_iter, epochs=epochs, "
+                "steps_per_epoch=steps_per_epoch, validation_data=(x_valid, y_valid))"]
+    images, steps = _expected_steps(ref)
+    epochs = plan()["epochs"]
+    if not obs["is_history"]:
+        mistakes.append(f"history is a {obs['history_type']}, not the History that model.fit returns")
+    elif not obs["history_model_is_model"]:
+        mistakes.append("history was not made by training this model (model was replaced after fit, "
+                        "or loaded from a file?)")
+    elif obs["params"] != {"epochs": epochs, "steps": steps}:
+        mistakes.append(f"model.fit ran {obs['params']}; the run plan is {epochs} epoch(s) of {steps} steps: "
+                        "epochs=epochs, steps_per_epoch=steps_per_epoch")
+    elif iterations != epochs * steps:
+        mistakes.append(f"the model's optimizer made {iterations:,} training steps, but this fit made "
+                        f"{epochs * steps:,}: the model was trained before this fit (loaded from a file, or fit "
+                        "run twice?); train the notebook's model once, from the top")
+    hist = obs.get("history") or {}
+    val = hist.get("val_accuracy")
+    if not mistakes and (not val or len(val) != epochs):
+        mistakes.append("history has no validation accuracy per epoch: pass validation_data=(x_valid, y_valid) to fit")
+    if mistakes:
+        return mistakes
+    path = (models or {}).get("descent")
+    if path is not None:
+        if path["min_correlation"] < MIN_DESCENT:
+            return ["the trained model does not descend from the initial weights the grader gave this notebook's "
+                    "model just before training (its layers' weights are unrelated to them): train the notebook's "
+                    "model in the training cell, do not load or build another one"]
+        if path["min_moved"] < MIN_MOVED:
+            return ["the model's weights are still the initial weights the grader gave it before training: "
+                    "the model has not been trained in the training cell"]
+    if accuracy is None:
+        return mistakes
+    run = plan()
+    mode = "fast" if run["fast"] else "full"
+    need = MIN_VAL_ACCURACY[mode] if run.get("data", "real") == "real" else MIN_VAL_ACCURACY_STANDIN[mode]
+    if accuracy < need:
+        mistakes.append(f"the trained model classifies {accuracy:.1%} of the validation images correctly (measured "
+                        f"by the grader); training as the lesson does reaches at least {need:.0%} here. Check that "
+                        "fit uses img_iter and the normalised images")
+    elif abs(val[-1] - accuracy) > HISTORY_TOLERANCE:
+        mistakes.append(f"history's last val_accuracy ({val[-1]:.4f}) is not the model's accuracy on the validation "
+                        f"images ({accuracy:.4f}): validate on the prepared images, validation_data=(x_valid, y_valid) "
+                        "(normalised: divided by 255, and not evaluated on unnormalised pixels)")
+    return mistakes
+
+
+def _judge_save(obs, ref, models):
+    if not obs["exists"]:
+        others = obs.get("others") or []
+        seen = f" (found {', '.join(others)})" if others else ""
+        return [f"asl_model.keras was not saved{seen}: Keras 3 saves to a .keras file, "
+                "model.save(\"asl_model.keras\") (model.save(\"asl_model\") raises ValueError)"]
+    if obs.get("bytes", 0) > MAX_MODEL_BYTES:
+        return [f"asl_model.keras is {obs['bytes']:,} bytes, far more than the lesson's model"]
+    if models is None:
+        return []
+    if models.get("saved_error"):
+        return [f"asl_model.keras cannot be loaded ({models['saved_error']})"]
+    arch = model_mistakes(models["saved"])
+    if arch:
+        return ["asl_model.keras does not hold the lesson's CNN: " + "; ".join(arch)]
+    if not models.get("same_predictions"):
+        return ["asl_model.keras does not predict what the trained model predicts: save the model after "
+                "training, model.save(\"asl_model.keras\")"]
+    return []
+
+
+# --- Measuring the models (live in the kernel, from the saved files in the verifier) ------------------
+
+
+def _measure_fit(obs, ref, live, load, seed):
+    out: dict = {}
+    model = live["model"] if live else load("trained.keras", compile=True)
+    out["trained"] = describe_model(model)
+    out["iterations"] = _iterations(model)
+    if seed is not None and not model_mistakes(out["trained"]):
+        out["descent"] = descent(model, seed)
+    # Under the autograder the verifier re-measures accuracy outside the kernel; measuring it
+    # here as well would only cost time (one more pass over the validation images).
+    if not model_mistakes(out["trained"]) and not (live and grading_mode()):
+        probabilities = _predict(model, ref.valid_images())
+        out["accuracy"] = float((probabilities.argmax(axis=1) == ref.y_valid).mean())
+    return out
+
+
+def _measure_save(obs, ref, live, load, seed):
+    out: dict = {}
+    if not obs.get("exists"):
+        return out
+    try:
+        if live:
+            saved = load_saved_model(obs["path"])
+        else:
+            saved = load("saved.keras")
+    except Exception as exc:  # noqa: BLE001
+        out["saved_error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return out
+    out["saved"] = describe_model(saved)
+    if not model_mistakes(out["saved"]):
+        memory = live["model"] if live else load("memory.keras")
+        sample = ref.valid_images()[:256]
+        out["same_predictions"] = bool(np.allclose(_predict(saved, sample), _predict(memory, sample), atol=1e-4))
+    return out
+
+
+# --- Recording the raw values, and what the verifier makes of them -----------------------------------
+
+
+def _record_save(namespace, folder, meta):
+    """The saved file itself (a copy), and which other asl_model* files are there."""
+    path = Path(namespace.get("__save_path__", "asl_model.keras")).absolute()
+    meta["file"] = {"exists": path.is_file(),
+                    "others": sorted(p.name for p in path.parent.glob("asl_model*") if p.name != path.name)[:5]}
+    if path.is_file() and path.stat().st_size <= MAX_MODEL_BYTES:
+        shutil.copyfile(path, folder / "saved.keras")
+    elif path.is_file():
+        meta["file"]["bytes"] = path.stat().st_size
+
+
+def _compile_from_record(meta, folder):
+    entry = meta["values"]["model"]
+    if entry.get("kind") != "model" or entry.get("error"):
+        return {"compiled": False, "loss": None, "metrics": [], "optimizer": None}
+    return _obs_compile({"model": _CompiledModel(_compile_config(folder / entry["file"]))}, None, None)
+
+
+def _fit_from_record(meta, folder):
+    values = meta["values"]
+    model, history = values.get("model", {}), values.get("history", {})
+    obs = {"history_type": history.get("qualname", history.get("type")),
+           "is_history": history.get("kind") == "history" and bool(history.get("is_history")),
+           "history_model_is_model": bool(history.get("model_is_model")),
+           "params": history.get("params"), "history": history.get("history"),
+           "epoch": history.get("epoch", []), "saved": model.get("error")}
+    if model.get("kind") != "model":
+        obs["not_model"] = model.get("type")
+    return obs
+
+
+def _save_from_record(meta, folder):
+    values, file = meta["values"], meta.get("file", {})
+    obs = {"exists": bool(file.get("exists")) and (folder / "saved.keras").is_file(),
+           "others": file.get("others", []), "memory_saved": values.get("model", {}).get("error")}
+    if file.get("bytes"):
+        obs.update(exists=True, bytes=int(file["bytes"]))
+    elif obs["exists"]:
+        obs["bytes"] = (folder / "saved.keras").stat().st_size
+    return obs
+
+
+def _fit_refused(obs):
+    return f"model is a {obs['not_model']}, not the Keras model of the lesson" if obs.get("not_model") else None
+
+
+def _fit_measured(obs, models):
+    if models:
+        obs["model"] = models["trained"]
+        obs["iterations"] = models.get("iterations")
+    if models and "accuracy" not in models and "trained" in models and not model_mistakes(models["trained"]):
+        return ["the grader could not re-measure the trained model"]
+    return None
+
+
+# --- Repairs -----------------------------------------------------------------------------------------
+
+
+def _repair_compile(ns, ref):
+    model = ns.get("model")
+    if model is not None and hasattr(model, "compile"):
+        model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+
+
+def _repair_steps(ns, ref):
+    images, steps = _expected_steps(ref)
+    ns["batch_size"], ns["steps_per_epoch"] = BATCH_SIZE, steps
+    it = ns.get("img_iter")
+    if getattr(it, "batch_size", None) != BATCH_SIZE or len(getattr(it, "x", [])) != images:
+        if "datagen" in ns and "x_train" in ns and "y_train" in ns:
+            ns["img_iter"] = ns["datagen"].flow(ns["x_train"][:images], ns["y_train"][:images], batch_size=BATCH_SIZE)
