@@ -22,9 +22,9 @@ letters) into a :class:`ModelError` that names the file, the problem and what to
 error classes are :class:`asl_course.errors.UserError`, so ``asl-course`` prints them on one
 line, without a traceback.
 
-The notebook-5 self-checks (``check_*``) and grading checks (``grade_*``) are at the end of
-this module; they raise the same exceptions as :mod:`asl_course.checks` and
-:mod:`asl_course.grading`.
+The notebook-5 self-checks (``check_*``) are at the end of this module; they raise
+:class:`asl_course.checks.SelfCheckFailed`. Notebook 5's hidden tests are in
+:mod:`asl_course.grading` (``nb05_predictions``).
 """
 
 from __future__ import annotations
@@ -596,13 +596,6 @@ def _ok(message: str) -> None:
     print(f"\u2714 {message}")
 
 
-def _require(condition: bool, message: str) -> None:
-    from asl_course.grading import GradingFailed
-
-    if not condition:
-        raise GradingFailed(message)
-
-
 def check_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:
     """Self-check: ``model`` is a Keras model loaded from ``path``, with the ASL shapes."""
     import keras
@@ -621,17 +614,6 @@ def check_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:
               f'load the trained one from the file: keras.models.load_model("{path}").')
     _ok(f"a trained model that takes {_shape_text(model.input_shape)} images and gives 24 probabilities")
 
-
-def _grade(grade_id: str, **namespace) -> None:
-    """A hidden test of notebook 5, as :func:`asl_course.grading.check` runs it."""
-    from asl_course import grading
-
-    grading.check(grade_id, dict(namespace))
-
-
-def grade_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:
-    """Hidden test: ``model`` predicts exactly what the model in ``path`` predicts."""
-    _grade("test_load_model", model=model, __model_path__=str(path))
 
 def _prepared_mistake(got, original: np.ndarray) -> str | None:
     """What is wrong with one image's preparation, in words (None when right)."""
@@ -672,10 +654,6 @@ def check_prepare_image(prepare_image_fn, path, original_pixels) -> None:
     _ok(f"prepare_image gives shape {np.shape(got)}, pixels in 0..1, close to the original (mean difference {error:.4f})")
 
 
-def grade_prepare_image(prepare_image_fn) -> None:
-    """Hidden test: pictures written by the grader (28x28, enlarged, RGB) prepare back to their rows."""
-    _grade("test_prepare_image", prepare_image=prepare_image_fn)
-
 def check_letters(letters) -> None:
     """Self-check: the 24-letter alphabet of the course labels."""
     if not isinstance(letters, str) and not isinstance(letters, (list, tuple)):
@@ -688,11 +666,6 @@ def check_letters(letters) -> None:
         _fail(f"LETTERS is {text!r}: {len(text)} letters.", f'the 24 static letters, A..Y without J: "{LETTERS}"')
     _ok("24 letters, A..Y without J: class 9 is K, class 23 is Y")
 
-
-def grade_letters(letters) -> None:
-    """Hidden test: LETTERS is the course's alphabet, so class i is letter i of the data set."""
-    _require("".join(letters) == LETTERS,
-             f"LETTERS must be the 24 static letters, A..Y without J: {LETTERS!r}.")
 
 def check_predict_letter(predict_letter_fn, model, path) -> None:
     """Self-check: ``predict_letter(path)`` returns (letter, probability) matching the model."""
@@ -718,10 +691,6 @@ def check_predict_letter(predict_letter_fn, model, path) -> None:
     _ok(f"predict_letter({Path(path).name!r}) = ({got_letter!r}, {prob:.3f})")
 
 
-def grade_predict_letter(predict_letter_fn, path: str | os.PathLike = MODEL_FILE) -> None:
-    """Hidden test: on pictures written by the grader, predict_letter agrees with the saved model."""
-    _grade("test_predict_letter", LETTERS=LETTERS, predict_letter=predict_letter_fn, __model_path__=str(path))
-
 def check_top_k(top_k_fn, model, path) -> None:
     """Self-check: ``top_k(probabilities, 3)`` gives the 3 best (letter, probability), best first."""
     probs = probabilities(model, prepare_image(path))[0]
@@ -740,8 +709,3 @@ def check_top_k(top_k_fn, model, path) -> None:
         _fail(f"top_k gives {pairs}; expected {[(t, round(p, 4)) for t, p in want]}.",
               "order = np.argsort(probabilities)[::-1][:k]; return [(LETTERS[i], float(probabilities[i])) for i in order]")
     _ok("top 3: " + ", ".join(f"{t} {p:.1%}" for t, p in pairs))
-
-
-def grade_top_k(top_k_fn) -> None:
-    """Hidden test: top_k on random probability rows, for k = 1, 3, 5."""
-    _grade("test_top_k", top_k=top_k_fn)
