@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import filecmp
+import os
 import re
 import shutil
 import subprocess
@@ -91,9 +92,36 @@ _END_HIDDEN = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
 _NEXT_LINK = re.compile(r"\]\((\d\d_[a-z0-9_]+)\.ipynb\)")
 
 
-def repo_root() -> Path:
-    """The checkout holding ``source/`` (this package's parent folder)."""
-    return Path(__file__).resolve().parent.parent
+#: Environment variable naming the course folder (a checkout holding ``source/``).
+ROOT_ENV = "ASL_COURSE_ROOT"
+
+
+def _is_course(folder: Path) -> bool:
+    return (folder / "source").is_dir() and (folder / "nbgrader_config.py").is_file()
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The course folder ``build``, ``run`` and ``bench`` work on: a checkout holding ``source/``.
+
+    ``$ASL_COURSE_ROOT`` if set; else the current folder or the nearest folder above it that
+    holds ``source/`` and ``nbgrader_config.py``; else this package's parent folder when the
+    package runs from a checkout (an editable install). An installed package alone has no
+    source notebooks: that is a clear error, not a search of site-packages.
+    """
+    if os.environ.get(ROOT_ENV):
+        root = Path(os.environ[ROOT_ENV]).expanduser().resolve()
+        if not _is_course(root):
+            raise UserError(f"{ROOT_ENV}={root} is not a course folder (no source/ and nbgrader_config.py there).")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if _is_course(folder):
+            return folder
+    checkout = Path(__file__).resolve().parent.parent
+    if _is_course(checkout):
+        return checkout
+    raise UserError("this command works on the course's folder (a clone of the repository, with source/ and "
+                    f"nbgrader_config.py): run it there, or set {ROOT_ENV} to it.")
 
 
 def assignments(root: Path) -> list[str]:

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from asl_course import editions
+from asl_course.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = editions.assignments(REPO)
@@ -258,3 +259,24 @@ def test_nbgrader_validator_passes_source_and_fails_release(tmp_path):
     assert inverted == {}, "the untouched release must fail its tests"
     failing = Validator().validate(str(REPO / "release" / name / f"{name}.ipynb"))
     assert failing, "the validator must report the release's unanswered exercises"
+
+
+def test_the_course_folder_is_found_from_where_the_command_runs(tmp_path, monkeypatch):
+    """build, run and bench work on the course folder: $ASL_COURSE_ROOT, the current folder or one above
+    it, else the checkout the package runs from; anything else is a clear error."""
+    course = tmp_path / "course"
+    (course / "source" / "01_x").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("")
+    (course / "source" / "01_x" / "deep").mkdir()
+    monkeypatch.delenv(editions.ROOT_ENV, raising=False)
+    assert editions.repo_root(course / "source" / "01_x" / "deep") == course.resolve()
+    assert editions.repo_root(tmp_path) == REPO  # nothing above tmp_path: the checkout
+    monkeypatch.setenv(editions.ROOT_ENV, str(course))
+    assert editions.repo_root(tmp_path) == course.resolve()
+    monkeypatch.setenv(editions.ROOT_ENV, str(tmp_path))
+    with pytest.raises(UserError, match="not a course folder"):
+        editions.repo_root()
+    monkeypatch.delenv(editions.ROOT_ENV)
+    monkeypatch.setattr(editions, "__file__", str(tmp_path / "site-packages" / "asl_course" / "editions.py"))
+    with pytest.raises(UserError, match="clone of the repository"):
+        editions.repo_root(tmp_path)
