@@ -238,8 +238,11 @@ def _finished(section: str, work: Path, settings: dict, assignment: str, student
 
 
 def grade_shard(root, assignment: str, students, bundle, *, shard: tuple[int, int] = (0, 1), env: dict | None = None,
-                timeout: float = DEFAULT_TIMEOUT, log=print) -> dict:
+                timeout: float = DEFAULT_TIMEOUT, log=print, checked: bool = False) -> dict:
     """Grade ``students`` of ``assignment`` in a private course folder; write the bundle ``bundle``.
+
+    First each submission is checked (:func:`preflight`, unless ``checked``): those grading
+    cannot take are listed under ``skipped`` with the reason and not graded.
 
     Returns the bundle's ``result.json`` content. Never raises for a student's failure: a
     student nbgrader could not grade, whose run died, or that made no progress for ``timeout``
@@ -262,13 +265,18 @@ def grade_shard(root, assignment: str, students, bundle, *, shard: tuple[int, in
     started = time.time()
     result = {"format": BUNDLE_FORMAT, "assignment": assignment, "shard": list(shard), "students": students,
               "graded": [], "failed": {}, "seconds": {}, "fingerprint": known, "host": socket.gethostname(),
-              "course": str(root), "started": _utc(started), "runs": []}
+              "course": str(root), "started": _utc(started), "runs": [], "skipped": {}}
+    # A notebook nbgrader cannot read, or damaged so that it would be graded wrongly, is skipped with
+    # the reason before anyone is graded (one bad file never stops the shard).
+    result["skipped"] = {} if checked else preflight(root, assignment, students, log=log)
+    students = [s for s in students if s not in result["skipped"]]
     try:
         shutil.copy(root / "nbgrader_config.py", work / "nbgrader_config.py")
         shutil.copytree(settings["root"] / settings["source"] / assignment, work / settings["source"] / assignment)
         for student in students:
             shutil.copytree(settings["root"] / settings["submitted"] / student / assignment,
-                            work / settings["submitted"] / student / assignment, symlinks=True)
+                            work / settings["submitted"] / student / assignment, symlinks=True,
+                            ignore=shutil.ignore_patterns("*.original.ipynb"))  # kept by `asl-course repair`
         _seed_gradebook(work / GRADEBOOK_FILE, settings, students)
         (work / "logs").mkdir()
         pending = list(students)
@@ -429,7 +437,7 @@ def merge(root, bundles, *, log=print) -> dict:
         if result["fingerprint"] != fingerprints[a]:
             raise GradingError(f"{path} was graded against another version of {a} than this course's gradebook "
                                f"holds (its cells or checksums differ): grade that shard again")
-    report = {"graded": {}, "failed": {}, "missing_shards": {}}
+    report = {"graded": {}, "failed": {}, "missing_shards": {}, "skipped": {}, "repaired": {}}
     seen: dict[str, dict] = {}
     import warnings
 
@@ -452,12 +460,16 @@ def merge(root, bundles, *, log=print) -> dict:
                         shutil.rmtree(dest)
                     shutil.copytree(path / settings["autograded"] / student / a, dest, symlinks=True)
                     report["graded"].setdefault(a, []).append(student)
-            for student, reason in result["failed"].items():
+            for student, reason in {**result.get("skipped", {}), **result["failed"]}.items():
+                if student in result.get("skipped", {}):
+                    report["skipped"].setdefault(a, {})[student] = reason
+                    reason = None
                 # As nbgrader does with a submission it could not grade: no autograded folder is left.
                 stale = settings["root"] / settings["autograded"] / student / a
                 if stale.exists():
                     shutil.rmtree(stale)
-                report["failed"].setdefault(a, {})[student] = reason
+                if reason is not None:
+                    report["failed"].setdefault(a, {})[student] = reason
     for a, s in seen.items():
         n = max(s["n"])
         if len(s["n"]) > 1:
@@ -467,7 +479,51 @@ def merge(root, bundles, *, log=print) -> dict:
             report["missing_shards"][a] = missing
     for a in report["graded"]:
         report["graded"][a].sort()
+        repaired = repaired_students(root, a)
+        mine = {s: repaired[s] for s in report["graded"][a] if s in repaired}
+        if mine:
+            report["repaired"][a] = mine
     return report
+
+
+# --- Never stop on one notebook ------------------------------------------------------------------
+
+
+def preflight(root, assignment: str, students, *, log=print) -> dict:
+    """``{student: why}`` of the submissions grading skips (see :func:`asl_course.repair.triage`):
+    empty, binary, invalid JSON, an export instead of a notebook, another assignment's notebook,
+    too large, or damaged (duplicated, retyped, moved cells, nbgrader metadata gone) and not yet
+    repaired. A failure of the check itself grades the student anyway (nbgrader then decides)."""
+    from asl_course import repair
+
+    root = Path(root).absolute()
+    skipped = {}
+    try:
+        context = {"release": repair.release_notebook(root, assignment),
+                   "solutions": repair.solution_answers(root, assignment), "others": repair.other_ids(root, assignment)}
+    except Exception as exc:  # noqa: BLE001 - no release to compare with: grading goes on as before
+        log(f"{assignment}: submissions not checked before grading ({exc})")
+        return skipped
+    for student in students:
+        try:
+            status, why = repair.triage(root, assignment, student, context=context)
+        except Exception as exc:  # noqa: BLE001
+            log(f"{assignment}: {student}: the check before grading failed ({type(exc).__name__}: {exc}); graded anyway")
+            continue
+        if status != "ok":
+            skipped[student] = why
+            log(f"{assignment}: SKIPPED {student}: {why}")
+    return skipped
+
+
+def repaired_students(root, assignment: str) -> dict:
+    """``{student: [repairs]}``: the students whose graded notebook ``asl-course repair`` rebuilt."""
+    from asl_course import repair
+
+    summary = repair.read_summary(root, assignment) or {}
+    folder = Path(root) / "submitted"
+    return {s: r for s, r in summary.get("repaired", {}).items()
+            if (folder / s / assignment / f"{assignment}{repair.ORIGINAL_SUFFIX}").is_file()}
 
 
 def _merge_submission(gb, src, assignment: str, student: str, MissingEntry) -> None:
@@ -518,6 +574,12 @@ def grade(root, assignment: str, *, workers: int = 2, students=None, env: dict |
     if workers < 1:
         raise GradingError("--workers must be at least 1")
     env = worker_env(root, env)
+    skipped = preflight(root, assignment, everyone, log=log)
+    everyone = [s for s in everyone if s not in skipped]
+    if not everyone:
+        report = {"graded": {}, "failed": {}, "missing_shards": {}, "skipped": {assignment: skipped},
+                  "repaired": {}, "wall_s": 0.0, "workers": 0, "shards": []}
+        return report
     n = min(workers, len(everyone))
     out = Path(keep).absolute() if keep else Path(tempfile.mkdtemp(prefix=".asl-grade-", dir=root))
     started = time.monotonic()
@@ -529,7 +591,7 @@ def grade(root, assignment: str, *, workers: int = 2, students=None, env: dict |
 
     def one(k):
         return grade_shard(root, assignment, shard_students(everyone, k, n), out / f"{assignment}.shard-{k}-of-{n}",
-                           shard=(k, n), env=env, timeout=timeout, log=say)
+                           shard=(k, n), env=env, timeout=timeout, log=say, checked=True)
 
     say(f"{assignment}: {len(everyone)} students, {n} worker{'s' * (n > 1)}")
     try:
@@ -539,6 +601,8 @@ def grade(root, assignment: str, *, workers: int = 2, students=None, env: dict |
     finally:
         if not keep:
             shutil.rmtree(out, ignore_errors=True)
+    if skipped:
+        report["skipped"][assignment] = {**report["skipped"].get(assignment, {}), **skipped}
     report["wall_s"] = round(time.monotonic() - started, 1)
     report["workers"] = n
     report["shards"] = shards

@@ -27,7 +27,10 @@ def register(sub) -> None:
                     "a bundle folder (one machine of a Kubernetes Indexed Job or Slurm job array), and merge "
                     "bundles with `asl-course grade merge DIR...`. Students who could not be graded (their run "
                     "failed, died or hung) are listed with the reason; grading and merging then exit with 1 "
-                    "(a shard exits 0 once its bundle is written: the merge reports its failures).")
+                    "(a shard exits 0 once its bundle is written: the merge reports its failures). Before grading, each "
+                    "notebook is checked: one nbgrader cannot read (empty, binary, invalid JSON, an export, another "
+                    "assignment's, too large) or that needs `asl-course repair` is skipped with the reason; the "
+                    "summary names who was graded, repaired and skipped.")
     parser.add_argument("target", nargs="+", metavar="ASSIGNMENT | merge DIR",
                         help="the assignment to grade (e.g. 04_train_and_save), or `merge` and bundle folders")
     parser.add_argument("--course", type=Path, default=Path("."),
@@ -87,6 +90,8 @@ def handle(args) -> int:
               f"{len(result['failed'])} not graded)")
         for student, reason in sorted(result["failed"].items()):
             print(f"{assignment}: NOT GRADED {student}: {reason}")
+        for student, reason in sorted(result.get("skipped", {}).items()):
+            print(f"{assignment}: SKIPPED {student}: {reason}")
         # 0 once the bundle is written, whoever failed (the merge reports them and exits 1): a job
         # engine would otherwise re-run the whole shard for a submission that fails every time.
         return 0
@@ -101,9 +106,23 @@ def handle(args) -> int:
 
 
 def _summarize(report: dict, json_path) -> int:
+    """Who was graded, repaired (by `asl-course repair` before), skipped and not graded, and why."""
     for assignment, students in sorted(report["graded"].items()):
         print(f"{assignment}: merged {len(students)} students: {', '.join(students)}")
+    for assignment in sorted(set(report["graded"]) | set(report.get("skipped", {})) | set(report["failed"])):
+        graded = report["graded"].get(assignment, [])
+        repaired = report.get("repaired", {}).get(assignment, {})
+        skipped = report.get("skipped", {}).get(assignment, {})
+        failed = report["failed"].get(assignment, {})
+        print(f"{assignment}: summary: {len(graded)} graded ({len(repaired)} of them repaired first), "
+              f"{len(skipped)} skipped, {len(failed)} not graded")
+        for student, repairs in sorted(repaired.items()):
+            print(f"{assignment}: REPAIRED {student}: {'; '.join(repairs)}")
     bad = 0
+    for assignment, skipped in sorted(report.get("skipped", {}).items()):
+        for student, reason in sorted(skipped.items()):
+            bad += 1
+            print(f"{assignment}: SKIPPED {student}: {reason}")
     for assignment, failed in sorted(report["failed"].items()):
         for student, reason in sorted(failed.items()):
             bad += 1

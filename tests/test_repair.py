@@ -1,0 +1,309 @@
+"""Repair (``asl_course.repair``, ``asl-course repair``): each kind of damage on small notebooks.
+
+Each damaged notebook is made here from the release and the solution (notebooks 2 and 3),
+the way another editor, Colab or a student leaves it; the repaired notebook must hold exactly
+the solution's answers, in the release's cells, and check as clean. No grading (fast).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from asl_course import classroom, cli, repair
+
+REPO = Path(__file__).resolve().parent.parent
+A2, A3 = "02_cnn_model", "03_augmentation"
+
+
+def _release(a):
+    return classroom.release_notebook(REPO, a)
+
+
+def _solution(a):
+    return classroom.solution_notebook(REPO, a)
+
+
+def _gid(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def _answers(nb):
+    return {_gid(c): c.source for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+
+
+def _dict(nb):
+    return json.loads(nbformat.writes(nb))
+
+
+def _run(sub, a=A2):
+    return repair.repair_notebook(sub if isinstance(sub, dict) else _dict(sub), _release(a),
+                                  solutions=repair.solution_answers(REPO, a), assignment=a,
+                                  others=repair.other_ids(REPO, a))
+
+
+def _assert_rebuilt_like_solution(result, a=A2, answers=None):
+    assert result["status"] == "repaired", result
+    out = result["notebook"]
+    assert _answers(out) == (answers or _answers(_solution(a)))
+    release = _release(a)
+    locked = [c for c in release.cells if c.get("metadata", {}).get("nbgrader", {}).get("locked")]
+    got = [c for c in out.cells if c.get("metadata", {}).get("nbgrader", {}).get("locked")]
+    assert [(c.source, c.metadata["nbgrader"]) for c in got] == [(c.source, c.metadata["nbgrader"]) for c in locked]
+    ids = [_gid(c) for c in out.cells if _gid(c)]
+    assert ids == [_gid(c) for c in release.cells if _gid(c)]  # each once, the release's order
+    again = _run(_dict(out), a)
+    assert again["status"] == "ok", again  # a rebuilt notebook checks clean
+    return out
+
+
+@pytest.mark.parametrize("a", [A2, A3])
+def test_a_clean_solution_is_left_as_it_is(a):
+    result = _run(_solution(a), a)
+    assert result == {"status": "ok", "repairs": [], "notes": [], "not_placed": [], "notebook": None}
+
+
+def test_colab_metadata_alone_is_harmless_and_noted():
+    nb = _dict(_solution(A2))
+    nb["metadata"]["colab"] = {"provenance": [{"file_id": "1abc"}], "name": "02_cnn_model.ipynb"}
+    for k, cell in enumerate(nb["cells"]):
+        cell["metadata"].update({"id": f"c{k}", "colab": {"base_uri": "https://localhost:8080/"}, "outputId": "x1",
+                                 "cellView": "form"})
+    result = _run(nb)
+    assert result["status"] == "ok"
+    assert any("Colab" in n for n in result["notes"])
+
+
+@pytest.mark.parametrize("a", [A2, A3])
+def test_cleared_nbgrader_metadata_found_by_place_and_content(a):
+    nb = _dict(_solution(a))
+    for cell in nb["cells"]:
+        cell["metadata"].pop("nbgrader", None)
+        cell["metadata"].pop("deletable", None)
+        cell["metadata"].pop("editable", None)
+    result = _run(nb, a)
+    _assert_rebuilt_like_solution(result, a)
+    assert any("metadata was gone" in r for r in result["repairs"])
+
+
+def test_cleared_metadata_and_colab_together():
+    nb = _dict(_solution(A3))
+    for cell in nb["cells"]:
+        cell["metadata"] = {"id": "x", "colab": {}, "outputId": "y"}
+    result = _run(nb, A3)
+    out = _assert_rebuilt_like_solution(result, A3)
+    assert not any("colab" in c.metadata or "outputId" in c.metadata for c in out.cells)
+
+
+def test_duplicated_answer_cell_keeps_both_in_order_the_last_holds_the_id():
+    nb = _dict(_solution(A2))
+    i = next(k for k, c in enumerate(nb["cells"]) if _gid(c) == "model")
+    first = copy.deepcopy(nb["cells"][i])
+    first["source"] = "print('my first try')\n"
+    nb["cells"].insert(i, first)  # nbgrader issue 1083: two cells with one grade_id
+    result = _run(nb)
+    out = _assert_rebuilt_like_solution(result)
+    k = next(k for k, c in enumerate(out.cells) if _gid(c) == "model")
+    assert out.cells[k - 1].source == "print('my first try')\n" and not _gid(out.cells[k - 1])
+    assert any("2 cells had this grade_id" in r for r in result["repairs"])
+
+
+def test_duplicated_read_only_cell_is_kept_once():
+    nb = _dict(_solution(A3))
+    i = next(k for k, c in enumerate(nb["cells"]) if _gid(c) == "test_datagen")
+    nb["cells"].insert(i + 1, copy.deepcopy(nb["cells"][i]))
+    result = _run(nb, A3)
+    _assert_rebuilt_like_solution(result, A3)
+    assert any("copies of this read-only cell" in r for r in result["repairs"])
+
+
+def test_retyped_answer_cell_becomes_code_again():
+    nb = _dict(_solution(A3))
+    cell = next(c for c in nb["cells"] if _gid(c) == "batch")
+    cell["cell_type"] = "markdown"
+    cell.pop("outputs"), cell.pop("execution_count")
+    result = _run(nb, A3)
+    out = _assert_rebuilt_like_solution(result, A3)
+    assert next(c for c in out.cells if _gid(c) == "batch").cell_type == "code"
+    assert any("markdown cell" in r for r in result["repairs"])
+
+
+def test_reordered_cells_go_back_into_the_release_order():
+    nb = _dict(_solution(A3))
+    i = next(k for k, c in enumerate(nb["cells"]) if _gid(c) == "datagen")
+    moved = nb["cells"].pop(i)
+    nb["cells"].append(moved)  # the answer moved to the end, after its test
+    result = _run(nb, A3)
+    _assert_rebuilt_like_solution(result, A3)
+    assert any("moved" in r for r in result["repairs"])
+
+
+def test_deleted_test_cell_comes_back_from_the_release():
+    nb = _dict(_solution(A2))
+    nb["cells"] = [c for c in nb["cells"] if _gid(c) != "test_model"]
+    result = _run(nb)
+    _assert_rebuilt_like_solution(result)
+    assert any("deleted" in r for r in result["repairs"])
+
+
+def test_triage_grades_a_deleted_test_cell_as_nbgrader_would(tmp_path):
+    """nbgrader puts a deleted read-only cell back itself: grading does not wait for a repair."""
+    root = tmp_path / "course"
+    (root / "release" / A2).mkdir(parents=True)
+    shutil.copy(REPO / "release" / A2 / f"{A2}.ipynb", root / "release" / A2)
+    nb = _dict(_solution(A2))
+    nb["cells"] = [c for c in nb["cells"] if _gid(c) != "test_model"]
+    (root / "submitted" / "s" / A2).mkdir(parents=True)
+    (root / "submitted" / "s" / A2 / f"{A2}.ipynb").write_text(json.dumps(nb))
+    assert repair.triage(root, A2, "s") == ("ok", "")
+
+
+def test_deleted_answer_is_reported_never_invented():
+    nb = _dict(_solution(A3))
+    nb["cells"] = [c for c in nb["cells"] if _gid(c) != "batch"]
+    result = _run(nb, A3)
+    expected = _answers(_solution(A3))
+    expected["batch"] = next(c.source for c in _release(A3).cells if _gid(c) == "batch")  # the release's stub
+    _assert_rebuilt_like_solution(result, A3, answers=expected)
+    assert any("`batch`: the answer cell is missing" in r for r in result["repairs"])
+
+
+def test_extra_cells_of_the_student_are_kept_in_place():
+    nb = classroom.insert_after(_solution(A2), "model", "helper = 42")
+    d = _dict(nb)
+    for cell in d["cells"]:
+        cell["metadata"].pop("nbgrader", None)
+    result = _run(d)
+    out = _assert_rebuilt_like_solution(result)
+    k = next(k for k, c in enumerate(out.cells) if _gid(c) == "model")
+    assert out.cells[k + 1].source == "helper = 42"
+
+
+def test_nbformat_3_is_converted(tmp_path):
+    v3 = nbformat.convert(_solution(A2), 3)
+    path = tmp_path / "old.ipynb"
+    path.write_text(nbformat.writes(v3, version=3))
+    data, found = repair.read_submission(path)
+    assert any("nbformat 3" in f for f in found)
+    result = repair.repair_notebook(data, _release(A2), solutions=repair.solution_answers(REPO, A2),
+                                    assignment=A2, read_notes=found)
+    _assert_rebuilt_like_solution(result)
+
+
+def test_huge_outputs_are_dropped(monkeypatch):
+    monkeypatch.setattr(repair, "MAX_OUTPUT_BYTES", 10_000)
+    nb = _dict(_solution(A2))
+    cell = next(c for c in nb["cells"] if _gid(c) == "model")
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x" * 50_000}]
+    result = _run(nb)
+    out = _assert_rebuilt_like_solution(result)
+    assert all(not c.get("outputs") for c in out.cells)
+    assert any("outputs of" in r for r in result["repairs"])
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("02_cnn_model.ipynb", b"", "empty"),
+    ("02_cnn_model.py", b"#!/usr/bin/env python\n# coding: utf-8\nprint(1)\n", ".py export"),
+    ("02_cnn_model.html", b"<!DOCTYPE html>\n<html><body>nb</body></html>", "HTML export"),
+    ("02_cnn_model.ipynb", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ("02_cnn_model.ipynb", b"%PDF-1.7\n", "PDF"),
+    ("02_cnn_model.ipynb", b'{"cells": [{"cell_type": "code", "sour', "not valid JSON"),
+    ("02_cnn_model.ipynb", b'[1, 2, 3]', "not a Jupyter notebook"),
+])
+def test_what_is_refused_and_why(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(repair.Refused, match=reason):
+        repair.read_submission(path)
+
+
+def test_a_notebook_of_another_assignment_is_refused_and_named():
+    with pytest.raises(repair.Refused, match=f"notebook of {A3}, not of {A2}"):
+        _run(_solution(A3), A2)
+    d = _dict(_solution(A3))
+    for cell in d["cells"]:
+        cell["metadata"] = {}
+    with pytest.raises(repair.Refused, match="does not look like"):
+        _run(d, A2)
+
+
+# --- On a course folder: the original kept, the note, the report, the command ---------------------
+
+
+@pytest.fixture
+def course(tmp_path):
+    root = tmp_path / "course"
+    for a in (A2, A3):
+        (root / "release" / a).mkdir(parents=True)
+        shutil.copy(REPO / "release" / a / f"{a}.ipynb", root / "release" / a)
+        (root / "source" / a).mkdir(parents=True)
+        shutil.copy(REPO / "source" / a / f"{a}.ipynb", root / "source" / a)
+    return root
+
+
+def _hand_in(root, student, a, content: bytes, name=None):
+    folder = root / "submitted" / student / a
+    folder.mkdir(parents=True)
+    (folder / (name or f"{a}.ipynb")).write_bytes(content)
+    return folder
+
+
+def test_repair_class_keeps_originals_notes_the_repair_and_reports(course, capsys):
+    clean = nbformat.writes(_solution(A2)).encode()
+    damaged = _dict(_solution(A2))
+    for cell in damaged["cells"]:
+        cell["metadata"].pop("nbgrader", None)
+    damaged = json.dumps(damaged).encode()
+    _hand_in(course, "alice", A2, clean)
+    bob = _hand_in(course, "bob", A2, damaged)
+    _hand_in(course, "carol", A2, b"")
+    _hand_in(course, "dave", A2, b"<html></html>", name=f"{A2}.html")
+    assert cli.main(["repair", A2, "--course", str(course)]) == 1  # a refusal: exit 1
+    out = capsys.readouterr().out
+    assert "1 fine as handed in, 1 repaired, 2 refused" in out
+    assert "REPAIRED bob" in out and "REFUSED carol" in out and "HTML export" in out
+    assert (bob / f"{A2}.original.ipynb").read_bytes() == damaged  # untouched
+    fixed = nbformat.read(bob / f"{A2}.ipynb", as_version=4)
+    assert fixed.cells[0].cell_type == "markdown" and "repaired before grading" in fixed.cells[0].source
+    assert "metadata was gone" in fixed.cells[0].source
+    assert _answers(fixed) == _answers(_solution(A2))
+    summary = json.loads((course / "repairs" / A2 / "summary.json").read_text())
+    assert summary["ok"] == ["alice"] and set(summary["refused"]) == {"carol", "dave"}
+    assert json.loads((course / "repairs" / A2 / "bob.json").read_text())["status"] == "repaired"
+    # Grading's check: the repaired and the clean notebooks can be graded, the refused ones are skipped.
+    assert repair.triage(course, A2, "alice") == ("ok", "")
+    assert repair.triage(course, A2, "bob") == ("ok", "")
+    assert repair.triage(course, A2, "carol")[0] == "skip"
+    assert "HTML export" in repair.triage(course, A2, "dave")[1]
+    # Running it again starts from the kept original and gives the same notebook.
+    before = (bob / f"{A2}.ipynb").read_text()
+    repair.repair_class(course, A2)
+    assert (bob / f"{A2}.ipynb").read_text() == before
+    assert (bob / f"{A2}.original.ipynb").read_bytes() == damaged
+
+
+def test_triage_sends_damaged_notebooks_to_repair(course):
+    d = _dict(_solution(A2))
+    i = next(k for k, c in enumerate(d["cells"]) if _gid(c) == "model")
+    d["cells"].insert(i, copy.deepcopy(d["cells"][i]))
+    _hand_in(course, "erin", A2, json.dumps(d).encode())
+    status, why = repair.triage(course, A2, "erin")
+    assert status == "skip" and "asl-course repair" in why
+
+
+def test_a_200_mb_output_is_repaired_without_it(course):
+    d = _dict(_solution(A2))
+    cell = next(c for c in d["cells"] if _gid(c) == "model")
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "0" * (200 * 1024 * 1024)}]
+    folder = _hand_in(course, "frank", A2, json.dumps(d).encode())
+    del d, cell
+    assert repair.triage(course, A2, "frank")[0] == "skip"  # too large to grade as it is
+    report = repair.repair_student(course, A2, "frank")
+    assert report["status"] == "repaired" and any("outputs of" in r for r in report["repairs"])
+    assert (folder / f"{A2}.ipynb").stat().st_size < 1_000_000
+    assert repair.triage(course, A2, "frank") == ("ok", "")
