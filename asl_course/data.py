@@ -835,6 +835,91 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def _read_release(found: dict[str, list[_Source]], log: Log) -> tuple[dict, dict, dict]:
+    """The two files' sources, bytes and sha256, read side by side; swapped files refused."""
+
+    def read(role):
+        source, content = _read_role(found[role])
+        return source, content, sha256_bytes(content)
+
+    got = _both(read)
+    chosen = {role: got[role][0] for role in ROLES}
+    raw = {role: got[role][1] for role in ROLES}
+    digests = {role: got[role][2] for role in ROLES}
+    for role in ROLES:
+        other = "test" if role == "train" else "train"
+        if digests[role] == RELEASE_SHA256[other]:
+            raise _swapped(role, chosen[role].label, f"it is byte for byte the release's {RELEASE_FILES[other]}")
+        log(f"Read {chosen[role].label} ({len(raw[role]):,} bytes).")
+    return chosen, raw, digests
+
+
+def _check_against_release(chosen: dict, rows: dict, digests: dict, allow_mismatch: bool) -> bool:
+    """Row counts and checksums against the published release; True when both match.
+
+    Swapped files are refused; another version of the data set only with ``allow_mismatch``.
+    """
+    for role in ROLES:
+        other = "test" if role == "train" else "train"
+        if rows[role] != RELEASE_ROWS[role] and rows[role] == RELEASE_ROWS[other]:
+            raise _swapped(role, chosen[role].label, f"it has {rows[role]:,} rows, as many as the release's {RELEASE_FILES[other]}")
+    if rows["train"] < rows["test"]:
+        raise _swapped("train", chosen["train"].label, f"it has fewer rows ({rows['train']:,}) than {chosen['test'].label} ({rows['test']:,})")
+    checksums_ok = {role: digests[role] == RELEASE_SHA256[role] for role in ROLES}
+    for role in ROLES:
+        if rows[role] != RELEASE_ROWS[role] and not allow_mismatch:
+            raise DataError(
+                f"{chosen[role].label} has {rows[role]:,} data rows; the release's "
+                f"{RELEASE_FILES[role]} has {RELEASE_ROWS[role]:,}. If the download was cut "
+                "short, get the file again; to import a different version of the data set "
+                "anyway, re-run with --allow-checksum-mismatch (allow_checksum_mismatch=True)."
+            )
+    for role in ROLES:
+        if not checksums_ok[role] and not allow_mismatch:
+            raise DataError(
+                f"{chosen[role].label} is well-formed but its sha256 ({digests[role][:16]}...) "
+                f"is not the published release's ({RELEASE_SHA256[role][:16]}...): it is another "
+                "version or was modified (e.g. re-saved with other line endings). Get the file "
+                "again; to import it anyway, re-run with --allow-checksum-mismatch "
+                "(allow_checksum_mismatch=True)."
+            )
+    return all(checksums_ok.values()) and all(rows[r] == RELEASE_ROWS[r] for r in ROLES)
+
+
+def _release_marker(chosen: dict, raw: dict, digests: dict, rows: dict, files: dict, matched: bool) -> dict:
+    """What ``SOURCE.json`` records of an import: the files read, their checksums, the label mapping."""
+    now = _dt.datetime.now(_dt.timezone.utc)
+    return {
+        "kind": "real",
+        "description": REAL_DESCRIPTION,
+        "source": {role: chosen[role].label for role in ROLES},
+        "imported": now.date().isoformat(),
+        "imported_at": now.isoformat(timespec="seconds"),
+        "checksums_match": matched,
+        "release": {
+            role: {
+                "file": RELEASE_FILES[role],
+                "sha256": digests[role],
+                "published_sha256": RELEASE_SHA256[role],
+                "rows": rows[role],
+                "published_rows": RELEASE_ROWS[role],
+                "bytes": len(raw[role]),
+            }
+            for role in ROLES
+        },
+        "files": {
+            COURSE_FILES[role]: {**_file_entry(files[COURSE_FILES[role]], rows[role]), "from": RELEASE_FILES[role]}
+            for role in ROLES
+        },
+        "label_mapping": {
+            "release_to_course": {str(r): c for c, r in enumerate(RELEASE_LABELS)},
+            "letters": LETTERS,
+            "note": "course label i is LETTERS[i]; release 0..8 stay, 10..24 become 9..23 (9, J, is unused)",
+        },
+        "asl_course_version": __version__,
+    }
+
+
 def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log = print) -> dict:
     """Verify the release's two CSVs and write them, converted, to ``dest``; return the marker.
 
@@ -848,22 +933,7 @@ def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log 
     started = time.perf_counter()
     dest = Path(dest).expanduser().absolute() if dest is not None else default_dest()
     _check_dest(dest)
-    found = _collect_sources(paths)
-
-    def read(role):
-        source, content = _read_role(found[role])
-        return source, content, sha256_bytes(content)
-
-    got = _both(read)
-    chosen = {role: got[role][0] for role in ROLES}
-    raw = {role: got[role][1] for role in ROLES}
-    digests = {role: got[role][2] for role in ROLES}
-    del got
-    for role in ROLES:
-        other = "test" if role == "train" else "train"
-        if digests[role] == RELEASE_SHA256[other]:
-            raise _swapped(role, chosen[role].label, f"it is byte for byte the release's {RELEASE_FILES[other]}")
-        log(f"Read {chosen[role].label} ({len(raw[role]):,} bytes).")
+    chosen, raw, digests = _read_release(_collect_sources(paths), log)
 
     existing = _already_imported(dest, digests, allow_checksum_mismatch)
     if existing is not None:
@@ -875,32 +945,7 @@ def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log 
 
     values = _both(lambda role: validate_csv(raw[role], chosen[role].label, numbering="release"))
     rows = {role: len(values[role]) for role in values}
-    counts_match = all(rows[r] == RELEASE_ROWS[r] for r in rows)
-    for role in ("train", "test"):
-        other = "test" if role == "train" else "train"
-        if rows[role] != RELEASE_ROWS[role] and rows[role] == RELEASE_ROWS[other]:
-            raise _swapped(role, chosen[role].label, f"it has {rows[role]:,} rows, as many as the release's {RELEASE_FILES[other]}")
-    if rows["train"] < rows["test"]:
-        raise _swapped("train", chosen["train"].label, f"it has fewer rows ({rows['train']:,}) than {chosen['test'].label} ({rows['test']:,})")
-    checksums_ok = {role: digests[role] == RELEASE_SHA256[role] for role in ("train", "test")}
-    for role in ("train", "test"):
-        if rows[role] != RELEASE_ROWS[role] and not allow_checksum_mismatch:
-            raise DataError(
-                f"{chosen[role].label} has {rows[role]:,} data rows; the release's "
-                f"{RELEASE_FILES[role]} has {RELEASE_ROWS[role]:,}. If the download was cut "
-                "short, get the file again; to import a different version of the data set "
-                "anyway, re-run with --allow-checksum-mismatch (allow_checksum_mismatch=True)."
-            )
-    for role in ("train", "test"):
-        if not checksums_ok[role] and not allow_checksum_mismatch:
-            raise DataError(
-                f"{chosen[role].label} is well-formed but its sha256 ({digests[role][:16]}...) "
-                f"is not the published release's ({RELEASE_SHA256[role][:16]}...): it is another "
-                "version or was modified (e.g. re-saved with other line endings). Get the file "
-                "again; to import it anyway, re-run with --allow-checksum-mismatch "
-                "(allow_checksum_mismatch=True)."
-            )
-    matched = all(checksums_ok.values()) and counts_match
+    matched = _check_against_release(chosen, rows, digests, allow_checksum_mismatch)
     if matched:
         log("Both files are well-formed and match the published checksums.")
     else:
@@ -916,36 +961,7 @@ def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log 
 
     encoded = _both(convert)
     files = {COURSE_FILES[role]: encoded[role] for role in ROLES}
-    now = _dt.datetime.now(_dt.timezone.utc)
-    marker = {
-        "kind": "real",
-        "description": REAL_DESCRIPTION,
-        "source": {role: chosen[role].label for role in ("train", "test")},
-        "imported": now.date().isoformat(),
-        "imported_at": now.isoformat(timespec="seconds"),
-        "checksums_match": matched,
-        "release": {
-            role: {
-                "file": RELEASE_FILES[role],
-                "sha256": digests[role],
-                "published_sha256": RELEASE_SHA256[role],
-                "rows": rows[role],
-                "published_rows": RELEASE_ROWS[role],
-                "bytes": len(raw[role]),
-            }
-            for role in ("train", "test")
-        },
-        "files": {
-            COURSE_FILES[role]: {**_file_entry(files[COURSE_FILES[role]], rows[role]), "from": RELEASE_FILES[role]}
-            for role in ("train", "test")
-        },
-        "label_mapping": {
-            "release_to_course": {str(r): c for c, r in enumerate(RELEASE_LABELS)},
-            "letters": LETTERS,
-            "note": "course label i is LETTERS[i]; release 0..8 stay, 10..24 become 9..23 (9, J, is unused)",
-        },
-        "asl_course_version": __version__,
-    }
+    marker = _release_marker(chosen, raw, digests, rows, files, matched)
     replacing = _marker_kind(dest)
     _install(dest, files, marker)
     log(
