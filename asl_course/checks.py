@@ -308,7 +308,19 @@ def check_steps(steps, n_images: int, batch_size: int = 32) -> None:
     _ok(f"steps_per_epoch = {steps}: every image once per epoch")
 
 
-def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2) -> None:
+def _on_standin(namespace: dict) -> bool:
+    """True when the notebook runs on the synthetic stand-in data (its setup's ``DATA_DIR``)."""
+    from asl_course import data
+
+    try:
+        return data.provenance(namespace.get("DATA_DIR")).get("kind") == "synthetic"
+    except Exception:  # noqa: BLE001 - no data folder: not the stand-in
+        return False
+
+
+def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2, standin: bool = False) -> None:
+    """``standin``: the synthetic stand-in data, where a short training stays at chance (the grader
+    does not grade accuracy there either), so accuracy is reported, not checked."""
     hist = getattr(history, "history", None)
     if not isinstance(hist, dict) or "val_accuracy" not in hist:
         _fail("history is not the History that model.fit returns (or fit had no validation data).",
@@ -324,10 +336,11 @@ def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2
               f"the model gets {accuracy:.3f} and {loss:.4g} on x_valid, y_valid: fit was validated on "
               "other data (unnormalised images, x_valid * 255?).",
               "validation_data=(x_valid, y_valid), the arrays prepared like x_train, then train again.")
-    if accuracy < min_accuracy:
+    if accuracy < min_accuracy and not standin:
         _fail(f"the trained model gets only {accuracy:.1%} of the validation images right.",
               "check steps_per_epoch, that fit uses img_iter, and that the data are normalised.")
-    _ok(f"trained for {len(hist['val_accuracy'])} epochs; validation accuracy now {accuracy:.3f}")
+    note = " (the synthetic stand-in: accuracy stays near chance there, so it is not checked)" if standin else ""
+    _ok(f"trained for {len(hist['val_accuracy'])} epochs; validation accuracy now {accuracy:.3f}{note}")
 
 
 def check_saved(path, model, x_valid) -> None:
@@ -411,7 +424,8 @@ EXERCISES: dict[str, Exercise] = {
     "steps": Exercise("2. How long is an epoch?", ("batch_size", "img_iter", "steps_per_epoch"), ("x_train",),
                       lambda ns: check_steps(ns["steps_per_epoch"], len(ns["x_train"]), ns["batch_size"])),
     "fit": Exercise("3. Train on the augmented batches", ("history",), ("model", "x_valid", "y_valid"),
-                    lambda ns: check_trained(ns["model"], ns["history"], ns["x_valid"], ns["y_valid"]),
+                    lambda ns: check_trained(ns["model"], ns["history"], ns["x_valid"], ns["y_valid"],
+                                              standin=_on_standin(ns)),
                     hint="If that cell stopped with a TypeError about steps_per_epoch, it must be an "
                          "integer (math.ceil)."),
     "save": Exercise("5. Save the model", (), ("model", "x_valid"),
