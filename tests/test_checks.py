@@ -160,6 +160,7 @@ def test_the_solution_gets_every_tick(assignment, course, tmp_path, monkeypatch)
     assert outcomes and all(state == "ok" and text.startswith("\u2714") for state, text in outcomes.values()), outcomes
 
 
+@pytest.mark.slow
 def test_notebook_4s_solution_is_not_taken_for_other_validation_data(course, tmp_path, monkeypatch):
     """On small random data the model learns nothing: the check says so, and nothing else."""
     monkeypatch.chdir(tmp_path)

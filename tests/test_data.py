@@ -553,6 +553,7 @@ def test_real_cli_subprocess_check(real_import):
 
 
 @requires_real
+@pytest.mark.slow
 def test_real_zip_form(tmp_path, real_import):
     dest, _, _ = real_import
     train, test = real_csv(REAL_TRAIN_GZ), real_csv(REAL_TEST_GZ)
@@ -584,6 +585,7 @@ def test_real_swapped_files(tmp_path, good_dest):
 
 
 @requires_real
+@pytest.mark.slow
 def test_real_truncated_and_damaged_copies(tmp_path, good_dest):
     train = real_csv(REAL_TRAIN_GZ)
     test_path = tmp_path / "sign_mnist_test.csv"
@@ -613,6 +615,7 @@ def test_real_truncated_and_damaged_copies(tmp_path, good_dest):
 
 
 @requires_real
+@pytest.mark.slow
 def test_real_lf_copy_is_a_checksum_mismatch(tmp_path, real_import):
     """The test file re-saved with LF endings: same data, other bytes; needs the override."""
     dest, _, _ = real_import

@@ -249,6 +249,7 @@ def test_kernel_shutdown_is_guarded():
     assert not notebook.interactive(), "the test session must count as automated"
 
 
+@pytest.mark.slow
 def test_nbgrader_validator_passes_source_and_fails_release(tmp_path):
     """nbgrader's own validator, through its Python API (the CLI exits 0 either way)."""
     from nbgrader.validator import Validator

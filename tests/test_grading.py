@@ -237,6 +237,7 @@ def _check5(grade_id, ns):
         return str(exc)
 
 
+@pytest.mark.slow
 def test_notebook5_checks_pass_the_solution_in_the_kernel_and_in_the_verifier(solved5, ref, tmp_path):
     for grade_id in NOTEBOOK5:
         assert _check5(grade_id, solved5) is None, grade_id
@@ -244,6 +245,7 @@ def test_notebook5_checks_pass_the_solution_in_the_kernel_and_in_the_verifier(so
             assert grading.verify(grade_id, tmp_path / "grading" / "artefacts" / grade_id, ref) == [], grade_id
 
 
+@pytest.mark.slow
 def test_notebook5_verifier_rejects_edited_measurements(solved5, ref, tmp_path):
     """A model file changed after the hidden test recorded it (a tampered kernel) fails outside it;
     notebook 5's functions are judged from the answer cells (tests/test_trust.py)."""
@@ -258,6 +260,7 @@ def test_notebook5_verifier_rejects_edited_measurements(solved5, ref, tmp_path):
     assert "missing" in " ".join(grading.verify("test_load_model", run.parent, ref))
 
 
+@pytest.mark.slow
 def test_notebook5_checks_name_each_mistake_and_repair(solved5, monkeypatch):
     from PIL import Image
 

@@ -168,6 +168,7 @@ def _failures(results: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
+@pytest.mark.slow
 def test_nbgrader_validate_passes_as_a_learner_runs_it(name, standin, tmp_path, monkeypatch):
     monkeypatch.setenv("ASL_DATA_DIR", str(standin))
     for env in (grading.GRADING_DIR_ENV, grading.GRADING_CODE_ENV, grading.GRADING_PLAN_ENV):
@@ -177,6 +178,7 @@ def test_nbgrader_validate_passes_as_a_learner_runs_it(name, standin, tmp_path, 
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
+@pytest.mark.slow
 def test_nbgrader_validate_passes_under_the_autograder_and_the_verifier_agrees(name, standin, tmp_path,
                                                                                monkeypatch):
     """The autograder's kernel environment: a grading folder with the reference data, the fresh

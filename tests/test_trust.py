@@ -94,6 +94,7 @@ def test_dataframes_and_types_are_rebuilt_from_raw_values(ref, grading_dir):
     assert ".values" in " ".join(grading.verify("test_images", grading_dir / "artefacts" / "test_images", ref))
 
 
+@pytest.mark.slow
 def test_kernel_written_inputs_are_never_read_for_notebook_5(ref, tmp_path):
     """The verifier calls the functions itself (answer cells run afresh) on inputs of its own."""
     from asl_course import harness
@@ -250,6 +251,7 @@ def standin(tmp_path_factory):
 
 @pytest.mark.parametrize("grading_env", [False, True], ids=["plain", "autograder-env"])
 @pytest.mark.parametrize("name", sorted(grading.POINTS))
+@pytest.mark.slow
 def test_nbgrader_validate_passes_on_every_source_notebook(name, grading_env, standin, data_dir, tmp_path,
                                                            monkeypatch):
     """``nbgrader validate`` exits 0 whatever it finds: use its Validator and read its results.
