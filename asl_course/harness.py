@@ -224,6 +224,7 @@ class Harness:
                 self.process.kill()
             self.process.wait()
         self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)  # the sandbox's stderr: nothing reads it after
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -127,6 +127,7 @@ def test_kernel_written_inputs_are_never_read_for_notebook_5(ref, tmp_path):
         assert "diagonal" in " ".join(grading.verify("test_accuracy_per_letter", folder, ref, functions=ns))
     finally:
         h.close()
+    assert not h.folder.exists() and not Path(h._log.name).exists(), "the sandbox's folder and log are left behind"
 
 
 # --- Training from the grader's initialisation --------------------------------------------------------
