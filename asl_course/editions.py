@@ -242,6 +242,16 @@ def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+# The cell predicates every part of the course uses: nbgrader's own (nbgrader.utils), and the one
+# it lacks.
+from nbgrader.utils import is_grade, is_locked, is_solution  # noqa: E402,F401 - re-exported
+
+
+def grade_id(cell) -> str | None:
+    """The cell's nbgrader grade_id (None for a cell nbgrader does not track)."""
+    return _meta(cell).get("grade_id")
+
+
 def _finish(nb, edition: str, name: str) -> nbformat.NotebookNode:
     """Badge, repository URL, links, and the normalised form every edition shares."""
     url = colab_url(edition_path(edition, name))
@@ -282,15 +292,15 @@ def make_selfstudy(source_nb, name: str) -> nbformat.NotebookNode:
         for key in ("jupyter", "cellView"):  # only the answer cells carry these
             cell.metadata.pop(key, None)
         meta = _meta(cell)
-        if pending and not (cell.cell_type == "code" and meta.get("grade")):
+        if pending and not (cell.cell_type == "code" and is_grade(cell)):
             raise UserError(
                 f"source/{name}: the exercise {pending[0]!r} is not followed by its test cell; the "
                 "self-study edition needs one right after each answer cell (its answer runs after it)."
             )
-        if cell.cell_type == "code" and meta.get("solution"):
+        if cell.cell_type == "code" and is_solution(cell):
             pending = (meta.get("grade_id", f"cell{len(cells)}"), answer_only(cell.source))
             cell.source = selfstudy_stub(cell.source)
-        elif cell.cell_type == "code" and meta.get("grade") and pending:
+        elif cell.cell_type == "code" and is_grade(cell) and pending:
             cell.source = selfstudy_check(pending[0], cell.source)
             cells.append(cell)
             cell = answer_cell(*pending)
