@@ -144,18 +144,36 @@ def edition_path(edition: str, name: str) -> str:
 # --- Cell transformations ----------------------------------------------------------------------
 
 
-def _drop_region(source: str, begin: re.Pattern, end: re.Pattern, keep_inside: bool) -> str:
+def _regions(source: str, begin: re.Pattern, end: re.Pattern) -> list[tuple[str, str]]:
+    """The source's lines, each as ``(where, line)``: "out", "begin", "inside" or "end".
+
+    The one walker over nbgrader's ``### BEGIN ...`` / ``### END ...`` regions; like nbgrader's
+    ClearSolutions and ClearHiddenTests it refuses a region that is not closed (or one opened
+    inside another), which would otherwise leak an answer or a hidden test into an edition.
+    """
     out, inside = [], False
-    for line in source.splitlines():
+    for number, line in enumerate(source.splitlines(), 1):
         if begin.match(line):
+            if inside:
+                raise UserError(f"line {number}: {line.strip()!r} opens a region inside another: close the first one.")
             inside = True
-            continue
-        if end.match(line):
+            out.append(("begin", line))
+        elif end.match(line):
+            if not inside:
+                raise UserError(f"line {number}: {line.strip()!r} closes a region that was not opened.")
             inside = False
-            continue
-        if not inside or keep_inside:
-            out.append(line)
-    return "\n".join(out).strip("\n")
+            out.append(("end", line))
+        else:
+            out.append(("inside" if inside else "out", line))
+    if inside:
+        raise UserError(f"a region opened with {begin.pattern.strip('^$').replace(chr(92) + 's*', ' ').strip()!r} "
+                        "is never closed: add its END marker.")
+    return out
+
+
+def _drop_region(source: str, begin: re.Pattern, end: re.Pattern, keep_inside: bool) -> str:
+    kept = ("out", "inside") if keep_inside else ("out",)
+    return "\n".join(line for where, line in _regions(source, begin, end) if where in kept).strip("\n")
 
 
 def solved(source: str) -> str:
@@ -166,15 +184,7 @@ def solved(source: str) -> str:
 
 def answer_only(source: str) -> str:
     """The code between the solution markers (what a learner is asked to write)."""
-    lines, inside, out = source.splitlines(), False, []
-    for line in lines:
-        if _BEGIN_SOLUTION.match(line):
-            inside = True
-        elif _END_SOLUTION.match(line):
-            inside = False
-        elif inside:
-            out.append(line)
-    return "\n".join(out)
+    return "\n".join(line for where, line in _regions(source, _BEGIN_SOLUTION, _END_SOLUTION) if where == "inside")
 
 
 def answer_cell(exercise: str, answer: str) -> nbformat.NotebookNode:
@@ -208,19 +218,14 @@ def selfstudy_check(exercise: str, test_source: str) -> str:
 
 def selfstudy_stub(source: str) -> str:
     """A solution cell as the self-learner sees it: the answer replaced by a stub that does not raise."""
-    out, inside = [], False
-    for line in source.splitlines():
-        if _BEGIN_SOLUTION.match(line):
-            inside = True
+    out = []
+    for where, line in _regions(source, _BEGIN_SOLUTION, _END_SOLUTION):
+        if where == "begin":
             indent = line[: len(line) - len(line.lstrip())]
             out.append(indent + SELFSTUDY_STUB)
             if indent:  # an answer inside a block: the block still needs a statement
                 out.append(indent + "pass")
-            continue
-        if _END_SOLUTION.match(line):
-            inside = False
-            continue
-        if not inside:
+        elif where == "out":
             out.append(line)
     return "\n".join(out)
 
@@ -363,11 +368,14 @@ def write_editions(root: Path, out: Path, log=print) -> list[Path]:
         for name in names:
             source_nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
             release_nb = nbformat.read(generated / name / f"{name}.ipynb", as_version=4)
-            editions = {
-                "release": make_release(release_nb, name),
-                "notebooks": make_selfstudy(source_nb, name),
-                "solutions": make_solutions(source_nb, name),
-            }
+            try:
+                editions = {
+                    "release": make_release(release_nb, name),
+                    "notebooks": make_selfstudy(source_nb, name),
+                    "solutions": make_solutions(source_nb, name),
+                }
+            except UserError as exc:
+                raise UserError(f"source/{name}/{name}.ipynb: {exc}") from None
             for edition, nb in editions.items():
                 path = out / edition_path(edition, name)
                 path.parent.mkdir(parents=True, exist_ok=True)

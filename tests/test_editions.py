@@ -281,3 +281,18 @@ def test_the_course_folder_is_found_from_where_the_command_runs(tmp_path, monkey
     monkeypatch.setattr(editions, "__file__", str(tmp_path / "site-packages" / "asl_course" / "editions.py"))
     with pytest.raises(UserError, match="clone of the repository"):
         editions.repo_root(tmp_path)
+
+
+@pytest.mark.parametrize("source, words", [
+    ("x = 1\n### BEGIN SOLUTION\nanswer = 2", "never closed"),
+    ("### END SOLUTION\nx = 1", "not opened"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\na = 1\n### END SOLUTION", "inside another"),
+    ("check()\n### BEGIN HIDDEN TESTS\nsecret()", "never closed"),
+])
+def test_unterminated_or_nested_markers_are_refused(source, words):
+    """An unclosed region would put an answer or a hidden test into an edition: refused, as nbgrader does."""
+    for transform in (editions.solved, editions.answer_only, editions.selfstudy_stub):
+        if "HIDDEN" in source and transform is not editions.solved:
+            continue  # only solved() reads the hidden-test markers
+        with pytest.raises(UserError, match=words):
+            transform(source)
