@@ -49,7 +49,6 @@ import datetime
 import json
 import re
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 

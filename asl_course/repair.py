@@ -42,7 +42,6 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import re
 from pathlib import Path
 
 import nbformat
@@ -266,6 +265,11 @@ def repair_notebook(sub: dict, release, *, solutions: dict | None = None, assign
         best = max(window, key=lambda j: (_similar(cells[j].get("source", ""), target), -j))
         match[i] = [best]
         taken.add(best)
+        for j in window:
+            if j != best and cells[j].get("cell_type") == "code" and _norm(cells[j].get("source", "")):
+                not_placed.append(f"{_label(cells[j], j)} could also be the answer to `{gid}` (taken from "
+                                  f"{_label(cells[best], best)}, the more like it): kept as the student's own "
+                                  "cell, where it was, not as the answer")
         repairs.append(f"`{gid}`: its nbgrader metadata was gone: the answer was found by its place and content "
                        f"({_label(cells[best], best)})")
         rebuild = True
@@ -444,8 +448,9 @@ def repair_student(course: Path, assignment: str, student: str, *, context: dict
     report.update(status=result["status"], repairs=result["repairs"], notes=result["notes"])
     if result["status"] == "repaired":
         report["repairs"] = [n for n in result["notes"] if "nbformat 3" in n] + result["repairs"]
+        report["not_placed"] = result["not_placed"]
         nb = result["notebook"]
-        nb.cells.insert(0, note_cell(report["repairs"]))
+        nb.cells.insert(0, note_cell(report["repairs"] + [f"not placed: {n}" for n in result["not_placed"]]))
         if not dry_run:
             original = folder / f"{assignment}{ORIGINAL_SUFFIX}"
             if path != original:
@@ -561,6 +566,9 @@ def describe(summary: dict) -> list[str]:
         lines.append(f"REPAIRED {student}: " + "; ".join(repairs))
     for student, reason in sorted(summary["refused"].items()):
         lines.append(f"REFUSED {student}: {reason}")
+    for student, report in sorted(summary["reports"].items()):
+        for item in report.get("not_placed", []):
+            lines.append(f"NOT PLACED {student}: {item}")
     for student, report in sorted(summary["reports"].items()):
         for note in report.get("notes", []):
             if "nbformat 3" not in note:

@@ -182,6 +182,8 @@ def test_extra_cells_of_the_student_are_kept_in_place():
     out = _assert_rebuilt_like_solution(result)
     k = next(k for k, c in enumerate(out.cells) if _gid(c) == "model")
     assert out.cells[k + 1].source == "helper = 42"
+    # It could have been the answer: reported, never silently taken or dropped.
+    assert any("'helper = 42'" in n and "`model`" in n for n in result["not_placed"])
 
 
 def test_nbformat_3_is_converted(tmp_path):
