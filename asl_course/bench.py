@@ -12,6 +12,12 @@ With ``--workers N``: the class graded with 1 and with N parallel workers
 
 ``asl-course bench data``: seconds to import the real release, to import it again (a no-op:
 it reads and hashes, it neither parses nor writes), and to write the synthetic stand-in.
+
+``asl-course bench augmentation``: the epoch time (or ``--steps N``) of the lesson's model
+with no augmentation, ``ImageDataGenerator``, the preprocessing layers inside the model and
+the tf.data way (:mod:`asl_course.augment`), as ratios to no augmentation; TensorFlow or
+Keras on JAX/PyTorch (there only the layers way runs). Issue 12's ``--full`` accuracy table
+is not built yet.
 """
 
 from __future__ import annotations
@@ -279,4 +285,98 @@ def parallel_grading(*, assignments: list[str] | None = None, students: int = 4,
             + (f"; speed-up {total[1] / total[workers]:.2f}x" if total[workers] and workers != 1 else ""))
     finally:
         _finish(report, root, keep, log)
+    return report
+
+
+# --- Augmentation, four ways ------------------------------------------------------------------------
+
+
+def augmentation(*, steps: int | None = None, warmup: int = 3, seed: int = 0, data_dir=None, log=print) -> dict:
+    """Epoch time of the lesson's model with no augmentation, ImageDataGenerator, the preprocessing
+    layers inside the model, and the tf.data way (:mod:`asl_course.augment`), each as a ratio to
+    the first: one run, the same machine, backend, model (``lesson.build_model``) and batch 32.
+
+    ``steps``: time that many steps per way instead of a full epoch (858 steps on the real
+    data). Each way first trains ``warmup`` steps, so tracing and compiling are not counted.
+    Without TensorFlow (Keras on JAX or PyTorch) the generator and tf.data ways are reported as
+    not available and the layers way runs. The accuracy table (``--full``) is not built yet.
+    """
+    import keras
+
+    from asl_course import augment
+
+    if steps is not None and steps < 1:
+        raise ValueError("steps must be at least 1")
+    if warmup < 1:
+        raise ValueError("warmup must be at least 1 step")
+    folder = _data.locate(data_dir)
+    log(_data.describe(folder))
+    prepared = lesson.prepare(folder)
+    batch = lesson.BATCH_SIZE
+    x, y = prepared.x_train.astype("float32"), prepared.y_train.astype("float32")
+    n_steps = lesson.steps_per_epoch(len(x), batch) if steps is None else min(steps, lesson.steps_per_epoch(len(x)))
+    xs, ys = x[: n_steps * batch], y[: n_steps * batch]
+    xw, yw = x[: warmup * batch], y[: warmup * batch]
+    tf_ok = augment.have_tensorflow()
+    backend = keras.backend.backend()
+    gpus = notebook.gpu_names() if tf_ok else []
+    if not tf_ok and backend == "jax":
+        import jax
+
+        gpus = [str(d) for d in jax.devices() if d.platform != "cpu"]
+    device = ", ".join(gpus) if gpus else f"{os.cpu_count()} CPU cores"
+    report = {"date": datetime.date.today().isoformat(),
+              "data": "real data" if notebook.is_real(folder) else "SYNTHETIC stand-in",
+              "machine": f"Keras {keras.__version__}, {backend} backend on {device} ({platform.machine()})",
+              "steps": n_steps, "batch_size": batch, "full_epoch": n_steps == lesson.steps_per_epoch(len(x), batch),
+              "cpu_load_before": _load(), "ways": {}}
+
+    def fresh(model):
+        keras.utils.set_random_seed(seed)
+        lesson.compile_model(model)
+        return model
+
+    def timed(name, warm, run):
+        warm()
+        started = time.perf_counter()
+        run()
+        seconds = time.perf_counter() - started
+        report["ways"][name] = {"seconds": round(seconds, 2), "seconds_per_step_ms": round(1000 * seconds / n_steps, 2)}
+
+    quiet = dict(epochs=1, verbose=0)
+    model = fresh(lesson.build_model())
+    timed("none", lambda: model.fit(xw, yw, batch_size=batch, **quiet),
+          lambda: model.fit(xs, ys, batch_size=batch, shuffle=True, **quiet))
+    if tf_ok:
+        gen_model = fresh(lesson.build_model())
+        datagen = lesson.make_datagen(x)
+        timed("generator", lambda: gen_model.fit(datagen.flow(xw, yw, batch_size=batch), steps_per_epoch=warmup, **quiet),
+              lambda: gen_model.fit(datagen.flow(x, y, batch_size=batch), steps_per_epoch=n_steps, **quiet))
+    else:
+        report["ways"]["generator"] = {"not_available": "ImageDataGenerator needs TensorFlow"}
+    layer_model = fresh(augment.model_with_layers(lesson.build_model(), seed=seed))
+    timed("layers", lambda: layer_model.fit(xw, yw, batch_size=batch, **quiet),
+          lambda: layer_model.fit(xs, ys, batch_size=batch, shuffle=True, **quiet))
+    if tf_ok:
+        data_model = fresh(lesson.build_model())
+        layers = augment.make_layers(seed=seed)
+        timed("tf.data", lambda: data_model.fit(augment.make_dataset(xw, yw, augment=layers, seed=seed), shuffle=False, **quiet),
+              lambda: data_model.fit(augment.make_dataset(xs, ys, augment=layers, seed=seed), shuffle=False, **quiet))
+    else:
+        report["ways"]["tf.data"] = {"not_available": "tf.data needs TensorFlow"}
+    base = report["ways"]["none"]["seconds"]
+    for entry in report["ways"].values():
+        if "seconds" in entry:
+            entry["ratio"] = round(entry["seconds"] / base, 2)
+    report["cpu_load_after"] = _load()
+    what = "a full epoch" if report["full_epoch"] else f"{n_steps} steps"
+    log(f"augmentation, {what} of batch {batch} per way, {report['machine']}, {report['data']}:")
+    for name, entry in report["ways"].items():
+        if "seconds" in entry:
+            log(f"  {name:9s} {entry['seconds']:7.2f} s  {entry['seconds_per_step_ms']:7.1f} ms/step  "
+                f"ratio {entry['ratio']:.2f}")
+        else:
+            log(f"  {name:9s} not available ({entry['not_available']})")
+    log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
+        f"(above {os.cpu_count()} means other jobs shared the CPUs)")
     return report

@@ -1,0 +1,179 @@
+"""The lesson's augmentation three ways (asl_course.augment) and `asl-course bench augmentation`."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from asl_course import augment, facts
+
+pytest.importorskip("tensorflow")
+
+
+def _originals(k: int = 4) -> np.ndarray:
+    """Asymmetric test images: a left-to-right ramp and an off-centre bright block (a flip shows)."""
+    ims = np.zeros((k, 28, 28, 1), dtype="float32")
+    cols = np.mgrid[0:28, 0:28][1]
+    for i in range(k):
+        ims[i, ..., 0] = 0.2 + 0.3 * cols / 27
+        r, c = 4 + 3 * i, 3 + 2 * i
+        ims[i, r:r + 10, c:c + 6, 0] = 1.0
+    return ims
+
+
+def _settings(**change) -> dict:
+    s = dict(facts.DATAGEN_SETTINGS)
+    s.update(change)
+    return s
+
+
+def test_layer_settings_translate_the_lesson():
+    p = augment.layer_settings()
+    assert p["rotation"] == pytest.approx(10 / 360)
+    assert p["zoom"] == 0.1 and p["rows"] == 0.1 and p["cols"] == 0.1
+    assert p["flip"] == "horizontal" and p["fill_mode"] == "nearest"
+    # The generator's width_shift_range moves rows (Keras 3): the layer's height factor gets it.
+    p = augment.layer_settings(_settings(width_shift_range=0.2, height_shift_range=0.05))
+    assert (p["rows"], p["cols"]) == (0.2, 0.05)
+    with pytest.raises(ValueError, match="no layer version"):
+        augment.layer_settings(_settings(shear_range=5))
+
+
+def test_layers_are_the_lesson_s_transforms():
+    layers = augment.make_layers().layers
+    names = [type(layer).__name__ for layer in layers]
+    assert names == ["RandomRotation", "RandomZoom", "RandomTranslation", "RandomFlip"]
+    rot, zoom, shift, flip = layers
+    assert rot.factor == pytest.approx((-10 / 360, 10 / 360)) and rot.fill_mode == "nearest"
+    assert (zoom.height_factor, zoom.width_factor) == (0.1, 0.1) and zoom.fill_mode == "nearest"
+    assert (shift.height_factor, shift.width_factor) == (0.1, 0.1) and shift.fill_mode == "nearest"
+    assert flip.mode == "horizontal"
+
+
+@pytest.mark.parametrize("way", augment.WAYS)
+def test_copies_shapes_dtype_range(way):
+    ims = _originals(3)
+    out = augment.copies(way, ims, 5)
+    assert out.shape == (5, 3, 28, 28, 1) and out.dtype == np.float32
+    assert out.min() >= 0.0 - 1e-6 and out.max() <= 1.0 + 1e-6
+    assert not np.allclose(out[0], ims)  # it did transform
+
+
+def test_the_three_ways_make_the_same_kind_of_images():
+    distances = augment.compare(_originals(), n=100)
+    assert set(distances) == {"layers", "tf.data"}
+    assert augment.same_kind(distances), distances
+
+
+@pytest.mark.parametrize("wrong", [dict(rotation_range=45), dict(horizontal_flip=False), dict(zoom_range=0.4)],
+                         ids=["rotation45", "noflip", "zoom0.4"])
+def test_a_wrong_setting_is_not_the_same_kind(wrong):
+    distances = augment.compare(_originals(), n=100, settings=_settings(**wrong))
+    assert not augment.same_kind(distances), distances
+
+
+def test_ks_distance():
+    a = np.arange(100.0)
+    assert augment.ks_distance(a, a) == 0.0
+    assert augment.ks_distance(a, a + 1000) == 1.0
+    assert augment.ks_distance(a, a + 50) == pytest.approx(0.5)
+
+
+def test_tf_data_batches_of_32_in_order_with_labels():
+    rng = np.random.default_rng(0)
+    x = rng.random((100, 28, 28, 1)).astype("float32")
+    y = np.eye(24, dtype="float32")[rng.integers(0, 24, 100)]
+    identity = dict(rotation_range=0, zoom_range=0.0, width_shift_range=0.0, height_shift_range=0.0,
+                    horizontal_flip=False, vertical_flip=False)
+    batches = list(augment.make_dataset(x, y, identity, shuffle=False))
+    assert [len(b[0]) for b in batches] == [32, 32, 32, 4]
+    np.testing.assert_array_equal(np.concatenate([np.asarray(b[0]) for b in batches]), x)
+    np.testing.assert_array_equal(np.concatenate([np.asarray(b[1]) for b in batches]), y)
+    # Shuffled and augmented: still 32 per batch, each label with its own image.
+    flip_only = dict(identity, horizontal_flip=True)
+    seen = []
+    for images, labels in augment.make_dataset(x, y, flip_only, seed=1):
+        assert images.shape[1:] == (28, 28, 1) and labels.shape[1:] == (24,)
+        for im, lab in zip(np.asarray(images), np.asarray(labels)):
+            match = [i for i in range(len(x)) if np.array_equal(im, x[i]) or np.array_equal(im, x[i, :, ::-1])]
+            assert len(match) == 1 and np.array_equal(lab, y[match[0]])
+            seen.append(match[0])
+    assert sorted(seen) == list(range(100)) and seen != list(range(100))
+    with pytest.raises(ValueError, match="labels"):
+        augment.make_dataset(x, y[:10])
+
+
+def test_model_with_layers_is_the_lesson_s_model_plus_augmentation():
+    model = augment.model_with_layers(seed=0)
+    assert model.layers[0].name == "augmentation"
+    assert model.count_params() == 264_049
+    x = _originals(2)
+    # Outside training the layers pass the images through: predict is the plain model's.
+    plain = __import__("keras").Sequential(model.layers[1:])
+    np.testing.assert_allclose(model.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_show_three_ways_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = augment.show_three_ways(_originals(2), copies_per_way=3)
+    assert len(fig.axes) == 2 * 3 * 4
+    assert [fig.axes[r * 4].get_ylabel() for r in range(3)] == list(augment.WAYS)
+
+
+@pytest.mark.slow
+def test_bench_augmentation_prints_four_ratios(tmp_path):
+    out = tmp_path / "aug.json"
+    run = subprocess.run([sys.executable, "-m", "asl_course", "bench", "augmentation", "--steps", "5",
+                          "--json", str(out)], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert list(report["ways"]) == ["none", "generator", "layers", "tf.data"] and report["steps"] == 5
+    for name, entry in report["ways"].items():
+        assert entry["seconds"] > 0 and math.isclose(entry["ratio"], entry["seconds"] / report["ways"]["none"]["seconds"],
+                                                     abs_tol=0.01)
+        assert f"{name}" in run.stdout and f"ratio {entry['ratio']:.2f}" in run.stdout
+    bad = subprocess.run([sys.executable, "-m", "asl_course", "bench", "augmentation", "--steps", "0"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode != 0 and "--steps must be at least 1" in bad.stdout + bad.stderr
+
+
+_NO_TENSORFLOW = '''
+import importlib.abc, runpy, sys
+class NoTF(importlib.abc.MetaPathFinder):
+    # TensorFlow absent, as on a JAX-only GPU machine (kept out of sys.modules: Keras looks there).
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" or name.startswith("tensorflow."):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+sys.meta_path.insert(0, NoTF())
+sys.argv = ["asl-course", "bench", "augmentation", "--steps", "3"]
+runpy.run_module("asl_course", run_name="__main__")
+'''
+
+
+@pytest.mark.slow
+def test_bench_augmentation_on_jax_without_tensorflow():
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("JAX is not installed here (pip install jax, or put it on PYTHONPATH)")
+    run = subprocess.run([sys.executable, "-c", _NO_TENSORFLOW], capture_output=True, text=True, timeout=900,
+                         env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "jax backend" in run.stdout
+    assert "generator not available" in run.stdout and "tf.data   not available" in run.stdout
+    assert re_ratio("layers", run.stdout) and re_ratio("none", run.stdout) == 1.0
+
+
+def re_ratio(name: str, text: str) -> float | None:
+    import re
+
+    m = re.search(rf"^\s+{re.escape(name)}\s.*ratio ([0-9.]+)$", text, re.M)
+    return float(m.group(1)) if m else None
