@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-LEARNERS = ["lesson", "notebook", "checks", "selfstudy", "predict", "evaluation"]
+LEARNERS = ["lesson", "notebook", "checks", "selfstudy", "predict", "evaluation", "augment"]
 DATA = ["data", "synthetic"]
 FACTS = ["facts", "errors"]
 GRADING_PLUGINS = ["autograder", "verifier", "harness", "sandbox", "feedback", "classroom", "parallel", "intake", "repair"]
