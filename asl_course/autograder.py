@@ -716,19 +716,3 @@ class VerifyOutsideKernel(NbGraderPreprocessor):
             return ["the hidden test of this exercise ran again after its test cell: a test that runs twice is void"]
         cached = session.__dict__.get("verdicts", {}).pop((str(folder), grade_id), None)
         return list(cached) if cached is not None else cls.verdict(session, grade_id, folder)
-
-
-def autograde_preprocessors() -> list:
-    """nbgrader's autograde preprocessors with GuardedExecute and VerifyOutsideKernel."""
-    from nbgrader.converters.autograde import Autograde
-
-    out = []
-    for pp in Autograde.autograde_preprocessors.default_value:
-        if pp is Execute:
-            out += [GuardedExecute]
-        elif getattr(pp, "__name__", "") == "SaveAutoGrades":
-            out += [VerifyOutsideKernel, pp]
-        else:
-            out.append(pp)
-    return out
-

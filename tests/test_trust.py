@@ -7,7 +7,7 @@
 - training: the trained model must descend from the grader's secret initialisation;
 - answers that call the course's reference implementation are flagged;
 - feedback and formgrader pages carry no script, event handler or external resource;
-- ``nbgrader validate`` (nbgrader.validator.Validator) passes on every source notebook.
+- ``nbgrader validate`` passing on every source notebook is tests/test_registry.py's.
 """
 
 from __future__ import annotations
@@ -235,61 +235,6 @@ def test_feedback_and_formgrader_use_the_sanitizer():
     config = loader.load_config()
     assert "asl_course.feedback.SanitizeStudentHTML" in config.GenerateFeedback.preprocessors
     assert "asl_course.feedback.SanitizeStudentHTML" in config.HTMLExporter.preprocessors
-
-
-# --- nbgrader validate ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def standin(tmp_path_factory):
-    """The synthetic stand-in (small and fast: notebook 4 trains 53 steps on it)."""
-    from asl_course import data
-
-    folder = tmp_path_factory.mktemp("standin")
-    data.write_synthetic(folder, log=lambda *_: None)
-    return folder
-
-
-@pytest.mark.parametrize("grading_env", [False, True], ids=["plain", "autograder-env"])
-@pytest.mark.parametrize("name", sorted(grading.POINTS))
-@pytest.mark.slow
-def test_nbgrader_validate_passes_on_every_source_notebook(name, grading_env, standin, data_dir, tmp_path,
-                                                           monkeypatch):
-    """``nbgrader validate`` exits 0 whatever it finds: use its Validator and read its results.
-    Notebooks 1-3 and 5 run on the small stand-in; notebook 4 on the session's data (its
-    self-check judges the accuracy one epoch reaches, which the stand-in cannot)."""
-    from nbgrader.validator import Validator
-    from traitlets.config import Config
-
-    from asl_course import notebook
-
-    data = standin
-    if name == "04_train_and_save":
-        if grading_env:
-            pytest.skip("notebook 4 trains: once (plain) is enough")
-        if not notebook.is_real(data_dir):
-            pytest.skip("notebook 4's self-check needs the real data (one epoch on the stand-in stays at chance)")
-        data = data_dir
-    work = tmp_path / name
-    shutil.copytree(REPO / "source" / name, work)
-    monkeypatch.setenv("ASL_DATA_DIR", str(data))
-    monkeypatch.setenv("ASL_COURSE_FAST", "1")
-    monkeypatch.setenv("ASL_COURSE_AUTOMATED", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    for key in (grading.GRADING_DIR_ENV, grading.GRADING_CODE_ENV, grading.GRADING_PLAN_ENV):
-        monkeypatch.delenv(key, raising=False)
-    if grading_env:
-        (tmp_path / "grading").mkdir()
-        monkeypatch.setenv(grading.GRADING_DIR_ENV, str(tmp_path / "grading"))
-        monkeypatch.setenv(grading.GRADING_CODE_ENV, grading.__file__)
-        monkeypatch.setenv(grading.GRADING_PLAN_ENV, json.dumps({"fast": True, "epochs": 1, "train_images": None,
-                                                                   "data": "synthetic"}))
-    validator = Validator(config=Config({"Validator": {"ignore_checksums": True},
-                                         "Execute": {"timeout": 900}}))
-    results = validator.validate(str(work / f"{name}.ipynb"))
-    assert set(results) <= {"passed"} and not results.get("failed"), json.dumps(results)[:3000]
-    if grading_env:
-        assert any((tmp_path / "grading" / "artefacts").iterdir()), "the hidden tests recorded their raw values"
 
 
 def test_secure_copies_only_regular_files_and_never_follows_links(tmp_path):

@@ -8,7 +8,7 @@ are recorded and re-measured. Every other table is derived from there. The layou
 - :mod:`.expected`: what the lesson asks for, in the grader's own words (layers, settings,
   thresholds), independent of ``lesson.py``'s code;
 - :mod:`.refdata`: the training plan the grader expects and its reference data;
-- :mod:`.facts`, :mod:`.models`: measuring arrays and Keras models;
+- :mod:`.arrays`, :mod:`.models`: measuring arrays (digests, shapes, value ranges) and Keras models;
 - :mod:`.nb01_prepare_data` ... :mod:`.nb05_predictions`: each notebook's observers, judges,
   model measurements, record hooks and repairs;
 - :mod:`.judging`: observe / judge / measure one exercise through its declaration;

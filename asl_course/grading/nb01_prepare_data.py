@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .expected import COLUMNS, N_PIXELS, NUM_CLASSES
-from .facts import _facts, _int_digest, _onehot_facts, _scaled_digest, _sha
+from .arrays import _facts, _int_digest, _onehot_facts, _scaled_digest, _sha
 
 
 # --- Observing -----

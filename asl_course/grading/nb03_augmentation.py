@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .expected import BATCH_SIZE, DATAGEN, DATAGEN_OFF, NUM_CLASSES
-from .facts import _facts, _onehot_facts, _scaled_digest
+from .arrays import _facts, _onehot_facts, _scaled_digest
 
 
 def _datagen_sample(datagen, n: int = 200) -> dict:

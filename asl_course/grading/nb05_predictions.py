@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .expected import INPUT_SHAPE, LETTERS, MAX_MODEL_BYTES, MODEL_FILE, NUM_CLASSES, PREPARE_TOLERANCE, PROBE_KINDS, _MAX_STORED
-from .facts import _facts
+from .arrays import _facts
 from .models import _predict, _save_model, load_saved_model
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import dataclasses
 
 from .expected import COLUMNS, GRADING_DIR_ENV, GRADING_PLAN_ENV, GradingFailed
-from .facts import _sha
+from .arrays import _sha
 
 
 # --- Plan, reference data ----------------------------------------------------------------------
