@@ -38,6 +38,9 @@ import pytest
 
 from asl_course import editions
 
+#: A JupyterLab server and a real browser: not for the fast loop (CI runs this file first, alone).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("ASL_CHROMIUM", "/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
