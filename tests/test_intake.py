@@ -8,13 +8,13 @@ of several attempts winning, and every file it cannot place reported with the re
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from _course import course_folder
 from asl_course import classroom, cli, intake
 from asl_course.errors import UserError
 
@@ -32,10 +32,7 @@ erin,Erin Smith,"Smith, Erin",1005,esmith,erin@example.org,S5
 
 @pytest.fixture
 def course(tmp_path):
-    root = tmp_path / "course"
-    for a in (A2, A3):
-        (root / "release" / a).mkdir(parents=True)
-        shutil.copy(REPO / "release" / a / f"{a}.ipynb", root / "release" / a)
+    root = course_folder(tmp_path / "course", (A2, A3), source=False)
     (tmp_path / "roster.csv").write_text(ROSTER)
     return root
 

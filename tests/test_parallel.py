@@ -27,6 +27,7 @@ import nbformat
 import pytest
 import yaml
 
+from _course import course_folder
 from asl_course import classroom, cli, parallel
 from submissions.catalogue import catalogue
 
@@ -429,12 +430,7 @@ def test_preflight_skips_what_cannot_be_graded_and_says_why(tmp_path):
     each skipped with its reason; the clean and the repaired ones go on to grading."""
     from asl_course import repair
 
-    root = tmp_path / "course"
-    for a in (A1, A2):
-        (root / "release" / a).mkdir(parents=True)
-        shutil.copy(REPO / "release" / a / f"{a}.ipynb", root / "release" / a)
-        (root / "source" / a).mkdir(parents=True)
-        shutil.copy(REPO / "source" / a / f"{a}.ipynb", root / "source" / a)
+    root = course_folder(tmp_path / "course", (A1, A2))
     solution = classroom.solution_notebook(REPO, A2)
     damaged = json.loads(nbformat.writes(solution))
     for cell in damaged["cells"]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from _course import course_folder
 from asl_course import classroom, cli, repair
 
 REPO = Path(__file__).resolve().parent.parent
@@ -239,13 +240,7 @@ def test_a_notebook_of_another_assignment_is_refused_and_named():
 
 @pytest.fixture
 def course(tmp_path):
-    root = tmp_path / "course"
-    for a in (A2, A3):
-        (root / "release" / a).mkdir(parents=True)
-        shutil.copy(REPO / "release" / a / f"{a}.ipynb", root / "release" / a)
-        (root / "source" / a).mkdir(parents=True)
-        shutil.copy(REPO / "source" / a / f"{a}.ipynb", root / "source" / a)
-    return root
+    return course_folder(tmp_path / "course", (A2, A3))
 
 
 def _hand_in(root, student, a, content: bytes, name=None):
