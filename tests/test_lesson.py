@@ -103,3 +103,48 @@ def test_training_learns_on_the_session_data(prepared):
     assert len(history.history["loss"]) == 1
     assert history.history["accuracy"][-1] > 1 / 24 * 3
     assert math.isfinite(history.history["val_loss"][-1])
+
+
+# --- Notebook 4's baseline: the recorded run, or trained with the notebook's own plan ------------
+
+
+@pytest.mark.parametrize("fast,epochs", [(True, 1), (False, 20)])
+def test_baseline_on_the_real_data_is_the_recorded_run_never_trained_again(monkeypatch, tmp_path, fast, epochs):
+    """Fast mode's one epoch on every image is the recorded run's first epoch: shown, not retrained."""
+    from asl_course import notebook
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the baseline was trained again")
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("ASL_COURSE_FAST", "1" if fast else "0")
+    monkeypatch.setattr(notebook, "is_real", lambda data_dir=None: True)
+    monkeypatch.setattr(lesson, "train", no_training)
+    recorded = notebook.load_reference_baseline()
+    history, label = notebook.baseline_history(None, tmp_path)
+    assert history == {key: values[:epochs] for key, values in recorded["history"].items()}
+    assert recorded["date"] in label and ("first epoch" in label) == fast
+
+
+def test_baseline_is_trained_with_the_notebooks_plan_where_no_recorded_run_covers_it(monkeypatch, tmp_path):
+    """The stand-in, or a fast plan on fewer images: trained here, with the augmented run's plan."""
+    from asl_course import notebook
+
+    calls = []
+
+    class History:
+        history = {"val_accuracy": [0.5]}
+
+    def fake_train(model, prepared, plan, augment, verbose):
+        calls.append((plan, augment))
+        return History()
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("ASL_COURSE_FAST", "1")
+    monkeypatch.setattr(lesson, "train", fake_train)
+    for real, images in ((False, None), (True, 4096)):
+        monkeypatch.setattr(notebook, "is_real", lambda data_dir=None, real=real: real)
+        monkeypatch.setattr(lesson, "FAST_TRAIN_IMAGES", images)
+        history, label = notebook.baseline_history(None, tmp_path)
+        assert history == {"val_accuracy": [0.5]} and label == "no augmentation (trained in this notebook)"
+        assert calls[-1] == (lesson.run_plan(), False) and calls[-1][0].train_images == images
