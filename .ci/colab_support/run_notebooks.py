@@ -14,9 +14,16 @@ Fast mode and automated mode (``ASL_COURSE_FAST=1``, ``ASL_COURSE_AUTOMATED=1``)
 wait for a learner. A notebook fails when a cell raises, when a TensorFlow C++ log line is in
 any output, or when a check of the model's way from notebook 4 to notebook 5 fails:
 
-- ``solutions/``: Google Drive is mounted (a fake Drive shared by 04 and 05): 04 must copy
-  ``asl_model.keras`` to Drive, and 05, in a fresh folder, must use that model;
-- ``notebooks/``: no Drive: 05 must say that it trains a one-epoch stand-in, with its accuracy.
+- Google Drive mounted (a fake Drive shared by 04 and 05; by default for ``solutions/``): 04
+  must copy ``asl_model.keras`` to Drive, and 05, in a fresh folder, must use that model;
+- no Drive (by default for ``notebooks/``): 05 must say that it trains a one-epoch stand-in,
+  with its accuracy.
+
+``--drive on|off`` sets it for every edition. CI (``.ci/run``) runs ``--editions notebooks
+--drive on``: the self-study edition is what learners open in Colab, and its answers are the
+solutions' code (tests/test_editions.py), which nbval runs with the course's pinned versions;
+the no-Drive stand-in path of 05 is covered by tests/test_colab.py, and in this runtime by
+``.ci/colab -- --editions notebooks --drive off --only 05_predictions``.
 """
 
 from __future__ import annotations
@@ -229,6 +236,8 @@ def main(argv=None) -> int:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--shared-data", type=Path, required=True)
     parser.add_argument("--editions", default="solutions,notebooks")
+    parser.add_argument("--drive", choices=("auto", "on", "off"), default="auto",
+                        help="mount the fake Google Drive (auto: for solutions/ only)")
     parser.add_argument("--only", default="", help="comma-separated notebook names (default: all)")
     parser.add_argument("--kaggle", choices=("cached", "missing"), default="cached",
                         help="missing: Colab's Kaggle cache does not have the data set")
@@ -256,7 +265,7 @@ def main(argv=None) -> int:
             continue
         drive = None
         extra: dict = {}
-        if edition == "solutions":
+        if args.drive == "on" or (args.drive == "auto" and edition == "solutions"):
             drive = work / "drive" / edition
             if any(p.stem.startswith("04_") for p in paths):  # else keep what 04 left (--only 05_...)
                 shutil.rmtree(drive, ignore_errors=True)
