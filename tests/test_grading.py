@@ -149,6 +149,24 @@ def test_notebook1_checks_pass_the_solution_and_name_mistakes(solved, ref, monke
     assert run_check("test_reshape", ns, monkeypatch, data_dir) is None
 
 
+def test_notebook1_hidden_checks_name_the_other_catalogued_mistakes(solved, ref, monkeypatch, data_dir):
+    """The hidden verdicts of the notebook-1 mistakes CI does not grade through nbgrader
+    (catalogue ``in_ci=False``) that the test above does not make: header=None, no .values,
+    labels not one-hot."""
+    import pandas as pd
+
+    ns = {"train_df": pd.DataFrame(np.vstack([grading.COLUMNS, solved["train_df"].values.astype(str)])),
+          "valid_df": solved["valid_df"]}  # read with header=None: the header is a row
+    assert "header" in run_check("test_load_csv", ns, monkeypatch, data_dir)
+    ns = dict(solved)
+    ns["y_train"], ns["y_valid"] = ns["train_df"].pop("label"), ns["valid_df"].pop("label")
+    ns["x_train"], ns["x_valid"] = ns["train_df"], ns["valid_df"].values  # x_train left a DataFrame
+    assert ".values" in run_check("test_images", ns, monkeypatch, data_dir)
+    ns["x_train"] = ns["train_df"].values
+    assert run_check("test_images", ns, monkeypatch, data_dir) is None
+    assert "one-hot" in run_check("test_one_hot", ns, monkeypatch, data_dir)  # integer labels
+
+
 def test_model_checks_name_each_mistake():
     import keras
 
@@ -324,8 +342,9 @@ def test_feedback_preprocessor_removes_hidden_tests_and_tracebacks():
 
 
 @pytest.fixture(scope="session")
-def course(tmp_path_factory, data_dir):
-    """A course folder with all assignments released and the catalogue submitted."""
+def course(tmp_path_factory, data_dir, pytestconfig):
+    """A course folder with all assignments released and the catalogue submitted (what CI grades,
+    or with ``--full-class`` all of it)."""
     root = tmp_path_factory.mktemp("course")
     # The data lives where an instructor keeps it (data/asl_data in the course folder), as a copy:
     # one adversarial submission deletes it.
@@ -342,6 +361,8 @@ def course(tmp_path_factory, data_dir):
     # model trained for one step: grading checks that the notebook uses it, not how good it is).
     model_file = {"asl_model.keras": _briefly_trained_model(root / "asl_model.keras")}
     for sub in CATALOGUE:
+        if not (sub.in_ci or pytestconfig.full_class):
+            continue
         course.submit(sub.student, sub.assignment, sub.make(course.root),
                       files=model_file if sub.assignment == "05_predictions" else None)
     return course
@@ -376,8 +397,15 @@ def feedback_text(course, student, assignment) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("sub", CATALOGUE, ids=[s.student for s in CATALOGUE])
+def _in_class(assignment, *marks):
+    """The marks of a test of the simulated class: slow, and one xdist group per assignment
+    (its submissions are graded by one nbgrader call, in one worker)."""
+    return [pytest.mark.slow, pytest.mark.xdist_group(f"class-{assignment}"), *marks]
+
+
+@pytest.mark.parametrize("sub", [
+    pytest.param(s, id=s.student, marks=_in_class(s.assignment, *([] if s.in_ci else [pytest.mark.full_class])))
+    for s in CATALOGUE])
 def test_simulated_submission(course, sub, data_dir):
     if sub.needs_real and not notebook.is_real(data_dir):
         pytest.skip("needs the real data: one epoch on the synthetic stand-in stays at chance")
@@ -389,10 +417,16 @@ def test_simulated_submission(course, sub, data_dir):
     leaked = [line for line in hidden_lines() if line in text]
     assert not leaked, f"the feedback shows hidden-test code: {leaked[:3]}"
     assert "most recent call last" not in text and "Cell In[" not in text, "the feedback shows a traceback"
+    if sub.kind == "baseline" and not sub.lost:
+        # a full solution runs clean under the grader: no cell errs or hits its time limit
+        nb = course.autograded_notebook(sub.student, sub.assignment)
+        errors = [(i, o.get("ename")) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                  for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, f"{sub.what}: cells raised under the grader (cell, error): {errors}"
 
 
-@pytest.mark.slow
-def test_adversarial_submissions_do_not_touch_the_graders_data(course):
+@pytest.mark.parametrize("x", [pytest.param(None, id="01", marks=_in_class("01_prepare_data"))])
+def test_adversarial_submissions_do_not_touch_the_graders_data(course, x):
     graded(course, "01_prepare_data")
     assert (course.root / "data" / "asl_data" / "sign_mnist_train.csv").is_file(), "the grader's data was restored"
     from asl_course import data
@@ -400,14 +434,16 @@ def test_adversarial_submissions_do_not_touch_the_graders_data(course):
     assert data.check(course.root / "data" / "asl_data")["kind"] in ("real", "synthetic")
 
 
-@pytest.mark.slow
-def test_export_has_every_student_with_the_expected_total(course, data_dir):
-    for name in sorted(grading.POINTS):
-        graded(course, name)
+@pytest.mark.parametrize("assignment", [pytest.param(a, id=a[:2], marks=_in_class(a)) for a in sorted(grading.POINTS)])
+def test_export_has_every_student_with_the_expected_total(course, assignment, data_dir, request):
+    graded(course, assignment)
     rows = course.export()
     got = {(r["student_id"], r["assignment"]): (float(r["score"]), float(r["max_score"])) for r in rows}
     for sub in CATALOGUE:
-        if sub.needs_real and not notebook.is_real(data_dir):
+        if sub.assignment != assignment or (sub.needs_real and not notebook.is_real(data_dir)):
             continue
+        if not (sub.in_ci or request.config.full_class):
+            assert (sub.student, assignment) not in got or got[(sub.student, assignment)][0] == 0.0
+            continue  # not submitted in this session (the course fixture)
         assert got[(sub.student, sub.assignment)] == (sum(sub.expected().values()),
                                                       float(sum(grading.POINTS[sub.assignment].values())))

@@ -12,6 +12,14 @@ feedback must contain (the mistake, named). Kinds:
 
 Student ids sort in grading order (nbgrader grades in alphabetical order): ``a_`` before
 ``m_`` before ``x_`` before ``zz_``.
+
+What CI grades (``in_ci``): every baseline and adversarial submission, and the mistakes whose
+grading takes its own path through nbgrader (notebook 4's repairs, notebook 5's model check)
+or that show, once per notebook, a mistake named on the feedback page. The others
+(``in_ci=False``, 14 of 55, about a fifth of the class's time) are mistakes whose self-check
+messages are tested in-process (tests/test_checks.py) and whose hidden verdicts take the same
+path as the one kept, and two solutions graded again after harmless attacks; they run with
+``pytest --full-class`` (``.ci/run --full``), before a release or after a change to grading.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ class Submission:
     what: str = ""
     #: Its expected result needs the real data (on the stand-in, one epoch learns nothing).
     needs_real: bool = False
+    #: Graded in CI (else only with ``pytest --full-class``: see the module's docstring).
+    in_ci: bool = True
 
     def expected(self) -> dict[str, float]:
         return {gid: (0.0 if gid in self.lost else float(p)) for gid, p in POINTS[self.assignment].items()}
@@ -379,22 +389,22 @@ def catalogue() -> list[Submission]:
         Submission("m01_no_255", A1, edit(A1, NO_SCALING), {"test_normalize"}, ("divided by 255",),
                    what="pixels not divided by 255"),
         Submission("m01_scaled_twice", A1, edit(A1, ("normalize", "x_train / 255\n", "x_train / 255 / 255\n")),
-                   {"test_normalize"}, ("twice",), what="x_train divided by 255 twice"),
+                   {"test_normalize"}, ("twice",), what="x_train divided by 255 twice", in_ci=False),
         Submission("m01_not_one_hot", A1, edit(A1, NO_ONE_HOT), {"test_one_hot"}, ("one-hot",),
-                   what="labels not one-hot encoded"),
+                   what="labels not one-hot encoded", in_ci=False),
         Submission("m01_release_labels", A1, edit(A1, (
             "one_hot", "num_classes = 24\n",
             "num_classes = 24\n# the Kaggle release numbers the letters 0..24, skipping 9 (J)\n"
             "y_train = y_train.where(y_train < 9, y_train + 1)\ny_valid = y_valid.where(y_valid < 9, y_valid + 1)\n")),
-            {"test_one_hot"}, ("Kaggle release",), what="the release's labels 0..24 with 24 classes"),
+            {"test_one_hot"}, ("Kaggle release",), what="the release's labels 0..24 with 24 classes", in_ci=False),
         Submission("m01_no_channel", A1, edit(A1, ("reshape", "reshape(-1, 28, 28, 1)", "reshape(-1, 28, 28)", 2)),
-                   {"test_reshape"}, ("channel",), what="reshape without the channel axis"),
+                   {"test_reshape"}, ("channel",), what="reshape without the channel axis", in_ci=False),
         Submission("m01_label_kept", A1, edit(A1, ("labels", 'del train_df["label"]\ndel valid_df["label"]', "")),
-                   {"test_labels"}, ("del train_df",), what="the label column not deleted"),
+                   {"test_labels"}, ("del train_df",), what="the label column not deleted", in_ci=False),
         Submission("m01_header_none", A1, edit(A1, ("load_csv", '"sign_mnist_train.csv")', '"sign_mnist_train.csv", header=None)')),
-                   {"test_load_csv"}, ("header",), what="pd.read_csv(..., header=None)"),
+                   {"test_load_csv"}, ("header",), what="pd.read_csv(..., header=None)", in_ci=False),
         Submission("m01_dataframe", A1, edit(A1, ("images", "x_train = train_df.values", "x_train = train_df")),
-                   {"test_images"}, (".values",), what="x_train left a DataFrame (no .values)"),
+                   {"test_images"}, (".values",), what="x_train left a DataFrame (no .values)", in_ci=False),
         # adversarial, notebook 1 (wrong answers for normalize and one_hot unless said)
         Submission("x01_tamper", A1, edit(A1, NO_SCALING, NO_ONE_HOT, after_setup(PATCH_MODULES_AND_HASHES)),
                    {"test_normalize", "test_one_hot"}, kind="adversarial",
@@ -438,15 +448,15 @@ def catalogue() -> list[Submission]:
                    {"test_model"}, ("padding",), what='padding="valid"'),
         Submission("m02_layer_order", A2, edit(A2, ("model", "Dropout(0.2),\n    BatchNormalization(),",
                                                     "BatchNormalization(),\n    Dropout(0.2),")),
-                   {"test_model"}, ("wrong order",), what="Dropout and BatchNormalization swapped"),
+                   {"test_model"}, ("wrong order",), what="Dropout and BatchNormalization swapped", in_ci=False),
         Submission("m02_no_softmax", A2, edit(A2, ("model", 'Dense(units=24, activation="softmax")', "Dense(units=24)")),
-                   {"test_model"}, ("softmax",), what="the last Dense layer without softmax"),
+                   {"test_model"}, ("softmax",), what="the last Dense layer without softmax", in_ci=False),
         # --- notebook 3: augmentation (3 points) ---
         Submission("a03_solution", A3, sol(A3), set(), kind="baseline", what="the full solution"),
         Submission("a03_release", A3, lambda root: cr.release_notebook(root, A3), ALL(A3), kind="baseline",
                    what="the untouched release"),
         Submission("m03_vertical_flip", A3, edit(A3, ("datagen", "vertical_flip=False", "vertical_flip=True")),
-                   {"test_datagen"}, ("vertical_flip",), what="vertical_flip=True"),
+                   {"test_datagen"}, ("vertical_flip",), what="vertical_flip=True", in_ci=False),
         Submission("m03_next_method", A3, edit(A3, ("batch", "next(img_iter)", "img_iter.next()")),
                    {"test_batch"}, ("next(img_iter)",), what="img_iter.next() (Keras 2)"),
         # --- notebook 4: training and saving (6 points); each of these trains once ---
@@ -481,12 +491,12 @@ def catalogue() -> list[Submission]:
             A5, ("prepare_image", 'Image.open(path).convert("L")', "Image.open(path)"),
             ("accuracy_per_letter", "cm.sum(axis=1)", "cm.sum(axis=0)")),
             {"test_prepare_image", "test_accuracy_per_letter"}, ("grayscale", "column sums"),
-            what="pictures not converted to grayscale, per-letter accuracy over the columns (two exercises)"),
+            what="pictures not converted to grayscale, per-letter accuracy over the columns (two exercises)", in_ci=False),
         Submission("m05_j_ascending", A5, edit(
             A5, ("predict_letter", 'LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"', 'LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXY"'),
             ("top_k", "np.argsort(probabilities)[::-1][:k]", "np.argsort(probabilities)[-k:]")),
             {"test_predict_letter", "test_top_k"}, ("J and Z need motion", "increasing order"),
-            what="LETTERS with J (every letter after I shifted), top_k in increasing order (two exercises)"),
+            what="LETTERS with J (every letter after I shifted), top_k in increasing order (two exercises)", in_ci=False),
         Submission("x05_tamper", A5, edit(
             A5, ("accuracy_per_letter", "cm.sum(axis=1)", "cm.sum(axis=0)"),
             ("top_k", "float(probabilities[i])", "round(float(probabilities[i]), 2)"),
@@ -532,9 +542,9 @@ def catalogue() -> list[Submission]:
                    what="script, event handlers and external resources in a markdown cell and in outputs (the "
                         "feedback page is sanitized; the work is right: full marks)"),
         Submission("zz02_solution", A2, sol(A2), set(), kind="baseline",
-                   what="the full solution, graded after the adversarial submission"),
+                   what="the full solution, graded after the adversarial submission", in_ci=False),
         Submission("zz04_solution", A4, sol(A4), set(), kind="baseline",
-                   what="the full solution, graded after the adversarial submissions", needs_real=False),
+                   what="the full solution, graded after the adversarial submissions", needs_real=False, in_ci=False),
         # attacks on the grader's machine: each kernel runs in a sandbox (asl_course.sandbox)
         Submission("x01_take_over_verifier", A1, lambda root: cr.insert_after(
             cr.release_notebook(root, A1), None, BLANK_TEST_CELLS + TAKE_OVER_VERIFIER), ALL(A1),
