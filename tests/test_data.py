@@ -198,8 +198,8 @@ def test_small_well_formed_files_need_the_override(tmp_path):
 
 def test_import_converts_labels_and_writes_lf(tmp_path, monkeypatch):
     train, test = make_csv(48), make_csv(24, seed=1)
-    monkeypatch.setattr(data, "RELEASE_ROWS", SMALL_ROWS)
-    monkeypatch.setattr(data, "RELEASE_SHA256", {"train": data.sha256_bytes(train), "test": data.sha256_bytes(test)})
+    monkeypatch.setattr(data.files, "RELEASE_ROWS", SMALL_ROWS)
+    monkeypatch.setattr(data.files, "RELEASE_SHA256", {"train": data.sha256_bytes(train), "test": data.sha256_bytes(test)})
     dest = tmp_path / "asl_data"
     marker = _import(write_pair(tmp_path / "in", train, test, gz=True), dest)
     assert marker["kind"] == "real" and marker["checksums_match"] is True
@@ -221,8 +221,8 @@ def test_import_converts_labels_and_writes_lf(tmp_path, monkeypatch):
 def test_kaggle_layout_with_duplicate_copies(tmp_path, monkeypatch):
     """kagglehub's folder (and the zip) hold each CSV twice: at the top and in a subfolder."""
     train, test = make_csv(48), make_csv(24, seed=1)
-    monkeypatch.setattr(data, "RELEASE_ROWS", SMALL_ROWS)
-    monkeypatch.setattr(data, "RELEASE_SHA256", {"train": data.sha256_bytes(train), "test": data.sha256_bytes(test)})
+    monkeypatch.setattr(data.files, "RELEASE_ROWS", SMALL_ROWS)
+    monkeypatch.setattr(data.files, "RELEASE_SHA256", {"train": data.sha256_bytes(train), "test": data.sha256_bytes(test)})
     folder = tmp_path / "kaggle" / "versions" / "1"
     write_pair(folder, train, test)
     write_pair(folder / "sub", train, test)
@@ -318,7 +318,7 @@ BAD_INPUTS = {
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_input_is_a_clear_error_and_writes_nothing(case, tmp_path, good_dest, monkeypatch):
-    monkeypatch.setattr(data, "RELEASE_ROWS", SMALL_ROWS)  # let small files past the row counts
+    monkeypatch.setattr(data.files, "RELEASE_ROWS", SMALL_ROWS)  # let small files past the row counts
     make, needles = BAD_INPUTS[case]
     paths = make(tmp_path / "in")
     before = snapshot(good_dest)
@@ -338,7 +338,7 @@ def test_bad_input_is_a_clear_error_and_writes_nothing(case, tmp_path, good_dest
 
 
 def test_checksum_mismatch_names_the_override(tmp_path, good_dest, monkeypatch):
-    monkeypatch.setattr(data, "RELEASE_ROWS", SMALL_ROWS)
+    monkeypatch.setattr(data.files, "RELEASE_ROWS", SMALL_ROWS)
     paths = write_pair(tmp_path / "in", make_csv(48), make_csv(24))
     before = snapshot(good_dest)
     with pytest.raises(data.DataError) as info:
@@ -371,7 +371,7 @@ def test_swap_killed_midway_is_recovered(tmp_path, standin):
     old = parent / f".asl_data.old-{dead}-0123abcd"
     shutil.copytree(standin, old)
     (parent / f".asl_data.new-{dead}-89abcdef").mkdir()
-    data._clean_stale(parent / "asl_data")
+    data.install._clean_stale(parent / "asl_data")
     assert data.check(parent / "asl_data")["kind"] == "synthetic"
     assert leftovers(parent) == []
     shutil.copytree(standin, old)  # and when the folder is there, a stale copy is deleted
@@ -457,8 +457,8 @@ def test_fetch_with_failing_download(tmp_path, monkeypatch, capsys):
 
 def test_fetch_imports_the_downloaded_folder(tmp_path, monkeypatch):
     train, test = make_csv(48), make_csv(24, seed=1)
-    monkeypatch.setattr(data, "RELEASE_ROWS", SMALL_ROWS)
-    monkeypatch.setattr(data, "RELEASE_SHA256", {"train": data.sha256_bytes(train), "test": data.sha256_bytes(test)})
+    monkeypatch.setattr(data.files, "RELEASE_ROWS", SMALL_ROWS)
+    monkeypatch.setattr(data.files, "RELEASE_SHA256", {"train": data.sha256_bytes(train), "test": data.sha256_bytes(test)})
     cache = tmp_path / "cache" / "datasets" / "datamunge" / "sign-language-mnist" / "versions" / "1"
     write_pair(cache, train, test)
     write_pair(cache / "sign_mnist_train", train, test)
