@@ -2,6 +2,6 @@
 
 import sys
 
-from asl_course.cli import main
+from asl_course.tooling.cli import main
 
 sys.exit(main())

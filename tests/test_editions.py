@@ -278,7 +278,7 @@ def test_the_course_folder_is_found_from_where_the_command_runs(tmp_path, monkey
     with pytest.raises(UserError, match="not a course folder"):
         editions.repo_root()
     monkeypatch.delenv(editions.ROOT_ENV)
-    monkeypatch.setattr(editions, "__file__", str(tmp_path / "site-packages" / "asl_course" / "editions.py"))
+    monkeypatch.setattr(editions, "__file__", str(tmp_path / "site-packages" / "asl_course" / "tooling" / "editions.py"))
     with pytest.raises(UserError, match="clone of the repository"):
         editions.repo_root(tmp_path)
 

@@ -17,9 +17,14 @@ are recorded and re-measured. Every other table is derived from there. The layou
 - :mod:`.verdict`: outside the kernel: :func:`verify` (the verifier's judgement);
 - :mod:`.policy`: answers that call the course's reference implementation.
 
+Beside them, two subpackages this package never imports (so neither does a kernel):
+:mod:`.plugins`, what nbgrader runs while it grades (the autograder's preprocessors, the verifier,
+the harness, the sandbox, the feedback filters), and :mod:`.instructor`, what the instructor runs
+on a class (intake, repair, parallel grading).
+
 A student's code runs in the same kernel before the hidden tests and can change anything
-importable there (this package, ``asl_course.checks``, numpy, builtins, IPython itself). So
-grading has two layers (see also :mod:`asl_course.autograder`):
+importable there (this package, ``asl_course.learners.checks``, numpy, builtins, IPython itself). So
+grading has two layers (see also :mod:`asl_course.grading.plugins.autograder`):
 
 1. **In the kernel.** Each hidden test loads a *fresh copy of this package* (by path: this
    ``__init__.py``, under a private name registered in ``sys.modules``, its submodules loaded
@@ -41,7 +46,7 @@ grading has two layers (see also :mod:`asl_course.autograder`):
 Every expected value is recomputed from the data files, never taken from the student's
 variables; a ``History`` or a printed number is never trusted: the model is re-evaluated.
 Each failure is an ``AssertionError`` whose message names the mistake and its fix; that
-message is what the feedback shows (:mod:`asl_course.feedback` hides the test code).
+message is what the feedback shows (:mod:`asl_course.grading.plugins.feedback` hides the test code).
 """
 
 import sys as _sys

@@ -18,7 +18,7 @@ from .nb03_augmentation import _obs_datagen
 # Under the autograder a hidden test writes the *raw values* an exercise produced (arrays as
 # .npy, models as .keras files, plain values as JSON) into a run folder of its own,
 # ``artefacts/<grade_id>/run-<random>/``. The autograder moves that folder out of the kernel's
-# reach as soon as the test cell has run (:func:`asl_course.autograder.after_graded_cell`). The
+# reach as soon as the test cell has run (:func:`asl_course.grading.plugins.autograder.after_graded_cell`). The
 # verifier rebuilds the values from the files and measures them itself (:func:`observe`, the same
 # code as in the kernel): no summary, digest or verdict written by the kernel is ever read.
 # Values the kernel could only *claim* (a History's bookkeeping, a file's name) serve the hints

@@ -19,10 +19,10 @@ from .arrays import _sha
 
 
 def _sibling(name: str):
-    """A fresh copy of a course module beside this package (by path, not from ``sys.modules``)."""
+    """A fresh copy of a learners' module (``asl_course/learners/<name>.py``, by path, not from ``sys.modules``)."""
     import importlib.util
 
-    path = Path(__file__).parent.parent / f"{name}.py"
+    path = Path(__file__).parent.parent / "learners" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"_asl_grading_{name}", path)
     module = importlib.util.module_from_spec(spec)
     # Registered before it runs: a dataclass looks its module up in sys.modules.

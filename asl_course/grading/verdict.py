@@ -43,7 +43,7 @@ def verify(grade_id: str, folder: str | os.PathLike, ref: Reference, *, seed: in
     ``folder`` holds the runs of the exercise's hidden test; exactly one run must be there (a test
     that ran twice is void). The verifier rebuilds the raw values and measures them itself.
     ``seed``: the initialisation the autograder gave notebook 4's model (test_fit). ``functions``:
-    notebook 5's functions, called on the verifier's own inputs (:mod:`asl_course.harness`).
+    notebook 5's functions, called on the verifier's own inputs (:mod:`asl_course.grading.plugins.harness`).
     """
     ex = exercise(grade_id)
     if ex.function and functions is not None:

@@ -1,7 +1,7 @@
 """``asl-course predict IMAGE... [--model PATH] [--json] [--top K]``: letters for new pictures.
 
 Each picture is prepared as the lesson prepared its data (grayscale, 28x28, /255; see
-:func:`asl_course.predict.prepare_image`) and the saved model predicts its letter.
+:func:`asl_course.learners.predict.prepare_image`) and the saved model predicts its letter.
 
 Exit codes and errors (never a traceback):
 
@@ -102,7 +102,7 @@ def _import_keras() -> None:
 def handle(args) -> int:
     import numpy as np
 
-    from asl_course import predict
+    from asl_course.learners import predict
 
     model_path = args.model if args.model is not None else predict.default_model_path()
     if not model_path.exists():  # before importing TensorFlow: a quick, clear answer

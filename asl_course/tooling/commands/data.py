@@ -1,6 +1,6 @@
 """``asl-course data {fetch,import,synthetic,check}``: get, verify and inspect the course data.
 
-The work is done by :mod:`asl_course.data`, imported inside the handlers so that building
+The work is done by :mod:`asl_course.dataset`, imported inside the handlers so that building
 the command line stays fast.
 """
 
@@ -85,28 +85,28 @@ def _add_dest(parser: argparse.ArgumentParser) -> None:
 
 
 def _fetch(args) -> int:
-    from asl_course import data
+    from asl_course import dataset as data
 
     data.fetch(args.dest)
     return 0
 
 
 def _import(args) -> int:
-    from asl_course import data
+    from asl_course import dataset as data
 
     data.import_release(args.paths, args.dest, allow_checksum_mismatch=args.allow_checksum_mismatch)
     return 0
 
 
 def _synthetic(args) -> int:
-    from asl_course import data
+    from asl_course import dataset as data
 
     data.write_synthetic(args.dest, seed=args.seed)
     return 0
 
 
 def _check(args) -> int:
-    from asl_course import data
+    from asl_course import dataset as data
 
     result = data.check(args.dir)
     print(f"kind: {result['kind']}")

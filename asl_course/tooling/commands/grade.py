@@ -4,7 +4,7 @@
     asl-course grade ASSIGNMENT --shard K/N --out DIR    # one shard (a machine of a job array)
     asl-course grade merge DIR...                        # merge the shards' bundles into the course
 
-See :mod:`asl_course.parallel` and ``deploy/README.md``.
+See :mod:`asl_course.grading.instructor.parallel` and ``deploy/README.md``.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from asl_course import parallel
+    from asl_course.grading.instructor import parallel
     from asl_course.errors import UserError
 
     timeout = parallel.DEFAULT_TIMEOUT if args.timeout is None else args.timeout

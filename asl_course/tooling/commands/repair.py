@@ -1,6 +1,6 @@
 """``asl-course repair ASSIGNMENT``: check every submission against the release, rebuild damaged ones.
 
-See :mod:`asl_course.repair` (what is repaired, what is refused, where the original is kept).
+See :mod:`asl_course.grading.instructor.repair` (what is repaired, what is refused, where the original is kept).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from asl_course import repair
+    from asl_course.grading.instructor import repair
 
     summary = repair.repair_class(args.course, args.assignment, args.student, dry_run=args.dry_run)
     for line in repair.describe(summary):

@@ -1,6 +1,6 @@
 """``asl-course intake DOWNLOAD --roster CSV``: file an LMS download under ``submitted/<student>/<assignment>/``.
 
-See :mod:`asl_course.intake` (the LMS name forms, the roster's columns, attempts).
+See :mod:`asl_course.grading.instructor.intake` (the LMS name forms, the roster's columns, attempts).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from asl_course import intake
+    from asl_course.grading.instructor import intake
 
     report = intake.intake(args.course, args.download, args.roster, assignment=args.assignment, dry_run=args.dry_run)
     for line in intake.describe(report):

@@ -43,7 +43,7 @@ def register(sub) -> None:
 
 
 def handle_data(args) -> int:
-    from asl_course import bench
+    from asl_course.tooling import bench
 
     report = bench.data_step(args.source or None)
     if args.json:
@@ -52,7 +52,7 @@ def handle_data(args) -> int:
 
 
 def handle_augmentation(args) -> int:
-    from asl_course import bench
+    from asl_course.tooling import bench
     from asl_course.errors import UserError
 
     if args.steps is not None and args.steps < 1:
@@ -65,7 +65,7 @@ def handle_augmentation(args) -> int:
 
 
 def handle_training(args) -> int:
-    from asl_course import bench
+    from asl_course.tooling import bench
     from asl_course.errors import UserError
 
     report = bench.training(augment=not args.no_augmentation, fast=args.fast, seed=args.seed)
@@ -81,7 +81,7 @@ def handle_training(args) -> int:
 
 
 def handle_grading(args) -> int:
-    from asl_course import bench, editions
+    from asl_course.tooling import bench, editions
     from asl_course.errors import UserError
 
     names = editions.assignments(editions.repo_root())

@@ -10,7 +10,7 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from asl_course import editions
+    from asl_course.tooling import editions
 
     root = editions.repo_root()
     if args.check:

@@ -17,7 +17,8 @@ def register(sub) -> None:
 
 
 def handle(args) -> int:
-    from asl_course import data, editions, runner
+    from asl_course import dataset as data
+    from asl_course.tooling import editions, runner
     from asl_course.errors import UserError
 
     folder = editions.repo_root() / "solutions"

@@ -1,0 +1,16 @@
+"""The learners' API: what the course's notebooks import (ARCHITECTURE.md, "Where each part lives").
+
+- :mod:`.lesson`: the reference implementation of each lesson step (catch-up cells, tests, benchmarks).
+- :mod:`.notebook`: the setup cell's work (data, Colab, Drive) and the notebooks' figures.
+- :mod:`.checks`: the visible self-checks; each test cell then runs grading's hidden test.
+- :mod:`.selfstudy`: the self-study edition's exercise wrapper (*Run All* goes on).
+- :mod:`.predict`: notebook 5 and ``asl-course predict``: pictures in, letters out.
+- :mod:`.evaluation`: confusion matrix, per-letter accuracy, mistakes.
+- :mod:`.augment`: the lesson's augmentation three ways (generator, layers, tf.data).
+
+May import: :mod:`asl_course.facts`, :mod:`asl_course.errors`, :mod:`asl_course.dataset`, the
+grading package's own modules (:mod:`asl_course.grading`, what the hidden tests run) and each
+other; never :mod:`asl_course.grading.plugins`, :mod:`asl_course.grading.instructor`,
+:mod:`asl_course.tooling` nor nbgrader (tests/test_layout.py). Notebooks import these by their
+old short paths (``from asl_course import notebook, checks``), which stay the same modules.
+"""

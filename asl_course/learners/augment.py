@@ -1,0 +1,273 @@
+"""The lesson's augmentation three ways: ``ImageDataGenerator``, Keras preprocessing layers, tf.data.
+
+The lesson (notebook 3, :func:`asl_course.learners.lesson.make_datagen`) augments with
+``ImageDataGenerator(**facts.DATAGEN_SETTINGS)``: rotation up to 10 degrees, zoom up to 10 %
+in or out, shifts up to 10 % each way, horizontal flips. Here the same transforms are made
+
+(a) as Keras preprocessing layers (:func:`make_layers`): a ``keras.Sequential`` of
+    ``RandomRotation``, ``RandomZoom``, ``RandomTranslation`` and ``RandomFlip("horizontal")``
+    that can sit inside the model (:func:`model_with_layers`; active only while training) or
+    run in an input pipeline. It works on every Keras 3 backend (TensorFlow, JAX, PyTorch).
+(b) as a ``tf.data`` pipeline (:func:`make_dataset`): ``from_tensor_slices -> shuffle ->
+    batch -> map(layers, num_parallel_calls=AUTOTUNE) -> prefetch``. TensorFlow only.
+
+How the settings translate (Keras 3.15, read from the layers' docs and source):
+
+- ``rotation_range=10`` (degrees, uniform in [-10, 10]) -> ``RandomRotation(10 / 360)``: the
+  layer's factor is a fraction of a full turn (2 pi).
+- ``zoom_range=0.1`` (the generator draws the row and the column scale independently in
+  [0.9, 1.1]; above 1 zooms out) -> ``RandomZoom(height_factor=0.1, width_factor=0.1)``: each
+  factor f draws 1 + uniform(-f, f) per axis, positive zooms out. ``width_factor=None`` (the
+  default) would keep the aspect ratio, which the generator does not.
+- ``width_shift_range=0.1, height_shift_range=0.1`` -> ``RandomTranslation(0.1, 0.1)``: the
+  layer's ``height_factor`` moves images up/down (rows) and ``width_factor`` left/right
+  (columns), as the names say. The generator (Keras 3 trap, measured by
+  :func:`asl_course.learners.notebook.show_shift_axes`) moves images VERTICALLY with
+  ``width_shift_range`` and horizontally with ``height_shift_range``. The lesson means "shift
+  up to 10 % each way" and gives both axes 0.1, so the set of transforms is the same whichever
+  name moves which axis; with different values the layer's names are the honest ones.
+- ``horizontal_flip=True`` -> ``RandomFlip("horizontal")`` (``vertical_flip=False``: no flip
+  up/down).
+- ``fill_mode``: the generator's default is ``"nearest"``, the layers' ``"reflect"``; the
+  layers here are given ``"nearest"``. Both interpolate bilinearly.
+
+One difference is left on purpose: the generator combines the transforms into one affine map
+and resamples once; the layers resample once per layer (rotation, zoom, translation), which
+blurs a little more. :func:`compare` measures that the three ways make the same kind of images.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from asl_course import facts
+
+#: The three ways, in the order the figure and the benchmark show them.
+WAYS = ("generator", "layers", "tf.data")
+
+
+def layer_settings(settings: dict | None = None) -> dict:
+    """The preprocessing layers' arguments for ``ImageDataGenerator`` settings (the lesson's by default)."""
+    s = dict(facts.DATAGEN_SETTINGS if settings is None else settings)
+    unknown = set(s) - {"rotation_range", "zoom_range", "width_shift_range", "height_shift_range",
+                        "horizontal_flip", "vertical_flip", "fill_mode"}
+    if unknown:
+        raise ValueError(f"no layer version of {sorted(unknown)}: give only rotation, zoom, shifts, flips, fill_mode")
+    zoom = s.get("zoom_range", 0.0)
+    if not np.isscalar(zoom):
+        raise ValueError("zoom_range: give one number (the lesson's form), not a pair")
+    flips = [m for m, on in (("horizontal", s.get("horizontal_flip")), ("vertical", s.get("vertical_flip"))) if on]
+    return {
+        "rotation": float(s.get("rotation_range", 0)) / 360.0,
+        "zoom": float(zoom),
+        # The generator's width_shift_range moves rows, height_shift_range columns (Keras 3).
+        "rows": float(s.get("width_shift_range", 0.0)),
+        "cols": float(s.get("height_shift_range", 0.0)),
+        "flip": "_and_".join(flips) or None,
+        "fill_mode": s.get("fill_mode", "nearest"),
+    }
+
+
+def make_layers(settings: dict | None = None, *, seed: int | None = None):
+    """The augmentation as a ``keras.Sequential`` of preprocessing layers (any backend).
+
+    Transforms that the settings leave at zero are left out (a zero factor is an identity).
+    """
+    import keras
+    from keras import layers
+
+    p = layer_settings(settings)
+    fill = p["fill_mode"]
+    seeds = iter(range(seed, seed + 4)) if seed is not None else iter([None] * 4)
+    parts = []
+    if p["rotation"]:
+        parts.append(layers.RandomRotation(p["rotation"], fill_mode=fill, interpolation="bilinear", seed=next(seeds)))
+    if p["zoom"]:
+        parts.append(layers.RandomZoom(p["zoom"], p["zoom"], fill_mode=fill, interpolation="bilinear",
+                                       seed=next(seeds)))
+    if p["rows"] or p["cols"]:
+        parts.append(layers.RandomTranslation(p["rows"], p["cols"], fill_mode=fill, interpolation="bilinear",
+                                              seed=next(seeds)))
+    if p["flip"]:
+        parts.append(layers.RandomFlip(p["flip"], seed=next(seeds)))
+    # All zero: an identity, so that the pipeline and the model keep their shape.
+    return keras.Sequential(parts or [layers.Identity()], name="augmentation")
+
+
+def model_with_layers(model=None, settings: dict | None = None, *, seed: int | None = None):
+    """``model`` (the lesson's by default) with the augmentation layers in front of it.
+
+    The layers are active only while training (``fit``); ``predict``/``evaluate`` see the
+    images unchanged. This way works on every backend; the work runs where the model runs.
+    """
+    import keras
+
+    from asl_course.learners import lesson
+
+    model = lesson.build_model() if model is None else model
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)), make_layers(settings, seed=seed), *model.layers],
+                            name="augmented_model")
+
+
+def have_tensorflow() -> bool:
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_dataset(x, y, settings: dict | None = None, *, batch_size: int = facts.BATCH_SIZE, shuffle: bool = True,
+                 seed: int | None = None, augment=None):
+    """The augmentation as a ``tf.data`` pipeline, batches of ``(images, labels)`` (TensorFlow only).
+
+    ``from_tensor_slices -> shuffle -> batch -> map(augment, AUTOTUNE) -> prefetch``: the
+    layers work on whole batches in parallel threads while the model trains on the previous
+    one. ``augment``: the layers to map (default :func:`make_layers`). With ``shuffle=False``
+    the batches keep the order of ``x``.
+    """
+    if not have_tensorflow():
+        raise ImportError("the tf.data way needs TensorFlow (pip install tensorflow); on JAX or PyTorch put the "
+                          "augmentation layers inside the model (asl_course.learners.augment.model_with_layers)")
+    import tensorflow as tf
+
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels")
+    augment = make_layers(settings, seed=seed) if augment is None else augment
+    ds = tf.data.Dataset.from_tensor_slices((np.asarray(x, dtype="float32"), np.asarray(y, dtype="float32")))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    ds = ds.map(lambda images, labels: (augment(images, training=True), labels),
+                num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+# --- Copies of the same originals, each way --------------------------------------------------------------
+
+
+def copies(way: str, images, n: int, settings: dict | None = None, *, seed: int = 0) -> np.ndarray:
+    """``n`` augmented copies of each of ``images`` (shape (k, 28, 28, 1)) made ``way``: (n, k, 28, 28, 1)."""
+    images = np.asarray(images, dtype="float32").reshape(-1, 28, 28, 1)
+    k = len(images)
+    tiled = np.tile(images, (n, 1, 1, 1))
+    if way == "generator":
+        if not have_tensorflow():
+            raise ImportError("ImageDataGenerator needs TensorFlow (tensorflow.keras.preprocessing.image)")
+        from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+        s = dict(facts.DATAGEN_SETTINGS if settings is None else settings)
+        gen = ImageDataGenerator(**s)
+        rng = np.random.default_rng(seed)
+        out = np.stack([gen.random_transform(im, seed=int(rng.integers(2**31))) for im in tiled])
+    elif way == "layers":
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        out = np.asarray(make_layers(settings, seed=seed)(tiled, training=True))
+    elif way == "tf.data":
+        labels = np.zeros((len(tiled), 1), dtype="float32")
+        out = np.concatenate([np.asarray(b) for b, _ in
+                              make_dataset(tiled, labels, settings, shuffle=False, seed=seed, batch_size=256)])
+    else:
+        raise ValueError(f"way must be one of {WAYS}, not {way!r}")
+    return out.reshape(n, k, 28, 28, 1).astype("float32")
+
+
+def image_stats(augmented, originals, *, changed_above: float = 0.1) -> dict[str, np.ndarray]:
+    """Per-image statistics of augmented copies (n, k, 28, 28, 1) against their originals (k, 28, 28, 1).
+
+    ``mean``: mean pixel minus the original's; ``dx``/``dy``: the centre of mass's move in
+    pixels (columns, rows; a horizontal flip mirrors dx); ``changed``: the fraction of pixels
+    that differ from the original by more than ``changed_above``. Each (n * k,) flat.
+    """
+    o = np.asarray(originals, dtype="float64").reshape(-1, 28, 28)
+    a = np.asarray(augmented, dtype="float64").reshape(-1, 28, 28)
+    if len(a) % len(o):
+        raise ValueError(f"{len(a)} copies do not divide into {len(o)} originals")
+    o = np.tile(o, (len(a) // len(o), 1, 1))
+    rows, cols = np.mgrid[0:28, 0:28]
+
+    def centre(im):
+        w = im.sum(axis=(1, 2)) + 1e-9
+        return (im * rows).sum(axis=(1, 2)) / w, (im * cols).sum(axis=(1, 2)) / w
+
+    ar, ac = centre(a)
+    orow, ocol = centre(o)
+    return {"mean": a.mean(axis=(1, 2)) - o.mean(axis=(1, 2)), "dx": ac - ocol, "dy": ar - orow,
+            "changed": (np.abs(a - o) > changed_above).mean(axis=(1, 2))}
+
+
+def ks_distance(a, b) -> float:
+    """The two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical CDFs."""
+    a, b = np.sort(np.ravel(a)), np.sort(np.ravel(b))
+    grid = np.concatenate([a, b])
+    return float(np.max(np.abs(np.searchsorted(a, grid, side="right") / len(a)
+                               - np.searchsorted(b, grid, side="right") / len(b))))
+
+
+def compare(images, *, ways=("layers", "tf.data"), reference: str = "generator", settings: dict | None = None,
+            reference_settings: dict | None = None, n: int = 100, seed: int = 0) -> dict[str, dict[str, float]]:
+    """How far each way's images are from the reference way's: KS distance per statistic.
+
+    ``n`` copies of each of ``images`` per way; for each statistic of :func:`image_stats`,
+    the KS distance between the way's distribution and the reference's (0: the same, 1: no
+    overlap). ``settings`` for the compared ways, ``reference_settings`` for the reference
+    (both the lesson's by default): give a wrong ``settings`` to see the distances grow.
+    """
+    images = np.asarray(images, dtype="float32").reshape(-1, 28, 28, 1)
+    ref = image_stats(copies(reference, images, n, reference_settings, seed=seed), images)
+    out = {}
+    for k, way in enumerate(ways):
+        got = image_stats(copies(way, images, n, settings, seed=seed + 1 + k), images)
+        out[way] = {stat: round(ks_distance(got[stat], ref[stat]), 3) for stat in ref}
+    return out
+
+
+def same_kind(distances: dict[str, dict[str, float]], *, tolerance: float = 0.15) -> bool:
+    """Whether every KS distance from :func:`compare` is within ``tolerance``."""
+    return all(d <= tolerance for per_way in distances.values() for d in per_way.values())
+
+
+def show_three_ways(images, *, copies_per_way: int = 4, settings: dict | None = None, seed: int = 0):
+    """A figure: each original, then a row of generator copies, layer copies and tf.data copies.
+
+    Ways that this machine cannot run (no TensorFlow: the generator and tf.data) are left
+    blank with a note. Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images, dtype="float32").reshape(-1, 28, 28, 1)
+    k = len(images)
+    fig, axes = plt.subplots(k * len(WAYS), copies_per_way + 1,
+                             figsize=(1.5 * (copies_per_way + 1), 1.5 * k * len(WAYS)), squeeze=False)
+    for w, way in enumerate(WAYS):
+        try:
+            made = copies(way, images, copies_per_way, settings, seed=seed + w)
+        except ImportError as exc:
+            made, note = None, str(exc).split("(")[0]
+        for i in range(k):
+            r = i * len(WAYS) + w
+            axes[r, 0].imshow(images[i, ..., 0], cmap="gray", vmin=0, vmax=1)
+            axes[r, 0].set_title(f"original {i + 1}" if w == 0 else "", fontsize=8)
+            axes[r, 0].set_ylabel(way, fontsize=8)
+            for c in range(copies_per_way):
+                ax = axes[r, c + 1]
+                if made is None:
+                    ax.text(0.5, 0.5, "not available" if c else note, ha="center", va="center", fontsize=6,
+                            wrap=True)
+                else:
+                    ax.imshow(made[c, i, ..., 0], cmap="gray", vmin=0, vmax=1)
+    for ax in np.ravel(axes):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("The lesson's augmentation three ways: ImageDataGenerator, preprocessing layers, tf.data",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def steps(n_images: int, batch_size: int = facts.BATCH_SIZE) -> int:
+    return math.ceil(n_images / batch_size)

@@ -1,0 +1,490 @@
+"""Visible self-checks: each names the likely mistake and its fix, never a bare assert.
+
+A self-check prints one line starting with a tick when the work is right, and raises
+:class:`SelfCheckFailed` (an ``AssertionError``, so nbgrader counts it as a failed test)
+whose message says what is wrong and what to do. In IPython (Jupyter, Colab, nbgrader's
+kernel) it is shown as that message alone, not as a traceback through this package
+(:meth:`SelfCheckFailed._render_traceback_`); the cell still ends in an error output.
+
+The notebooks' test cells call :func:`self_check` with the exercise's name and ``globals()``,
+so that an exercise not done yet (its variables not defined) gets "define ... in the cell
+above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
+registry declares each exercise once; the self-checks of exercises judged without the reference
+data (the model, the generator, the compilation) use its judges, so their words are the grade's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Callable
+
+import numpy as np
+
+from asl_course import grading
+
+NUM_CLASSES = grading.NUM_CLASSES
+
+_RED, _BOLD, _RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+
+
+class SelfCheckFailed(AssertionError):
+    """A self-check found a mistake; the message names it and the fix.
+
+    IPython calls ``_render_traceback_`` instead of printing a traceback: the learner sees a
+    heading and the message, and the cell still records an error (nbgrader: failed).
+    """
+
+    heading = "Self-check failed"
+
+    def _render_traceback_(self) -> list[str]:
+        lines = [line for line in str(self).splitlines() if line.strip()]
+        return [f"{_RED}{_BOLD}\u2718 {self.heading}{_RESET}"] + [
+            f"  {line.strip()}" if not line.startswith("  ") else line for line in lines]
+
+
+class NotDoneYet(SelfCheckFailed):
+    """The exercise's variables are not defined: the exercise above has not been run (or it failed)."""
+
+    heading = "Not done yet"
+
+
+def _fail(mistake: str, fix: str) -> None:
+    raise SelfCheckFailed(f"\n  Mistake: {mistake}\n  Fix: {fix}")
+
+
+def _ok(message: str) -> None:
+    print(f"\u2714 {message}")
+
+
+def _n_rows(x) -> int:
+    return int(np.shape(x)[0])
+
+
+# --- Step 1 -------------------------------------------------------------------------------
+
+
+def _dataframe_mistake(name: str, df) -> tuple[str, str] | None:
+    """What is wrong with one loaded CSV, in words (None when it looks right)."""
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        return (f"{name} is a {type(df).__name__}, not a pandas DataFrame.",
+                f'{name} = pd.read_csv(DATA_DIR / "sign_mnist_....csv").')
+    columns = list(df.columns)
+    if "label" in columns and df.shape[1] == 785:
+        return None
+    first_row = [str(v) for v in df.iloc[0].tolist()] if len(df) else []
+    if "label" in first_row:
+        return (f"{name}'s columns are numbered {columns[0]}, {columns[1]}, ... and its first row is "
+                "the header (label, pixel1, ...): the CSV was read with header=None.",
+                "read the CSV with its header row: pd.read_csv(path), without header=None.")
+    if df.shape[1] == 784 and df.index.name == "label":
+        return (f"{name} has 784 columns and the labels as its index: the CSV was read with index_col=0.",
+                "read it without index_col: pd.read_csv(path).")
+    if "label" not in columns:
+        return (f"{name} has no 'label' column (its first columns are {columns[:3]}).",
+                "read the course's CSV with its header row: pd.read_csv(path).")
+    return (f"{name} has {df.shape[1]} columns; the CSV has 785 (label + 784 pixels).",
+            "read the whole CSV: pd.read_csv(path), without usecols.")
+
+
+def check_dataframes(train_df, valid_df) -> None:
+    for name, df in (("train_df", train_df), ("valid_df", valid_df)):
+        mistake = _dataframe_mistake(name, df)
+        if mistake:
+            _fail(*mistake)
+    if len(train_df) < len(valid_df):
+        _fail(
+            f"train_df has fewer rows ({len(train_df):,}) than valid_df ({len(valid_df):,}): "
+            "the two files are swapped.",
+            "read sign_mnist_train.csv into train_df and sign_mnist_valid.csv into valid_df.",
+        )
+    _ok(f"train_df {train_df.shape}, valid_df {valid_df.shape}")
+
+
+def check_labels(y_train, y_valid, train_df, valid_df) -> None:
+    for name, y, df in (("y_train", y_train, train_df), ("y_valid", y_valid, valid_df)):
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(df):
+            _fail(
+                f"{name} has shape {y.shape}; expected one label per row ({len(df)},).",
+                f"take the label column: {name} = <dataframe>['label'].",
+            )
+        if "label" in df.columns:
+            _fail(
+                "the 'label' column is still in the DataFrame, so it would be read as a pixel.",
+                "delete it after extracting the labels: del train_df['label'] (and valid_df).",
+            )
+        if y.min() < 0 or y.max() > NUM_CLASSES - 1:
+            _fail(
+                f"{name} holds values from {y.min()} to {y.max()}; the course uses 0..23.",
+                "use the course's CSVs (asl-course data import maps the release's 0..24).",
+            )
+    _ok(f"labels: {len(y_train):,} train, {len(y_valid):,} valid, the label column is gone")
+
+
+def check_images(x_train, x_valid, train_df=None, valid_df=None) -> None:
+    import pandas as pd
+
+    for name, x in (("x_train", x_train), ("x_valid", x_valid)):
+        if isinstance(x, (pd.DataFrame, pd.Series)):
+            _fail(f"{name} is still a pandas {type(x).__name__}, not a NumPy array.",
+                  f"take the array out of it with .values: {name} = <dataframe>.values.")
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != 784:
+            extra = " (is the label column still in the DataFrame?)" if x.ndim == 2 and x.shape[1] == 785 else ""
+            _fail(
+                f"{name} has shape {x.shape}; expected (number of images, 784){extra}.",
+                f"{name} = <dataframe>.values, after deleting the 'label' column.",
+            )
+    _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}")
+
+
+def check_one_hot(y_train, y_valid, num_classes=None) -> None:
+    if num_classes is not None and num_classes != NUM_CLASSES:
+        _fail(
+            f"num_classes is {num_classes}; the alphabet has 24 static letters (no J, no Z).",
+            "set num_classes = 24.",
+        )
+    for name, y in (("y_train", y_train), ("y_valid", y_valid)):
+        y = np.asarray(y)
+        if y.ndim == 1 and y.size and y.max() > NUM_CLASSES - 1:
+            _fail(
+                f"{name} holds labels up to {y.max()}: that is the Kaggle release's numbering "
+                "(A=0 .. Y=24, skipping 9 for J), so to_categorical(y, 24) has no column for 24 "
+                "(IndexError).",
+                "use the course's labels 0..23 as loaded (do not renumber them); if you load the "
+                "Kaggle files yourself, map 10..24 to 9..23 first.",
+            )
+        if y.ndim == 1:
+            _fail(
+                f"{name} is still a vector of integer labels {y.shape}.",
+                f"one-hot encode it: {name} = keras.utils.to_categorical({name}, num_classes).",
+            )
+        if y.ndim != 2 or y.shape[1] != NUM_CLASSES:
+            _fail(
+                f"{name} has shape {y.shape}; expected (N, 24).",
+                "keras.utils.to_categorical(y, 24) with the course's labels 0..23.",
+            )
+        if not np.allclose(y.sum(axis=1), 1) or not np.isin(y, (0, 1)).all():
+            _fail(
+                f"{name}'s rows are not one-hot (each row should hold a single 1).",
+                "encode the integer labels once with keras.utils.to_categorical.",
+            )
+    _ok(f"one-hot labels: y_train {np.shape(y_train)}, y_valid {np.shape(y_valid)}")
+
+
+def check_normalized(x_train, x_valid) -> None:
+    for name, x in (("x_train", x_train), ("x_valid", x_valid)):
+        x = np.asarray(x)
+        if not np.issubdtype(x.dtype, np.floating):
+            _fail(
+                f"{name} holds {x.dtype} values (0..255).",
+                f"divide by 255 to get floats in 0..1: {name} = {name} / 255.",
+            )
+        top = float(x.max())
+        if top > 1.0:
+            _fail(
+                f"{name} goes up to {top:g}, not 1: the pixels were not divided by 255.",
+                f"divide the pixel values by 255: {name} = {name} / 255.",
+            )
+        if top < 0.5:
+            _fail(
+                f"{name} goes up to only {top:g}: the pixels were scaled twice.",
+                "divide by 255 once (re-run the cells from the top if you ran this one twice).",
+            )
+        if float(x.min()) < 0:
+            _fail(f"{name} has negative values.", "divide by 255; do not subtract a mean here.")
+    _ok("pixels are floats in 0..1")
+
+
+def check_reshaped(x_train, x_valid, n_train=None, n_valid=None) -> None:
+    for name, x, n in (("x_train", x_train, n_train), ("x_valid", x_valid, n_valid)):
+        shape = np.shape(x)
+        if len(shape) == 3 and shape[1:] == (28, 28):
+            _fail(
+                f"{name} has shape {shape}: the channel axis is missing.",
+                f"Conv2D wants (images, height, width, channels): {name}.reshape(-1, 28, 28, 1).",
+            )
+        if len(shape) != 4 or shape[1:] != (28, 28, 1):
+            _fail(
+                f"{name} has shape {shape}; expected (N, 28, 28, 1).",
+                f"{name} = {name}.reshape(-1, 28, 28, 1) (-1 keeps the number of images).",
+            )
+        if n is not None and shape[0] != n:
+            _fail(
+                f"{name} holds {shape[0]} images, not {n}.",
+                "use -1 as the first dimension so that the number of images stays the same.",
+            )
+    _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}: ready for a CNN")
+
+
+# --- Step 3 -------------------------------------------------------------------------------
+
+
+def _registry_mistakes(grade_id: str, namespace: dict) -> list[str]:
+    """The grader's own judgement of an exercise that needs no reference data: the registry's
+    observer and judge (:mod:`asl_course.grading.registry`), as the hidden test and the verifier
+    use them, so that a self-check and the grade never disagree."""
+    if grading.exercise(grade_id).needs_reference:
+        raise ValueError(f"{grade_id} is judged against the grader's reference data, not in a self-check")
+    return grading.judge(grade_id, grading.observe(grade_id, namespace, None), None)
+
+
+def model_mistakes(model) -> list[str]:
+    """Differences between ``model`` and the lesson's CNN, in words (empty when it matches)."""
+    return _registry_mistakes("test_model", {"model": model})
+
+
+def check_model(model) -> None:
+    mistakes = model_mistakes(model)
+    if mistakes:
+        _fail(
+            grading.sentences(mistakes),
+            "compare your layers with the table above: filters, 3x3 kernels, "
+            "padding='same', strides, dropout rates, and Dense(24, activation='softmax') last.",
+        )
+    _ok(f"the lesson's CNN: {len(model.layers)} layers, {model.count_params():,} parameters")
+
+
+# --- Step 4 -------------------------------------------------------------------------------
+
+
+def datagen_mistakes(datagen) -> list[str]:
+    """How ``datagen``'s settings (and what it does to images) differ from the lesson's choice, in words."""
+    return _registry_mistakes("test_datagen", {"datagen": datagen})
+
+
+def check_datagen(datagen) -> None:
+    mistakes = datagen_mistakes(datagen)
+    if mistakes:
+        _fail(grading.sentences(mistakes),
+              "use rotation_range=10, zoom_range=0.1, width_shift_range=0.1, "
+              "height_shift_range=0.1, horizontal_flip=True, vertical_flip=False.")
+    _ok("ImageDataGenerator settings match the lesson")
+
+
+def check_batch(x_batch, y_batch, batch_size: int = 32) -> None:
+    if np.shape(x_batch) != (batch_size, 28, 28, 1):
+        _fail(f"x_batch has shape {np.shape(x_batch)}; expected ({batch_size}, 28, 28, 1).",
+              "draw one batch with next(img_iter) from datagen.flow(x_train, y_train, "
+              f"batch_size={batch_size}) (Keras 3 iterators have no .next() method).")
+    if np.shape(y_batch) != (batch_size, NUM_CLASSES):
+        _fail(f"y_batch has shape {np.shape(y_batch)}; expected ({batch_size}, 24).",
+              "pass the one-hot y_train to datagen.flow, not the integer labels.")
+    top = float(np.max(x_batch))
+    if top > 1.5:
+        _fail(f"the batch's pixels go up to {top:g}.", "flow the normalised x_train (divided by 255).")
+    _ok(f"one augmented batch: x {np.shape(x_batch)}, y {np.shape(y_batch)}")
+
+
+# --- Steps 5-6 ----------------------------------------------------------------------------
+
+
+def check_compiled(model) -> None:
+    mistakes = _registry_mistakes("test_compile", {"model": model})
+    if mistakes:
+        _fail(grading.sentences(mistakes),
+              "model.compile(loss='categorical_crossentropy', metrics=['accuracy']) (one-hot labels: "
+              "categorical, not sparse).")
+    loss = getattr(model, "loss", None)
+    _ok(f"compiled with {loss if isinstance(loss, str) else getattr(loss, 'name', type(loss).__name__)}")
+
+
+def check_steps(steps, n_images: int, batch_size: int = 32) -> None:
+    want = math.ceil(n_images / batch_size)
+    if isinstance(steps, float):
+        _fail(f"steps_per_epoch is a float ({steps}); Keras 3 raises TypeError.",
+              "use math.ceil(len(x_train) / batch_size) or len(img_iter).")
+    if steps == n_images // batch_size and steps != want:
+        _fail(f"steps_per_epoch={steps} rounds down and drops the last, partial batch "
+              f"({n_images - steps * batch_size} images): the iterator has {want} batches, so "
+              "Keras runs out of data every other epoch (that epoch stops after 1 step).",
+              "use math.ceil(len(x_train) / batch_size) or len(img_iter).")
+    if steps != want:
+        _fail(f"steps_per_epoch is {steps}; {n_images} images in batches of {batch_size} "
+              f"make {want} steps.", "steps_per_epoch = math.ceil(len(x_train) / batch_size).")
+    _ok(f"steps_per_epoch = {steps}: every image once per epoch")
+
+
+def _on_standin(namespace: dict) -> bool:
+    """True when the notebook runs on the synthetic stand-in data (its setup's ``DATA_DIR``)."""
+    from asl_course import dataset as data
+
+    try:
+        return data.provenance(namespace.get("DATA_DIR")).get("kind") == "synthetic"
+    except Exception:  # noqa: BLE001 - no data folder: not the stand-in
+        return False
+
+
+def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2, standin: bool = False) -> None:
+    """``standin``: the synthetic stand-in data, where a short training stays at chance (the grader
+    does not grade accuracy there either), so accuracy is reported, not checked."""
+    hist = getattr(history, "history", None)
+    if not isinstance(hist, dict) or "val_accuracy" not in hist:
+        _fail("history is not the History that model.fit returns (or fit had no validation data).",
+              "history = model.fit(img_iter, ..., validation_data=(x_valid, y_valid)).")
+    if not getattr(model, "optimizer", None) or int(model.optimizer.iterations.numpy()) == 0:
+        _fail("the model has not been trained.", "run model.fit(...) on img_iter.")
+    loss, accuracy = model.evaluate(x_valid, y_valid, verbose=0)
+    # fit validates once more after its last step, so its last figures are this model's on
+    # its validation data: other figures mean fit was validated on other data.
+    reported, reported_loss = float(hist["val_accuracy"][-1]), float(hist.get("val_loss", [loss])[-1])
+    if abs(reported - accuracy) > 0.01 or abs(reported_loss - loss) > 0.05 * max(abs(loss), 1e-3):
+        _fail(f"fit's last epoch reported val_accuracy {reported:.3f} and val_loss {reported_loss:.4g}, but "
+              f"the model gets {accuracy:.3f} and {loss:.4g} on x_valid, y_valid: fit was validated on "
+              "other data (unnormalised images, x_valid * 255?).",
+              "validation_data=(x_valid, y_valid), the arrays prepared like x_train, then train again.")
+    if accuracy < min_accuracy and not standin:
+        _fail(f"the trained model gets only {accuracy:.1%} of the validation images right.",
+              "check steps_per_epoch, that fit uses img_iter, and that the data are normalised.")
+    note = " (the synthetic stand-in: accuracy stays near chance there, so it is not checked)" if standin else ""
+    _ok(f"trained for {len(hist['val_accuracy'])} epochs; validation accuracy now {accuracy:.3f}{note}")
+
+
+def check_saved(path, model, x_valid) -> None:
+    from pathlib import Path
+
+    import keras
+
+    path = Path(path)
+    if not path.exists():
+        _fail(f"{path} does not exist: the model was not saved there.",
+              'model.save("asl_model.keras"). Keras 3 saves a whole model only to a .keras file: '
+              'model.save("asl_model") (no extension) raises a ValueError.')
+    if path.suffix != ".keras":
+        _fail(f"{path} is not a .keras file.", 'Keras 3 saves models as .keras: model.save("asl_model.keras").')
+    loaded = keras.models.load_model(path)
+    sample = np.asarray(x_valid[:64], dtype="float32")
+    if not np.allclose(loaded.predict(sample, verbose=0), model.predict(sample, verbose=0), atol=1e-4):
+        _fail(f"{path} holds a different model from `model` (an older save?).",
+              "save again after training: model.save(\"asl_model.keras\").")
+    _ok(f"{path} loads and predicts like the trained model")
+
+
+# --- The test cells' entry point: self_check("exercise", globals()) -------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Exercise:
+    """One exercise's self-check: where it is taught, the names it reads, and the check."""
+
+    title: str  # the notebook's section, as the learner sees it
+    defines: tuple[str, ...]  # what the exercise's cell defines
+    uses: tuple[str, ...]  # what earlier cells (setup, catch-up, earlier exercises) define
+    run: Callable[[dict], None]
+    #: Said when the exercise's names are missing: what usually stops that exercise's cell.
+    hint: str = ""
+
+
+def _nb5(name: str):
+    """A notebook 5 self-check from asl_course.learners.predict / asl_course.learners.evaluation (imported late)."""
+    def call(*args):
+        from asl_course.learners import evaluation, predict
+
+        module = evaluation if name == "check_accuracy_per_letter" else predict
+        return getattr(module, name)(*args)
+    return call
+
+
+def _rgb_picture(ns: dict) -> dict:
+    return next(p for p in ns["pictures"] if p["kind"] == "rgb")
+
+
+EXERCISES: dict[str, Exercise] = {
+    # notebook 1
+    "load_csv": Exercise("1. Load the CSV files", ("train_df", "valid_df"), (),
+                         lambda ns: check_dataframes(ns["train_df"], ns["valid_df"])),
+    "labels": Exercise("2. Extract the labels", ("y_train", "y_valid"), ("train_df", "valid_df"),
+                       lambda ns: check_labels(ns["y_train"], ns["y_valid"], ns["train_df"], ns["valid_df"])),
+    "images": Exercise("3. Extract the images", ("x_train", "x_valid"), (),
+                       lambda ns: check_images(ns["x_train"], ns["x_valid"])),
+    "one_hot": Exercise("4. One-hot encode the labels", ("num_classes",), ("y_train", "y_valid"),
+                        lambda ns: check_one_hot(ns["y_train"], ns["y_valid"], ns["num_classes"]),
+                        hint="If that cell stopped with an IndexError from to_categorical, the labels "
+                             "are not numbered 0..23."),
+    "normalize": Exercise("5. Normalise the pixels", (), ("x_train", "x_valid"),
+                          lambda ns: check_normalized(ns["x_train"], ns["x_valid"])),
+    "reshape": Exercise("6. Reshape the images for a CNN", (), ("x_train", "x_valid", "train_df", "valid_df"),
+                        lambda ns: check_reshaped(ns["x_train"], ns["x_valid"], len(ns["train_df"]),
+                                                  len(ns["valid_df"]))),
+    # notebook 2
+    "model": Exercise("1. The architecture", ("model",), (), lambda ns: check_model(ns["model"]),
+                      hint="If that cell stopped with an error, read its last line: a layer's "
+                           "argument is misspelt or its output became too small (padding)."),
+    # notebook 3
+    "datagen": Exercise("2. The lesson's augmentations", ("datagen",), (), lambda ns: check_datagen(ns["datagen"])),
+    "batch": Exercise("3. A batch of augmented images", ("img_iter", "x_batch", "y_batch"), ("datagen",),
+                      lambda ns: check_batch(ns["x_batch"], ns["y_batch"]),
+                      hint="If that cell stopped with AttributeError: ... has no attribute 'next': "
+                           "Keras 3 iterators have no .next() method; draw a batch with next(img_iter)."),
+    # notebook 4
+    "compile": Exercise("1. Compile", (), ("model",), lambda ns: check_compiled(ns["model"])),
+    "steps": Exercise("2. How long is an epoch?", ("batch_size", "img_iter", "steps_per_epoch"), ("x_train",),
+                      lambda ns: check_steps(ns["steps_per_epoch"], len(ns["x_train"]), ns["batch_size"])),
+    "fit": Exercise("3. Train on the augmented batches", ("history",), ("model", "x_valid", "y_valid"),
+                    lambda ns: check_trained(ns["model"], ns["history"], ns["x_valid"], ns["y_valid"],
+                                              standin=_on_standin(ns)),
+                    hint="If that cell stopped with a TypeError about steps_per_epoch, it must be an "
+                         "integer (math.ceil)."),
+    "save": Exercise("5. Save the model", (), ("model", "x_valid"),
+                     lambda ns: check_saved("asl_model.keras", ns["model"], ns["x_valid"])),
+    # notebook 5
+    "load_model": Exercise("1. Load the saved model", ("model",), (),
+                           lambda ns: _nb5("check_loaded_model")(ns["model"], "asl_model.keras")),
+    "prepare_image": Exercise(
+        "3. Prepare a picture exactly as the training data was prepared", ("prepare_image",), ("pictures", "rows", "x_valid"),
+        lambda ns: _nb5("check_prepare_image")(ns["prepare_image"], _rgb_picture(ns)["path"],
+                                               ns["x_valid"][ns["rows"][_rgb_picture(ns)["row"]]])),
+    "predict_letter": Exercise(
+        "4. From probabilities to a letter", ("LETTERS", "predict_letter"), ("model", "pictures", "prepare_image"),
+        lambda ns: (_nb5("check_letters")(ns["LETTERS"]),
+                    _nb5("check_predict_letter")(ns["predict_letter"], ns["model"], ns["pictures"][0]["path"]))),
+    "top_k": Exercise("5. The top 3", ("top_k",), ("model", "pictures", "LETTERS"),
+                      lambda ns: _nb5("check_top_k")(ns["top_k"], ns["model"], ns["pictures"][0]["path"])),
+    "accuracy_per_letter": Exercise(
+        "6. Where does the model go wrong?", ("accuracy_per_letter",), ("cm",),
+        lambda ns: _nb5("check_accuracy_per_letter")(ns["accuracy_per_letter"], ns["cm"])),
+}
+
+
+if set(EXERCISES) != {e.answer for e in grading.REGISTRY}:
+    raise RuntimeError("the self-checks and the grading registry name different exercises: "
+                       f"{sorted(set(EXERCISES) ^ {e.answer for e in grading.REGISTRY})}")
+
+
+def self_check(exercise: str, namespace: dict) -> None:
+    """Check one exercise on the notebook's variables (``namespace``: the notebook's ``globals()``).
+
+    A name the exercise should define and does not gives :class:`NotDoneYet` ("define ... in
+    the cell above"); a wrong answer gives :class:`SelfCheckFailed` naming the mistake.
+    """
+    try:
+        spec = EXERCISES[exercise]
+    except KeyError:
+        raise ValueError(f"no self-check called {exercise!r}; there are: {', '.join(EXERCISES)}") from None
+    def listed(names):
+        return ", ".join(f"`{name}`" for name in names), ("is" if len(names) == 1 else "are")
+
+    undefined = [name for name in spec.defines if name not in namespace]
+    earlier = [name for name in spec.uses if name not in namespace]
+    if undefined or earlier:
+        lines = []
+        if undefined:
+            names, verb = listed(undefined)
+            lines += [f"{names} {verb} not defined yet.",
+                      f"Fix: define {names} in the cell above (exercise \"{spec.title}\") and run "
+                      "that cell, then run this self-check again."]
+            if spec.hint:
+                lines.append(spec.hint)
+        if earlier:
+            names, verb = listed(earlier)
+            lines += [f"{names} {verb} not defined either: {'it comes' if len(earlier) == 1 else 'they come'} "
+                      "from earlier cells of this notebook." if undefined else
+                      f"{names} {verb} not defined: {'it comes' if len(earlier) == 1 else 'they come'} "
+                      "from earlier cells of this notebook.",
+                      "Fix: run the notebook's cells from the top (Run > Run All Above Selected Cell), "
+                      "then this one."]
+        raise NotDoneYet("\n" + "\n".join(f"  {line}" for line in lines))
+    spec.run(namespace)

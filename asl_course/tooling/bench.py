@@ -1,0 +1,384 @@
+"""Benchmarks that print measured figures (never timed tests).
+
+``asl-course bench training``: the lesson's training run as the notebooks do it, with
+seconds per epoch and the validation accuracy figures the course reports; with
+``--record-baseline`` (and ``--no-augmentation``, full mode, real data) it records the
+reference baseline that notebook 4 shows next to the augmented run.
+
+``asl-course bench grading``: seconds per graded submission, through the instructor's
+nbgrader pipeline on a throwaway course folder (see :mod:`asl_course.tooling.classroom`).
+With ``--workers N``: the class graded with 1 and with N parallel workers
+(:mod:`asl_course.grading.instructor.parallel`), seconds per submission for each notebook and the throughput.
+
+``asl-course bench data``: seconds to import the real release, to import it again (a no-op:
+it reads and hashes, it neither parses nor writes), and to write the synthetic stand-in.
+
+``asl-course bench augmentation``: the epoch time (or ``--steps N``) of the lesson's model
+with no augmentation, ``ImageDataGenerator``, the preprocessing layers inside the model and
+the tf.data way (:mod:`asl_course.learners.augment`), as ratios to no augmentation; TensorFlow or
+Keras on JAX/PyTorch (there only the layers way runs). Issue 12's ``--full`` accuracy table
+is not built yet.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shutil
+import time
+
+from asl_course import dataset as _data
+from asl_course.learners import lesson, notebook
+
+
+def machine() -> str:
+    import tensorflow as tf
+
+    gpus = notebook.gpu_names()
+    device = ", ".join(gpus) if gpus else f"{os.cpu_count()} CPU cores"
+    return f"TensorFlow {tf.__version__} on {device} ({platform.machine()})"
+
+
+def data_step(sources=None, *, log=print) -> dict:
+    """Time the data step in a throwaway folder: import, import again, write the stand-in."""
+    import tempfile
+    from pathlib import Path
+
+    from asl_course.errors import UserError
+
+    if not sources:
+        shared = Path(__file__).resolve().parents[3] / "shared" / "asl_data"
+        sources = sorted(shared.glob("sign_mnist_*.csv*")) if shared.is_dir() else []
+        if not sources:
+            raise UserError("give the release's files or zip: asl-course bench data PATH ... "
+                            "(no ../shared/asl_data beside the repository)")
+    report = {"machine": f"{os.cpu_count()} CPU cores ({platform.machine()})", "sources": [str(s) for s in sources],
+              "date": datetime.date.today().isoformat()}
+    with tempfile.TemporaryDirectory(prefix="asl-bench-data-") as tmp:
+        dest = Path(tmp) / "asl_data"
+        for key in ("import", "import_again"):
+            started = time.perf_counter()
+            _data.import_release(list(sources), dest, log=lambda *_: None)
+            report[f"{key}_s"] = round(time.perf_counter() - started, 2)
+        started = time.perf_counter()
+        _data.write_synthetic(Path(tmp) / "standin", seed=0, log=lambda *_: None)
+        report["standin_s"] = round(time.perf_counter() - started, 2)
+    log(f"import {report['import_s']:.1f} s, import again (no-op) {report['import_again_s']:.1f} s, "
+        f"synthetic stand-in {report['standin_s']:.1f} s on {report['machine']}")
+    return report
+
+
+def training(*, augment: bool = True, fast: bool = False, seed: int = 0, data_dir=None, log=print) -> dict:
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds = time.perf_counter() - self.start
+            times.append(seconds)
+            log(f"epoch {epoch + 1:2d}: {seconds:5.1f} s  loss {logs['loss']:.4f}  acc {logs['accuracy']:.4f}  "
+                f"val_loss {logs['val_loss']:.4f}  val_acc {logs['val_accuracy']:.4f}")
+
+    times: list[float] = []
+    folder = _data.locate(data_dir)
+    log(_data.describe(folder))
+    plan = lesson.run_plan(fast)
+    log(plan.describe() + (" With ImageDataGenerator." if augment else " Without augmentation."))
+    prepared = lesson.prepare(folder)
+    keras.utils.set_random_seed(seed)
+    model = lesson.build_model()
+    lesson.compile_model(model)
+    n = plan.train_images
+    x, y = prepared.x_train[:n], prepared.y_train[:n]
+    if augment:
+        datagen = lesson.make_datagen(x)
+        flow = datagen.flow(x, y, batch_size=plan.batch_size)
+        history = model.fit(flow, epochs=plan.epochs, steps_per_epoch=len(flow),
+                            validation_data=(prepared.x_valid, prepared.y_valid), verbose=0, callbacks=[EpochTimer()])
+    else:
+        history = model.fit(x, y, epochs=plan.epochs, batch_size=plan.batch_size,
+                            validation_data=(prepared.x_valid, prepared.y_valid), verbose=0, callbacks=[EpochTimer()])
+    hist = {k: [round(float(v), 4) for v in vals] for k, vals in history.history.items()}
+    summary = notebook.summarize_history(hist)
+    summary["seconds_per_epoch"] = round(sum(times) / len(times), 1)
+    report = {
+        "date": datetime.date.today().isoformat(),
+        "data": "real data" if notebook.is_real(folder) else "SYNTHETIC stand-in",
+        "machine": machine(),
+        "augmentation": augment,
+        "mode": "fast" if plan.fast else "full",
+        "seed": seed,
+        "summary": summary,
+        "history": hist,
+    }
+    log(json.dumps(summary))
+    return report
+
+
+def record_baseline(report: dict) -> None:
+    if report["augmentation"] or report["mode"] != "full" or report["data"] != "real data":
+        raise ValueError("the reference baseline is a full run without augmentation on the real data")
+    notebook.BASELINE_FILE.write_text(json.dumps(report, indent=1) + "\n")
+
+
+# --- Grading ------------------------------------------------------------------------------------
+
+
+def grading(*, assignments: list[str] | None = None, students: int = 2, data_dir=None, keep=None,
+            log=print) -> dict:
+    """Seconds per graded submission: the instructor's pipeline on a throwaway course folder.
+
+    For each assignment: ``students`` copies of the full solution and one untouched release
+    are submitted, autograded in one ``nbgrader autograde`` call, then feedback is generated.
+    Reports the wall time of each call and, from the autograder's log, each notebook's time.
+    """
+    import re
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from asl_course.tooling import classroom, editions
+
+    folder = _data.locate(data_dir)
+    log(_data.describe(folder))
+    root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="asl-bench-grading-"))
+    names = assignments or editions.assignments(editions.repo_root())
+    course = classroom.Course.create(root, data_dir=folder)
+    report = {"date": datetime.date.today().isoformat(), "machine": machine(), "cpu_load_before": _load(),
+              "data": "real data" if notebook.is_real(folder) else "SYNTHETIC stand-in", "assignments": {}}
+    try:
+        for name in names:
+            t = time.perf_counter()
+            course.generate(name)
+            generate_s = time.perf_counter() - t
+            ids = [f"solution{i + 1}" for i in range(students)] + ["release"]
+            for student in ids:
+                nb = course.release_notebook(name) if student == "release" else classroom.solution_notebook(root, name)
+                course.submit(student, name, nb, files=_student_files(root, student, name))
+            t = time.perf_counter()
+            result = course.autograde(name)
+            autograde_s = time.perf_counter() - t
+            t = time.perf_counter()
+            course.generate_feedback(name)
+            feedback_s = time.perf_counter() - t
+            per_notebook = {m.group(1): float(m.group(2)) for m in
+                            re.finditer(r"ran (\w+)/\S+ in ([0-9.]+) s", result.stderr)}
+            scores = course.scores(name)
+            entry = {
+                "submissions": len(ids),
+                "generate_assignment_s": round(generate_s, 1),
+                "autograde_s": round(autograde_s, 1),
+                "seconds_per_submission": round(autograde_s / len(ids), 1),
+                "notebook_run_s": per_notebook,
+                "generate_feedback_s": round(feedback_s, 1),
+                "scores": {s: sum(v.values()) for s, v in scores.items()},
+            }
+            if name.startswith("05"):
+                entry["solutions_came_with_asl_model_keras"] = bool(_student_files(root, "solution1", name))
+            report["assignments"][name] = entry
+            log(f"{name}: {entry['seconds_per_submission']} s per submission (autograde {entry['autograde_s']} s "
+                f"for {len(ids)}; notebooks {per_notebook}); feedback {entry['generate_feedback_s']} s; "
+                f"scores {entry['scores']}")
+    finally:
+        _finish(report, root, keep, log)
+    return report
+
+
+
+def _finish(report: dict, root, keep: bool, log) -> None:
+    """The end of a grading bench: the load average after it, and its throwaway course removed."""
+    report["cpu_load_after"] = _load()
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
+        f"(above {os.cpu_count()} means other jobs shared the CPUs)")
+
+def _student_files(root, student: str, assignment: str) -> dict[str, bytes] | None:
+    """Notebook 5 loads the model notebook 4 saved: a student who ran notebook 5 has
+    ``asl_model.keras`` in its folder (copied from notebook 4, or saved by the catch-up cell),
+    so a solution submission carries the model its own notebook 4 produced when this benchmark
+    graded notebook 4. The release (and notebook 5 graded alone) come without one: the
+    notebook's catch-up cell then trains a quick model while it is graded."""
+    from pathlib import Path
+
+    if student == "release" or not assignment.startswith("05"):
+        return None
+    for path in sorted((Path(root) / "autograded" / student).glob("04*/asl_model.keras")):
+        return {"asl_model.keras": path.read_bytes()}
+    return None
+
+
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+# --- Grading a class in parallel ------------------------------------------------------------------
+
+
+def parallel_grading(*, assignments: list[str] | None = None, students: int = 4, workers: int = 2, data_dir=None,
+                     keep=None, log=print) -> dict:
+    """Class throughput with 1 and ``workers`` parallel workers (:func:`asl_course.grading.instructor.parallel.grade`).
+
+    For each assignment: ``students`` copies of the solution and one untouched release are
+    submitted to a throwaway course, graded and merged with 1 worker, then graded again with
+    ``workers`` workers. Reports seconds per submission for each notebook (from the 1-worker
+    run: each student's time in its worker, the first one including the worker's start-up),
+    each run's wall time and its throughput (submissions per hour), and whether both runs gave
+    the same scores.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from asl_course.tooling import classroom, editions
+    from asl_course.grading.instructor import parallel
+
+    folder = _data.locate(data_dir)
+    log(_data.describe(folder))
+    root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="asl-bench-parallel-"))
+    names = assignments or editions.assignments(editions.repo_root())
+    course = classroom.Course.create(root, data_dir=folder)
+    report = {"date": datetime.date.today().isoformat(), "machine": machine(), "cpu_load_before": _load(),
+              "data": "real data" if notebook.is_real(folder) else "SYNTHETIC stand-in", "workers": workers,
+              "assignments": {}}
+    total = {1: 0.0, workers: 0.0}
+    count = 0
+    try:
+        for name in names:
+            course.generate(name)
+            ids = [f"solution{i + 1}" for i in range(students)] + ["release"]
+            for student in ids:
+                nb = course.release_notebook(name) if student == "release" else classroom.solution_notebook(root, name)
+                course.submit(student, name, nb, files=_student_files(root, student, name))
+            runs, scores = {}, {}
+            for n in (1, workers):
+                result = parallel.grade(root, name, workers=n, env=course.env, log=lambda *_: None)
+                scores[n] = course.scores(name)
+                seconds = {s: t for shard in result["shards"] for s, t in shard["seconds"].items()}
+                runs[n] = {"workers": result["workers"], "wall_s": result["wall_s"],
+                           "seconds_per_submission": round(result["wall_s"] / len(ids), 1),
+                           "submissions_per_hour": round(3600 * len(ids) / result["wall_s"], 1),
+                           "student_s": seconds, "not_graded": result["failed"].get(name, {})}
+                total[n] += result["wall_s"]
+            count += len(ids)
+            one = runs[1]["student_s"]
+            entry = {"submissions": len(ids), "runs": {str(n): r for n, r in runs.items()},
+                     "seconds_per_submission_in_a_worker": round(sum(one.values()) / max(len(one), 1), 1),
+                     "same_scores": scores[1] == scores[workers],
+                     "scores": {s: sum(v.values()) for s, v in scores[workers].items()}}
+            report["assignments"][name] = entry
+            log(f"{name}: {entry['seconds_per_submission_in_a_worker']} s per submission in a worker "
+                f"({', '.join(f'{s} {t} s' for s, t in sorted(one.items()))}); class of {len(ids)}: "
+                + "; ".join(f"{r['workers']} worker(s) {r['wall_s']} s = {r['seconds_per_submission']} s per "
+                            f"submission, {r['submissions_per_hour']} per hour" for r in runs.values())
+                + f"; same scores with 1 and {workers}: {entry['same_scores']}")
+        report["class"] = {str(n): {"wall_s": round(t, 1), "submissions": count,
+                                    "submissions_per_hour": round(3600 * count / t, 1) if t else None}
+                           for n, t in total.items()}
+        log("class: " + "; ".join(f"{n} worker(s): {count} submissions in {round(t, 1)} s, "
+                                  f"{round(3600 * count / t, 1) if t else '-'} per hour" for n, t in total.items())
+            + (f"; speed-up {total[1] / total[workers]:.2f}x" if total[workers] and workers != 1 else ""))
+    finally:
+        _finish(report, root, keep, log)
+    return report
+
+
+# --- Augmentation, four ways ------------------------------------------------------------------------
+
+
+def augmentation(*, steps: int | None = None, warmup: int = 3, seed: int = 0, data_dir=None, log=print) -> dict:
+    """Epoch time of the lesson's model with no augmentation, ImageDataGenerator, the preprocessing
+    layers inside the model, and the tf.data way (:mod:`asl_course.learners.augment`), each as a ratio to
+    the first: one run, the same machine, backend, model (``lesson.build_model``) and batch 32.
+
+    ``steps``: time that many steps per way instead of a full epoch (858 steps on the real
+    data). Each way first trains ``warmup`` steps, so tracing and compiling are not counted.
+    Without TensorFlow (Keras on JAX or PyTorch) the generator and tf.data ways are reported as
+    not available and the layers way runs. The accuracy table (``--full``) is not built yet.
+    """
+    import keras
+
+    from asl_course.learners import augment
+
+    if steps is not None and steps < 1:
+        raise ValueError("steps must be at least 1")
+    if warmup < 1:
+        raise ValueError("warmup must be at least 1 step")
+    folder = _data.locate(data_dir)
+    log(_data.describe(folder))
+    prepared = lesson.prepare(folder)
+    batch = lesson.BATCH_SIZE
+    x, y = prepared.x_train.astype("float32"), prepared.y_train.astype("float32")
+    n_steps = lesson.steps_per_epoch(len(x), batch) if steps is None else min(steps, lesson.steps_per_epoch(len(x)))
+    xs, ys = x[: n_steps * batch], y[: n_steps * batch]
+    xw, yw = x[: warmup * batch], y[: warmup * batch]
+    tf_ok = augment.have_tensorflow()
+    backend = keras.backend.backend()
+    gpus = notebook.gpu_names() if tf_ok else []
+    if not tf_ok and backend == "jax":
+        import jax
+
+        gpus = [str(d) for d in jax.devices() if d.platform != "cpu"]
+    device = ", ".join(gpus) if gpus else f"{os.cpu_count()} CPU cores"
+    report = {"date": datetime.date.today().isoformat(),
+              "data": "real data" if notebook.is_real(folder) else "SYNTHETIC stand-in",
+              "machine": f"Keras {keras.__version__}, {backend} backend on {device} ({platform.machine()})",
+              "steps": n_steps, "batch_size": batch, "full_epoch": n_steps == lesson.steps_per_epoch(len(x), batch),
+              "cpu_load_before": _load(), "ways": {}}
+
+    def fresh(model):
+        keras.utils.set_random_seed(seed)
+        lesson.compile_model(model)
+        return model
+
+    def timed(name, warm, run):
+        warm()
+        started = time.perf_counter()
+        run()
+        seconds = time.perf_counter() - started
+        report["ways"][name] = {"seconds": round(seconds, 2), "seconds_per_step_ms": round(1000 * seconds / n_steps, 2)}
+
+    quiet = dict(epochs=1, verbose=0)
+    model = fresh(lesson.build_model())
+    timed("none", lambda: model.fit(xw, yw, batch_size=batch, **quiet),
+          lambda: model.fit(xs, ys, batch_size=batch, shuffle=True, **quiet))
+    if tf_ok:
+        gen_model = fresh(lesson.build_model())
+        datagen = lesson.make_datagen(x)
+        timed("generator", lambda: gen_model.fit(datagen.flow(xw, yw, batch_size=batch), steps_per_epoch=warmup, **quiet),
+              lambda: gen_model.fit(datagen.flow(x, y, batch_size=batch), steps_per_epoch=n_steps, **quiet))
+    else:
+        report["ways"]["generator"] = {"not_available": "ImageDataGenerator needs TensorFlow"}
+    layer_model = fresh(augment.model_with_layers(lesson.build_model(), seed=seed))
+    timed("layers", lambda: layer_model.fit(xw, yw, batch_size=batch, **quiet),
+          lambda: layer_model.fit(xs, ys, batch_size=batch, shuffle=True, **quiet))
+    if tf_ok:
+        data_model = fresh(lesson.build_model())
+        layers = augment.make_layers(seed=seed)
+        timed("tf.data", lambda: data_model.fit(augment.make_dataset(xw, yw, augment=layers, seed=seed), shuffle=False, **quiet),
+              lambda: data_model.fit(augment.make_dataset(xs, ys, augment=layers, seed=seed), shuffle=False, **quiet))
+    else:
+        report["ways"]["tf.data"] = {"not_available": "tf.data needs TensorFlow"}
+    base = report["ways"]["none"]["seconds"]
+    for entry in report["ways"].values():
+        if "seconds" in entry:
+            entry["ratio"] = round(entry["seconds"] / base, 2)
+    report["cpu_load_after"] = _load()
+    what = "a full epoch" if report["full_epoch"] else f"{n_steps} steps"
+    log(f"augmentation, {what} of batch {batch} per way, {report['machine']}, {report['data']}:")
+    for name, entry in report["ways"].items():
+        if "seconds" in entry:
+            log(f"  {name:9s} {entry['seconds']:7.2f} s  {entry['seconds_per_step_ms']:7.1f} ms/step  "
+                f"ratio {entry['ratio']:.2f}")
+        else:
+            log(f"  {name:9s} not available ({entry['not_available']})")
+    log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
+        f"(above {os.cpu_count()} means other jobs shared the CPUs)")
+    return report

@@ -1,0 +1,1 @@
+"""Subcommands of ``asl-course``: one module each, each with ``register(subparsers)``."""

@@ -1,0 +1,119 @@
+"""Run the solved notebooks headless, in order, each in a fresh kernel with a timeout.
+
+Used by ``asl-course run``: it writes the executed notebooks, the trained model (the
+notebooks save it in their working folder, the output folder) and every figure as PNG, plus
+``run.json`` with the data used, the mode, and per-notebook times.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+from unittest import mock
+
+import nbformat
+from nbconvert.filters import strip_ansi
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+from asl_course import dataset as _data
+from asl_course.errors import UserError
+
+
+def _figures(nb, stem: str, folder: Path) -> list[Path]:
+    """Write every PNG the notebook shows to ``folder`` as ``<stem>-<n>.png``, n in the order shown."""
+    from nbconvert.preprocessors import ExtractOutputPreprocessor
+
+    extractor = ExtractOutputPreprocessor(extract_output_types={"image/png"},
+                                          output_filename_template="{cell_index:05d}-{index:03d}{extension}")
+    _, resources = extractor.preprocess(nbformat.from_dict(nb), {"outputs": {}})  # on a copy
+    paths = []
+    for name in sorted(resources["outputs"]):
+        path = folder / f"{stem}-{len(paths) + 1}.png"
+        path.write_bytes(resources["outputs"][name])
+        paths.append(path)
+    return paths
+
+
+def _progress_client(log):
+    """An nbclient NotebookClient that echoes Keras' epoch lines while a cell runs."""
+    from nbclient import NotebookClient
+
+    class ProgressClient(NotebookClient):
+        def output(self, outs, msg, display_id, cell_index):
+            if msg["msg_type"] == "stream":
+                for part in msg["content"].get("text", "").split("\n"):
+                    line = strip_ansi(part.rsplit("\r", 1)[-1]).replace("\b", "").strip()
+                    if re.match(r"Epoch \d+/\d+$", line) or "val_accuracy" in line:
+                        log(f"      {line}")
+            return super().output(outs, msg, display_id, cell_index)
+
+    return ProgressClient
+
+
+def run_notebooks(
+    notebooks: list[Path],
+    out: Path,
+    *,
+    fast: bool,
+    data_dir: Path,
+    cell_timeout: int = 1800,
+    log=print,
+) -> dict:
+    """Execute ``notebooks`` in order; stop at the first failing one with a clear error."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    out.mkdir(parents=True, exist_ok=True)
+    figures = out / "figures"
+    figures.mkdir(exist_ok=True)
+    settings = mock.patch.dict(os.environ, {
+        "TF_CPP_MIN_LOG_LEVEL": "2",  # TensorFlow's start-up chatter would fill the notebooks' outputs
+        "ASL_COURSE_FAST": "1" if fast else "0",
+        "ASL_COURSE_AUTOMATED": "1",
+        "ASL_DATA_DIR": str(data_dir.resolve()),
+    })
+    report = {
+        "data": _data.describe(data_dir),
+        "mode": "fast" if fast else "full",
+        "notebooks": [],
+    }
+    with settings:  # the kernels inherit them; this process's environment is restored after
+        for index, path in enumerate(notebooks, 1):
+            nb = nbformat.read(path, as_version=4)
+            code_cells = sum(c.cell_type == "code" for c in nb.cells)
+            log(f"[{index}/{len(notebooks)}] {path.name}: {code_cells} code cells ...")
+            done = {"n": 0}
+
+            def on_cell_start(cell, cell_index, _done=done, _n=code_cells, _name=path.stem):
+                if cell.cell_type == "code":
+                    _done["n"] += 1
+                    first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")[:60]
+                    log(f"    {_name}: cell {_done['n']}/{_n}: {first}")
+
+            client = _progress_client(log)(
+                nb,
+                timeout=cell_timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(out)}},
+                on_cell_start=on_cell_start,
+            )
+            start = time.perf_counter()
+            try:
+                client.execute()
+            except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+                nbformat.write(nb, out / path.name)
+                first = str(exc).strip().splitlines()
+                raise UserError(
+                    f"{path.name} failed ({type(exc).__name__}); the partly executed notebook is "
+                    f"in {out / path.name}. Last lines: " + " | ".join(first[-3:])
+                ) from None
+            seconds = time.perf_counter() - start
+            nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # one stream, progress bars resolved
+            nbformat.write(nb, out / path.name)
+            pngs = _figures(nb, path.stem, figures)
+            report["notebooks"].append({"name": path.name, "seconds": round(seconds, 1), "figures": len(pngs)})
+            log(f"[{index}/{len(notebooks)}] {path.name}: done in {seconds:.0f} s, {len(pngs)} figures")
+    (out / "run.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
