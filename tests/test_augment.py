@@ -177,3 +177,56 @@ def re_ratio(name: str, text: str) -> float | None:
 
     m = re.search(rf"^\s+{re.escape(name)}\s.*ratio ([0-9.]+)$", text, re.M)
     return float(m.group(1)) if m else None
+
+
+# --- `asl-course bench augmentation --full`: the accuracy table (asl_course.learners.recipe) ----------------------
+
+
+def _cli(argv, capsys):
+    from asl_course import cli
+
+    code = cli.main(argv)
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_bench_full_refuses_on_the_stand_in(tmp_path, monkeypatch, capsys):
+    from asl_course import data
+
+    data.write_synthetic(tmp_path / "asl_data", log=lambda *_: None)
+    monkeypatch.setenv("ASL_DATA_DIR", str(tmp_path / "asl_data"))
+    code, text = _cli(["bench", "augmentation", "--full", "--seeds", "1", "--epochs", "1"], capsys)
+    assert code == 2 and "real data only" in text and "synthetic stand-in" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--full", "--steps", "5"], "give one or the other"),
+    (["--full", "--seeds", "0"], "--seeds must be at least 1"),
+    (["--full", "--epochs", "21"], "1 to 20"),
+    (["--full", "--recipes", "adam"], "recipe must be one of"),
+    (["--seeds", "2"], "go with --full"),
+])
+def test_bench_full_refuses_bad_options(argv, message, capsys):
+    code, text = _cli(["bench", "augmentation", *argv], capsys)
+    assert code == 2 and message in text
+
+
+def test_bench_full_table_lines():
+    from asl_course import bench
+    from asl_course.learners import recipe
+
+    def run(name, seed, val):
+        return {"recipe": name, "seed": seed, "summary": {**recipe.summarize({"val_accuracy": val}),
+                                                          "seconds_per_epoch": 61.5}}
+
+    runs = [run("lesson", 0, [0.9, 0.97, 0.89, 0.99, 0.98, 0.976]),
+            run("stable", 0, [0.9, 0.99, 0.993, 0.996, 0.997, 0.998]),
+            run("stable", 1, [0.9, 0.99, 0.992, 0.995, 0.996, 0.994])]
+    report = {"machine": "a machine", "data": "real data", "runs": runs, "table": recipe.table(runs),
+              "cpu_load_before": 1.0, "cpu_load_after": 2.0}
+    lines = bench.accuracy_table_lines(report)
+    assert "  lesson      0      6  0.9760  0.9900     0.8900     61.5" in lines
+    assert "  stable      1      6  0.9940  0.9960     0.9900     61.5" in lines
+    stable = next(line for line in lines if line.startswith("  stable:"))
+    assert "mean final 0.9960" in stable and "three_seeds_or_more NO" in stable
+    assert "every_last5_at_least_0.99 yes" in stable and "mean_final_at_least_0.995 yes" in stable

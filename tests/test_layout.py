@@ -25,7 +25,7 @@ DATASET = ["asl_course.dataset." + m for m in
            ("files", "labels", "sources", "validate", "encoding", "install", "importer", "kaggle", "synthetic",
             "folder", "audit")]
 LEARNERS = ["asl_course.learners." + m for m in
-            ("lesson", "notebook", "checks", "selfstudy", "predict", "evaluation", "augment")]
+            ("lesson", "notebook", "checks", "selfstudy", "predict", "evaluation", "augment", "recipe")]
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
 PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "feedback")]
 INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel")]

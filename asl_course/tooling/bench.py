@@ -16,8 +16,9 @@ it reads and hashes, it neither parses nor writes), and to write the synthetic s
 ``asl-course bench augmentation``: the epoch time (or ``--steps N``) of the lesson's model
 with no augmentation, ``ImageDataGenerator``, the preprocessing layers inside the model and
 the tf.data way (:mod:`asl_course.learners.augment`), as ratios to no augmentation; TensorFlow or
-Keras on JAX/PyTorch (there only the layers way runs). Issue 12's ``--full`` accuracy table
-is not built yet.
+Keras on JAX/PyTorch (there only the layers way runs). With ``--full``
+(:func:`augmentation_accuracy`): the real-data accuracy table of the lesson's recipe and the
+stable one (:mod:`asl_course.learners.recipe`) over seeds; it refuses on the synthetic stand-in.
 """
 
 from __future__ import annotations
@@ -301,7 +302,8 @@ def augmentation(*, steps: int | None = None, warmup: int = 3, seed: int = 0, da
     ``steps``: time that many steps per way instead of a full epoch (858 steps on the real
     data). Each way first trains ``warmup`` steps, so tracing and compiling are not counted.
     Without TensorFlow (Keras on JAX or PyTorch) the generator and tf.data ways are reported as
-    not available and the layers way runs. The accuracy table (``--full``) is not built yet.
+    not available and the layers way runs. The accuracy table (``--full``) is
+    :func:`augmentation_accuracy`.
     """
     import keras
 
@@ -382,3 +384,67 @@ def augmentation(*, steps: int | None = None, warmup: int = 3, seed: int = 0, da
     log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
         f"(above {os.cpu_count()} means other jobs shared the CPUs)")
     return report
+
+
+# --- Augmentation: the accuracy table (--full) -------------------------------------------------------
+
+
+def augmentation_accuracy(*, seeds=(0, 1, 2), epochs: int | None = None, recipes=None, data_dir=None,
+                          log=print) -> dict:
+    """The real-data accuracy of the lesson's recipe and the stable one over ``seeds``.
+
+    Each run trains the lesson's model with the lesson's ``ImageDataGenerator``
+    (:func:`asl_course.learners.recipe.run`); the validation (Kaggle test) file is only reported, every
+    epoch, never used to choose. Prints, per recipe and seed, the final, best and minimum of the
+    last 5 epochs' accuracy and the seconds per epoch, then the mean over seeds and issue 12's
+    targets. Refuses on the synthetic stand-in: no real data, no accuracy figures.
+    """
+    from asl_course.learners import recipe
+    from asl_course.errors import UserError
+
+    recipes = list(recipe.RECIPES if recipes is None else recipes)
+    for name in recipes:
+        recipe.check_recipe(name)
+    if epochs is not None:
+        recipe.check_epochs(epochs)
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("give at least one seed")
+    folder = _data.locate(data_dir)
+    if not notebook.is_real(folder):
+        raise UserError(f"bench augmentation --full reports accuracy on the real data only; {folder} holds the "
+                        "synthetic stand-in, whose accuracies say nothing about the lesson. Import the release "
+                        "(asl-course data import PATH) or set ASL_DATA_DIR to it")
+    log(_data.describe(folder))
+    report = {"date": datetime.date.today().isoformat(), "data": "real data", "machine": machine(),
+              "cpu_load_before": _load(), "seeds": seeds, "runs": []}
+    for name in recipes:
+        for seed in seeds:
+            log(f"{name} recipe, seed {seed}, {epochs or recipe.default_epochs(name)} epochs ...")
+            report["runs"].append(recipe.run(name, seed=seed, epochs=epochs, data_dir=folder,
+                                             log=lambda line: log("  " + line)))
+    report["cpu_load_after"] = _load()
+    report["table"] = recipe.table(report["runs"])
+    for line in accuracy_table_lines(report):
+        log(line)
+    return report
+
+
+def accuracy_table_lines(report: dict) -> list[str]:
+    """The ``--full`` table as printed: one row per recipe and seed, then the means and the targets."""
+    from asl_course.learners import recipe
+
+    lines = [f"accuracy on the validation (Kaggle test) file, {report['machine']}, {report['data']}:",
+             f"  {'recipe':8s} {'seed':>4s} {'epochs':>6s} {'final':>7s} {'best':>7s} {'min last 5':>10s} {'s/epoch':>8s}"]
+    for r in report["runs"]:
+        s = r["summary"]
+        lines.append(f"  {r['recipe']:8s} {r['seed']:4d} {s['epochs']:6d} {s['final_val_acc']:7.4f} "
+                     f"{s['best_val_acc']:7.4f} {s['min_last5_val_acc']:10.4f} {s.get('seconds_per_epoch', 0):8.1f}")
+    for name, entry in report["table"].items():
+        met = recipe.targets_met(entry)
+        lines.append(f"  {name}: mean final {entry['mean_final_val_acc']:.4f}, mean best {entry['mean_best_val_acc']:.4f}, "
+                     f"lowest of the last 5 epochs over seeds {entry['min_min_last5_val_acc']:.4f}; issue 12's "
+                     f"targets: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in met.items()))
+    lines.append(f"CPU load average before/after: {report.get('cpu_load_before')} / {report.get('cpu_load_after')} "
+                 f"(above {os.cpu_count()} means other jobs shared the CPUs; seconds per epoch are then inflated)")
+    return lines

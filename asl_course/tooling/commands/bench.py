@@ -37,6 +37,14 @@ def register(sub) -> None:
     aug.add_argument("--steps", type=int, default=None,
                      help="time N steps per way instead of a full epoch (858 steps on the real data)")
     aug.add_argument("--seed", type=int, default=0)
+    aug.add_argument("--full", action="store_true",
+                     help="instead: the real-data accuracy table of the lesson's recipe and the stable one "
+                          "(asl_course.learners.recipe) over seeds: final, best, minimum of the last 5 epochs")
+    aug.add_argument("--seeds", type=int, default=None, help="with --full: seeds 0..N-1 (default 3)")
+    aug.add_argument("--epochs", type=int, default=None,
+                     help="with --full: epochs of every run (default each recipe's own: lesson 20, stable 10)")
+    aug.add_argument("--recipes", nargs="+", default=None, metavar="RECIPE",
+                     help="with --full: which recipes (lesson, stable; default both)")
     aug.add_argument("--json", type=Path, help="also write the report to this file")
     aug.set_defaults(handler=handle_augmentation)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
@@ -55,9 +63,24 @@ def handle_augmentation(args) -> int:
     from asl_course.tooling import bench
     from asl_course.errors import UserError
 
+    if args.full:
+        if args.steps is not None:
+            raise UserError("--steps times the ways; --full trains whole runs: give one or the other")
+        seeds = 3 if args.seeds is None else args.seeds
+        if seeds < 1:
+            raise UserError("--seeds must be at least 1")
+        try:
+            report = bench.augmentation_accuracy(seeds=list(range(seeds)), epochs=args.epochs,
+                                                 recipes=args.recipes)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1) + "\n")
+        return 0
+    if args.seeds is not None or args.epochs is not None or args.recipes is not None:
+        raise UserError("--seeds, --epochs and --recipes go with --full (the accuracy table)")
     if args.steps is not None and args.steps < 1:
         raise UserError("--steps must be at least 1 (or leave it out for a full epoch)")
-    # The accuracy table of issue 12 (--full: the lesson's recipe and a fixed one over seeds) is not built yet.
     report = bench.augmentation(steps=args.steps, seed=args.seed)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
