@@ -1,0 +1,666 @@
+"""Each nbgrader plugin of the course on its own, on small notebooks built in memory.
+
+As nbgrader's own tests do for its preprocessors: ``Plugin(config).preprocess(nb, resources)``
+is called directly, with no ``nbgrader autograde`` and no course folder, so that a broken
+plugin fails here, in seconds, under its own name (tests/test_grading.py runs the whole
+simulated class through nbgrader).
+
+- :class:`~asl_course.autograder.GuardedExecute`: per-cell time limits, a grading folder per
+  notebook and the kernel's environment, a kernel that fails to start, dies or cannot be
+  interrupted (only its notebook stops), data a submission changed is restored, and a test
+  cell's own outputs decide nothing (the verifier's verdict decides the repair);
+- :class:`~asl_course.autograder.VerifyOutsideKernel`: the verdict it writes into a test cell
+  when the hidden test's measurements are right, wrong, missing, forged, repeated or cached,
+  and the outputs it strips (``execute_result``, stderr);
+- :class:`~asl_course.feedback.HideHiddenTests` and :class:`~asl_course.feedback.SanitizeStudentHTML`.
+
+The grading session is a real :class:`~asl_course.autograder.GradingSession` (its verifier
+process included) on the small synthetic stand-in, made once for this module. Kernels run in
+the bubblewrap sandbox (as in grading) when it is installed, else unsandboxed; they run tiny
+cells (no TensorFlow). Notebook 5's functions are judged by the verifier in a harness that
+imports Keras: that path is tests/test_trust.py's (slow) and is not repeated here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+from traitlets.config import Config
+
+from asl_course import autograder, feedback, grading, sandbox
+
+ONE_HOT = "test_one_hot"  # the cheapest exercise to record and verify (two label arrays)
+
+
+# --- Notebooks in memory -----------------------------------------------------------------------------
+
+
+def _nbgrader(cell, grade_id, *, grade=False, solution=False, points=1):
+    cell.metadata["nbgrader"] = {"grade": grade, "solution": solution, "locked": grade and not solution,
+                                 "grade_id": grade_id, "schema_version": 3, "task": False}
+    if grade:
+        cell.metadata["nbgrader"]["points"] = points
+    return cell
+
+
+def answer(source, grade_id):
+    """An answer cell (nbgrader solution cell)."""
+    return _nbgrader(new_code_cell(source), grade_id, solution=True)
+
+
+def graded_cell(source, grade_id, outputs=()):
+    """A test cell (nbgrader grade cell, locked), with outputs as the kernel left them."""
+    cell = _nbgrader(new_code_cell(source), grade_id, grade=True)
+    cell.outputs = [new_output(**o) if isinstance(o, dict) else o for o in outputs]
+    return cell
+
+
+def stdout(text):
+    return new_output("stream", name="stdout", text=text)
+
+
+def stderr(text):
+    return new_output("stream", name="stderr", text=text)
+
+
+def error(ename, evalue, traceback=None):
+    return new_output("error", ename=ename, evalue=evalue, traceback=traceback or [f"{ename}: {evalue}"])
+
+
+def result(text):
+    return new_output("execute_result", data={"text/plain": text}, execution_count=1)
+
+
+def score(cell):
+    """nbgrader's score of a test cell (what SaveAutoGrades stores)."""
+    from nbgrader.utils import determine_grade
+
+    return determine_grade(cell)[0]
+
+
+def errors(cell):
+    return [o for o in cell.outputs if o.output_type == "error"]
+
+
+# --- The grading session ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    """A real grading session (data, reference, package copy, verifier process) on the stand-in."""
+    from asl_course import data
+
+    folder = tmp_path_factory.mktemp("plugins") / "asl_data"
+    data.write_synthetic(folder, log=lambda *_: None)
+    previous = autograder.GradingSession._instance
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASL_DATA_DIR", str(folder))
+        s = autograder.GradingSession()
+        autograder.GradingSession._instance = s
+        try:
+            yield s
+        finally:
+            autograder.GradingSession._instance = previous
+            s.close()
+
+
+def _one_hot(labels):
+    return np.eye(grading.NUM_CLASSES)[labels]
+
+
+def record(monkeypatch, folder, namespace, grade_id=ONE_HOT):
+    """What the hidden test of ``grade_id`` writes for the verifier when it runs in a kernel
+    holding ``namespace`` (grading.check, with the notebook's grading folder)."""
+    monkeypatch.setenv(grading.GRADING_DIR_ENV, str(folder))
+    try:
+        grading.check(grade_id, dict(namespace))
+    except grading.GradingFailed:
+        pass  # the kernel's message; what scores is the verifier's verdict
+    finally:
+        monkeypatch.delenv(grading.GRADING_DIR_ENV)
+
+
+def right(session):
+    ref = session.reference
+    return {"y_train": _one_hot(ref.y_train), "y_valid": _one_hot(ref.y_valid), "num_classes": 24}
+
+
+def wrong(session):
+    ref = session.reference
+    return {"y_train": ref.y_train.copy(), "y_valid": ref.y_valid.copy(), "num_classes": 24}
+
+
+def one_hot_notebook(outputs, answer_source="y_train = keras.utils.to_categorical(y_train, 24)"):
+    """Notebook 1's one-hot exercise: its answer cell and its test cell (with the kernel's outputs)."""
+    return new_notebook(cells=[
+        new_markdown_cell("## One-hot encode the labels"),
+        answer(answer_source, "one_hot"),
+        graded_cell('"""Self-check."""\n### BEGIN HIDDEN TESTS\n_grading.check("test_one_hot", globals())\n'
+                  "### END HIDDEN TESTS", ONE_HOT, outputs),
+    ])
+
+
+def verify(nb, folder):
+    nb, _ = autograder.VerifyOutsideKernel().preprocess(nb, {"asl_grading": str(folder),
+                                                             "nbgrader": {"student": "s", "notebook": "nb"}})
+    return nb.cells[2]
+
+
+# --- GuardedExecute without a kernel ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    """nbgrader's Execute replaced by a stand-in that records, for each cell, the time limit
+    nbclient would give it and the environment a kernel would inherit, and optionally fails
+    as a kernel that cannot start does. GuardedExecute's own code runs as in grading."""
+    from nbgrader.preprocessors import Execute
+
+    seen = {"raise": None, "during": None}
+
+    def preprocess(self, nb, resources=None, km=None):
+        seen["timeouts"] = [self._get_timeout(cell) for cell in nb.cells]
+        seen["env"] = {k: os.environ.get(k) for k in ("PYTHONPATH", "ASL_DATA_DIR", "ASL_COURSE_FAST",
+                                                      grading.GRADING_DIR_ENV, grading.GRADING_CODE_ENV)}
+        if seen["during"]:
+            seen["during"]()
+        if seen["raise"]:
+            raise seen["raise"]
+        return nb, resources
+
+    monkeypatch.setattr(Execute, "preprocess", preprocess, raising=False)
+    return seen
+
+
+def _executor(**settings):
+    config = Config()
+    config.GuardedExecute.sandbox = "none"  # no kernel is started by these tests
+    for key, value in settings.items():
+        setattr(config.GuardedExecute, key, value)
+    return autograder.GuardedExecute(config=config)
+
+
+def test_time_limit_of_each_cell_is_by_first_cell_then_grade_id_then_default(session, no_kernel, tmp_path):
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Title"),
+        new_code_cell("   \n"),  # empty: not the setup cell
+        new_code_cell("import numpy as np"),  # the setup cell
+        answer("model.fit(...)", "fit"),
+        graded_cell("check()", "test_fit"),
+        new_code_cell("print(1)"),
+        answer("x = 1", "images"),
+    ])
+    ex = _executor(timeout=7, first_cell_timeout=11, cell_timeouts={"fit": 13, "test_fit": 17})
+    ex.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert no_kernel["timeouts"][2:] == [11, 13, 17, 7, 7]
+    assert no_kernel["timeouts"][1] == 7
+
+    # The setup cell's limit wins even when it has a grade_id with a limit of its own.
+    nb = new_notebook(cells=[answer("slow setup", "fit"), answer("model.fit(...)", "fit")])
+    ex.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    assert no_kernel["timeouts"] == [11, 13]
+
+    # The defaults are the course's: the registry's limits by grade_id, 240 s for setup, 60 s else.
+    ex = autograder.GuardedExecute()
+    assert ex.cell_timeouts == grading.CELL_TIMEOUTS and grading.CELL_TIMEOUTS["fit"] >= 600
+    assert (ex.first_cell_timeout, ex.timeout) == (autograder.FIRST_CELL_TIMEOUT, 60)
+
+
+def test_each_notebook_gets_its_own_grading_folder_and_fast_mode(session, no_kernel, tmp_path, monkeypatch):
+    monkeypatch.setenv("ASL_COURSE_FAST", "as before")
+    monkeypatch.delenv(grading.GRADING_DIR_ENV, raising=False)
+    resources = {"metadata": {"path": str(tmp_path / "student")}}
+    _executor().preprocess(new_notebook(cells=[new_code_cell("x = 1")]), resources)
+    folder = Path(resources["asl_grading"])
+    env = no_kernel["env"]
+    assert env["ASL_COURSE_FAST"] == "1"
+    assert env[grading.GRADING_DIR_ENV] == str(folder)
+    assert env["ASL_DATA_DIR"] == str(folder / "data") != str(session.data_dir)  # a copy, not the grader's
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(folder / "pkg")
+    assert Path(env[grading.GRADING_CODE_ENV]) == folder / "pkg" / "asl_course" / "grading" / "__init__.py"
+    assert Path(env[grading.GRADING_CODE_ENV]).read_bytes() == Path(grading.__file__).read_bytes()
+    assert sorted(p.name for p in (folder / "data").iterdir()) == sorted(session.data_files)
+    assert (folder / "reference.npz").is_file() and (folder / "artefacts").is_dir()
+    # the grader's environment comes back after the notebook
+    assert os.environ["ASL_COURSE_FAST"] == "as before" and grading.GRADING_DIR_ENV not in os.environ
+    # the next notebook gets another folder
+    again = {"metadata": {"path": str(tmp_path / "student")}}
+    _executor().preprocess(new_notebook(cells=[new_code_cell("x = 1")]), again)
+    assert again["asl_grading"] != resources["asl_grading"]
+
+
+def test_a_kernel_that_cannot_start_scores_the_notebooks_tests_0(session, no_kernel, tmp_path):
+    no_kernel["raise"] = RuntimeError("Kernel didn't respond in 60 seconds")
+    nb = new_notebook(cells=[
+        new_code_cell("import numpy as np"),
+        answer("x = 1", "images"),
+        graded_cell("check()", "test_images"),
+        graded_cell("check()", "test_other", [error("GradingFailed", "x is wrong.")]),
+    ])
+    out, _ = _executor().preprocess(nb, {"metadata": {"path": str(tmp_path)}})  # no exception: grading goes on
+    first, second = out.cells[2], out.cells[3]
+    assert [(o.ename, o.evalue) for o in errors(first)] == [
+        ("NotRun", "the notebook could not be run to its end (RuntimeError)")]
+    assert [o.evalue for o in errors(second)] == ["x is wrong."]  # its own error, not a second one
+    assert out.cells[1].outputs == [] and score(first) == 0
+
+
+def test_data_a_submission_changed_is_restored(session, no_kernel, tmp_path):
+    from asl_course import data
+
+    train = session.data_dir / data.TRAIN_FILE
+    original = train.read_bytes()
+    no_kernel["during"] = lambda: train.write_bytes(b"label,pixel1\n0,0\n")
+    _executor().preprocess(new_notebook(cells=[new_code_cell("x = 1")]), {"metadata": {"path": str(tmp_path)}})
+    assert train.read_bytes() == original
+
+
+# --- GuardedExecute with a kernel (tiny cells) ---------------------------------------------------------------
+
+
+def _run(cells, tmp_path, name="nb", **settings):
+    """Run ``cells`` through GuardedExecute as grading does (sandboxed when bubblewrap is here)."""
+    config = Config()
+    config.GuardedExecute.sandbox = "bubblewrap" if sandbox.available() else "none"
+    for key, value in settings.items():
+        setattr(config.GuardedExecute, key, value)
+    resources = {"metadata": {"path": str(tmp_path / name)}, "nbgrader": {"student": "s", "notebook": name}}
+    nb, resources = autograder.GuardedExecute(config=config).preprocess(new_notebook(cells=cells), resources)
+    return nb, resources
+
+
+def _text(cell):
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+@pytest.mark.slow
+def test_a_cell_past_its_limit_is_interrupted_and_the_notebook_goes_on(session, tmp_path):
+    """Real limits in a real kernel: 3 s by default; the setup cell and a cell listed by grade_id
+    may take longer; a looping cell is interrupted (scores 0) and the next cells run."""
+    nb, resources = _run([
+        new_code_cell(""),
+        new_code_cell("import os, sys, time\ntime.sleep(4)\nprint('setup done')"),
+        answer("time.sleep(4)\nprint('slow answer done')", "slow_answer"),
+        graded_cell("while True:\n    pass", "test_loop"),
+        graded_cell("print('after', 1 + 1)", "test_after"),
+        new_code_cell("import asl_course\nprint(os.environ['ASL_COURSE_FAST'], asl_course.__file__)"),
+    ], tmp_path, timeout=3, first_cell_timeout=60, cell_timeouts={"slow_answer": 60}, iopub_timeout=10)
+    setup, slow, loop, after, env = nb.cells[1:]
+    assert _text(setup) == "setup done\n" and not errors(setup)
+    assert _text(slow) == "slow answer done\n" and not errors(slow)
+    assert errors(loop) and score(loop) == 0
+    assert {o.ename for o in errors(loop)} & {"KeyboardInterrupt", "CellTimeoutError"}
+    assert _text(after) == "after 2\n" and not errors(after) and score(after) == 1
+    fast, package = _text(env).split()
+    assert fast == "1"  # fast mode, and the course package from this notebook's own copy
+    assert Path(package).is_relative_to(Path(resources["asl_grading"]) / "pkg")
+
+
+@pytest.mark.slow
+def test_a_dead_kernel_stops_only_its_own_notebook(session, tmp_path):
+    nb, _ = _run([
+        new_code_cell("x = 1"),
+        answer("import os\nos._exit(1)", "images"),
+        graded_cell("print('not reached')", "test_images"),
+        new_code_cell("print('not reached')"),
+    ], tmp_path, timeout=30)
+    died, test, plain = nb.cells[1:]
+    assert [(o.ename, o.evalue) for o in errors(died)] == [
+        ("KernelStopped", "the kernel died while this cell ran (it exits or kills its process)")]
+    assert [(o.ename, o.evalue) for o in test.outputs] == [("NotRun", "not run: the kernel died in an earlier cell")]
+    assert score(test) == 0 and "not reached" not in _text(plain)
+    # the next submission is graded as usual
+    nb, _ = _run([new_code_cell("print('next', 40 + 2)")], tmp_path, name="next")
+    assert _text(nb.cells[0]) == "next 42\n"
+
+
+@pytest.mark.slow
+def test_a_cell_that_cannot_be_interrupted_stops_only_its_own_notebook(session, tmp_path):
+    nb, _ = _run([
+        new_code_cell("x = 1"),
+        answer("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass", "images"),
+        graded_cell("print('not reached')", "test_images"),
+    ], tmp_path, timeout=3, iopub_timeout=3)
+    stuck, test = nb.cells[1:]
+    assert ("KernelStopped", "this cell ran past its time limit and could not be interrupted") in [
+        (o.ename, o.evalue) for o in errors(stuck)]
+    assert [o.evalue for o in test.outputs] == [
+        "not run: an earlier cell ran past its time limit and could not be interrupted"]
+    nb, _ = _run([new_code_cell("print('next')")], tmp_path, name="next")
+    assert _text(nb.cells[0]) == "next\n"
+
+
+@pytest.mark.slow
+def test_a_test_cell_that_claims_a_pass_is_judged_by_the_verifier(session, tmp_path):
+    """The kernel prints the pass message, shows a full score and leaves no measurement: the
+    verifier's verdict (missing) is what counts; it makes the autograder repair the kernel
+    (the next cell sees the grader's one-hot labels) and, after VerifyOutsideKernel, scores 0."""
+    nb, resources = _run([
+        new_code_cell("import sys\nimport numpy as np"),
+        answer("y_train = np.zeros(3)\ny_valid = np.zeros(3)", "one_hot"),
+        graded_cell("print('\\u2714 graded: test_one_hot passes')\nprint('warning', file=sys.stderr)\n1.0", ONE_HOT),
+        new_code_cell("print(y_train.shape[1], y_train.max())"),
+    ], tmp_path, timeout=30)
+    folder = resources["asl_grading"]
+    test, after = nb.cells[2:]
+    assert "passes" in _text(test) and not errors(test)
+    assert "missing" in " ".join(session.verdicts[(folder, ONE_HOT)])  # taken right after the test cell
+    assert _text(after) == "24 1.0\n"  # repaired: the next exercise is graded on its own work
+    nb, _ = autograder.VerifyOutsideKernel().preprocess(nb, resources)
+    test = nb.cells[2]
+    assert test.outputs[0].ename == "GradingFailed" and "missing" in test.outputs[0].evalue
+    assert [o.output_type for o in test.outputs] == ["error", "stream"] and score(test) == 0
+    assert not Path(folder).exists()
+
+
+# --- VerifyOutsideKernel ---------------------------------------------------------------------------------------
+
+
+PASSES = stdout("\u2714 graded: test_one_hot passes\n")
+
+
+def _graded(session, monkeypatch, namespace=None, runs=1):
+    """A notebook's grading folder after its test cell: the hidden test ran ``runs`` times in a
+    kernel holding ``namespace``, then the autograder secured the measurements."""
+    folder = session.prepare_notebook()
+    for _ in range(runs):
+        record(monkeypatch, folder, namespace)
+    session.secure(ONE_HOT, folder)
+    return folder
+
+
+def test_right_measurements_pass_and_outputs_that_fake_a_score_are_stripped(session, monkeypatch):
+    folder = _graded(session, monkeypatch, right(session))
+    nb = one_hot_notebook([PASSES, stderr("UserWarning: something a library said\n"), result("1.0")])
+    cell = verify(nb, folder)
+    assert cell.outputs == [PASSES] and score(cell) == 1
+    # the notebook's grading folder and its secured measurements are gone
+    assert not folder.exists() and not session.secured(folder).exists()
+
+
+def test_wrong_measurements_fail_whatever_the_kernel_printed(session, monkeypatch):
+    folder = _graded(session, monkeypatch, wrong(session))
+    # A kernel that hid the hidden test's error and shows a partial score before it.
+    nb = one_hot_notebook([result("1"), PASSES])
+    assert score(nb.cells[2]) == 1  # what nbgrader would have stored
+    cell = verify(nb, folder)
+    assert cell.outputs[0].ename == "GradingFailed" and "not one-hot encoded" in cell.outputs[0].evalue
+    assert cell.outputs[1:] == [PASSES] and score(cell) == 0
+
+
+def test_missing_measurements_fail(session, monkeypatch):
+    folder = _graded(session, monkeypatch, namespace=None, runs=0)
+    cell = verify(one_hot_notebook([PASSES]), folder)
+    assert "measurements of this exercise are missing" in cell.outputs[0].evalue and score(cell) == 0
+
+
+def test_forged_measurements_are_measured_again_not_believed(session, monkeypatch):
+    folder = session.prepare_notebook()
+    record(monkeypatch, folder, wrong(session))
+    exercise = folder / "artefacts" / ONE_HOT
+    (run,) = grading.runs(exercise)
+    # What the kernel can add: verdicts, digests and summaries next to the raw values.
+    (exercise / grading.OBSERVATION_FILE).write_text(json.dumps({"y_train": {"onehot": True}, "verdict": "pass"}))
+    (run / "verdict.json").write_text('{"passed": true, "mistakes": []}')
+    meta = json.loads((run / grading.RECORD_FILE).read_text())
+    n = len(session.reference.y_train)
+    meta["values"]["y_train"].update(shape=[n, 24], onehot=True, max=1.0, passed=True)
+    (run / grading.RECORD_FILE).write_text(json.dumps(meta))
+    session.secure(ONE_HOT, folder)
+    cell = verify(one_hot_notebook([PASSES]), folder)
+    assert "not one-hot encoded" in cell.outputs[0].evalue and score(cell) == 0
+
+    # A record that is not this exercise's is not a measurement of it.
+    folder = session.prepare_notebook()
+    record(monkeypatch, folder, right(session))
+    (run,) = grading.runs(folder / "artefacts" / ONE_HOT)
+    meta = json.loads((run / grading.RECORD_FILE).read_text())
+    (run / grading.RECORD_FILE).write_text(json.dumps(dict(meta, grade_id="test_labels")))
+    session.secure(ONE_HOT, folder)
+    cell = verify(one_hot_notebook([PASSES]), folder)
+    assert "not what the hidden test writes" in cell.outputs[0].evalue and score(cell) == 0
+
+
+def test_a_hidden_test_that_ran_more_than_once_is_void(session, monkeypatch):
+    # twice before its test cell ended (e.g. called again from an answer cell)
+    folder = _graded(session, monkeypatch, right(session), runs=2)
+    cell = verify(one_hot_notebook([PASSES]), folder)
+    assert "ran 2 times" in cell.outputs[0].evalue and score(cell) == 0
+    # its test cell ran twice (the autograder secured twice)
+    folder = _graded(session, monkeypatch, right(session))
+    session.secure(ONE_HOT, folder)
+    cell = verify(one_hot_notebook([PASSES]), folder)
+    assert "ran more than once" in cell.outputs[0].evalue and score(cell) == 0
+    # again after its test cell, with the grader's repaired values (a later cell of the kernel)
+    folder = _graded(session, monkeypatch, wrong(session))
+    record(monkeypatch, folder, right(session))
+    cell = verify(one_hot_notebook([PASSES]), folder)
+    assert "ran again after its test cell" in cell.outputs[0].evalue and score(cell) == 0
+
+
+def test_the_verdict_taken_after_the_test_cell_is_the_one_written(session, monkeypatch):
+    """GuardedExecute asks the verifier right after the test cell (before repairing the kernel);
+    VerifyOutsideKernel writes that verdict and does not ask again."""
+    folder = _graded(session, monkeypatch, right(session))
+    verdicts = session.__dict__.setdefault("verdicts", {})
+    verdicts[(str(folder), ONE_HOT)] = ["the verdict of the verifier after the test cell"]
+    cell = verify(one_hot_notebook([PASSES]), folder)
+    assert cell.outputs[0].evalue == "the verdict of the verifier after the test cell."
+    assert (str(folder), ONE_HOT) not in verdicts
+
+
+def test_an_error_in_the_kernel_scores_0_and_is_kept(session, monkeypatch):
+    folder = _graded(session, monkeypatch, right(session))
+    failed = error("GradingFailed", "y_train is still a vector of integer labels.")
+    cell = verify(one_hot_notebook([PASSES, failed, stderr("noise\n")]), folder)
+    assert cell.outputs == [PASSES, failed] and score(cell) == 0
+
+
+def test_an_answer_calling_the_reference_implementation_scores_0(session, monkeypatch):
+    folder = _graded(session, monkeypatch, right(session))
+    nb = one_hot_notebook([PASSES], answer_source="from asl_course import lesson\n"
+                                                  "y_train, y_valid = lesson.one_hot(y_train), lesson.one_hot(y_valid)")
+    cell = verify(nb, folder)
+    assert "reference implementation" in cell.outputs[0].evalue and "scores 0" in cell.outputs[0].evalue
+    assert score(cell) == 0
+
+
+def test_cells_that_are_not_exercises_keep_their_outputs_but_not_fake_scores(session):
+    nb = new_notebook(cells=[
+        new_code_cell("print(1)"),
+        graded_cell("print('own check')", "test_extra", [stdout("own check\n"), result("0.5"), stderr("w\n")]),
+    ])
+    nb.cells[0].outputs = [stdout("1\n"), stderr("kept: not a test cell\n")]
+    nb, _ = autograder.VerifyOutsideKernel().preprocess(nb, {"nbgrader": {}})
+    assert nb.cells[1].outputs == [stdout("own check\n")] and score(nb.cells[1]) == 1
+    assert len(nb.cells[0].outputs) == 2
+
+
+# --- HideHiddenTests --------------------------------------------------------------------------------------------
+
+
+def _feedback(*cells):
+    nb, _ = feedback.HideHiddenTests().preprocess(new_notebook(cells=list(cells)), {})
+    return nb
+
+
+def test_hidden_regions_become_one_placeholder_line_and_the_rest_is_kept():
+    source = ('"""Self-check."""\n### BEGIN HIDDEN TESTS\nsecret_call_one(x)\n### END HIDDEN TESTS\n'
+              "checks.visible(x)\ndef f():\n    ### BEGIN HIDDEN TESTS\n    secret_call_two()\n"
+              "    ### END HIDDEN TESTS\n    return 1")
+    nb = _feedback(graded_cell(source, "test_x"), new_markdown_cell("Text\n### BEGIN HIDDEN TESTS\nsecret\n"
+                                                                  "### END HIDDEN TESTS\nmore text"),
+                   new_code_cell("start()\n### BEGIN HIDDEN TESTS\nsecret_unterminated()\n"))
+    p = feedback.PLACEHOLDER
+    assert nb.cells[0].source == f'"""Self-check."""\n{p}\nchecks.visible(x)\ndef f():\n    {p}\n    return 1'
+    assert nb.cells[1].source == f"Text\n{p}\nmore text"
+    assert nb.cells[2].source == f"start()\n{p}"  # an unterminated region hides to the end
+
+
+def test_tracebacks_become_the_one_line_message():
+    long = "x" * (feedback.MAX_MESSAGE + 50)
+    cell = graded_cell("### BEGIN HIDDEN TESTS\n_grading.check('test_x', globals())\n### END HIDDEN TESTS", "test_x",
+                     [error("GradingFailed", "\x1b[0;31mx is not divided by 255.\x1b[0m",
+                            ["Traceback (most recent call last)", "----> 2 _grading.check('test_x', globals())"]),
+                      error("ValueError", long)])
+    first, second = _feedback(cell).cells[0].outputs
+    assert first.traceback == ["GradingFailed: x is not divided by 255."]
+    assert len(second.traceback) == 1 and len(second.traceback[0]) == feedback.MAX_MESSAGE
+    assert second.traceback[0].endswith("...")
+
+
+def test_messages_and_streams_that_quote_a_hidden_test_are_withheld():
+    hidden = "assert secret_threshold(model) > 0.42"
+    cell = graded_cell(f"check()\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS", "test_x",
+                     [error("AssertionError", f"failed: {hidden}"), stdout(f"debug: {hidden}\n"), stdout("own text\n")])
+    later = new_code_cell("print(In[1])")  # another cell quoting it counts too
+    later.outputs = [stdout(f"{hidden}\n")]
+    nb = _feedback(cell, later)
+    shown = json.dumps(nb)
+    assert "secret_threshold" not in shown
+    err, leaked, own = nb.cells[0].outputs
+    assert err.traceback == ["AssertionError: (the details quote the grader's tests)"]
+    assert "withheld" in leaked.text and own.text == "own text\n"
+    assert "withheld" in nb.cells[1].outputs[0].text
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: HideHiddenTests checks only error and stream outputs; a later cell "
+                   "whose value is the test cell's source (`_ih[n]`, `In[n]`) shows the hidden test in the "
+                   "feedback as an execute_result (or display_data) text")
+def test_values_that_quote_a_hidden_test_are_withheld():
+    hidden = "assert secret_threshold(model) > 0.42"
+    cell = graded_cell(f"check()\n### BEGIN HIDDEN TESTS\n{hidden}\n### END HIDDEN TESTS", "test_x")
+    later = new_code_cell("_ih[2]")
+    later.outputs = [result(repr(f"check()\n### BEGIN HIDDEN TESTS\n{hidden}\n"))]
+    assert "secret_threshold" not in json.dumps(_feedback(cell, later))
+
+
+# --- SanitizeStudentHTML --------------------------------------------------------------------------------------
+
+
+HOSTILE_HTML = ('<script>document.title="pwned"</script><img src="https://attacker.invalid/p.png" onerror="alert(1)">'
+                '<a href="javascript:alert(2)">js</a><b onclick="alert(3)">bold</b> '
+                '<iframe src="https://attacker.invalid/f"></iframe>'
+                '<style>body{background:url(https://attacker.invalid/bg)}</style><svg onload="alert(4)"></svg>'
+                '<form action="https://attacker.invalid"><input name="q"></form>')
+#: As markdown also loads an image from elsewhere.
+HOSTILE = HOSTILE_HTML + " ![t](https://attacker.invalid/t.png)"
+
+#: What must never reach a page: scripts, handlers, script links, external loads, frames, forms, styles.
+DANGER = ("<script", "pwned", "onerror", "onclick", "onload", "javascript:", "attacker.invalid", "<iframe",
+          "<style", "<svg", "<form", "<input")
+
+
+def _sanitized(nb):
+    nb, _ = feedback.SanitizeStudentHTML().preprocess(nb, {})
+    return nb
+
+
+def _page(nb):
+    from nbconvert import HTMLExporter
+
+    page, _ = HTMLExporter().from_notebook_node(nb)
+    return page
+
+
+def test_markdown_keeps_the_students_text_and_loses_what_runs_or_loads():
+    text = "# My notes\n\nAugmentation **helps** the model, see [the paper](https://example.org/paper).\n\n"
+    nb = _sanitized(new_notebook(cells=[new_markdown_cell(text + HOSTILE)]))
+    source = nb.cells[0].source
+    assert [d for d in DANGER if d in source] == []
+    assert source.startswith(text) and "<b>bold</b>" in source and "[image: t]" in source
+    assert ">js</a>" in source  # the link's text stays, without its script
+
+
+def test_raw_cells_are_cleaned_and_shown_as_markdown():
+    nb = _sanitized(new_notebook(cells=[new_raw_cell("raw words " + HOSTILE)]))
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("raw words ")
+    assert [d for d in DANGER if d in nb.cells[0].source] == []
+
+
+def test_rich_outputs_keep_their_safe_forms_only():
+    png = "iVBORw0KGgo="
+    cell = new_code_cell("display(...)")
+    cell.outputs = [
+        new_output("display_data", data={"text/html": "<p>table</p>" + HOSTILE_HTML, "text/plain": "<HTML>"},
+                   metadata={"text/html": {"isolated": False}, "image/png": {"width": 10}}),
+        new_output("display_data", data={"application/javascript": 'document.title="pwned"'}),
+        new_output("display_data", data={"image/svg+xml": "<svg><script>pwned()</script></svg>", "image/png": png}),
+        new_output("display_data", data={"application/vnd.jupyter.widget-view+json": {"model_id": "x"},
+                                         "text/plain": "Widget"}),
+        new_output("execute_result", data={"text/markdown": "**md** " + HOSTILE}, execution_count=1),
+    ]
+    html, js, svg, widget, md = _sanitized(new_notebook(cells=[cell])).cells[0].outputs
+    assert html.data["text/html"].startswith("<p>table</p>") and html.data["text/plain"] == "<HTML>"
+    assert html.metadata == {"image/png": {"width": 10}}
+    assert js.data == {"text/plain": "(removed from the feedback: application/javascript)"}
+    assert svg.data == {"image/png": png, "text/plain": "(removed from the feedback: image/svg+xml)"}
+    assert widget.data == {"text/plain": "Widget"}
+    assert md.data["text/markdown"].startswith("**md** ")
+    assert [d for d in DANGER if d in json.dumps([html, js, svg, widget, md])] == []
+
+
+def test_metadata_and_attachments_the_page_could_render_are_dropped():
+    note = new_markdown_cell("![pic](attachment:pic.png) ![doc](attachment:doc.html)")
+    note.attachments = {"pic.png": {"image/png": "iVBORw0KGgo="},
+                        "doc.html": {"text/html": "<script>pwned()</script>"}}
+    note.metadata.update({"tags": ["t"], "jupyter": {"source_hidden": True}, "custom": "<script>pwned()</script>"})
+    code = _nbgrader(new_code_cell("x = 1"), "images", solution=True)
+    code.metadata["widgets"] = {"state": "<script>pwned()</script>"}
+    nb = new_notebook(cells=[note, code], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "title": "<script>pwned()</script>", "widgets": {"application/vnd.jupyter.widget-state+json": {}}})
+    nb = _sanitized(nb)
+    assert nb.cells[0].attachments == {"pic.png": {"image/png": "iVBORw0KGgo="}, "doc.html": {}}
+    assert nb.cells[0].metadata == {"tags": ["t"]}
+    assert list(nb.cells[1].metadata) == ["nbgrader"]
+    assert sorted(nb.metadata) == ["kernelspec"]
+    assert "pwned" not in json.dumps(nb)
+
+
+def test_the_feedback_page_runs_and_loads_nothing_of_the_students():
+    """The whole page, as nbconvert renders it after the plugin: the same hostile notebook is
+    dangerous without it (else this test would prove nothing)."""
+    def notebook():
+        cell = new_code_cell("display(...)")
+        cell.outputs = [new_output("display_data", data={"text/html": HOSTILE, "text/plain": "x"})]
+        return new_notebook(cells=[new_markdown_cell("# My notes\n" + HOSTILE), cell])
+
+    def danger(page):
+        page = page.replace("&quot;", '"')
+        return [d for d in ('document.title="pwned"', 'onerror="', 'onclick="', 'onload="', "javascript:alert",
+                            'src="https://attacker.invalid', "<iframe", "<form") if d in page]
+
+    assert danger(_page(notebook()))
+    page = _page(_sanitized(notebook()))
+    assert danger(page) == [] and "My notes" in page and "<b>bold</b>" in page
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: clean_markdown cleans the markdown's HTML, not its links: "
+                   "a markdown link [x](javascript:...) is rendered by nbconvert as <a href=\"javascript:...\"> "
+                   "(ALLOWED protocols are http, https, mailto)")
+def test_markdown_links_to_scripts_are_removed():
+    for link in ("[click](javascript:alert(1))", "[click](JaVaScRiPt:alert(1))", "[click](jav&#x61;script:alert(1))"):
+        page = _page(_sanitized(new_notebook(cells=[new_markdown_cell(link)])))
+        assert 'href="javascript:' not in page.lower(), link
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: _MD_IMAGE's alt text [^\\]]* stops at a nested bracket: "
+                   "![a [b] c](https://...) is left as it is and rendered as an external <img> (CommonMark "
+                   "allows balanced brackets in the alt text)")
+def test_markdown_images_with_brackets_in_their_text_load_nothing():
+    page = _page(_sanitized(new_notebook(cells=[new_markdown_cell("![a [b] c](https://attacker.invalid/x.png)")])))
+    assert 'src="https://attacker.invalid' not in page
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: bleach escapes < and > in the markdown source before it is "
+                   "rendered: `x < 5` in a code span shows as 'x &lt; 5' and a '> quote' is no longer a quote "
+                   "(the student's text is changed)")
+def test_markdown_comparisons_and_quotes_are_shown_as_written():
+    page = _page(_sanitized(new_notebook(cells=[new_markdown_cell("Code: `x < 5`\n\n> a quote")])))
+    assert "<code>x &lt; 5</code>" in page and "<blockquote>" in page
