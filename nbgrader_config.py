@@ -46,7 +46,7 @@ c.Autograde.autograde_preprocessors = [
 # Grading refuses to start without bubblewrap (`apt-get install bubblewrap`). "none" runs kernels
 # as the grader, unsandboxed: only where every grading job already runs in a container of its own.
 c.GuardedExecute.sandbox = "bubblewrap"
-# The per-cell limits are GuardedExecute's defaults, stated once in asl_course/autograder.py:
+# The per-cell limits are GuardedExecute's defaults, stated once in asl_course/grading/plugins/autograder.py:
 # `timeout` (any cell) 60 s, `first_cell_timeout` (setup: TensorFlow import, data, catch-up)
 # 240 s, `cell_timeouts` by grade_id (notebook 4's training cell "fit" 600 s, ...). Override
 # them here for a slower machine, e.g.:
