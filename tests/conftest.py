@@ -13,11 +13,6 @@
 - ``full_class``: the simulated submissions CI leaves out (mistakes whose verdicts and messages
   are also tested in-process, solutions graded again): deselected unless ``--full-class`` (or
   ``ASL_FULL_CLASS=1``), which ``.ci/run --full`` passes.
-- Parallel runs (``pytest -n 2 --dist loadgroup``, as ``.ci/run`` runs the slow half): every
-  slow test gets an ``xdist_group``, so that what shares a costly fixture runs in one worker:
-  its module, or the group it names itself (one per assignment of the simulated class; the
-  solved notebooks, in order, because 05 loads the model 04 saves). In a worker the longest
-  groups are collected first, so that no worker picks one up last.
 """
 
 from __future__ import annotations
@@ -89,13 +84,6 @@ def prepared(data_dir):
 SLOW_FIXTURES = frozenset({"trained_model"})
 
 
-#: Slow groups that take longest (minutes on 2 cores), longest first; the others follow in
-#: collection order. Under xdist a worker takes the next group when it is almost done.
-LONG_GROUPS = ("class-04_train_and_save", "class-01_prepare_data", "tests/test_parallel.py",
-               "solutions", "class-05_predictions", "tests/test_registry.py", "tests/test_predict.py",
-               "tests/test_intake.py")
-
-
 def pytest_addoption(parser):
     parser.addoption("--full-class", action="store_true", default=False,
                      help="also grade the simulated submissions marked full_class (tests/submissions/catalogue.py)")
@@ -108,28 +96,16 @@ def pytest_configure(config):
         os.environ.get("ASL_FULL_CLASS", "").strip().lower() in {"1", "true", "yes"})
 
 
-def _group(item) -> str | None:
-    marker = item.get_closest_marker("xdist_group")
-    if marker is not None:
-        return marker.args[0] if marker.args else marker.kwargs.get("name")
-    return None
-
-
 def pytest_collection_modifyitems(config, items):
     for item in items:
         notebook = item.nodeid.split("::")[0].endswith(".ipynb")  # nbval: a solved notebook's cell
         if notebook or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-        if item.get_closest_marker("slow") and _group(item) is None:
-            item.add_marker(pytest.mark.xdist_group("solutions" if notebook else item.nodeid.split("::")[0]))
     if not config.full_class:
         left_out = [item for item in items if item.get_closest_marker("full_class")]
         if left_out:
             config.hook.pytest_deselected(items=left_out)
             items[:] = [item for item in items if not item.get_closest_marker("full_class")]
-    if hasattr(config, "workerinput"):  # an xdist worker (all collect the same order)
-        rank = {name: i for i, name in enumerate(LONG_GROUPS)}
-        items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: each group's order is kept
 
 
 #: The shared model trains for at least this many batches: one fast-plan epoch on the real data is

@@ -397,15 +397,9 @@ def feedback_text(course, student, assignment) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
-def _in_class(assignment, *marks):
-    """The marks of a test of the simulated class: slow, and one xdist group per assignment
-    (its submissions are graded by one nbgrader call, in one worker)."""
-    return [pytest.mark.slow, pytest.mark.xdist_group(f"class-{assignment}"), *marks]
-
-
+@pytest.mark.slow
 @pytest.mark.parametrize("sub", [
-    pytest.param(s, id=s.student, marks=_in_class(s.assignment, *([] if s.in_ci else [pytest.mark.full_class])))
-    for s in CATALOGUE])
+    pytest.param(s, id=s.student, marks=[] if s.in_ci else [pytest.mark.full_class]) for s in CATALOGUE])
 def test_simulated_submission(course, sub, data_dir):
     if sub.needs_real and not notebook.is_real(data_dir):
         pytest.skip("needs the real data: one epoch on the synthetic stand-in stays at chance")
@@ -425,8 +419,8 @@ def test_simulated_submission(course, sub, data_dir):
         assert not errors, f"{sub.what}: cells raised under the grader (cell, error): {errors}"
 
 
-@pytest.mark.parametrize("x", [pytest.param(None, id="01", marks=_in_class("01_prepare_data"))])
-def test_adversarial_submissions_do_not_touch_the_graders_data(course, x):
+@pytest.mark.slow
+def test_adversarial_submissions_do_not_touch_the_graders_data(course):
     graded(course, "01_prepare_data")
     assert (course.root / "data" / "asl_data" / "sign_mnist_train.csv").is_file(), "the grader's data was restored"
     from asl_course import data
@@ -434,7 +428,8 @@ def test_adversarial_submissions_do_not_touch_the_graders_data(course, x):
     assert data.check(course.root / "data" / "asl_data")["kind"] in ("real", "synthetic")
 
 
-@pytest.mark.parametrize("assignment", [pytest.param(a, id=a[:2], marks=_in_class(a)) for a in sorted(grading.POINTS)])
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", sorted(grading.POINTS), ids=lambda a: a[:2])
 def test_export_has_every_student_with_the_expected_total(course, assignment, data_dir, request):
     graded(course, assignment)
     rows = course.export()
