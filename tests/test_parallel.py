@@ -80,12 +80,12 @@ def test_cli_outside_a_course_folder(tmp_path, capsys):
 
 # --- A small class, graded three ways --------------------------------------------------------------
 
-#: Notebook 1: a partly done notebook (grades of several exercises, some lost, handed in late);
-#: notebook 2: solution, mistake, release (two shards with 2 workers). Kept small: each student
-#: is graded twice (serially, with 2 workers), in CI's time; the simulated class
-#: (tests/test_grading.py) grades every kind of submission.
+#: Notebook 1: a partly done notebook (grades of several exercises, some lost, handed in late)
+#: and the release; notebook 2: solution, mistake, release. Each notebook has two shards with 2
+#: workers. Kept small: each student is graded twice (serially, with 2 workers), in CI's time;
+#: the simulated class (tests/test_grading.py) grades every kind of submission.
 CLASS = {
-    A1: ["a01_partial"],
+    A1: ["a01_partial", "a01_release"],
     A2: ["a02_solution", "m02_no_softmax", "a02_release"],
 }
 
