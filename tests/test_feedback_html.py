@@ -18,16 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from asl_course import feedback
 
 
-def _sanitized(nb):
-    nb, _ = feedback.SanitizeStudentHTML().preprocess(nb, {})
-    return nb
-
-
-def _page(nb):
-    from nbconvert import HTMLExporter
-
-    page, _ = HTMLExporter().from_notebook_node(nb)
-    return page
+from _pages import page as _page, sanitized as _sanitized  # noqa: E402 - shared with the other feedback tests
 
 
 def _markdown(*sources):

@@ -553,16 +553,7 @@ DANGER = ("<script", "pwned", "onerror", "onclick", "onload", "javascript:", "at
           "<style", "<svg", "<form", "<input")
 
 
-def _sanitized(nb):
-    nb, _ = feedback.SanitizeStudentHTML().preprocess(nb, {})
-    return nb
-
-
-def _page(nb):
-    from nbconvert import HTMLExporter
-
-    page, _ = HTMLExporter().from_notebook_node(nb)
-    return page
+from _pages import page as _page, sanitized as _sanitized  # noqa: E402 - shared with the other feedback tests
 
 
 def test_markdown_keeps_the_students_text_and_loses_what_runs_or_loads():
