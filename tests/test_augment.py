@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -55,7 +56,7 @@ def test_layers_are_the_lesson_s_transforms():
     assert flip.mode == "horizontal"
 
 
-@pytest.mark.parametrize("way", augment.WAYS)
+@pytest.mark.parametrize("way", augment.ALL_WAYS)
 def test_copies_shapes_dtype_range(way):
     ims = _originals(3)
     out = augment.copies(way, ims, 5)
@@ -75,6 +76,89 @@ def test_the_three_ways_make_the_same_kind_of_images():
 def test_a_wrong_setting_is_not_the_same_kind(wrong):
     distances = augment.compare(_originals(), n=100, settings=_settings(**wrong))
     assert not augment.same_kind(distances), distances
+
+
+def test_the_fused_way_makes_the_generator_s_kind_of_images():
+    distances = augment.compare(_originals(), ways=("fused", "fused layer"), n=100)
+    assert augment.same_kind(distances), distances
+
+
+# (Zoom moves these statistics least: 0.4 instead of 0.1 stays within the tolerance for the fused way.)
+@pytest.mark.parametrize("wrong", [dict(rotation_range=45), dict(horizontal_flip=False), dict(zoom_range=0.7),
+                                   dict(width_shift_range=0.3)], ids=["rotation45", "noflip", "zoom0.7", "shift0.3"])
+def test_a_wrong_setting_of_the_fused_way_is_not_the_same_kind(wrong):
+    distances = augment.compare(_originals(), ways=("fused", "fused layer"), n=100, settings=_settings(**wrong))
+    assert not augment.same_kind(distances), distances
+
+
+_IDENTITY = dict(rotation_range=0, zoom_range=0.0, width_shift_range=0.0, height_shift_range=0.0,
+                 horizontal_flip=False, vertical_flip=False)
+
+
+@pytest.mark.parametrize("way", ["fused", "fused layer"])
+def test_the_fused_map_is_the_generator_s_composition(way):
+    ims = _originals(3)
+    # Nothing to do: the images come back (one resample at the identity is exact).
+    np.testing.assert_allclose(augment.copies(way, ims, 2, _IDENTITY)[0], ims, atol=1e-6)
+    # A flip only: each copy is the original or its mirror, and both occur.
+    flipped = augment.copies(way, ims, 20, dict(_IDENTITY, horizontal_flip=True))
+    mirror = [np.allclose(c, ims[i, :, ::-1], atol=1e-6) for c2 in flipped for i, c in enumerate(c2)]
+    same = [np.allclose(c, ims[i], atol=1e-6) for c2 in flipped for i, c in enumerate(c2)]
+    assert all(m or s for m, s in zip(mirror, same)) and any(mirror) and any(same)
+    # On a black image with a bright block (the block never leaves it): the generator's
+    # width_shift_range moves rows (see layer_settings), so only the row of its centre moves,
+    # by up to 10 % of 28 pixels.
+    block = np.zeros((2, 28, 28, 1), dtype="float32")
+    block[0, 6:12, 15:20] = block[1, 14:20, 6:13] = 1.0
+    stats = augment.image_stats(augment.copies(way, block, 40, dict(_IDENTITY, width_shift_range=0.1)), block)
+    assert np.abs(stats["dx"]).max() < 0.01 and 2.0 < np.abs(stats["dy"]).max() <= 0.1 * 28 + 0.01
+    # Rotation only (the lesson's 10 degrees): the block's centre turns about the image's centre
+    # (13.5, 13.5) by up to 10 degrees, keeping its distance from it.
+    rows, cols = np.mgrid[0:28, 0:28]
+
+    def polar(a):
+        r, c = (a * rows).sum() / a.sum() - 13.5, (a * cols).sum() / a.sum() - 13.5
+        return np.hypot(r, c), np.arctan2(r, c)
+
+    turns = []
+    for copy in augment.copies(way, block, 40, dict(_IDENTITY, rotation_range=10)):
+        for im, orig in zip(copy[..., 0], block[..., 0]):
+            (r1, a1), (r0, a0) = polar(im), polar(orig)
+            assert abs(r1 - r0) < 0.2
+            turns.append(np.degrees(np.angle(np.exp(1j * (a1 - a0)))))
+    assert max(np.abs(turns)) <= 10.2 and max(turns) > 6 and min(turns) < -6
+
+
+def test_fused_dataset_is_reproducible_and_new_every_epoch():
+    rng = np.random.default_rng(0)
+    x = rng.random((70, 28, 28, 1)).astype("float32")
+    y = np.eye(24, dtype="float32")[rng.integers(0, 24, 70)]
+    ds = augment.make_fused_dataset(x, y, shuffle=False, seed=3)
+    first, second = ([np.asarray(b[0]) for b in ds] for _ in range(2))
+    assert [len(b) for b in first] == [32, 32, 6]
+    again = [np.asarray(b[0]) for b in augment.make_fused_dataset(x, y, shuffle=False, seed=3)]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(first[0], second[0])  # a new draw every epoch
+    labels = np.concatenate([np.asarray(b[1]) for b in ds])
+    np.testing.assert_array_equal(labels, y)
+    with pytest.raises(ValueError, match="labels"):
+        augment.make_fused_dataset(x, y[:10])
+
+
+def test_model_with_fused_layer_acts_only_in_training():
+    import keras
+
+    model = augment.model_with_fused_layer(seed=0)
+    assert model.layers[0].name == "fused_augmentation" and model.count_params() == 264_049
+    x = _originals(2)
+    plain = keras.Sequential(model.layers[1:])
+    np.testing.assert_allclose(model.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(np.asarray(model.layers[0](x, training=True)), x)
+    # It saves and loads like the lesson's model (its settings in the config).
+    layer = augment.make_fused_layer(dict(_IDENTITY, horizontal_flip=True), seed=1)
+    again = type(layer).from_config(layer.get_config())
+    assert again.settings == layer.settings and again.seed == 1
 
 
 def test_ks_distance():
@@ -128,16 +212,17 @@ def test_show_three_ways_figure():
 
 
 @pytest.mark.slow
-def test_bench_augmentation_prints_four_ratios(tmp_path):
+def test_bench_augmentation_prints_the_ratios(tmp_path):
     out = tmp_path / "aug.json"
-    run = subprocess.run([sys.executable, "-m", "asl_course", "bench", "augmentation", "--steps", "5",
+    run = subprocess.run([sys.executable, "-m", "asl_course", "bench", "augmentation", "--steps", "5", "--rounds", "2",
                           "--json", str(out)], capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text())
-    assert list(report["ways"]) == ["none", "generator", "layers", "tf.data"] and report["steps"] == 5
+    assert list(report["ways"]) == ["none", "generator", "layers", "tf.data", "fused layer", "fused"]
+    assert report["steps"] == 5 and report["rounds"] == 2
     for name, entry in report["ways"].items():
-        assert entry["seconds"] > 0 and math.isclose(entry["ratio"], entry["seconds"] / report["ways"]["none"]["seconds"],
-                                                     abs_tol=0.01)
+        assert len(entry["rounds_s"]) == 2 and entry["seconds"] == min(entry["rounds_s"]) > 0
+        assert math.isclose(entry["ratio"], entry["seconds"] / report["ways"]["none"]["seconds"], abs_tol=0.01)
         assert f"{name}" in run.stdout and f"ratio {entry['ratio']:.2f}" in run.stdout
     bad = subprocess.run([sys.executable, "-m", "asl_course", "bench", "augmentation", "--steps", "0"],
                          capture_output=True, text=True, timeout=300)
@@ -168,14 +253,15 @@ def test_bench_augmentation_on_jax_without_tensorflow():
                          env={**os.environ, "KERAS_BACKEND": "jax"})
     assert run.returncode == 0, run.stderr[-3000:]
     assert "jax backend" in run.stdout
-    assert "generator not available" in run.stdout and "tf.data   not available" in run.stdout
-    assert re_ratio("layers", run.stdout) and re_ratio("none", run.stdout) == 1.0
+    assert re.search(r"generator\s+not available", run.stdout) and re.search(r"tf.data\s+not available", run.stdout)
+    assert re.search(r"  fused\s+not available", run.stdout)
+    assert re_ratio("layers", run.stdout) and re_ratio("fused layer", run.stdout) and re_ratio("none", run.stdout) == 1.0
 
 
 def re_ratio(name: str, text: str) -> float | None:
     import re
 
-    m = re.search(rf"^\s+{re.escape(name)}\s.*ratio ([0-9.]+)$", text, re.M)
+    m = re.search(rf"^\s+{re.escape(name)}\s+[0-9.]+ s .*ratio ([0-9.]+)", text, re.M)
     return float(m.group(1)) if m else None
 
 
@@ -209,6 +295,21 @@ def test_bench_full_refuses_on_the_stand_in(tmp_path, monkeypatch, capsys):
 def test_bench_full_refuses_bad_options(argv, message, capsys):
     code, text = _cli(["bench", "augmentation", *argv], capsys)
     assert code == 2 and message in text
+
+
+def test_bench_augmentation_lines():
+    from asl_course import bench
+
+    report = {"full_epoch": False, "steps": 100, "batch_size": 32, "rounds": 3, "machine": "a machine",
+              "data": "real data", "cpu_load_before": 0.5, "cpu_load_after": 1.5,
+              "ways": {"none": {"seconds": 3.5, "seconds_per_step_ms": 35.0, "median_s": 5.2, "rounds_s": [5.2, 3.5, 5.3],
+                                "ratio": 1.0},
+                       "fused": {"not_available": "the fused tf.data way needs TensorFlow as Keras' backend"}}}
+    lines = bench.augmentation_lines(report)
+    assert "the fastest of 3 rounds" in lines[0] and "100 steps" in lines[0]
+    assert lines[1].split() == ["none", "3.50", "s", "35.0", "ms/step", "ratio", "1.00", "median", "5.20", "s",
+                                "rounds:", "5.2,", "3.5,", "5.3"]
+    assert "fused" in lines[2] and "not available" in lines[2]
 
 
 def test_bench_full_table_lines():

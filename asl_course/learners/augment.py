@@ -46,6 +46,8 @@ from asl_course import facts
 
 #: The three ways, in the order the figure and the benchmark show them.
 WAYS = ("generator", "layers", "tf.data")
+#: With the fast way (one affine map per image, :func:`make_fused_dataset`, :func:`make_fused_layer`).
+ALL_WAYS = WAYS + ("fused", "fused layer")
 
 
 def layer_settings(settings: dict | None = None) -> dict:
@@ -145,6 +147,160 @@ def make_dataset(x, y, settings: dict | None = None, *, batch_size: int = facts.
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+# --- The fast way: one affine map per image, the whole batch in one op -------------------------------
+#
+# The generator draws a rotation, a zoom per axis, a shift per axis and a flip for each image,
+# multiplies them into ONE affine map and resamples the image once (scipy, in Python, one image
+# at a time). The preprocessing layers resample the batch three times (rotation, zoom,
+# translation), each layer drawing and building its own transforms. Here the generator's
+# composition is built for the whole batch with array ops (a handful of (batch,) vectors) and
+# applied by one ``keras.ops.image.affine_transform`` call: on TensorFlow one
+# ``ImageProjectiveTransformV3`` kernel for the batch, on JAX/PyTorch their own.
+
+
+def fused_transforms(draw, n, height: int = 28, width: int = 28, settings: dict | None = None):
+    """The ``(n, 8)`` transforms (output pixel -> input pixel) of ``n`` random augmentations.
+
+    ``draw(shape, low, high)`` returns uniform random numbers (a backend tensor). The map is the
+    generator's: input = centre + R Z F (p - centre) + R t, where p is the output pixel, F a
+    horizontal (and/or vertical) flip with probability 1/2 each, Z the zoom (row and column
+    scales drawn independently in [1 - zoom, 1 + zoom], above 1 zooms out), R the rotation and t
+    the shift (up to ``rows`` of the height along rows, ``cols`` of the width along columns:
+    :func:`layer_settings`, which also maps the generator's swapped shift names). In the
+    returned (column, row) order ``[a0, a1, a2, b0, b1, b2, 0, 0]``: input column =
+    a0 x + a1 y + a2, input row = b0 x + b1 y + b2 for output column x and row y.
+    """
+    from keras import ops
+
+    p = layer_settings(settings)
+    shape = (n,)
+
+    def uniform(half):
+        return draw(shape, -half, half) if half else ops.zeros(shape)
+
+    def sign(on):
+        return ops.where(draw(shape, 0.0, 1.0) < 0.5, -1.0, 1.0) if on else ops.ones(shape)
+
+    theta = uniform(2.0 * math.pi * p["rotation"])
+    zoom_rows = 1.0 + uniform(p["zoom"])
+    zoom_cols = 1.0 + uniform(p["zoom"])
+    shift_rows = uniform(p["rows"]) * height
+    shift_cols = uniform(p["cols"]) * width
+    flips = p["flip"] or ""
+    flip_cols, flip_rows = sign("horizontal" in flips), sign("vertical" in flips)
+    cos, sin = ops.cos(theta), ops.sin(theta)
+    # (row, col) coordinates, as the generator writes them: R = [[cos, -sin], [sin, cos]].
+    # M = R @ diag(zoom_rows * flip_rows, zoom_cols * flip_cols)
+    m_rr, m_rc = cos * zoom_rows * flip_rows, -sin * zoom_cols * flip_cols
+    m_cr, m_cc = sin * zoom_rows * flip_rows, cos * zoom_cols * flip_cols
+    c_row, c_col = (height - 1) / 2.0, (width - 1) / 2.0
+    off_row = c_row + cos * shift_rows - sin * shift_cols - (m_rr * c_row + m_rc * c_col)
+    off_col = c_col + sin * shift_rows + cos * shift_cols - (m_cr * c_row + m_cc * c_col)
+    zero = ops.zeros(shape)
+    # Column first (x), then row (y), as affine_transform reads them.
+    return ops.stack([m_cc, m_cr, off_col, m_rc, m_rr, off_row, zero, zero], axis=1)
+
+
+def _fused_layer_class():
+    import keras
+
+    class FusedAugmentation(keras.layers.Layer):
+        """The lesson's augmentation as one random affine map per image, one resample per batch.
+
+        Active only while training, like Keras' preprocessing layers; any backend. ``settings``:
+        ``ImageDataGenerator`` settings (the lesson's by default).
+        """
+
+        def __init__(self, settings: dict | None = None, seed: int | None = None, **kwargs):
+            super().__init__(**kwargs)
+            self.settings = dict(facts.DATAGEN_SETTINGS if settings is None else settings)
+            self.fill_mode = layer_settings(self.settings)["fill_mode"]
+            self.seed = seed
+            self.seed_generator = keras.random.SeedGenerator(seed)
+
+        def call(self, images, training=None):
+            if not training:
+                return images
+            from keras import ops
+
+            h, w = images.shape[1], images.shape[2]
+
+            def draw(shape, low, high):
+                return keras.random.uniform(shape, low, high, seed=self.seed_generator)
+
+            transforms = fused_transforms(draw, ops.shape(images)[0], h, w, self.settings)
+            return ops.image.affine_transform(images, transforms, interpolation="bilinear",
+                                              fill_mode=self.fill_mode)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "settings": self.settings, "seed": self.seed}
+
+    return FusedAugmentation
+
+
+def make_fused_layer(settings: dict | None = None, *, seed: int | None = None):
+    """The fast way as a layer (any backend): ``FusedAugmentation`` for ``settings``."""
+    return _fused_layer_class()(settings, seed=seed, name="fused_augmentation")
+
+
+def model_with_fused_layer(model=None, settings: dict | None = None, *, seed: int | None = None):
+    """``model`` (the lesson's by default) with :func:`make_fused_layer` in front: it acts only in ``fit``."""
+    import keras
+
+    from asl_course.learners import lesson
+
+    model = lesson.build_model() if model is None else model
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)), make_fused_layer(settings, seed=seed), *model.layers],
+                            name="fused_augmented_model")
+
+
+def make_fused_dataset(x, y, settings: dict | None = None, *, batch_size: int = facts.BATCH_SIZE,
+                       shuffle: bool = True, seed: int | None = None):
+    """The fast way as a ``tf.data`` pipeline (TensorFlow backend): batches of ``(images, labels)``.
+
+    ``from_tensor_slices -> shuffle -> batch -> map(one affine map per image, AUTOTUNE) -> prefetch``.
+    Each batch's random numbers come from a stateless generator keyed by a per-batch seed from
+    ``tf.data.Dataset.random`` (new every epoch), so parallel calls stay reproducible.
+    """
+    if not have_tensorflow():
+        raise ImportError("the tf.data way needs TensorFlow (pip install tensorflow); on JAX or PyTorch put the "
+                          "fused layer inside the model (asl_course.learners.augment.model_with_fused_layer)")
+    import keras
+    import tensorflow as tf
+
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError(f"make_fused_dataset builds TensorFlow ops, but Keras runs on {keras.backend.backend()}: "
+                           "use model_with_fused_layer, or set KERAS_BACKEND=tensorflow before importing keras")
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels")
+    fill = layer_settings(settings)["fill_mode"]
+    ds = tf.data.Dataset.from_tensor_slices((np.asarray(x, dtype="float32"), np.asarray(y, dtype="float32")))
+    if shuffle:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    ds = tf.data.Dataset.zip((ds, keys))
+
+    def augment(batch, key):
+        images, labels = batch
+        counter = [0]
+
+        def draw(shape, low, high):
+            counter[0] += 1
+            return tf.random.stateless_uniform(shape, seed=tf.stack([key, tf.constant(counter[0], tf.int64)]),
+                                               minval=low, maxval=high)
+
+        transforms = fused_transforms(draw, tf.shape(images)[0], images.shape[1], images.shape[2], settings)
+        out = keras.ops.image.affine_transform(images, transforms, interpolation="bilinear", fill_mode=fill)
+        return out, labels
+
+    ds = ds.map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
 # --- Copies of the same originals, each way --------------------------------------------------------------
 
 
@@ -171,8 +327,17 @@ def copies(way: str, images, n: int, settings: dict | None = None, *, seed: int 
         labels = np.zeros((len(tiled), 1), dtype="float32")
         out = np.concatenate([np.asarray(b) for b, _ in
                               make_dataset(tiled, labels, settings, shuffle=False, seed=seed, batch_size=256)])
+    elif way == "fused layer":
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        out = np.asarray(make_fused_layer(settings, seed=seed)(tiled, training=True))
+    elif way == "fused":
+        labels = np.zeros((len(tiled), 1), dtype="float32")
+        out = np.concatenate([np.asarray(b) for b, _ in
+                              make_fused_dataset(tiled, labels, settings, shuffle=False, seed=seed, batch_size=256)])
     else:
-        raise ValueError(f"way must be one of {WAYS}, not {way!r}")
+        raise ValueError(f"way must be one of {ALL_WAYS}, not {way!r}")
     return out.reshape(n, k, 28, 28, 1).astype("float32")
 
 

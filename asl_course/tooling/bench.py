@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import time
 
 from asl_course import dataset as _data
@@ -294,16 +295,23 @@ def parallel_grading(*, assignments: list[str] | None = None, students: int = 4,
 # --- Augmentation, four ways ------------------------------------------------------------------------
 
 
-def augmentation(*, steps: int | None = None, warmup: int = 3, seed: int = 0, data_dir=None, log=print) -> dict:
-    """Epoch time of the lesson's model with no augmentation, ImageDataGenerator, the preprocessing
-    layers inside the model, and the tf.data way (:mod:`asl_course.learners.augment`), each as a ratio to
-    the first: one run, the same machine, backend, model (``lesson.build_model``) and batch 32.
+def augmentation(*, steps: int | None = None, rounds: int = 5, warmup: int = 3, seed: int = 0, data_dir=None,
+                 log=print) -> dict:
+    """Epoch time of the lesson's model with no augmentation and with each way of augmenting
+    (:mod:`asl_course.learners.augment`), each as a ratio to no augmentation: one run, the same
+    machine, backend, model (``lesson.build_model``) and batch 32.
 
-    ``steps``: time that many steps per way instead of a full epoch (858 steps on the real
-    data). Each way first trains ``warmup`` steps, so tracing and compiling are not counted.
-    Without TensorFlow (Keras on JAX or PyTorch) the generator and tf.data ways are reported as
-    not available and the layers way runs. The accuracy table (``--full``) is
-    :func:`augmentation_accuracy`.
+    The ways: ``generator`` (``ImageDataGenerator``), ``layers`` (Keras' preprocessing layers
+    inside the model), ``tf.data`` (those layers mapped in a tf.data pipeline), ``fused layer``
+    and ``fused`` (one affine map per image, one resample per batch: inside the model, and in a
+    tf.data pipeline). ``steps``: steps per way and round instead of a full epoch (858 steps on
+    the real data). The ways take turns, ``rounds`` times, each round in a rotated order, and a
+    way's time is its fastest round (as ``timeit`` does: other jobs only ever add time), its
+    median printed beside it. On a shared machine whose speed changes within minutes (measured
+    here: the same 150 plain steps took 5.2 s and 10.3 s in one run, as another job took a core
+    and let it go), timing each way once, one after the other, compares moments, not ways. Each way first trains ``warmup`` steps, so tracing is
+    not counted. Without TensorFlow (Keras on JAX or PyTorch) only the ways inside the model run.
+    The accuracy table (``--full``) is :func:`augmentation_accuracy`.
     """
     import keras
 
@@ -313,6 +321,8 @@ def augmentation(*, steps: int | None = None, warmup: int = 3, seed: int = 0, da
         raise ValueError("steps must be at least 1")
     if warmup < 1:
         raise ValueError("warmup must be at least 1 step")
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
     folder = _data.locate(data_dir)
     log(_data.describe(folder))
     prepared = lesson.prepare(folder)
@@ -332,58 +342,88 @@ def augmentation(*, steps: int | None = None, warmup: int = 3, seed: int = 0, da
     report = {"date": datetime.date.today().isoformat(),
               "data": "real data" if notebook.is_real(folder) else "SYNTHETIC stand-in",
               "machine": f"Keras {keras.__version__}, {backend} backend on {device} ({platform.machine()})",
-              "steps": n_steps, "batch_size": batch, "full_epoch": n_steps == lesson.steps_per_epoch(len(x), batch),
+              "steps": n_steps, "rounds": rounds, "batch_size": batch,
+              "full_epoch": n_steps == lesson.steps_per_epoch(len(x), batch),
               "cpu_load_before": _load(), "ways": {}}
+    quiet = dict(epochs=1, verbose=0)
 
     def fresh(model):
         keras.utils.set_random_seed(seed)
         lesson.compile_model(model)
         return model
 
-    def timed(name, warm, run):
-        warm()
-        started = time.perf_counter()
-        run()
-        seconds = time.perf_counter() - started
-        report["ways"][name] = {"seconds": round(seconds, 2), "seconds_per_step_ms": round(1000 * seconds / n_steps, 2)}
+    def on_arrays(model):
+        return (lambda: model.fit(xw, yw, batch_size=batch, **quiet),
+                lambda: model.fit(xs, ys, batch_size=batch, shuffle=True, **quiet))
 
-    quiet = dict(epochs=1, verbose=0)
-    model = fresh(lesson.build_model())
-    timed("none", lambda: model.fit(xw, yw, batch_size=batch, **quiet),
-          lambda: model.fit(xs, ys, batch_size=batch, shuffle=True, **quiet))
+    def on_datasets(model, make):
+        return (lambda: model.fit(make(xw, yw), shuffle=False, **quiet),
+                lambda: model.fit(make(xs, ys), shuffle=False, **quiet))
+
+    # name -> (warm-up, timed run), or the reason the way cannot run here
+    ways: dict[str, tuple | str] = {"none": on_arrays(fresh(lesson.build_model()))}
     if tf_ok:
-        gen_model = fresh(lesson.build_model())
-        datagen = lesson.make_datagen(x)
-        timed("generator", lambda: gen_model.fit(datagen.flow(xw, yw, batch_size=batch), steps_per_epoch=warmup, **quiet),
-              lambda: gen_model.fit(datagen.flow(x, y, batch_size=batch), steps_per_epoch=n_steps, **quiet))
+        gen_model, datagen = fresh(lesson.build_model()), lesson.make_datagen(x)
+        ways["generator"] = (
+            lambda: gen_model.fit(datagen.flow(xw, yw, batch_size=batch), steps_per_epoch=warmup, **quiet),
+            lambda: gen_model.fit(datagen.flow(x, y, batch_size=batch), steps_per_epoch=n_steps, **quiet))
     else:
-        report["ways"]["generator"] = {"not_available": "ImageDataGenerator needs TensorFlow"}
-    layer_model = fresh(augment.model_with_layers(lesson.build_model(), seed=seed))
-    timed("layers", lambda: layer_model.fit(xw, yw, batch_size=batch, **quiet),
-          lambda: layer_model.fit(xs, ys, batch_size=batch, shuffle=True, **quiet))
+        ways["generator"] = "ImageDataGenerator needs TensorFlow"
+    ways["layers"] = on_arrays(fresh(augment.model_with_layers(lesson.build_model(), seed=seed)))
     if tf_ok:
-        data_model = fresh(lesson.build_model())
         layers = augment.make_layers(seed=seed)
-        timed("tf.data", lambda: data_model.fit(augment.make_dataset(xw, yw, augment=layers, seed=seed), shuffle=False, **quiet),
-              lambda: data_model.fit(augment.make_dataset(xs, ys, augment=layers, seed=seed), shuffle=False, **quiet))
+        ways["tf.data"] = on_datasets(fresh(lesson.build_model()),
+                                      lambda a, b: augment.make_dataset(a, b, augment=layers, seed=seed))
     else:
-        report["ways"]["tf.data"] = {"not_available": "tf.data needs TensorFlow"}
+        ways["tf.data"] = "tf.data needs TensorFlow"
+    ways["fused layer"] = on_arrays(fresh(augment.model_with_fused_layer(lesson.build_model(), seed=seed)))
+    if tf_ok and backend == "tensorflow":
+        ways["fused"] = on_datasets(fresh(lesson.build_model()),
+                                    lambda a, b: augment.make_fused_dataset(a, b, seed=seed))
+    else:
+        ways["fused"] = "the fused tf.data way needs TensorFlow as Keras' backend"
+
+    runnable = [name for name, way in ways.items() if not isinstance(way, str)]
+    for name in runnable:
+        ways[name][0]()
+    times: dict[str, list[float]] = {name: [] for name in runnable}
+    for r in range(rounds):
+        for name in runnable[r % len(runnable):] + runnable[: r % len(runnable)]:
+            started = time.perf_counter()
+            ways[name][1]()
+            times[name].append(time.perf_counter() - started)
+    for name, way in ways.items():
+        if isinstance(way, str):
+            report["ways"][name] = {"not_available": way}
+        else:
+            seconds = min(times[name])
+            report["ways"][name] = {"seconds": round(seconds, 2), "seconds_per_step_ms": round(1000 * seconds / n_steps, 2),
+                                    "median_s": round(statistics.median(times[name]), 2),
+                                    "rounds_s": [round(t, 2) for t in times[name]]}
     base = report["ways"]["none"]["seconds"]
     for entry in report["ways"].values():
         if "seconds" in entry:
             entry["ratio"] = round(entry["seconds"] / base, 2)
     report["cpu_load_after"] = _load()
-    what = "a full epoch" if report["full_epoch"] else f"{n_steps} steps"
-    log(f"augmentation, {what} of batch {batch} per way, {report['machine']}, {report['data']}:")
+    for line in augmentation_lines(report):
+        log(line)
+    return report
+
+
+def augmentation_lines(report: dict) -> list[str]:
+    """:func:`augmentation`'s table as printed."""
+    what = "a full epoch" if report["full_epoch"] else f"{report['steps']} steps"
+    lines = [f"augmentation, {what} of batch {report['batch_size']} per way and round, the fastest of "
+             f"{report['rounds']} rounds, {report['machine']}, {report['data']}:"]
     for name, entry in report["ways"].items():
         if "seconds" in entry:
-            log(f"  {name:9s} {entry['seconds']:7.2f} s  {entry['seconds_per_step_ms']:7.1f} ms/step  "
-                f"ratio {entry['ratio']:.2f}")
+            lines.append(f"  {name:12s} {entry['seconds']:7.2f} s  {entry['seconds_per_step_ms']:7.1f} ms/step  "
+                         f"ratio {entry['ratio']:.2f}  median {entry['median_s']:.2f} s  rounds: " + ", ".join(f"{t:.1f}" for t in entry["rounds_s"]))
         else:
-            log(f"  {name:9s} not available ({entry['not_available']})")
-    log(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
-        f"(above {os.cpu_count()} means other jobs shared the CPUs)")
-    return report
+            lines.append(f"  {name:12s} not available ({entry['not_available']})")
+    lines.append(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
+                 f"(above {os.cpu_count()} means other jobs shared the CPUs)")
+    return lines
 
 
 # --- Augmentation: the accuracy table (--full) -------------------------------------------------------

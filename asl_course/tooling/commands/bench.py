@@ -33,9 +33,12 @@ def register(sub) -> None:
     dat.add_argument("--json", type=Path, help="also write the report to this file")
     dat.set_defaults(handler=handle_data)
     aug = what.add_parser("augmentation", help="epoch time with no augmentation, ImageDataGenerator, preprocessing "
-                                              "layers in the model, and tf.data, as ratios to no augmentation")
+                                              "layers in the model, tf.data and the fused way, as ratios to no "
+                                              "augmentation")
     aug.add_argument("--steps", type=int, default=None,
                      help="time N steps per way instead of a full epoch (858 steps on the real data)")
+    aug.add_argument("--rounds", type=int, default=5,
+                     help="the ways take turns this many times; each way's time is its fastest round")
     aug.add_argument("--seed", type=int, default=0)
     aug.add_argument("--full", action="store_true",
                      help="instead: the real-data accuracy table of the lesson's recipe and the stable one "
@@ -81,7 +84,9 @@ def handle_augmentation(args) -> int:
         raise UserError("--seeds, --epochs and --recipes go with --full (the accuracy table)")
     if args.steps is not None and args.steps < 1:
         raise UserError("--steps must be at least 1 (or leave it out for a full epoch)")
-    report = bench.augmentation(steps=args.steps, seed=args.seed)
+    if args.rounds < 1:
+        raise UserError("--rounds must be at least 1")
+    report = bench.augmentation(steps=args.steps, rounds=args.rounds, seed=args.seed)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
     return 0
