@@ -224,6 +224,11 @@ def test_bench_augmentation_prints_the_ratios(tmp_path):
         assert len(entry["rounds_s"]) == 2 and entry["seconds"] == min(entry["rounds_s"]) > 0
         assert math.isclose(entry["ratio"], entry["seconds"] / report["ways"]["none"]["seconds"], abs_tol=0.01)
         assert f"{name}" in run.stdout and f"ratio {entry['ratio']:.2f}" in run.stdout
+    assert list(report["alone"]) == ["generator", "layers", "fused layer", "tf.data", "fused"]
+    for name, entry in report["alone"].items():
+        assert entry["seconds"] > 0 and math.isclose(entry["batches_per_s"], 5 / entry["seconds"], rel_tol=0.05)
+        assert re.search(rf"^  {re.escape(name)}\s+{entry['seconds']:.2f} s\s+{entry['batches_per_s']:.1f} batches/s$",
+                         run.stdout, re.M)
     bad = subprocess.run([sys.executable, "-m", "asl_course", "bench", "augmentation", "--steps", "0"],
                          capture_output=True, text=True, timeout=300)
     assert bad.returncode != 0 and "--steps must be at least 1" in bad.stdout + bad.stderr

@@ -404,10 +404,61 @@ def augmentation(*, steps: int | None = None, rounds: int = 5, warmup: int = 3, 
     for entry in report["ways"].values():
         if "seconds" in entry:
             entry["ratio"] = round(entry["seconds"] / base, 2)
+    report["alone"] = _augmentation_alone(xs, ys, n_steps, rounds, seed, tf_ok and backend == "tensorflow")
     report["cpu_load_after"] = _load()
     for line in augmentation_lines(report):
         log(line)
     return report
+
+
+def _augmentation_alone(xs, ys, n_steps: int, rounds: int, seed: int, tf_backend: bool) -> dict:
+    """Seconds to make ``n_steps`` augmented batches each way, no model: the augmentation's own cost.
+
+    Inside a training epoch that cost hides behind the model's steps when it runs beside them
+    (tf.data's threads) and adds to them when it runs in line (the layers in the model, the
+    generator without workers). On a fast accelerator the model's steps shrink and this cost
+    is what is left: it bounds the epoch time from below.
+    """
+    import keras
+
+    from asl_course.learners import augment
+
+    batch = lesson.BATCH_SIZE
+    out: dict[str, dict] = {}
+    makers = {}
+    if augment.have_tensorflow():
+        datagen = lesson.make_datagen(xs)
+
+        def generator():
+            it = datagen.flow(xs, ys, batch_size=batch, seed=seed)
+            for _ in range(n_steps):
+                next(it)
+
+        makers["generator"] = generator
+    for name, layer in (("layers", augment.make_layers(seed=seed)), ("fused layer", augment.make_fused_layer(seed=seed))):
+        call = lambda b, layer=layer: layer(b, training=True)  # noqa: E731
+        if tf_backend:  # compiled, as inside the model's train step (eager calls cost more than the work)
+            import tensorflow as tf
+
+            call = tf.function(call)
+
+        def in_model(call=call):
+            for k in range(n_steps):
+                keras.ops.convert_to_numpy(call(xs[k * batch:(k + 1) * batch]))
+
+        makers[name] = in_model
+    if augment.have_tensorflow() and tf_backend:
+        layers = augment.make_layers(seed=seed)
+        makers["tf.data"] = lambda: sum(1 for _ in augment.make_dataset(xs, ys, augment=layers, seed=seed))
+        makers["fused"] = lambda: sum(1 for _ in augment.make_fused_dataset(xs, ys, seed=seed))
+    for name, make in makers.items():
+        times = []
+        for _ in range(max(2, rounds // 2)):
+            started = time.perf_counter()
+            make()
+            times.append(time.perf_counter() - started)
+        out[name] = {"seconds": round(min(times), 4), "batches_per_s": round(n_steps / min(times), 1)}
+    return out
 
 
 def augmentation_lines(report: dict) -> list[str]:
@@ -421,6 +472,11 @@ def augmentation_lines(report: dict) -> list[str]:
                          f"ratio {entry['ratio']:.2f}  median {entry['median_s']:.2f} s  rounds: " + ", ".join(f"{t:.1f}" for t in entry["rounds_s"]))
         else:
             lines.append(f"  {name:12s} not available ({entry['not_available']})")
+    if report.get("alone"):
+        lines.append(f"the augmentation alone, {report['steps']} batches, no model (the layers called batch by "
+                     "batch, compiled with tf.function on TensorFlow; tf.data and the generator iterated):")
+        for name, entry in report["alone"].items():
+            lines.append(f"  {name:12s} {entry['seconds']:7.2f} s  {entry['batches_per_s']:8.1f} batches/s")
     lines.append(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
                  f"(above {os.cpu_count()} means other jobs shared the CPUs)")
     return lines
