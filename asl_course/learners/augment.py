@@ -10,6 +10,10 @@ in or out, shifts up to 10 % each way, horizontal flips. Here the same transform
     run in an input pipeline. It works on every Keras 3 backend (TensorFlow, JAX, PyTorch).
 (b) as a ``tf.data`` pipeline (:func:`make_dataset`): ``from_tensor_slices -> shuffle ->
     batch -> map(layers, num_parallel_calls=AUTOTUNE) -> prefetch``. TensorFlow only.
+(c) the fast way, "fused": the generator's single affine map per image, built for a whole
+    batch with array ops and applied in one ``keras.ops.image.affine_transform`` call, as a
+    layer (:func:`make_fused_layer`, :func:`model_with_fused_layer`; any backend) or in a
+    ``tf.data`` pipeline (:func:`make_fused_dataset`; TensorFlow backend).
 
 How the settings translate (Keras 3.15, read from the layers' docs and source):
 
