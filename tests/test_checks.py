@@ -314,3 +314,70 @@ def test_the_stored_results_are_the_readmes():
               f"{s['final_train_acc']:.4f} |"
         assert row in readme, row
         assert row in table and run["date"] in table and run["file"] in table
+
+
+# --- The self-check and the grader name a mistake in the same words (one statement) ---------------
+
+_N = 250  # training images: not a multiple of 32, so rounding the steps down shows
+
+
+def _grader_ref():
+    """Just what the scaling and steps judges read of the grader's reference (no digest matches)."""
+    import types
+
+    return types.SimpleNamespace(y_train=np.zeros(_N), y_valid=np.zeros(40), digest=lambda name: None)
+
+
+def _self_check_says(exercise: str, namespace: dict) -> str:
+    with pytest.raises(checks.SelfCheckFailed) as caught:
+        checks.self_check(exercise, namespace)
+    return str(caught.value)
+
+
+def _grader_says(grade_id: str, namespace: dict) -> str:
+    from asl_course import grading
+
+    ref = _grader_ref()
+    return " ".join(grading.judge(grade_id, grading.observe(grade_id, namespace, ref), ref))
+
+
+_PIXELS = np.random.default_rng(0).integers(0, 256, (_N, 784))
+SCALING = {  # x_train as a mistake leaves it (x_valid right)
+    "not divided (integers)": _PIXELS.astype("uint8"),
+    "not divided (floats)": _PIXELS.astype("float64"),
+    "divided twice": _PIXELS / 255 / 255,
+    "a mean subtracted": _PIXELS / 255 - 0.5,
+}
+STEPS = {"a float": _N / 32, "not a number": "8", "rounded down": _N // 32, "another count": 3}
+
+
+@pytest.mark.parametrize("mistake", SCALING)
+def test_the_scaling_self_check_and_the_grader_name_the_same_mistake(mistake):
+    from asl_course import grading
+
+    x = SCALING[mistake]
+    ns = {"x_train": x, "x_valid": _PIXELS[:40] / 255}
+    what, fix = grading.scale_mistake("x_train", x.dtype.kind, str(x.dtype), float(x.max()), float(x.min()))
+    seen, graded = _self_check_says("normalize", ns), _grader_says("test_normalize", ns)
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert what in graded and fix in graded, graded
+
+
+@pytest.mark.parametrize("mistake", STEPS)
+def test_the_steps_self_check_and_the_grader_name_the_same_mistake(mistake, monkeypatch):
+    import json
+
+    import keras
+
+    from asl_course import grading
+
+    monkeypatch.setenv(grading.GRADING_PLAN_ENV, json.dumps({"fast": True, "epochs": 1, "train_images": _N}))
+    x = np.zeros((_N, 28, 28, 1), "float32")
+    flow = lesson.make_datagen().flow(x, keras.utils.to_categorical(np.arange(_N) % 24, 24), batch_size=32)
+    steps = STEPS[mistake]
+    ns = {"steps_per_epoch": steps, "batch_size": 32, "img_iter": flow, "x_train": x}
+    number = None if isinstance(steps, str) else float(steps)
+    what, fix = grading.steps_mistake(number, type(steps).__name__, _N, 32)
+    seen, graded = _self_check_says("steps", ns), _grader_says("test_steps", ns)
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert what in graded and fix in graded, graded

@@ -160,22 +160,40 @@ def _judge_one_hot(obs, ref, models):
     return mistakes
 
 
+def scale_mistake(name: str, kind: str, dtype: str, top: float, bottom: float) -> tuple[str, str] | None:
+    """What is wrong with one array's scaling, as ``(mistake, fix)`` (None: floats in 0..1).
+
+    Stated once: the grader's judge (:func:`_judge_normalize`) and the learners' self-check
+    (``asl_course.learners.checks.check_normalized``) both say these words. ``kind`` is the
+    dtype's kind (``"f"``: floating), ``top`` and ``bottom`` the array's largest and smallest value.
+    """
+    if kind != "f":
+        return f"{name} is not divided by 255: it holds {dtype} values 0..255", f"{name} = {name} / 255"
+    if top > 1.0 + 1e-6:
+        return f"{name} is not divided by 255: its values go up to {top:g}", f"{name} = {name} / 255"
+    if 0 < top < 0.5:
+        return (f"{name} goes up to only {top:g}: the pixels were scaled twice (divided by 255 twice)",
+                "divide by 255 once (run the cells once, from the top)")
+    if bottom < 0:
+        return f"{name} has negative values", "divide by 255; do not subtract a mean"
+    return None
+
+
+def said(mistake: tuple[str, str]) -> str:
+    """A ``(mistake, fix)`` pair as the grader's one sentence."""
+    return f"{mistake[0]}; {mistake[1]}"
+
+
 def _judge_normalize(obs, ref, models):
     mistakes = []
     for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
         f = obs[name]
         shape = f.get("shape")
+        scaling = scale_mistake(name, f.get("kind"), f.get("dtype"), f.get("max", 0), f.get("min", 0))
         if shape is None or not shape or shape[0] != n or math.prod(shape) != n * N_PIXELS:
             mistakes.append(f"{name} has shape {tuple(shape or ())}, expected ({n}, 784)")
-        elif f.get("kind") not in ("f",):
-            mistakes.append(f"{name} is not divided by 255: it holds {f.get('dtype')} values 0..255; {name} = {name} / 255")
-        elif f.get("max", 0) > 1.0 + 1e-6:
-            mistakes.append(f"{name} is not divided by 255: its values go up to {f['max']:g}; {name} = {name} / 255")
-        elif 0 < f.get("max", 0) < 0.5:
-            mistakes.append(f"{name} goes up to only {f['max']:g}: the pixels were divided by 255 twice "
-                            "(run the cells once, from the top)")
-        elif f.get("min", 0) < 0:
-            mistakes.append(f"{name} has negative values: divide by 255, do not subtract a mean")
+        elif scaling:
+            mistakes.append(said(scaling))
         elif f.get("scaled") != ref.digest(name):
             mistakes.append(f"{name} is not the pixels divided by 255")
     return mistakes

@@ -106,21 +106,36 @@ def _expected_steps(ref) -> tuple[int, int]:
     return images, math.ceil(images / BATCH_SIZE)
 
 
+def steps_mistake(steps, steps_type: str, images: int, batch_size: int = BATCH_SIZE) -> tuple[str, str] | None:
+    """What is wrong with ``steps_per_epoch`` for ``images`` in batches of ``batch_size``, as
+    ``(mistake, fix)`` (None: right).
+
+    Stated once: the grader's judge (:func:`_judge_steps`) and the learners' self-check
+    (``asl_course.learners.checks.check_steps``) both say these words. ``steps`` is the value as a
+    number (None when it is not one), ``steps_type`` its type's name.
+    """
+    want = math.ceil(images / batch_size)
+    fix = "steps_per_epoch = math.ceil(len(x_train) / batch_size), or len(img_iter)"
+    if steps_type in ("float", "float64", "float32"):
+        return f"steps_per_epoch is a float ({steps:g}); Keras 3 needs an integer (TypeError)", fix
+    if steps is None:
+        return f"steps_per_epoch is a {steps_type}, not an integer", fix
+    if steps == images // batch_size and steps != want:
+        return (f"steps_per_epoch={steps:g} rounds down (//) and drops the last, partial batch "
+                f"({images - int(steps) * batch_size} images): the iterator has {want} batches, so Keras runs "
+                "out of data every other epoch (that epoch stops after 1 step)",
+                "round up: " + fix)
+    if steps != want:
+        return f"steps_per_epoch is {steps:g}; {images:,} images in batches of {batch_size} make {want} steps", fix
+    return None
+
+
 def _judge_steps(obs, ref, models):
-    images, want = _expected_steps(ref)
+    images, _ = _expected_steps(ref)
     mistakes = []
-    steps = obs["steps"]
-    if obs["steps_type"] in ("float", "float64", "float32"):
-        mistakes.append(f"steps_per_epoch is a float ({steps:g}); Keras 3 needs an integer (TypeError): "
-                        "steps_per_epoch = math.ceil(len(x_train) / batch_size)")
-    elif steps is None:
-        mistakes.append(f"steps_per_epoch is a {obs['steps_type']}, not an integer: math.ceil(len(x_train) / batch_size)")
-    elif steps == images // BATCH_SIZE and steps != want:
-        mistakes.append(f"steps_per_epoch={steps:g} rounds down (//): the last, partial batch is never "
-                        "trained and the iterator runs out of data; round up with math.ceil")
-    elif steps != want:
-        mistakes.append(f"steps_per_epoch is {steps:g}; {images:,} images in batches of 32 make {want} steps: "
-                        "math.ceil(len(x_train) / batch_size)")
+    steps = steps_mistake(obs["steps"], obs["steps_type"], images)
+    if steps:
+        mistakes.append(f"{steps[0]}; {steps[1]}")
     if obs["batch_size"] != BATCH_SIZE:
         mistakes.append(f"batch_size is {obs['batch_size']}, the lesson uses 32")
     if obs["iter_batch_size"] != BATCH_SIZE or obs["iter_images"] != images:

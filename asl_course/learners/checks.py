@@ -10,13 +10,14 @@ The notebooks' test cells call :func:`self_check` with the exercise's name and `
 so that an exercise not done yet (its variables not defined) gets "define ... in the cell
 above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
 registry declares each exercise once; the self-checks of exercises judged without the reference
-data (the model, the generator, the compilation) use its judges, so their words are the grade's.
+data (the model, the generator, the compilation) use its judges, and the scaling and the steps
+per epoch use the mistakes its judges name (``grading.scale_mistake``, ``grading.steps_mistake``),
+so their words are the grade's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Callable
 
 import numpy as np
@@ -178,24 +179,9 @@ def check_one_hot(y_train, y_valid, num_classes=None) -> None:
 def check_normalized(x_train, x_valid) -> None:
     for name, x in (("x_train", x_train), ("x_valid", x_valid)):
         x = np.asarray(x)
-        if not np.issubdtype(x.dtype, np.floating):
-            _fail(
-                f"{name} holds {x.dtype} values (0..255).",
-                f"divide by 255 to get floats in 0..1: {name} = {name} / 255.",
-            )
-        top = float(x.max())
-        if top > 1.0:
-            _fail(
-                f"{name} goes up to {top:g}, not 1: the pixels were not divided by 255.",
-                f"divide the pixel values by 255: {name} = {name} / 255.",
-            )
-        if top < 0.5:
-            _fail(
-                f"{name} goes up to only {top:g}: the pixels were scaled twice.",
-                "divide by 255 once (re-run the cells from the top if you ran this one twice).",
-            )
-        if float(x.min()) < 0:
-            _fail(f"{name} has negative values.", "divide by 255; do not subtract a mean here.")
+        mistake = grading.scale_mistake(name, x.dtype.kind, str(x.dtype), float(x.max()), float(x.min()))
+        if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.scale_mistake)
+            _fail(*mistake)
     _ok("pixels are floats in 0..1")
 
 
@@ -293,18 +279,10 @@ def check_compiled(model) -> None:
 
 
 def check_steps(steps, n_images: int, batch_size: int = 32) -> None:
-    want = math.ceil(n_images / batch_size)
-    if isinstance(steps, float):
-        _fail(f"steps_per_epoch is a float ({steps}); Keras 3 raises TypeError.",
-              "use math.ceil(len(x_train) / batch_size) or len(img_iter).")
-    if steps == n_images // batch_size and steps != want:
-        _fail(f"steps_per_epoch={steps} rounds down and drops the last, partial batch "
-              f"({n_images - steps * batch_size} images): the iterator has {want} batches, so "
-              "Keras runs out of data every other epoch (that epoch stops after 1 step).",
-              "use math.ceil(len(x_train) / batch_size) or len(img_iter).")
-    if steps != want:
-        _fail(f"steps_per_epoch is {steps}; {n_images} images in batches of {batch_size} "
-              f"make {want} steps.", "steps_per_epoch = math.ceil(len(x_train) / batch_size).")
+    number = isinstance(steps, (int, float, np.integer, np.floating)) and not isinstance(steps, bool)
+    mistake = grading.steps_mistake(float(steps) if number else None, type(steps).__name__, n_images, batch_size)
+    if mistake:  # the grader's words (asl_course.grading.nb04_train_and_save.steps_mistake)
+        _fail(*mistake)
     _ok(f"steps_per_epoch = {steps}: every image once per epoch")
 
 
