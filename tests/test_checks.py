@@ -381,3 +381,37 @@ def test_the_steps_self_check_and_the_grader_name_the_same_mistake(mistake, monk
     seen, graded = _self_check_says("steps", ns), _grader_says("test_steps", ns)
     assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
     assert what in graded and fix in graded, graded
+
+
+_BATCH_X = np.random.default_rng(1).random((32, 28, 28, 1)).astype("float32")
+_BATCH_Y = np.eye(24, dtype="float32")[np.arange(32) % 24]
+BATCHES = {  # (x_batch, y_batch) as a mistake leaves them
+    "a batch of 16": (_BATCH_X[:16], _BATCH_Y[:16]),
+    "no channel axis": (_BATCH_X[..., 0], _BATCH_Y),
+    "pixels 0..255": (_BATCH_X * 255, _BATCH_Y),
+    "integer labels": (_BATCH_X, np.arange(32) % 24),
+}
+
+
+@pytest.mark.parametrize("mistake", BATCHES)
+def test_the_batch_self_check_and_the_grader_name_the_same_mistake(mistake):
+    import keras
+
+    from asl_course import grading
+
+    x_batch, y_batch = BATCHES[mistake]
+    x = np.zeros((_N, 28, 28, 1), "float32")
+    flow = lesson.make_datagen().flow(x, keras.utils.to_categorical(np.arange(_N) % 24, 24), batch_size=32)
+    ns = {"img_iter": flow, "x_batch": x_batch, "y_batch": y_batch, "datagen": lesson.make_datagen()}
+    said = grading.batch_mistakes(*grading.batch_facts(x_batch, y_batch))
+    assert len(said) == 1, said
+    (what, fix), = said
+    seen, graded = _self_check_says("batch", ns), _grader_says("test_batch", ns)
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert what in graded and fix in graded, graded
+
+
+def test_a_right_batch_has_no_batch_mistake():
+    from asl_course import grading
+
+    assert grading.batch_mistakes(*grading.batch_facts(_BATCH_X, _BATCH_Y)) == []

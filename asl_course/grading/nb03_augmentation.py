@@ -58,10 +58,7 @@ def _obs_batch(ns, ref, folder):
     out["flow_x"] = {**fx, "scaled": _scaled_digest(fa)[0] if fa is not None and fa.ndim == 4 else None}
     fy, ya = _facts(getattr(it, "y", None))
     out["flow_y"] = {**fy, **_onehot_facts(ya)}
-    bx, xa = _facts(ns["x_batch"])
-    out["x_batch"] = bx
-    by, ba = _facts(ns["y_batch"])
-    out["y_batch"] = {**by, **_onehot_facts(ba)}
+    out["x_batch"], out["y_batch"] = batch_facts(ns["x_batch"], ns["y_batch"])
     return out
 
 
@@ -102,7 +99,43 @@ def _judge_datagen(obs, ref, models):
     return mistakes
 
 
+def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -> list[tuple[str, str]]:
+    """What is wrong with one drawn batch, as ``(mistake, fix)`` pairs (empty: a right batch).
+
+    Stated once: the grader's judge (:func:`_judge_batch`) and the learners' self-check
+    (``asl_course.learners.checks.check_batch``) both say these words. ``x_batch`` and
+    ``y_batch`` are the arrays' facts (:func:`asl_course.grading.arrays._facts`, with
+    ``_onehot_facts`` for the labels): shape, smallest and largest value, one-hot or not.
+    """
+    out = []
+    shape = tuple(x_batch.get("shape") or ())
+    if shape != (batch_size, 28, 28, 1):
+        out.append((f"x_batch has shape {shape}, not ({batch_size}, 28, 28, 1)",
+                    f"draw one batch with x_batch, y_batch = next(img_iter) from img_iter = datagen.flow(x_train, "
+                    f"y_train, batch_size={batch_size}) (Keras 3 iterators have no .next() method)"))
+    elif x_batch.get("max", 0) > 1.0 + 1e-6 or x_batch.get("min", 0) < -1e-6:
+        out.append((f"x_batch's pixels are not in 0..1 (they go from {x_batch.get('min', 0):g} to "
+                    f"{x_batch.get('max', 0):g})", "flow the normalised x_train (divided by 255)"))
+    yshape = tuple(y_batch.get("shape") or ())
+    if len(yshape) != 2 or yshape[1] != NUM_CLASSES or not y_batch.get("onehot"):
+        out.append((f"y_batch has shape {yshape}, not a batch of {batch_size} one-hot labels ({batch_size}, "
+                    f"{NUM_CLASSES})", "pass the one-hot y_train to datagen.flow, not the integer labels"))
+    elif yshape[0] != batch_size and not out:  # a wrong batch size is said once, for x_batch
+        out.append((f"y_batch holds {yshape[0]} labels, not {batch_size}",
+                    "take x_batch and y_batch from the same next(img_iter)"))
+    return out
+
+
+def batch_facts(x_batch, y_batch) -> tuple[dict, dict]:
+    """The facts :func:`batch_mistakes` reads, from the arrays themselves."""
+    bx, _ = _facts(x_batch)
+    by, ya = _facts(y_batch)
+    return bx, {**by, **_onehot_facts(ya)}
+
+
 def _judge_batch(obs, ref, models):
+    from .nb01_prepare_data import said
+
     mistakes = []
     n = len(ref.y_train)
     if obs["batch_size"] != BATCH_SIZE:
@@ -114,14 +147,7 @@ def _judge_batch(obs, ref, models):
     fy = obs["flow_y"]
     if fy.get("shape") != [n, NUM_CLASSES] or not fy.get("onehot"):
         mistakes.append("img_iter does not flow the one-hot y_train: datagen.flow(x_train, y_train, batch_size=32)")
-    xb, yb = obs["x_batch"], obs["y_batch"]
-    if xb.get("shape") != [BATCH_SIZE, 28, 28, 1]:
-        mistakes.append(f"x_batch has shape {tuple(xb.get('shape') or ())}, not (32, 28, 28, 1): "
-                        "x_batch, y_batch = next(img_iter)")
-    elif xb.get("max", 0) > 1.0 + 1e-6 or xb.get("min", 0) < -1e-6:
-        mistakes.append("x_batch's pixels are not in 0..1: flow the normalised x_train")
-    if yb.get("shape") != [BATCH_SIZE, NUM_CLASSES] or not yb.get("onehot"):
-        mistakes.append(f"y_batch has shape {tuple(yb.get('shape') or ())}, not a batch of 32 one-hot labels (32, 24)")
+    mistakes += [said(m) for m in batch_mistakes(obs["x_batch"], obs["y_batch"])]
     return mistakes
 
 

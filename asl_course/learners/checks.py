@@ -11,7 +11,8 @@ so that an exercise not done yet (its variables not defined) gets "define ... in
 above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
 registry declares each exercise once; the self-checks of exercises judged without the reference
 data (the model, the generator, the compilation) use its judges, and the scaling and the steps
-per epoch use the mistakes its judges name (``grading.scale_mistake``, ``grading.steps_mistake``),
+per epoch use the mistakes its judges name (``grading.scale_mistake``, ``grading.batch_mistakes``,
+``grading.steps_mistake``),
 so their words are the grade's.
 """
 
@@ -252,16 +253,9 @@ def check_datagen(datagen) -> None:
 
 
 def check_batch(x_batch, y_batch, batch_size: int = 32) -> None:
-    if np.shape(x_batch) != (batch_size, 28, 28, 1):
-        _fail(f"x_batch has shape {np.shape(x_batch)}; expected ({batch_size}, 28, 28, 1).",
-              "draw one batch with next(img_iter) from datagen.flow(x_train, y_train, "
-              f"batch_size={batch_size}) (Keras 3 iterators have no .next() method).")
-    if np.shape(y_batch) != (batch_size, NUM_CLASSES):
-        _fail(f"y_batch has shape {np.shape(y_batch)}; expected ({batch_size}, 24).",
-              "pass the one-hot y_train to datagen.flow, not the integer labels.")
-    top = float(np.max(x_batch))
-    if top > 1.5:
-        _fail(f"the batch's pixels go up to {top:g}.", "flow the normalised x_train (divided by 255).")
+    mistakes = grading.batch_mistakes(*grading.batch_facts(x_batch, y_batch), batch_size)
+    if mistakes:  # the grader's words (asl_course.grading.nb03_augmentation.batch_mistakes)
+        _fail(*mistakes[0])
     _ok(f"one augmented batch: x {np.shape(x_batch)}, y {np.shape(y_batch)}")
 
 
