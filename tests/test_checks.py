@@ -415,3 +415,30 @@ def test_a_right_batch_has_no_batch_mistake():
     from asl_course import grading
 
     assert grading.batch_mistakes(*grading.batch_facts(_BATCH_X, _BATCH_Y)) == []
+
+
+def test_the_save_self_check_and_the_grader_name_the_same_mistake(tmp_path, monkeypatch):
+    from asl_course import grading
+    from asl_course.grading import nb04_train_and_save as nb4
+    from asl_course.grading.models import describe_model
+
+    monkeypatch.chdir(tmp_path)
+    model = lesson.build_model()
+    x_valid = np.zeros((4, 28, 28, 1), "float32")
+    # Not saved (what model.save("asl_model") leaves: an error and no .keras file; here another file beside it).
+    (tmp_path / "asl_model.h5").write_bytes(b"old")
+    ns = {"model": model, "x_valid": x_valid}
+    what, fix = grading.save_mistake("asl_model.keras", False, ["asl_model.h5"])
+    seen, graded = _self_check_says("save", ns), _grader_says("test_save", ns)
+    assert "(found asl_model.h5)" in what and ".keras" in fix
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert what in graded and fix in graded, graded
+    # Saved, but another model (an older save): the self-check measures it, the grader's verifier too.
+    lesson.build_model().save("asl_model.keras")
+    what, fix = grading.save_mistake("asl_model.keras", True, same_predictions=False)
+    seen = _self_check_says("save", {"model": model, "x_valid": np.random.default_rng(0).random((4, 28, 28, 1))})
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    obs = nb4._obs_save(ns, None, None)
+    graded = " ".join(nb4._judge_save(obs, None, {"saved": describe_model(model), "same_predictions": False}))
+    assert what in graded and fix in graded, graded
+    assert grading.save_mistake("asl_model.keras", True, same_predictions=True) is None

@@ -67,7 +67,7 @@ from .models import (  # noqa: E402
     descent, describe_model, initial_weights, load_saved_model, model_mistakes, reinitialise)
 from .nb01_prepare_data import scale_mistake  # noqa: E402
 from .nb03_augmentation import batch_facts, batch_mistakes  # noqa: E402
-from .nb04_train_and_save import _expected_steps, steps_mistake  # noqa: E402
+from .nb04_train_and_save import _expected_steps, save_mistake, steps_mistake  # noqa: E402
 from .nb05_predictions import prepare_picture, prepared_mistake, probe_picture, top_letters  # noqa: E402
 from .raw import RECORD_FILE, RUN_PREFIX  # noqa: E402
 from .registry import (  # noqa: E402

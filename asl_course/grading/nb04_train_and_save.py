@@ -10,6 +10,7 @@ import numpy as np
 
 from .expected import (BATCH_SIZE, HISTORY_TOLERANCE, MAX_MODEL_BYTES, MIN_DESCENT, MIN_MOVED, MIN_VAL_ACCURACY,
                        MIN_VAL_ACCURACY_STANDIN)
+from .nb01_prepare_data import said
 from .models import _predict, _save_model, descent, describe_model, load_saved_model, model_mistakes
 from .raw import _CompiledModel, _compile_config
 from .refdata import grading_mode, plan
@@ -201,12 +202,28 @@ def _judge_fit(obs, ref, models):
     return mistakes
 
 
+def save_mistake(name: str, exists: bool, others=(), same_predictions: bool | None = None) -> tuple[str, str] | None:
+    """What is wrong with the saved model file ``name``, as ``(mistake, fix)`` (None: nothing seen).
+
+    Stated once: the grader's judge (:func:`_judge_save`) and the learners' self-check
+    (``asl_course.learners.checks.check_saved``) both say these words. ``others``: the names
+    of other ``asl_model*`` files beside it; ``same_predictions``: whether the file predicts
+    what the trained model predicts (None: not measured).
+    """
+    if not exists:
+        seen = f" (found {', '.join(others)})" if others else ""
+        return (f"{name} was not saved{seen}",
+                'Keras 3 saves a whole model only to a .keras file: model.save("asl_model.keras") '
+                '(model.save("asl_model"), without the extension, raises ValueError)')
+    if same_predictions is False:
+        return (f"{name} does not predict what the trained model predicts (saved before training, or an older save?)",
+                'save the model after training: model.save("asl_model.keras")')
+    return None
+
+
 def _judge_save(obs, ref, models):
     if not obs["exists"]:
-        others = obs.get("others") or []
-        seen = f" (found {', '.join(others)})" if others else ""
-        return [f"asl_model.keras was not saved{seen}: Keras 3 saves to a .keras file, "
-                "model.save(\"asl_model.keras\") (model.save(\"asl_model\") raises ValueError)"]
+        return [said(save_mistake("asl_model.keras", False, obs.get("others") or []))]
     if obs.get("bytes", 0) > MAX_MODEL_BYTES:
         return [f"asl_model.keras is {obs['bytes']:,} bytes, far more than the lesson's model"]
     if models is None:
@@ -217,8 +234,7 @@ def _judge_save(obs, ref, models):
     if arch:
         return ["asl_model.keras does not hold the lesson's CNN: " + "; ".join(arch)]
     if not models.get("same_predictions"):
-        return ["asl_model.keras does not predict what the trained model predicts: save the model after "
-                "training, model.save(\"asl_model.keras\")"]
+        return [said(save_mistake("asl_model.keras", True, same_predictions=False))]
     return []
 
 

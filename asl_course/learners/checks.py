@@ -12,7 +12,7 @@ above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_cou
 registry declares each exercise once; the self-checks of exercises judged without the reference
 data (the model, the generator, the compilation) use its judges, and the scaling and the steps
 per epoch use the mistakes its judges name (``grading.scale_mistake``, ``grading.batch_mistakes``,
-``grading.steps_mistake``),
+``grading.steps_mistake``, ``grading.save_mistake``),
 so their words are the grade's.
 """
 
@@ -321,17 +321,15 @@ def check_saved(path, model, x_valid) -> None:
     import keras
 
     path = Path(path)
-    if not path.exists():
-        _fail(f"{path} does not exist: the model was not saved there.",
-              'model.save("asl_model.keras"). Keras 3 saves a whole model only to a .keras file: '
-              'model.save("asl_model") (no extension) raises a ValueError.')
+    if not path.is_file():  # the grader's words (asl_course.grading.nb04_train_and_save.save_mistake)
+        others = sorted(p.name for p in path.absolute().parent.glob("asl_model*") if p.name != path.name)[:5]
+        _fail(*grading.save_mistake(str(path), False, others))
     if path.suffix != ".keras":
         _fail(f"{path} is not a .keras file.", 'Keras 3 saves models as .keras: model.save("asl_model.keras").')
     loaded = keras.models.load_model(path)
     sample = np.asarray(x_valid[:64], dtype="float32")
     if not np.allclose(loaded.predict(sample, verbose=0), model.predict(sample, verbose=0), atol=1e-4):
-        _fail(f"{path} holds a different model from `model` (an older save?).",
-              "save again after training: model.save(\"asl_model.keras\").")
+        _fail(*grading.save_mistake(str(path), True, same_predictions=False))
     _ok(f"{path} loads and predicts like the trained model")
 
 
