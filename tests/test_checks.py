@@ -442,3 +442,28 @@ def test_the_save_self_check_and_the_grader_name_the_same_mistake(tmp_path, monk
     graded = " ".join(nb4._judge_save(obs, None, {"saved": describe_model(model), "same_predictions": False}))
     assert what in graded and fix in graded, graded
     assert grading.save_mistake("asl_model.keras", True, same_predictions=True) is None
+
+
+_IMAGES = np.random.default_rng(2).random((_N, 784))
+RESHAPES = {  # x_train as a mistake leaves it (x_valid right)
+    "no channel axis": _IMAGES.reshape(-1, 28, 28),
+    "channels first": _IMAGES.reshape(-1, 1, 28, 28),
+    "not reshaped": _IMAGES,
+    "images lost": _IMAGES[:200].reshape(-1, 28, 28, 1),
+}
+
+
+@pytest.mark.parametrize("mistake", RESHAPES)
+def test_the_reshape_self_check_and_the_grader_name_the_same_mistake(mistake):
+    import pandas as pd
+
+    from asl_course import grading
+
+    x = RESHAPES[mistake]
+    ns = {"x_train": x, "x_valid": np.zeros((40, 28, 28, 1)), "train_df": pd.DataFrame(np.zeros((_N, 1))),
+          "valid_df": pd.DataFrame(np.zeros((40, 1)))}
+    what, fix = grading.reshape_mistake("x_train", x.shape, _N)
+    seen, graded = _self_check_says("reshape", ns), _grader_says("test_reshape", ns)
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert what in graded and fix in graded, graded
+    assert grading.reshape_mistake("x_train", (_N, 28, 28, 1), _N) is None

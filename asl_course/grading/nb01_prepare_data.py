@@ -199,19 +199,35 @@ def _judge_normalize(obs, ref, models):
     return mistakes
 
 
+def reshape_mistake(name: str, shape, n: int | None = None) -> tuple[str, str] | None:
+    """What is wrong with a reshaped image array of ``shape``, as ``(mistake, fix)`` (None: right).
+
+    Stated once: the grader's judge (:func:`_judge_reshape`) and the learners' self-check
+    (``asl_course.learners.checks.check_reshaped``) both say these words. ``n``: the number of
+    images it must hold (None: not checked).
+    """
+    shape = tuple(int(d) for d in (shape or ()))
+    reshape = f"{name} = {name}.reshape(-1, 28, 28, 1)"
+    if len(shape) == 3 and shape[1:] == (28, 28):
+        return (f"{name} has shape {shape}: the channel axis is missing",
+                f"Conv2D needs (images, height, width, channels): {reshape}")
+    if len(shape) == 4 and shape[1:] == (1, 28, 28):
+        return f"{name} has shape {shape}: the channel comes last in Keras", reshape
+    if len(shape) != 4 or shape[1:] != (28, 28, 1):
+        return f"{name} has shape {shape}, not (N, 28, 28, 1)", f"{reshape} (-1 keeps the number of images)"
+    if n is not None and shape[0] != n:
+        return (f"{name} holds {shape[0]:,} images, not {n:,}",
+                f"use -1 as the first dimension so that the number of images stays the same: {reshape}")
+    return None
+
+
 def _judge_reshape(obs, ref, models):
     mistakes = []
     for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
         f = obs[name]
-        shape = f.get("shape")
-        if shape == [n, 28, 28]:
-            mistakes.append(f"{name} has shape ({n}, 28, 28): no channel axis. Conv2D needs (images, height, "
-                            f"width, channels): {name}.reshape(-1, 28, 28, 1)")
-        elif shape == [n, 1, 28, 28]:
-            mistakes.append(f"{name} has shape ({n}, 1, 28, 28): the channel comes last in Keras, "
-                            f"{name}.reshape(-1, 28, 28, 1)")
-        elif shape != [n, 28, 28, 1]:
-            mistakes.append(f"{name} has shape {tuple(shape or ())}, not ({n}, 28, 28, 1): {name}.reshape(-1, 28, 28, 1)")
+        wrong = reshape_mistake(name, f.get("shape"), n)
+        if wrong:
+            mistakes.append(said(wrong))
         elif f.get("scaled") != ref.digest(name):
             mistakes.append(f"{name} does not hold the normalised pixels in their order: reshape, do not transpose "
                             "or rescale")

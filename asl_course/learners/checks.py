@@ -11,7 +11,8 @@ so that an exercise not done yet (its variables not defined) gets "define ... in
 above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
 registry declares each exercise once; the self-checks of exercises judged without the reference
 data (the model, the generator, the compilation) use its judges, and the scaling and the steps
-per epoch use the mistakes its judges name (``grading.scale_mistake``, ``grading.batch_mistakes``,
+per epoch use the mistakes its judges name (``grading.scale_mistake``, ``grading.reshape_mistake``,
+``grading.batch_mistakes``,
 ``grading.steps_mistake``, ``grading.save_mistake``),
 so their words are the grade's.
 """
@@ -188,22 +189,9 @@ def check_normalized(x_train, x_valid) -> None:
 
 def check_reshaped(x_train, x_valid, n_train=None, n_valid=None) -> None:
     for name, x, n in (("x_train", x_train, n_train), ("x_valid", x_valid, n_valid)):
-        shape = np.shape(x)
-        if len(shape) == 3 and shape[1:] == (28, 28):
-            _fail(
-                f"{name} has shape {shape}: the channel axis is missing.",
-                f"Conv2D wants (images, height, width, channels): {name}.reshape(-1, 28, 28, 1).",
-            )
-        if len(shape) != 4 or shape[1:] != (28, 28, 1):
-            _fail(
-                f"{name} has shape {shape}; expected (N, 28, 28, 1).",
-                f"{name} = {name}.reshape(-1, 28, 28, 1) (-1 keeps the number of images).",
-            )
-        if n is not None and shape[0] != n:
-            _fail(
-                f"{name} holds {shape[0]} images, not {n}.",
-                "use -1 as the first dimension so that the number of images stays the same.",
-            )
+        mistake = grading.reshape_mistake(name, np.shape(x), n)
+        if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.reshape_mistake)
+            _fail(*mistake)
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}: ready for a CNN")
 
 
