@@ -467,3 +467,28 @@ def test_the_reshape_self_check_and_the_grader_name_the_same_mistake(mistake):
     assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
     assert what in graded and fix in graded, graded
     assert grading.reshape_mistake("x_train", (_N, 28, 28, 1), _N) is None
+
+
+IMAGES = {  # x_train as a mistake leaves it (x_valid right)
+    "a DataFrame": lambda df: df,
+    "the label column kept": lambda df: np.column_stack([np.zeros(_N), df.values]),
+    "rows lost": lambda df: df.values[:200],
+    "a list": lambda df: df.values.tolist(),
+}
+
+
+@pytest.mark.parametrize("mistake", IMAGES)
+def test_the_images_self_check_and_the_grader_name_the_same_mistake(mistake):
+    import pandas as pd
+
+    from asl_course import grading
+
+    train_df = pd.DataFrame(np.random.default_rng(3).integers(0, 256, (_N, 784)))
+    valid_df = pd.DataFrame(np.zeros((40, 784), "int64"))
+    x = IMAGES[mistake](train_df)
+    ns = {"x_train": x, "x_valid": valid_df.values, "train_df": train_df, "valid_df": valid_df}
+    what, fix = grading.images_mistake("x_train", type(x).__name__, np.shape(x), _N)
+    seen, graded = _self_check_says("images", ns), _grader_says("test_images", ns)
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert what in graded and fix in graded, graded
+    assert grading.images_mistake("x_train", "ndarray", (_N, 784), _N) is None

@@ -113,17 +113,36 @@ def _judge_labels(obs, ref, models):
     return mistakes
 
 
+def images_mistake(name: str, type_name: str, shape, n: int | None = None) -> tuple[str, str] | None:
+    """What is wrong with an image array taken from its DataFrame, as ``(mistake, fix)`` (None: right).
+
+    Stated once: the grader's judge (:func:`_judge_images`) and the learners' self-check
+    (``asl_course.learners.checks.check_images``) both say these words. ``type_name``: the
+    value's type's name; ``n``: the number of rows it must have (None: not checked).
+    """
+    df = "train_df" if name == "x_train" else "valid_df"
+    values = f"{name} = {df}.values"
+    if type_name != "ndarray":
+        what = f"still a pandas {type_name}" if type_name in ("DataFrame", "Series") else f"a {type_name}"
+        return f"{name} is {what}, not a NumPy array", f"take the array out of it with .values: {values}"
+    shape = tuple(int(d) for d in (shape or ()))
+    if len(shape) == 2 and shape[1] == N_PIXELS + 1:
+        return (f"{name} has 785 columns: the label column is still in {df}",
+                f"delete it first (del {df}['label']), then {values}")
+    if len(shape) != 2 or shape[1] != N_PIXELS or (n is not None and shape[0] != n):
+        return (f"{name} has shape {shape}, not ({'N' if n is None else n}, 784)",
+                f"{values}, after deleting the 'label' column")
+    return None
+
+
 def _judge_images(obs, ref, models):
     mistakes = []
     for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
         f = obs[name]
         df = "train_df" if name == "x_train" else "valid_df"
-        if f["type"] != "ndarray":
-            mistakes.append(f"{name} is a {f['type']}, not a NumPy array: take the pixel values with {name} = {df}.values")
-        elif f.get("shape") == [n, 785]:
-            mistakes.append(f"{name} has 785 columns: the label column is still in {df} (delete it first)")
-        elif f.get("shape") != [n, N_PIXELS]:
-            mistakes.append(f"{name} has shape {tuple(f.get('shape', ()))}, not ({n}, 784)")
+        wrong = images_mistake(name, f["type"], f.get("shape"), n)
+        if wrong:
+            mistakes.append(said(wrong))
         elif f.get("digest") != ref.digest(name):
             mistakes.append(f"{name} does not hold the pixel columns of {df}")
     return mistakes

@@ -11,7 +11,8 @@ so that an exercise not done yet (its variables not defined) gets "define ... in
 above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
 registry declares each exercise once; the self-checks of exercises judged without the reference
 data (the model, the generator, the compilation) use its judges, and the scaling and the steps
-per epoch use the mistakes its judges name (``grading.scale_mistake``, ``grading.reshape_mistake``,
+per epoch use the mistakes its judges name (``grading.images_mistake``, ``grading.scale_mistake``,
+``grading.reshape_mistake``,
 ``grading.batch_mistakes``,
 ``grading.steps_mistake``, ``grading.save_mistake``),
 so their words are the grade's.
@@ -127,20 +128,19 @@ def check_labels(y_train, y_valid, train_df, valid_df) -> None:
     _ok(f"labels: {len(y_train):,} train, {len(y_valid):,} valid, the label column is gone")
 
 
-def check_images(x_train, x_valid, train_df=None, valid_df=None) -> None:
+def _frames(ns: dict) -> tuple:
+    """train_df and valid_df when the namespace holds them as DataFrames (their row counts), else Nones."""
     import pandas as pd
 
-    for name, x in (("x_train", x_train), ("x_valid", x_valid)):
-        if isinstance(x, (pd.DataFrame, pd.Series)):
-            _fail(f"{name} is still a pandas {type(x).__name__}, not a NumPy array.",
-                  f"take the array out of it with .values: {name} = <dataframe>.values.")
-        x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != 784:
-            extra = " (is the label column still in the DataFrame?)" if x.ndim == 2 and x.shape[1] == 785 else ""
-            _fail(
-                f"{name} has shape {x.shape}; expected (number of images, 784){extra}.",
-                f"{name} = <dataframe>.values, after deleting the 'label' column.",
-            )
+    return tuple(ns.get(n) if isinstance(ns.get(n), pd.DataFrame) else None for n in ("train_df", "valid_df"))
+
+
+def check_images(x_train, x_valid, train_df=None, valid_df=None) -> None:
+    for name, x, df in (("x_train", x_train, train_df), ("x_valid", x_valid, valid_df)):
+        mistake = grading.images_mistake(name, type(x).__name__, np.shape(x) if isinstance(x, np.ndarray) else None,
+                                         None if df is None else len(df))
+        if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.images_mistake)
+            _fail(*mistake)
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}")
 
 
@@ -357,7 +357,7 @@ EXERCISES: dict[str, Exercise] = {
     "labels": Exercise("2. Extract the labels", ("y_train", "y_valid"), ("train_df", "valid_df"),
                        lambda ns: check_labels(ns["y_train"], ns["y_valid"], ns["train_df"], ns["valid_df"])),
     "images": Exercise("3. Extract the images", ("x_train", "x_valid"), (),
-                       lambda ns: check_images(ns["x_train"], ns["x_valid"])),
+                       lambda ns: check_images(ns["x_train"], ns["x_valid"], *_frames(ns))),
     "one_hot": Exercise("4. One-hot encode the labels", ("num_classes",), ("y_train", "y_valid"),
                         lambda ns: check_one_hot(ns["y_train"], ns["y_valid"], ns["num_classes"]),
                         hint="If that cell stopped with an IndexError from to_categorical, the labels "
