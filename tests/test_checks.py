@@ -492,3 +492,34 @@ def test_the_images_self_check_and_the_grader_name_the_same_mistake(mistake):
     assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
     assert what in graded and fix in graded, graded
     assert grading.images_mistake("x_train", "ndarray", (_N, 784), _N) is None
+
+
+_LABELS = np.arange(_N) % 24
+ONE_HOT = {  # y_train as a mistake leaves it (y_valid right)
+    "integer labels": _LABELS,
+    "Kaggle numbering": np.where(_LABELS >= 9, _LABELS + 1, _LABELS),
+    "25 columns": np.eye(25)[_LABELS],
+    "not one-hot": np.eye(24)[_LABELS] * 2,
+}
+
+
+@pytest.mark.parametrize("mistake", ONE_HOT)
+def test_the_one_hot_self_check_and_the_grader_name_the_same_mistake(mistake):
+    from asl_course import grading
+
+    y = ONE_HOT[mistake]
+    ns = {"y_train": y, "y_valid": np.eye(24)[np.arange(40) % 24], "num_classes": 24}
+    what, fix = grading.one_hot_mistake("y_train", grading.one_hot_facts(y), _N)
+    seen, graded = _self_check_says("one_hot", ns), _grader_says("test_one_hot", ns)
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert what in graded and fix in graded, graded
+
+
+def test_num_classes_is_said_once():
+    from asl_course import grading
+
+    what, fix = grading.num_classes_mistake(25)
+    ns = {"y_train": np.eye(24)[_LABELS], "y_valid": np.eye(24)[np.arange(40) % 24], "num_classes": 25}
+    seen = _self_check_says("one_hot", ns)
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert grading.num_classes_mistake(24) is None

@@ -148,34 +148,61 @@ def _judge_images(obs, ref, models):
     return mistakes
 
 
+def one_hot_facts(value) -> dict:
+    """What :func:`one_hot_mistake` reads of a label array: type, shape, min, max, one-hot or not."""
+    facts, a = _facts(value)
+    facts.update(_onehot_facts(a))
+    return facts
+
+
+def one_hot_mistake(name: str, f: dict, n: int | None = None) -> tuple[str, str] | None:
+    """What is wrong with one-hot labels of facts ``f`` (:func:`one_hot_facts`), as ``(mistake, fix)``.
+
+    Stated once: the grader's judge (:func:`_judge_one_hot`) and the learners' self-check
+    (``asl_course.learners.checks.check_one_hot``) both say these words. ``n``: the number of
+    labels (None: not checked). None: one-hot with 24 columns (the grader also checks, apart,
+    that they encode the right labels).
+    """
+    shape = f.get("shape")
+    encode = f"{name} = keras.utils.to_categorical({name}, num_classes)"
+    if shape is None:
+        return f"{name} is a {f['type']}, not an array of one-hot labels", encode
+    if len(shape) == 1:
+        if f.get("max", 0) > NUM_CLASSES - 1:
+            return (f"{name} holds labels up to {f['max']:g}: that is the Kaggle release's numbering (A=0 .. Y=24, "
+                    "skipping 9 for J), so to_categorical(y, 24) has no column for 24 (IndexError)",
+                    "use the course's labels 0..23 as loaded (asl-course data import maps the release's); if you "
+                    "load the Kaggle files yourself, map 10..24 to 9..23 first")
+        return f"{name} is still a vector of integer labels, not one-hot encoded", f"one-hot encode it: {encode}"
+    if len(shape) != 2 or (n is not None and shape[0] != n):
+        return f"{name} has shape {tuple(shape)}, not ({'N' if n is None else n}, 24)", encode
+    if shape[1] != NUM_CLASSES:
+        why = " (25 columns: the Kaggle release's labels 0..24?)" if shape[1] == 25 else ""
+        return (f"{name} has {shape[1]} columns{why}; one-hot encoding needs 24 classes",
+                "keras.utils.to_categorical(y, 24) with the course's labels 0..23")
+    if not f.get("onehot"):
+        return (f"{name}'s rows are not one-hot (each row should hold a single 1)",
+                "encode the integer labels once with keras.utils.to_categorical")
+    return None
+
+
+def num_classes_mistake(num) -> tuple[str, str] | None:
+    """``num_classes`` other than 24, as ``(mistake, fix)``; stated once for the judge and the self-check."""
+    if num in (NUM_CLASSES, None):
+        return None
+    return f"num_classes is {num}; the alphabet has 24 static letters (no J, no Z)", "set num_classes = 24"
+
+
 def _judge_one_hot(obs, ref, models):
     mistakes = []
     for name, labels in (("y_train", ref.y_train), ("y_valid", ref.y_valid)):
-        f = obs[name]
-        shape = f.get("shape")
-        if shape is None:
-            mistakes.append(f"{name} is a {f['type']}, not an array of one-hot labels")
-        elif len(shape) == 1:
-            if f.get("max", 0) > NUM_CLASSES - 1:
-                mistakes.append(
-                    f"{name} holds labels up to {f['max']:g}: these are the Kaggle release's labels (A=0 .. Y=24, "
-                    "9 unused), so to_categorical(y, 24) fails. The course's labels are 0..23: map the release's "
-                    "(asl-course data import does), then one-hot encode with 24 classes")
-            else:
-                mistakes.append(f"{name} is still a vector of integer labels, not one-hot encoded: "
-                                f"{name} = keras.utils.to_categorical({name}, num_classes)")
-        elif len(shape) != 2 or shape[0] != len(labels):
-            mistakes.append(f"{name} has shape {tuple(shape)}, not ({len(labels)}, 24)")
-        elif shape[1] != NUM_CLASSES:
-            why = " (25 columns: the Kaggle release's labels 0..24?)" if shape[1] == 25 else ""
-            mistakes.append(f"{name} has {shape[1]} columns{why}; one-hot encoding needs 24 classes, the course's "
-                            "labels 0..23: to_categorical(y, 24)")
-        elif not f.get("onehot"):
-            mistakes.append(f"{name}'s rows are not one-hot (each row should hold a single 1): encode once")
-        elif f.get("argmax") != _sha(np.ascontiguousarray(labels, dtype=np.uint8)):
+        wrong = one_hot_mistake(name, obs[name], len(labels))
+        if wrong:
+            mistakes.append(said(wrong))
+        elif obs[name].get("argmax") != _sha(np.ascontiguousarray(labels, dtype=np.uint8)):
             mistakes.append(f"{name} is not the one-hot encoding of the labels")
-    if not mistakes and obs.get("num_classes") not in (NUM_CLASSES, None):
-        mistakes.append(f"num_classes is {obs['num_classes']}; the alphabet has 24 static letters")
+    if not mistakes and num_classes_mistake(obs.get("num_classes")):
+        mistakes.append(said(num_classes_mistake(obs["num_classes"])))
     return mistakes
 
 

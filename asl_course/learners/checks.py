@@ -11,7 +11,8 @@ so that an exercise not done yet (its variables not defined) gets "define ... in
 above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
 registry declares each exercise once; the self-checks of exercises judged without the reference
 data (the model, the generator, the compilation) use its judges, and the scaling and the steps
-per epoch use the mistakes its judges name (``grading.images_mistake``, ``grading.scale_mistake``,
+per epoch use the mistakes its judges name (``grading.images_mistake``, ``grading.one_hot_mistake``,
+``grading.num_classes_mistake``, ``grading.scale_mistake``,
 ``grading.reshape_mistake``,
 ``grading.batch_mistakes``,
 ``grading.steps_mistake``, ``grading.save_mistake``),
@@ -145,36 +146,13 @@ def check_images(x_train, x_valid, train_df=None, valid_df=None) -> None:
 
 
 def check_one_hot(y_train, y_valid, num_classes=None) -> None:
-    if num_classes is not None and num_classes != NUM_CLASSES:
-        _fail(
-            f"num_classes is {num_classes}; the alphabet has 24 static letters (no J, no Z).",
-            "set num_classes = 24.",
-        )
+    mistake = grading.num_classes_mistake(num_classes)
+    if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
+        _fail(*mistake)
     for name, y in (("y_train", y_train), ("y_valid", y_valid)):
-        y = np.asarray(y)
-        if y.ndim == 1 and y.size and y.max() > NUM_CLASSES - 1:
-            _fail(
-                f"{name} holds labels up to {y.max()}: that is the Kaggle release's numbering "
-                "(A=0 .. Y=24, skipping 9 for J), so to_categorical(y, 24) has no column for 24 "
-                "(IndexError).",
-                "use the course's labels 0..23 as loaded (do not renumber them); if you load the "
-                "Kaggle files yourself, map 10..24 to 9..23 first.",
-            )
-        if y.ndim == 1:
-            _fail(
-                f"{name} is still a vector of integer labels {y.shape}.",
-                f"one-hot encode it: {name} = keras.utils.to_categorical({name}, num_classes).",
-            )
-        if y.ndim != 2 or y.shape[1] != NUM_CLASSES:
-            _fail(
-                f"{name} has shape {y.shape}; expected (N, 24).",
-                "keras.utils.to_categorical(y, 24) with the course's labels 0..23.",
-            )
-        if not np.allclose(y.sum(axis=1), 1) or not np.isin(y, (0, 1)).all():
-            _fail(
-                f"{name}'s rows are not one-hot (each row should hold a single 1).",
-                "encode the integer labels once with keras.utils.to_categorical.",
-            )
+        mistake = grading.one_hot_mistake(name, grading.one_hot_facts(y))
+        if mistake:
+            _fail(*mistake)
     _ok(f"one-hot labels: y_train {np.shape(y_train)}, y_valid {np.shape(y_valid)}")
 
 
