@@ -37,7 +37,7 @@ NAMED = {
     "m01_not_one_hot": {"test_one_hot": "still a vector of integer labels"},
     "m01_release_labels": {"test_one_hot": "Kaggle release's numbering"},
     "m01_no_channel": {"test_reshape": "channel axis is missing"},
-    "m01_label_kept": {"test_labels": "'label' column is still in the DataFrame"},
+    "m01_label_kept": {"test_labels": "the label column is still in train_df"},
     "m01_header_none": {"test_load_csv": "read with header=None"},
     "m01_dataframe": {"test_images": "still a pandas DataFrame"},
     "m02_padding_valid": {"test_model": "padding='valid'; the lesson uses padding='same'"},
@@ -523,3 +523,24 @@ def test_num_classes_is_said_once():
     seen = _self_check_says("one_hot", ns)
     assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
     assert grading.num_classes_mistake(24) is None
+
+
+def test_the_labels_self_check_and_the_grader_name_the_same_mistake():
+    import pandas as pd
+
+    from asl_course import grading
+
+    train_df = pd.DataFrame({"label": _LABELS, "pixel1": 0})
+    valid_df = pd.DataFrame({"pixel1": np.zeros(40)})
+    y_valid = pd.Series(np.arange(40) % 24, name="label")
+    cases = {  # (y_train, train_df as left), the mistake said
+        "the whole frame taken": (train_df.values, train_df.drop(columns="label"),
+                                  grading.labels_mistake("y_train", train_df.shape, _N)),
+        "the label column kept": (train_df["label"], train_df, grading.label_kept_mistake("train_df")),
+    }
+    for case, (y, df, (what, fix)) in cases.items():
+        ns = {"y_train": y, "y_valid": y_valid, "train_df": df, "valid_df": valid_df}
+        seen, graded = _self_check_says("labels", ns), _grader_says("test_labels", ns)
+        assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, (case, seen)
+        assert what in graded and fix in graded, (case, graded)
+    assert grading.labels_mistake("y_train", (_N,), _N) is None

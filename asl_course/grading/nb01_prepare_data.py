@@ -96,20 +96,38 @@ def _judge_load_csv(obs, ref, models):
     return mistakes
 
 
+def labels_mistake(name: str, shape, n: int) -> tuple[str, str] | None:
+    """``y_train``/``y_valid`` not one label per row, as ``(mistake, fix)`` (None: the shape is right).
+
+    Stated once, with :func:`label_kept_mistake`: the grader's judge (:func:`_judge_labels`) and
+    the learners' self-check (``asl_course.learners.checks.check_labels``) both say these words.
+    """
+    df = "train_df" if name == "y_train" else "valid_df"
+    shape = tuple(int(d) for d in (shape or ()))
+    if shape != (n,):
+        return f"{name} has shape {shape}; it should be the label column, {n:,} labels", f'{name} = {df}["label"]'
+    return None
+
+
+def label_kept_mistake(df: str) -> tuple[str, str]:
+    """The label column left in DataFrame ``df``, as ``(mistake, fix)``."""
+    return (f"the label column is still in {df}, where it would be read as a pixel",
+            f'del {df}["label"] after taking the labels')
+
+
 def _judge_labels(obs, ref, models):
     mistakes = []
     for name, n in (("y_train", len(ref.y_train)), ("y_valid", len(ref.y_valid))):
         f = obs[name]
         df = "train_df" if name == "y_train" else "valid_df"
-        if f.get("shape") != [n]:
-            mistakes.append(f"{name} has shape {tuple(f.get('shape', ()))}; it should be the label column, "
-                            f"{n} labels: {name} = {df}[\"label\"]")
+        wrong = labels_mistake(name, f.get("shape"), n)
+        if wrong:
+            mistakes.append(said(wrong))
         elif f.get("digest") != ref.digest(name):
             mistakes.append(f"{name} is not the label column of {df}: {name} = {df}[\"label\"]")
     for df in ("train_df", "valid_df"):
         if obs[df]["has_label"]:
-            mistakes.append(f"the label column is still in {df}, where it would be read as a pixel: "
-                            f"del {df}[\"label\"] after taking the labels")
+            mistakes.append(said(label_kept_mistake(df)))
     return mistakes
 
 

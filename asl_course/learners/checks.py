@@ -11,7 +11,8 @@ so that an exercise not done yet (its variables not defined) gets "define ... in
 above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
 registry declares each exercise once; the self-checks of exercises judged without the reference
 data (the model, the generator, the compilation) use its judges, and the scaling and the steps
-per epoch use the mistakes its judges name (``grading.images_mistake``, ``grading.one_hot_mistake``,
+per epoch use the mistakes its judges name (``grading.labels_mistake``, ``grading.label_kept_mistake``,
+``grading.images_mistake``, ``grading.one_hot_mistake``,
 ``grading.num_classes_mistake``, ``grading.scale_mistake``,
 ``grading.reshape_mistake``,
 ``grading.batch_mistakes``,
@@ -109,19 +110,14 @@ def check_dataframes(train_df, valid_df) -> None:
 
 
 def check_labels(y_train, y_valid, train_df, valid_df) -> None:
-    for name, y, df in (("y_train", y_train, train_df), ("y_valid", y_valid, valid_df)):
+    for name, y, df_name, df in (("y_train", y_train, "train_df", train_df), ("y_valid", y_valid, "valid_df", valid_df)):
         y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(df):
-            _fail(
-                f"{name} has shape {y.shape}; expected one label per row ({len(df)},).",
-                f"take the label column: {name} = <dataframe>['label'].",
-            )
+        mistake = grading.labels_mistake(name, y.shape, len(df))
+        if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
+            _fail(*mistake)
         if "label" in df.columns:
-            _fail(
-                "the 'label' column is still in the DataFrame, so it would be read as a pixel.",
-                "delete it after extracting the labels: del train_df['label'] (and valid_df).",
-            )
-        if y.min() < 0 or y.max() > NUM_CLASSES - 1:
+            _fail(*grading.label_kept_mistake(df_name))
+        if y.min() < 0 or y.max() > NUM_CLASSES - 1:  # the grader compares the labels themselves
             _fail(
                 f"{name} holds values from {y.min()} to {y.max()}; the course uses 0..23.",
                 "use the course's CSVs (asl-course data import maps the release's 0..24).",
