@@ -544,3 +544,13 @@ def test_the_labels_self_check_and_the_grader_name_the_same_mistake():
         assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, (case, seen)
         assert what in graded and fix in graded, (case, graded)
     assert grading.labels_mistake("y_train", (_N,), _N) is None
+
+
+def test_the_batch_cell_s_next_method_hint_is_said_once():
+    from asl_course import grading
+    from asl_course.grading.registry import BY_ID
+
+    graded = BY_ID["test_batch"]
+    assert grading.NEXT_METHOD in graded.hint and grading.NEXT_METHOD in checks.EXERCISES["batch"].hint
+    said = _self_check_says("batch", {"datagen": lesson.make_datagen()})
+    assert grading.NEXT_METHOD in said, said

@@ -67,7 +67,7 @@ from .models import (  # noqa: E402
     descent, describe_model, initial_weights, load_saved_model, model_mistakes, reinitialise)
 from .nb01_prepare_data import (images_mistake, label_kept_mistake, labels_mistake, num_classes_mistake, one_hot_facts, one_hot_mistake,  # noqa: E402
                                 reshape_mistake, scale_mistake)
-from .nb03_augmentation import batch_facts, batch_mistakes  # noqa: E402
+from .nb03_augmentation import NEXT_METHOD, batch_facts, batch_mistakes  # noqa: E402
 from .nb04_train_and_save import _expected_steps, save_mistake, steps_mistake  # noqa: E402
 from .nb05_predictions import prepare_picture, prepared_mistake, probe_picture, top_letters  # noqa: E402
 from .raw import RECORD_FILE, RUN_PREFIX  # noqa: E402

@@ -99,6 +99,11 @@ def _judge_datagen(obs, ref, models):
     return mistakes
 
 
+#: Why notebook 3's batch cell stops on Keras 3 (``img_iter.next()``): the grader's hint when
+#: the batch is missing and the self-check's, stated once.
+NEXT_METHOD = "Keras 3 iterators have no .next() method: draw a batch with next(img_iter)"
+
+
 def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -> list[tuple[str, str]]:
     """What is wrong with one drawn batch, as ``(mistake, fix)`` pairs (empty: a right batch).
 

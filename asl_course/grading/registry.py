@@ -109,7 +109,7 @@ REGISTRY: tuple[Exercise, ...] = (
     Exercise("test_datagen", _NB3, 2, ("datagen",), nb3._obs_datagen, nb3._judge_datagen, needs_reference=False,
              repair=nb3._repair_datagen, timeout=120),
     Exercise("test_batch", _NB3, 1, ("img_iter", "x_batch", "y_batch"), nb3._obs_batch, nb3._judge_batch, timeout=120,
-             hint=" (Keras 3 iterators have no .next() method: draw a batch with next(img_iter))"),
+             hint=f" ({nb3.NEXT_METHOD})"),
     # Notebook 4: train and save
     Exercise("test_compile", _NB4, 1, ("model",), nb4._obs_compile, nb4._judge_compile, needs_reference=False,
              repair=nb4._repair_compile, model_file="model.keras", from_record=nb4._compile_from_record),

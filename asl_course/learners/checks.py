@@ -350,7 +350,7 @@ EXERCISES: dict[str, Exercise] = {
     "batch": Exercise("3. A batch of augmented images", ("img_iter", "x_batch", "y_batch"), ("datagen",),
                       lambda ns: check_batch(ns["x_batch"], ns["y_batch"]),
                       hint="If that cell stopped with AttributeError: ... has no attribute 'next': "
-                           "Keras 3 iterators have no .next() method; draw a batch with next(img_iter)."),
+                           f"{grading.NEXT_METHOD}."),
     # notebook 4
     "compile": Exercise("1. Compile", (), ("model",), lambda ns: check_compiled(ns["model"])),
     "steps": Exercise("2. How long is an epoch?", ("batch_size", "img_iter", "steps_per_epoch"), ("x_train",),
