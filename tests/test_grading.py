@@ -361,11 +361,15 @@ def course(tmp_path_factory, data_dir, pytestconfig):
     # The data lives where an instructor keeps it (data/asl_data in the course folder), as a copy:
     # one adversarial submission deletes it.
     shutil.copytree(data_dir, root / "data" / "asl_data")
-    # A shorter limit for plain cells than the course's 60 s, so that the looping submissions are
-    # stopped sooner; 40 s leaves the slowest plain cell (reading the CSVs) room on a busy machine
-    # (CI runs the Colab-equivalent runtime beside these tests).
-    course = classroom.Course.create(root, data_dir=root / "data" / "asl_data",
-                                     config_extra="c.GuardedExecute.timeout = 40")
+    # Shorter limits than the course's, so that the looping submissions are stopped sooner: 40 s
+    # for plain cells (room for the slowest, reading the CSVs, on a busy machine: CI runs the
+    # Colab-equivalent runtime and the rest of the tests beside these), and 15 s for notebook 1's
+    # normalise answer cell, where the two loops are (x / 255: well under a second otherwise).
+    course = classroom.Course.create(
+        root, data_dir=root / "data" / "asl_data",
+        config_extra="c.GuardedExecute.timeout = 40\n"
+                     "from asl_course.grading.plugins.autograder import CELL_TIMEOUTS\n"
+                     "c.GuardedExecute.cell_timeouts = dict(CELL_TIMEOUTS, normalize=15)")
     course.graded = {}
     for name in sorted(grading.POINTS):
         course.generate(name)
