@@ -322,24 +322,17 @@ def copies(way: str, images, n: int, settings: dict | None = None, *, seed: int 
         gen = ImageDataGenerator(**s)
         rng = np.random.default_rng(seed)
         out = np.stack([gen.random_transform(im, seed=int(rng.integers(2**31))) for im in tiled])
-    elif way == "layers":
+    elif way in ("layers", "fused layer"):
         import keras
 
         keras.utils.set_random_seed(seed)
-        out = np.asarray(make_layers(settings, seed=seed)(tiled, training=True))
-    elif way == "tf.data":
+        layer = (make_layers if way == "layers" else make_fused_layer)(settings, seed=seed)
+        out = np.asarray(layer(tiled, training=True))
+    elif way in ("tf.data", "fused"):
         labels = np.zeros((len(tiled), 1), dtype="float32")
+        make = make_dataset if way == "tf.data" else make_fused_dataset
         out = np.concatenate([np.asarray(b) for b, _ in
-                              make_dataset(tiled, labels, settings, shuffle=False, seed=seed, batch_size=256)])
-    elif way == "fused layer":
-        import keras
-
-        keras.utils.set_random_seed(seed)
-        out = np.asarray(make_fused_layer(settings, seed=seed)(tiled, training=True))
-    elif way == "fused":
-        labels = np.zeros((len(tiled), 1), dtype="float32")
-        out = np.concatenate([np.asarray(b) for b, _ in
-                              make_fused_dataset(tiled, labels, settings, shuffle=False, seed=seed, batch_size=256)])
+                              make(tiled, labels, settings, shuffle=False, seed=seed, batch_size=256)])
     else:
         raise ValueError(f"way must be one of {ALL_WAYS}, not {way!r}")
     return out.reshape(n, k, 28, 28, 1).astype("float32")
