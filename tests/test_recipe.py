@@ -43,8 +43,12 @@ def test_lesson_recipe_is_keras_default_rmsprop():
 
 
 def test_no_callback_chooses_on_validation_data():
+    clean = np.zeros((4, 28, 28, 1), "float32")
     for name in recipe.RECIPES:
-        assert recipe.choosing_callbacks(recipe.callbacks(name)) == []
+        assert recipe.choosing_callbacks(recipe.callbacks(name, clean)) == []
+    assert [type(c).__name__ for c in recipe.callbacks("recalibrated", clean)] == ["RecalibrateBatchNorm"]
+    with pytest.raises(ValueError, match="clean_images"):
+        recipe.callbacks("recalibrated")
     import keras
 
     # The check itself sees the callbacks that pick on the test file (so it can fail).
@@ -56,6 +60,7 @@ def test_no_callback_chooses_on_validation_data():
 
 def test_recipe_and_epoch_limits_are_checked():
     assert recipe.default_epochs("lesson") == 20 and recipe.default_epochs("stable") == recipe.STABLE_EPOCHS
+    assert recipe.default_epochs("recalibrated") == 20
     assert recipe.STABLE_EPOCHS <= 20
     with pytest.raises(ValueError, match="1 to 20"):
         recipe.optimizer("stable", steps_per_epoch=858, epochs=21)
@@ -86,6 +91,34 @@ def test_bn_modes_moving_stats_path_is_the_model_s_own_prediction():
     np.testing.assert_allclose(first[0], np.asarray(h).mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
     labels = model.predict(x, verbose=0).argmax(1)
     assert recipe.bn_modes(model, x, x, labels)["moving_stats"] == 1.0
+
+
+def test_recalibrate_bn_sets_the_statistics_of_clean_images():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = lesson.build_model()
+    x = np.random.default_rng(1).random((96, 28, 28, 1)).astype("float32")
+    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    before = [np.asarray(b.moving_mean).copy() for b in bns]
+    recipe.recalibrate_bn(model, x)
+    for layer, (mean, var), old in zip(bns, recipe.recomputed_bn_stats(model, x), before):
+        np.testing.assert_allclose(np.asarray(layer.moving_mean), mean, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(layer.moving_variance), var, rtol=1e-5, atol=1e-6)
+        assert not np.allclose(np.asarray(layer.moving_mean), old)
+    # Now the stored statistics are those of x: inference on x = normalising with x's own statistics.
+    np.testing.assert_allclose(model.predict(x, verbose=0), recipe._forward(model, x, ["batch"] * 3, chunk=96, group=96),
+                               atol=1e-4)
+
+
+def test_holdout_split_is_fixed_disjoint_and_complete():
+    keep, held = recipe.holdout_split(27_455)
+    assert len(held) == recipe.HOLDOUT_IMAGES and len(keep) + len(held) == 27_455
+    assert not set(keep) & set(held)
+    again_keep, again_held = recipe.holdout_split(27_455)
+    np.testing.assert_array_equal(held, again_held)
+    with pytest.raises(ValueError, match="holdout"):
+        recipe.holdout_split(100, 100)
 
 
 def test_summary_table_and_targets():
@@ -123,14 +156,15 @@ def test_training_is_the_same_without_validation_data():
     rng = np.random.default_rng(0)
     x = rng.random((32, 28, 28, 1)).astype("float32")
     y = keras.utils.to_categorical(rng.integers(0, 24, 32), 24)
-    weights = []
-    for validation in (None, (x[:16] * 0 + 0.5, y[:16])):
-        keras.utils.set_random_seed(3)
-        model = lesson.build_model()
-        recipe.compile_model(model, "stable", steps_per_epoch=1, epochs=2)
-        model.fit(x, y, batch_size=32, epochs=2, shuffle=False, validation_data=validation, verbose=0,
-                  callbacks=recipe.callbacks("stable"))
-        weights.append([np.asarray(w) for w in model.weights])
-        assert math.isclose(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)), 0.0, abs_tol=1e-12)
-    for a, b in zip(*weights):
-        np.testing.assert_array_equal(a, b)
+    for name in ("stable", "recalibrated"):
+        weights = []
+        for validation in (None, (x[:16] * 0 + 0.5, y[:16])):
+            keras.utils.set_random_seed(3)
+            model = lesson.build_model()
+            recipe.compile_model(model, name, steps_per_epoch=1, epochs=2)
+            model.fit(x, y, batch_size=32, epochs=2, shuffle=False, validation_data=validation, verbose=0,
+                      callbacks=recipe.callbacks(name, x[:8]))
+            weights.append([np.asarray(w) for w in model.weights])
+            assert math.isclose(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)), 0.0, abs_tol=1e-12)
+        for a, b in zip(*weights):
+            np.testing.assert_array_equal(a, b)
