@@ -433,3 +433,105 @@ def show_three_ways(images, *, copies_per_way: int = 4, settings: dict | None = 
 
 def steps(n_images: int, batch_size: int = facts.BATCH_SIZE) -> int:
     return math.ceil(n_images / batch_size)
+
+
+# --- Timing the ways side by side (the notebook's table; ``asl-course bench augmentation``) ----------
+
+
+def timing_ways(x, y, *, steps: int, warmup: int = 3, seed: int = 0) -> dict:
+    """For each way (``"none"`` and :data:`ALL_WAYS`): a ``(warm_up, timed_run)`` pair of functions
+    that train a fresh copy of the lesson's model, compiled as the lesson compiles it, for
+    ``warmup`` and for ``steps`` steps of batch 32 on ``x, y``; or, for a way this machine cannot
+    run (no TensorFlow, or another Keras backend), the reason as a string."""
+    import keras
+
+    from asl_course.learners import lesson
+
+    batch = facts.BATCH_SIZE
+    x, y = np.asarray(x, dtype="float32"), np.asarray(y, dtype="float32")
+    xs, ys = x[: steps * batch], y[: steps * batch]
+    xw, yw = x[: warmup * batch], y[: warmup * batch]
+    tf_ok, backend = have_tensorflow(), keras.backend.backend()
+    quiet = dict(epochs=1, verbose=0)
+
+    def fresh(model):
+        keras.utils.set_random_seed(seed)
+        lesson.compile_model(model)
+        return model
+
+    def on_arrays(model):
+        return (lambda: model.fit(xw, yw, batch_size=batch, **quiet),
+                lambda: model.fit(xs, ys, batch_size=batch, shuffle=True, **quiet))
+
+    def on_datasets(model, make):
+        return (lambda: model.fit(make(xw, yw), shuffle=False, **quiet),
+                lambda: model.fit(make(xs, ys), shuffle=False, **quiet))
+
+    ways: dict = {"none": on_arrays(fresh(lesson.build_model()))}
+    if tf_ok:
+        gen_model, datagen = fresh(lesson.build_model()), lesson.make_datagen(x)
+        ways["generator"] = (
+            lambda: gen_model.fit(datagen.flow(xw, yw, batch_size=batch), steps_per_epoch=warmup, **quiet),
+            lambda: gen_model.fit(datagen.flow(x, y, batch_size=batch), steps_per_epoch=steps, **quiet))
+    else:
+        ways["generator"] = "ImageDataGenerator needs TensorFlow"
+    ways["layers"] = on_arrays(fresh(model_with_layers(lesson.build_model(), seed=seed)))
+    if tf_ok:
+        layers = make_layers(seed=seed)
+        ways["tf.data"] = on_datasets(fresh(lesson.build_model()),
+                                      lambda a, b: make_dataset(a, b, augment=layers, seed=seed))
+    else:
+        ways["tf.data"] = "tf.data needs TensorFlow"
+    ways["fused layer"] = on_arrays(fresh(model_with_fused_layer(lesson.build_model(), seed=seed)))
+    if tf_ok and backend == "tensorflow":
+        ways["fused"] = on_datasets(fresh(lesson.build_model()), lambda a, b: make_fused_dataset(a, b, seed=seed))
+    else:
+        ways["fused"] = "the fused tf.data way needs TensorFlow as Keras' backend"
+    return ways
+
+
+def time_ways(ways: dict, *, steps: int, rounds: int = 3) -> dict:
+    """Time :func:`timing_ways`' ways side by side: each warms up once, then they take turns
+    ``rounds`` times, each round in a rotated order, and a way's time is its fastest round (as
+    ``timeit`` does: other jobs on the machine only ever add time), its median beside it.
+    Timing each way once, one after the other, would compare moments of a shared machine, not
+    ways. Returns, per way, seconds, ms per step, median, every round and the ratio to ``"none"``."""
+    import statistics
+    import time
+
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
+    runnable = [name for name, way in ways.items() if not isinstance(way, str)]
+    for name in runnable:
+        ways[name][0]()
+    times: dict[str, list[float]] = {name: [] for name in runnable}
+    for r in range(rounds):
+        for name in runnable[r % len(runnable):] + runnable[: r % len(runnable)]:
+            started = time.perf_counter()
+            ways[name][1]()
+            times[name].append(time.perf_counter() - started)
+    out: dict = {}
+    for name, way in ways.items():
+        if isinstance(way, str):
+            out[name] = {"not_available": way}
+            continue
+        best = min(times[name])
+        out[name] = {"seconds": round(best, 2), "seconds_per_step_ms": round(1000 * best / steps, 2),
+                     "median_s": round(statistics.median(times[name]), 2), "rounds_s": [round(t, 2) for t in times[name]]}
+    if "seconds" in out.get("none", {}):
+        for entry in out.values():
+            if "seconds" in entry:
+                entry["ratio"] = round(entry["seconds"] / out["none"]["seconds"], 2)
+    return out
+
+
+def speed_table(times: dict, steps: int) -> str:
+    """:func:`time_ways`' result as the notebook prints it."""
+    lines = [f"{'way':12s} {'seconds':>8s} {'ms/step':>8s} {'x none':>7s}   ({steps} steps of batch {facts.BATCH_SIZE})"]
+    for name, entry in times.items():
+        if "seconds" in entry:
+            lines.append(f"{name:12s} {entry['seconds']:8.2f} {entry['seconds_per_step_ms']:8.1f} "
+                         f"{entry.get('ratio', float('nan')):7.2f}")
+        else:
+            lines.append(f"{name:12s} not available here ({entry['not_available']})")
+    return "\n".join(lines)

@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import time
 
 from asl_course import dataset as _data
@@ -330,7 +329,6 @@ def augmentation(*, steps: int | None = None, rounds: int = 5, warmup: int = 3, 
     x, y = prepared.x_train.astype("float32"), prepared.y_train.astype("float32")
     n_steps = lesson.steps_per_epoch(len(x), batch) if steps is None else min(steps, lesson.steps_per_epoch(len(x)))
     xs, ys = x[: n_steps * batch], y[: n_steps * batch]
-    xw, yw = x[: warmup * batch], y[: warmup * batch]
     tf_ok = augment.have_tensorflow()
     backend = keras.backend.backend()
     gpus = notebook.gpu_names() if tf_ok else []
@@ -345,65 +343,8 @@ def augmentation(*, steps: int | None = None, rounds: int = 5, warmup: int = 3, 
               "steps": n_steps, "rounds": rounds, "batch_size": batch,
               "full_epoch": n_steps == lesson.steps_per_epoch(len(x), batch),
               "cpu_load_before": _load(), "ways": {}}
-    quiet = dict(epochs=1, verbose=0)
-
-    def fresh(model):
-        keras.utils.set_random_seed(seed)
-        lesson.compile_model(model)
-        return model
-
-    def on_arrays(model):
-        return (lambda: model.fit(xw, yw, batch_size=batch, **quiet),
-                lambda: model.fit(xs, ys, batch_size=batch, shuffle=True, **quiet))
-
-    def on_datasets(model, make):
-        return (lambda: model.fit(make(xw, yw), shuffle=False, **quiet),
-                lambda: model.fit(make(xs, ys), shuffle=False, **quiet))
-
-    # name -> (warm-up, timed run), or the reason the way cannot run here
-    ways: dict[str, tuple | str] = {"none": on_arrays(fresh(lesson.build_model()))}
-    if tf_ok:
-        gen_model, datagen = fresh(lesson.build_model()), lesson.make_datagen(x)
-        ways["generator"] = (
-            lambda: gen_model.fit(datagen.flow(xw, yw, batch_size=batch), steps_per_epoch=warmup, **quiet),
-            lambda: gen_model.fit(datagen.flow(x, y, batch_size=batch), steps_per_epoch=n_steps, **quiet))
-    else:
-        ways["generator"] = "ImageDataGenerator needs TensorFlow"
-    ways["layers"] = on_arrays(fresh(augment.model_with_layers(lesson.build_model(), seed=seed)))
-    if tf_ok:
-        layers = augment.make_layers(seed=seed)
-        ways["tf.data"] = on_datasets(fresh(lesson.build_model()),
-                                      lambda a, b: augment.make_dataset(a, b, augment=layers, seed=seed))
-    else:
-        ways["tf.data"] = "tf.data needs TensorFlow"
-    ways["fused layer"] = on_arrays(fresh(augment.model_with_fused_layer(lesson.build_model(), seed=seed)))
-    if tf_ok and backend == "tensorflow":
-        ways["fused"] = on_datasets(fresh(lesson.build_model()),
-                                    lambda a, b: augment.make_fused_dataset(a, b, seed=seed))
-    else:
-        ways["fused"] = "the fused tf.data way needs TensorFlow as Keras' backend"
-
-    runnable = [name for name, way in ways.items() if not isinstance(way, str)]
-    for name in runnable:
-        ways[name][0]()
-    times: dict[str, list[float]] = {name: [] for name in runnable}
-    for r in range(rounds):
-        for name in runnable[r % len(runnable):] + runnable[: r % len(runnable)]:
-            started = time.perf_counter()
-            ways[name][1]()
-            times[name].append(time.perf_counter() - started)
-    for name, way in ways.items():
-        if isinstance(way, str):
-            report["ways"][name] = {"not_available": way}
-        else:
-            seconds = min(times[name])
-            report["ways"][name] = {"seconds": round(seconds, 2), "seconds_per_step_ms": round(1000 * seconds / n_steps, 2),
-                                    "median_s": round(statistics.median(times[name]), 2),
-                                    "rounds_s": [round(t, 2) for t in times[name]]}
-    base = report["ways"]["none"]["seconds"]
-    for entry in report["ways"].values():
-        if "seconds" in entry:
-            entry["ratio"] = round(entry["seconds"] / base, 2)
+    report["ways"] = augment.time_ways(augment.timing_ways(x, y, steps=n_steps, warmup=warmup, seed=seed),
+                                        steps=n_steps, rounds=rounds)
     report["alone"] = _augmentation_alone(xs, ys, n_steps, rounds, seed, tf_ok and backend == "tensorflow")
     report["cpu_load_after"] = _load()
     for line in augmentation_lines(report):
