@@ -554,3 +554,62 @@ def test_the_batch_cell_s_next_method_hint_is_said_once():
     assert grading.NEXT_METHOD in graded.hint and grading.NEXT_METHOD in checks.EXERCISES["batch"].hint
     said = _self_check_says("batch", {"datagen": lesson.make_datagen()})
     assert grading.NEXT_METHOD in said, said
+
+
+def _frame(rows: int, seed: int):
+    import pandas as pd
+
+    from asl_course import grading
+
+    values = np.random.default_rng(seed).integers(0, 256, (rows, 785))
+    values[:, 0] %= 24
+    return pd.DataFrame(values, columns=grading.COLUMNS)
+
+
+def _read_with_header_none(df):
+    """What pd.read_csv(path, header=None) leaves: columns 0..784, the CSV's header its first row."""
+    import pandas as pd
+
+    return pd.concat([pd.DataFrame([list(df.columns)]), df.set_axis(range(785), axis=1)], ignore_index=True)
+
+
+LOAD_CSV = {  # (train_df, valid_df) as a mistake leaves them, from the right frames
+    "header=None": lambda train, valid: (_read_with_header_none(train), valid),
+    "index_col=0": lambda train, valid: (train.set_index("label"), valid),
+    "the files swapped": lambda train, valid: (valid, train),
+    "not a DataFrame": lambda train, valid: (train, valid.values),
+    "usecols": lambda train, valid: (train.iloc[:, :100], valid),
+    "columns renamed": lambda train, valid: (train.set_axis(["label"] + [f"p{i}" for i in range(784)], axis=1), valid),
+}
+
+
+@pytest.mark.parametrize("mistake", LOAD_CSV)
+def test_the_load_csv_self_check_and_the_grader_name_the_same_mistake(mistake):
+    from asl_course import grading
+
+    train_df, valid_df = LOAD_CSV[mistake](_frame(_N, 4), _frame(40, 5))
+    ns = {"train_df": train_df, "valid_df": valid_df}
+    frames = {"train_df": grading.frame_facts(train_df), "valid_df": grading.frame_facts(valid_df)}
+    said = grading.load_csv_mistakes(frames)
+    assert len(said) == 1, said
+    (what, fix), = said
+    assert grading.load_csv_mistakes(frames, {"train_df": _N, "valid_df": 40}) == said  # the grader's sizes
+    seen, graded = _self_check_says("load_csv", ns), _grader_says("test_load_csv", ns)
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert what in graded and fix in graded, graded
+
+
+def test_the_load_csv_mistakes_name_header_none_and_see_rows_only_where_they_are_known():
+    from asl_course import grading
+
+    train, valid = _frame(_N, 4), _frame(40, 5)
+    frames = {"train_df": grading.frame_facts(_read_with_header_none(train)), "valid_df": grading.frame_facts(valid)}
+    (what, fix), = grading.load_csv_mistakes(frames)
+    assert "read with header=None" in what and "without header=None" in fix  # the catalogue's words
+    right = {"train_df": grading.frame_facts(train), "valid_df": grading.frame_facts(valid)}
+    assert grading.load_csv_mistakes(right) == []
+    assert grading.load_csv_mistakes(right, {"train_df": _N, "valid_df": 40}) == []
+    short = {"train_df": grading.frame_facts(train.iloc[:200]), "valid_df": right["valid_df"]}
+    assert grading.load_csv_mistakes(short) == []  # a self-check does not know the files' sizes
+    (what, _), = grading.load_csv_mistakes(short, {"train_df": _N, "valid_df": 40})
+    assert what == f"train_df has 200 rows, not the {_N} of sign_mnist_train.csv"

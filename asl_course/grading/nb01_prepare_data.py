@@ -24,13 +24,7 @@ def _observe_arrays(ns: dict, names, extra) -> dict:
 def _obs_load_csv(ns, ref, folder):
     out = {}
     for name in ("train_df", "valid_df"):
-        df = ns[name]
-        facts, a = _facts(df)
-        facts["dataframe"] = type(df).__name__ == "DataFrame" and hasattr(df, "columns")
-        if facts["dataframe"]:
-            cols = [str(c) for c in df.columns]
-            facts["columns_ok"] = cols == COLUMNS
-            facts["first_columns"] = cols[:3]
+        facts, a = _frame_facts(ns[name])
         facts["digest"] = _int_digest(a)
         out[name] = facts
     return out
@@ -70,29 +64,94 @@ def _obs_scaled(ns, ref, folder):
     return _observe_arrays(ns, ("x_train", "x_valid"), extra)
 
 
-def _judge_load_csv(obs, ref, models):
-    mistakes = []
-    sizes = {"train_df": len(ref.y_train), "valid_df": len(ref.y_valid)}
-    files = {"train_df": "sign_mnist_train.csv", "valid_df": "sign_mnist_valid.csv"}
-    for name in ("train_df", "valid_df"):
-        f, n = obs[name], sizes[name]
-        shape = f.get("shape") or []
-        other = sizes["valid_df" if name == "train_df" else "train_df"]
+#: The file each DataFrame of notebook 1's first exercise is read from.
+CSV_FILES = {"train_df": "sign_mnist_train.csv", "valid_df": "sign_mnist_valid.csv"}
+
+
+def _frame_facts(value) -> tuple[dict, np.ndarray | None]:
+    facts, a = _facts(value)
+    facts["dataframe"] = type(value).__name__ == "DataFrame" and hasattr(value, "columns")
+    if facts["dataframe"]:
+        cols = [str(c) for c in value.columns]
+        first_row = [str(v) for v in value.iloc[0].tolist()] if len(value) else []
+        index = getattr(value, "index", None)
+        facts.update(columns_ok=cols == COLUMNS, first_columns=cols[:3], has_label="label" in cols,
+                     header_row="label" in first_row,
+                     index_name=None if getattr(index, "name", None) is None else str(index.name))
+    return facts, a
+
+
+def frame_facts(value) -> dict:
+    """What :func:`load_csv_mistakes` reads of one loaded CSV: type, shape, its columns (the
+    first three, whether they are the CSV's header, whether ``label`` is one), whether its first
+    row is the CSV's header, its index's name."""
+    return _frame_facts(value)[0]
+
+
+def load_csv_mistakes(frames: dict, rows: dict | None = None) -> list[tuple[str, str]]:
+    """What is wrong with the two loaded CSVs, as ``(mistake, fix)`` pairs, at most one for each
+    DataFrame (empty: nothing seen).
+
+    Stated once: the grader's judge (:func:`_judge_load_csv`) and the learners' self-check
+    (``asl_course.learners.checks.check_dataframes``) both say these words. ``frames``: the
+    :func:`frame_facts` of ``train_df`` and ``valid_df``; ``rows``: the number of rows of each
+    file (the grader's reference data; None: not known, as in a self-check: then the two files
+    being swapped is seen only from their sizes, and a wrong number of rows not at all).
+    """
+    def read(name):
+        return f'{name} = pd.read_csv(DATA_DIR / "{CSV_FILES[name]}")'
+
+    found: dict = {}
+    for name, f in frames.items():  # what is wrong with a DataFrame on its own
+        shape = list(f.get("shape") or [])
         if not f.get("dataframe"):
-            mistakes.append(f"{name} is a {f['type']}, not a DataFrame: {name} = pd.read_csv(DATA_DIR / \"{files[name]}\")")
-        elif shape == [other, 785] and n != other:
-            mistakes.append(f"{name} has {other:,} rows: it was read from the other file (the two files are "
-                            f"swapped); read {files[name]} into {name}")
-        elif shape[:1] == [n + 1]:
-            mistakes.append(f"{name} has {shape[0]:,} rows, one too many: the header row was read as data "
-                            "(header=None?); read the file with pd.read_csv(path) and its header")
-        elif shape != [n, 785]:
-            mistakes.append(f"{name} has shape {tuple(shape)}, not ({n}, 785) (a label and 784 pixel columns)")
+            found[name] = (f"{name} is a {f['type']}, not a pandas DataFrame", read(name))
+        elif f.get("header_row"):
+            found[name] = (f"{name}'s columns are numbered {', '.join(f.get('first_columns') or [])}, ... and its "
+                           "first row is the CSV's header (label, pixel1, ...): the CSV was read with header=None",
+                           "read the CSV with its header row: pd.read_csv(path), without header=None")
+        elif shape[1:] == [N_PIXELS] and f.get("index_name") == "label":
+            found[name] = (f"{name} has 784 columns and the labels as its index: the CSV was read with index_col=0",
+                           "read it without index_col: pd.read_csv(path)")
+        elif not f.get("has_label"):
+            found[name] = (f"{name} has no 'label' column (its first columns are {f.get('first_columns')})",
+                           "read the course's CSV with its header row and without index_col: pd.read_csv(path)")
+        elif shape[1:] != [N_PIXELS + 1]:
+            found[name] = (f"{name} has {shape[1] if len(shape) > 1 else 'no'} columns; the CSV has 785 "
+                           "(a label and 784 pixels)", "read the whole CSV: pd.read_csv(path), without usecols")
         elif not f.get("columns_ok"):
-            mistakes.append(f"{name}'s columns are {f.get('first_columns')}..., not label, pixel1, ...: read the file "
-                            "with its header row and without index_col")
-        elif f.get("digest") != ref.digest(name):
-            mistakes.append(f"{name} does not hold the rows of {files[name]}")
+            found[name] = (f"{name}'s columns are {f.get('first_columns')}..., not label, pixel1, ...",
+                           "read the file with its header row and without index_col: pd.read_csv(path)")
+    if not found and set(frames) == set(CSV_FILES):
+        train, valid = frames["train_df"]["shape"][0], frames["valid_df"]["shape"][0]
+        if train < valid:  # the training file is the larger one
+            return [(f"train_df has fewer rows ({train:,}) than valid_df ({valid:,}): the two files are swapped",
+                     f"read {CSV_FILES['train_df']} into train_df and {CSV_FILES['valid_df']} into valid_df")]
+    for name, f in frames.items():  # the number of rows, where it is known
+        if name in found or rows is None:
+            continue
+        got, n = f["shape"][0], rows[name]
+        other = next(o for o in CSV_FILES if o != name)
+        if got == n + 1:
+            found[name] = (f"{name} has {got:,} rows, one too many: the header row was read as data "
+                           "(read with header=None?)",
+                           "read the CSV with its header row: pd.read_csv(path), without header=None")
+        elif got == rows[other] != n:
+            found[name] = (f"{name} has {got:,} rows, as many as {CSV_FILES[other]}: it was read from the other file",
+                           f"read {CSV_FILES[name]} into {name}: {read(name)}")
+        elif got != n:
+            found[name] = (f"{name} has {got:,} rows, not the {n:,} of {CSV_FILES[name]}",
+                           f"read the whole file: {read(name)}, without nrows or skiprows")
+    return [found[name] for name in frames if name in found]
+
+
+def _judge_load_csv(obs, ref, models):
+    wrong = load_csv_mistakes({name: obs[name] for name in CSV_FILES},
+                              {"train_df": len(ref.y_train), "valid_df": len(ref.y_valid)})
+    mistakes = [said(m) for m in wrong]
+    for name in CSV_FILES:  # what only the grader sees: the rows themselves
+        if not any(name in what for what, _ in wrong) and obs[name].get("digest") != ref.digest(name):
+            mistakes.append(f"{name} does not hold the rows of {CSV_FILES[name]}")
     return mistakes
 
 

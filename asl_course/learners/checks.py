@@ -11,8 +11,8 @@ so that an exercise not done yet (its variables not defined) gets "define ... in
 above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
 registry declares each exercise once; the self-checks of exercises judged without the reference
 data (the model, the generator, the compilation) use its judges, and the scaling and the steps
-per epoch use the mistakes its judges name (``grading.labels_mistake``, ``grading.label_kept_mistake``,
-``grading.images_mistake``, ``grading.one_hot_mistake``,
+per epoch use the mistakes its judges name (``grading.load_csv_mistakes``, ``grading.labels_mistake``,
+``grading.label_kept_mistake``, ``grading.images_mistake``, ``grading.one_hot_mistake``,
 ``grading.num_classes_mistake``, ``grading.scale_mistake``,
 ``grading.reshape_mistake``,
 ``grading.batch_mistakes``,
@@ -70,42 +70,11 @@ def _n_rows(x) -> int:
 # --- Step 1 -------------------------------------------------------------------------------
 
 
-def _dataframe_mistake(name: str, df) -> tuple[str, str] | None:
-    """What is wrong with one loaded CSV, in words (None when it looks right)."""
-    import pandas as pd
-
-    if not isinstance(df, pd.DataFrame):
-        return (f"{name} is a {type(df).__name__}, not a pandas DataFrame.",
-                f'{name} = pd.read_csv(DATA_DIR / "sign_mnist_....csv").')
-    columns = list(df.columns)
-    if "label" in columns and df.shape[1] == 785:
-        return None
-    first_row = [str(v) for v in df.iloc[0].tolist()] if len(df) else []
-    if "label" in first_row:
-        return (f"{name}'s columns are numbered {columns[0]}, {columns[1]}, ... and its first row is "
-                "the header (label, pixel1, ...): the CSV was read with header=None.",
-                "read the CSV with its header row: pd.read_csv(path), without header=None.")
-    if df.shape[1] == 784 and df.index.name == "label":
-        return (f"{name} has 784 columns and the labels as its index: the CSV was read with index_col=0.",
-                "read it without index_col: pd.read_csv(path).")
-    if "label" not in columns:
-        return (f"{name} has no 'label' column (its first columns are {columns[:3]}).",
-                "read the course's CSV with its header row: pd.read_csv(path).")
-    return (f"{name} has {df.shape[1]} columns; the CSV has 785 (label + 784 pixels).",
-            "read the whole CSV: pd.read_csv(path), without usecols.")
-
-
 def check_dataframes(train_df, valid_df) -> None:
-    for name, df in (("train_df", train_df), ("valid_df", valid_df)):
-        mistake = _dataframe_mistake(name, df)
-        if mistake:
-            _fail(*mistake)
-    if len(train_df) < len(valid_df):
-        _fail(
-            f"train_df has fewer rows ({len(train_df):,}) than valid_df ({len(valid_df):,}): "
-            "the two files are swapped.",
-            "read sign_mnist_train.csv into train_df and sign_mnist_valid.csv into valid_df.",
-        )
+    frames = {"train_df": grading.frame_facts(train_df), "valid_df": grading.frame_facts(valid_df)}
+    mistakes = grading.load_csv_mistakes(frames)
+    if mistakes:  # the grader's words (asl_course.grading.nb01_prepare_data.load_csv_mistakes)
+        _fail(*mistakes[0])
     _ok(f"train_df {train_df.shape}, valid_df {valid_df.shape}")
 
 
