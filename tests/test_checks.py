@@ -613,3 +613,88 @@ def test_the_load_csv_mistakes_name_header_none_and_see_rows_only_where_they_are
     assert grading.load_csv_mistakes(short) == []  # a self-check does not know the files' sizes
     (what, _), = grading.load_csv_mistakes(short, {"train_df": _N, "valid_df": 40})
     assert what == f"train_df has 200 rows, not the {_N} of sign_mnist_train.csv"
+
+
+def _fit_namespace(monkeypatch, history_figures=None, **history_facts):
+    """A compiled lesson CNN whose optimizer made the planned steps, and a History of it made by hand
+    (``history_figures``: its ``history``), as the grader's plan expects; no training."""
+    import json
+    import math
+
+    import keras
+
+    from asl_course import grading
+
+    monkeypatch.setenv(grading.GRADING_PLAN_ENV,
+                       json.dumps({"fast": True, "epochs": 1, "train_images": _N, "data": "synthetic"}))
+    keras.utils.set_random_seed(0)
+    model = lesson.build_model()
+    model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    steps = math.ceil(_N / 32)
+    model.optimizer.build(model.trainable_variables)
+    model.optimizer.iterations.assign(steps)
+    history = keras.callbacks.History()
+    history.set_model(model)
+    history.params = {"epochs": 1, "steps": steps, "verbose": 0}
+    history.epoch = [0]
+    history.history = history_figures
+    x_valid = np.random.default_rng(6).random((48, 28, 28, 1)).astype("float32")
+    y_valid = keras.utils.to_categorical(np.arange(48) % 24, 24)
+    return {"model": model, "history": history, "x_valid": x_valid, "y_valid": y_valid}
+
+
+def test_the_fit_self_check_and_the_grader_name_the_same_mistake(monkeypatch):
+    import types
+
+    from asl_course import grading
+
+    ns = _fit_namespace(monkeypatch)
+    loss, accuracy = ns["model"].evaluate(ns["x_valid"], ns["y_valid"], verbose=0)
+    labels = ns["y_valid"].argmax(axis=1)
+    # the grader re-measures the model on its own copy of the validation images (here the same ones)
+    ref = types.SimpleNamespace(y_train=np.zeros(_N), y_valid=labels, valid_images=lambda: ns["x_valid"],
+                                digest=lambda name: None)
+    other = accuracy + 0.5 if accuracy < 0.5 else accuracy - 0.5  # validated on other data
+    made = ns["history"]
+    cases = {  # history as a mistake leaves it: another value, or the History's figures
+        "not a History": {"val_accuracy": [0.5]},
+        "no validation data": {"loss": [3.0], "accuracy": [0.1]},
+        "validated on other data": {"loss": [3.0], "accuracy": [0.1], "val_loss": [float(loss)],
+                                    "val_accuracy": [float(other)]},
+    }
+    for case, figures in cases.items():
+        if case == "not a History":
+            ns["history"] = figures
+        else:
+            ns["history"], made.history = made, figures
+        facts = grading.history_facts(ns["history"])
+        what, fix = grading.history_mistake({**facts, "accuracy": float(accuracy), "loss": float(loss)})
+        seen = _self_check_says("fit", ns)
+        obs = grading.observe("test_fit", ns, ref)
+        models = grading.measure_models("test_fit", obs, ref, live=ns)
+        graded = " ".join(grading.judge("test_fit", obs, ref, models))
+        assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, (case, seen)
+        assert what in graded and fix in graded, (case, graded)
+    assert "validated on other data" in what and "unnormalised" in what  # the catalogue's words
+    made.history["val_accuracy"] = [float(accuracy)]  # what fit reports, validated on x_valid
+    assert grading.history_mistake({**grading.history_facts(made), "accuracy": float(accuracy),
+                                    "loss": float(loss)}) is None
+    made.history["val_loss"] = [float(loss) * 2]  # the loss, which only the self-check re-measures
+    assert "validated on other data" in _self_check_says("fit", ns)
+
+
+def test_an_untrained_model_is_said_once(monkeypatch):
+    import types
+
+    from asl_course import grading
+
+    ns = _fit_namespace(monkeypatch, {"val_accuracy": [0.5], "val_loss": [3.0]})
+    ns["model"].optimizer.iterations.assign(0)
+    what, fix = grading.trained_mistake(0)
+    ref = types.SimpleNamespace(y_train=np.zeros(_N), y_valid=ns["y_valid"].argmax(axis=1),
+                                valid_images=lambda: ns["x_valid"], digest=lambda name: None)
+    seen = _self_check_says("fit", ns)
+    graded = " ".join(grading.judge("test_fit", grading.observe("test_fit", ns, ref), ref))
+    assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
+    assert what in graded and fix in graded, graded
+    assert grading.trained_mistake(8) is None

@@ -43,22 +43,27 @@ def _obs_steps(ns, ref, folder):
     return out
 
 
-def _obs_fit(ns, ref, folder):
+def history_facts(history) -> dict:
+    """What :func:`history_mistake` reads of ``history``: its type, whether it is a Keras
+    ``History``, and the figures it holds (None: it holds none)."""
     import keras
 
-    model, history = ns["model"], ns["history"]
     out = {"history_type": f"{type(history).__module__}.{type(history).__qualname__}",
-           "is_history": isinstance(history, keras.callbacks.History)
-           and type(history).__qualname__ == "History",
-           "history_model_is_model": getattr(history, "model", None) is model}
-    params = getattr(history, "params", None)
-    out["params"] = {k: params.get(k) for k in ("epochs", "steps")} if isinstance(params, dict) else None
+           "is_history": isinstance(history, keras.callbacks.History) and type(history).__qualname__ == "History"}
     hist = getattr(history, "history", None)
     if isinstance(hist, dict):
         out["history"] = {str(k): [float(v) for v in list(vals)[:1000]] for k, vals in hist.items()
                           if str(k) in ("loss", "accuracy", "val_loss", "val_accuracy")}
     else:
         out["history"] = None
+    return out
+
+
+def _obs_fit(ns, ref, folder):
+    model, history = ns["model"], ns["history"]
+    out = {**history_facts(history), "history_model_is_model": getattr(history, "model", None) is model}
+    params = getattr(history, "params", None)
+    out["params"] = {k: params.get(k) for k in ("epochs", "steps")} if isinstance(params, dict) else None
     out["epoch"] = list(getattr(history, "epoch", []) or [])[:1000]
     out["model"] = describe_model(model)
     out["iterations"] = _iterations(model)
@@ -145,6 +150,58 @@ def _judge_steps(obs, ref, models):
     return mistakes
 
 
+#: The training cell's answer, as the lesson writes it.
+FIT_CALL = ("history = model.fit(img_iter, epochs=epochs, steps_per_epoch=steps_per_epoch, "
+            "validation_data=(x_valid, y_valid))")
+#: How far history's last val_loss may be from a re-measurement, relative to it (the self-check
+#: measures the loss too; the grader re-measures accuracy only, against :data:`HISTORY_TOLERANCE`).
+HISTORY_LOSS_TOLERANCE = 0.05
+
+
+def trained_mistake(iterations: int | None) -> tuple[str, str] | None:
+    """A model whose optimizer made no step (``iterations``: 0 or None), as ``(mistake, fix)``.
+
+    Stated once: the grader's judge (:func:`_judge_fit`) and the learners' self-check
+    (``asl_course.learners.checks.check_trained``) both say these words.
+    """
+    return None if iterations else ("the model has not been trained", FIT_CALL)
+
+
+def history_mistake(f: dict) -> tuple[str, str] | None:
+    """What is wrong with the ``history`` of the training cell, as ``(mistake, fix)`` (None: nothing seen).
+
+    Stated once: the grader's judge (:func:`_judge_fit`) and the learners' self-check
+    (``asl_course.learners.checks.check_trained``) both say these words. ``f``: the
+    :func:`history_facts` of ``history``, with ``epochs`` (the number of epochs fit should have
+    run; None: not checked), and ``accuracy`` and ``loss``, the trained model's accuracy and loss
+    on the validation images, measured (None: not measured; the grader measures accuracy only):
+    fit validates once more after its last step, so its last figures are those of the model on
+    its validation data, and other figures mean that fit was validated on other data.
+    """
+    if not f.get("is_history"):
+        return f"history is a {f.get('history_type')}, not the History that model.fit returns", FIT_CALL
+    hist = f.get("history") or {}
+    val, epochs = hist.get("val_accuracy"), f.get("epochs")
+    if not val or (epochs is not None and len(val) != epochs):
+        return ("history has no validation accuracy per epoch: fit had no validation data",
+                "pass validation_data=(x_valid, y_valid) to model.fit")
+    accuracy, loss = f.get("accuracy"), f.get("loss")
+    if accuracy is None:
+        return None
+    other_data = ": fit was validated on other data (unnormalised images, x_valid * 255?)"
+    fix = ("validation_data=(x_valid, y_valid), the arrays prepared like x_train (normalised: divided by 255), "
+           "then train again")
+    if abs(val[-1] - accuracy) > HISTORY_TOLERANCE:
+        return (f"fit's last epoch reported val_accuracy {val[-1]:.4f}, but the model gets {accuracy:.4f} on the "
+                "validation images" + other_data, fix)
+    reported = (hist.get("val_loss") or [None])[-1]
+    if loss is not None and reported is not None and \
+            abs(reported - loss) > HISTORY_LOSS_TOLERANCE * max(abs(loss), 1e-3):
+        return (f"fit's last epoch reported val_loss {reported:.4g}, but the model's loss on the validation images "
+                f"is {loss:.4g}" + other_data, fix)
+    return None
+
+
 def _judge_fit(obs, ref, models):
     """Training: a genuine History of this model, the planned steps, and accuracy re-measured here."""
     mistakes = []
@@ -154,13 +211,15 @@ def _judge_fit(obs, ref, models):
         return ["the trained model is not the lesson's CNN: " + "; ".join(arch)]
     iterations = models.get("iterations", obs["iterations"]) if models else obs["iterations"]
     accuracy = models.get("accuracy") if models else None
-    if not iterations:
-        return ["the model has not been trained: history = model.fit(img_iter, epochs=epochs, "
-                "steps_per_epoch=steps_per_epoch, validation_data=(x_valid, y_valid))"]
+    if trained_mistake(iterations):
+        return [said(trained_mistake(iterations))]
     images, steps = _expected_steps(ref)
     epochs = plan()["epochs"]
-    if not obs["is_history"]:
-        mistakes.append(f"history is a {obs['history_type']}, not the History that model.fit returns")
+    facts = {"is_history": obs["is_history"], "history_type": obs.get("history_type"), "history": obs.get("history"),
+             "epochs": epochs}
+    history = history_mistake(facts)  # without the model's accuracy: the History itself
+    if history and not obs["is_history"]:
+        mistakes.append(said(history))
     elif not obs["history_model_is_model"]:
         mistakes.append("history was not made by training this model (model was replaced after fit, "
                         "or loaded from a file?)")
@@ -171,10 +230,8 @@ def _judge_fit(obs, ref, models):
         mistakes.append(f"the model's optimizer made {iterations:,} training steps, but this fit made "
                         f"{epochs * steps:,}: the model was trained before this fit (loaded from a file, or fit "
                         "run twice?); train the notebook's model once, from the top")
-    hist = obs.get("history") or {}
-    val = hist.get("val_accuracy")
-    if not mistakes and (not val or len(val) != epochs):
-        mistakes.append("history has no validation accuracy per epoch: pass validation_data=(x_valid, y_valid) to fit")
+    if not mistakes and history:
+        mistakes.append(said(history))
     if mistakes:
         return mistakes
     path = (models or {}).get("descent")
@@ -191,14 +248,13 @@ def _judge_fit(obs, ref, models):
     run = plan()
     mode = "fast" if run["fast"] else "full"
     need = MIN_VAL_ACCURACY[mode] if run.get("data", "real") == "real" else MIN_VAL_ACCURACY_STANDIN[mode]
+    validated = history_mistake({**facts, "accuracy": accuracy})  # the grader's own measurement
     if accuracy < need:
         mistakes.append(f"the trained model classifies {accuracy:.1%} of the validation images correctly (measured "
                         f"by the grader); training as the lesson does reaches at least {need:.0%} here. Check that "
                         "fit uses img_iter and the normalised images")
-    elif abs(val[-1] - accuracy) > HISTORY_TOLERANCE:
-        mistakes.append(f"history's last val_accuracy ({val[-1]:.4f}) is not the model's accuracy on the validation "
-                        f"images ({accuracy:.4f}): validate on the prepared images, validation_data=(x_valid, y_valid) "
-                        "(normalised: divided by 255, and not evaluated on unnormalised pixels)")
+    elif validated:
+        mistakes.append(said(validated))
     return mistakes
 
 

@@ -10,13 +10,12 @@ The notebooks' test cells call :func:`self_check` with the exercise's name and `
 so that an exercise not done yet (its variables not defined) gets "define ... in the cell
 above" instead of a ``NameError``. Grading (hidden tests) lives in :mod:`asl_course.grading`, whose
 registry declares each exercise once; the self-checks of exercises judged without the reference
-data (the model, the generator, the compilation) use its judges, and the scaling and the steps
-per epoch use the mistakes its judges name (``grading.load_csv_mistakes``, ``grading.labels_mistake``,
+data (the model, the generator, the compilation) use its judges, and the others use the mistakes
+its judges name (``grading.load_csv_mistakes``, ``grading.labels_mistake``,
 ``grading.label_kept_mistake``, ``grading.images_mistake``, ``grading.one_hot_mistake``,
-``grading.num_classes_mistake``, ``grading.scale_mistake``,
-``grading.reshape_mistake``,
-``grading.batch_mistakes``,
-``grading.steps_mistake``, ``grading.save_mistake``),
+``grading.num_classes_mistake``, ``grading.scale_mistake``, ``grading.reshape_mistake``,
+``grading.batch_mistakes``, ``grading.steps_mistake``, ``grading.trained_mistake``,
+``grading.history_mistake``, ``grading.save_mistake``),
 so their words are the grade's.
 """
 
@@ -224,26 +223,24 @@ def _on_standin(namespace: dict) -> bool:
 def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2, standin: bool = False) -> None:
     """``standin``: the synthetic stand-in data, where a short training stays at chance (the grader
     does not grade accuracy there either), so accuracy is reported, not checked."""
-    hist = getattr(history, "history", None)
-    if not isinstance(hist, dict) or "val_accuracy" not in hist:
-        _fail("history is not the History that model.fit returns (or fit had no validation data).",
-              "history = model.fit(img_iter, ..., validation_data=(x_valid, y_valid)).")
-    if not getattr(model, "optimizer", None) or int(model.optimizer.iterations.numpy()) == 0:
-        _fail("the model has not been trained.", "run model.fit(...) on img_iter.")
+    # the grader's words (asl_course.grading.nb04_train_and_save.history_mistake, trained_mistake)
+    facts = grading.history_facts(history)
+    mistake = grading.history_mistake(facts)
+    if mistake:
+        _fail(*mistake)
+    optimizer = getattr(model, "optimizer", None)
+    mistake = grading.trained_mistake(int(optimizer.iterations.numpy()) if optimizer else None)
+    if mistake:
+        _fail(*mistake)
     loss, accuracy = model.evaluate(x_valid, y_valid, verbose=0)
-    # fit validates once more after its last step, so its last figures are this model's on
-    # its validation data: other figures mean fit was validated on other data.
-    reported, reported_loss = float(hist["val_accuracy"][-1]), float(hist.get("val_loss", [loss])[-1])
-    if abs(reported - accuracy) > 0.01 or abs(reported_loss - loss) > 0.05 * max(abs(loss), 1e-3):
-        _fail(f"fit's last epoch reported val_accuracy {reported:.3f} and val_loss {reported_loss:.4g}, but "
-              f"the model gets {accuracy:.3f} and {loss:.4g} on x_valid, y_valid: fit was validated on "
-              "other data (unnormalised images, x_valid * 255?).",
-              "validation_data=(x_valid, y_valid), the arrays prepared like x_train, then train again.")
+    mistake = grading.history_mistake({**facts, "accuracy": float(accuracy), "loss": float(loss)})
+    if mistake:
+        _fail(*mistake)
     if accuracy < min_accuracy and not standin:
         _fail(f"the trained model gets only {accuracy:.1%} of the validation images right.",
               "check steps_per_epoch, that fit uses img_iter, and that the data are normalised.")
     note = " (the synthetic stand-in: accuracy stays near chance there, so it is not checked)" if standin else ""
-    _ok(f"trained for {len(hist['val_accuracy'])} epochs; validation accuracy now {accuracy:.3f}{note}")
+    _ok(f"trained for {len(facts['history']['val_accuracy'])} epochs; validation accuracy now {accuracy:.3f}{note}")
 
 
 def check_saved(path, model, x_valid) -> None:
