@@ -9,7 +9,7 @@ are recorded and re-measured. Every other table is derived from there. The layou
   thresholds), independent of ``lesson.py``'s code;
 - :mod:`.refdata`: the training plan the grader expects and its reference data;
 - :mod:`.arrays`, :mod:`.models`: measuring arrays (digests, shapes, value ranges) and Keras models;
-- :mod:`.nb01_prepare_data` ... :mod:`.nb05_predictions`: each notebook's observers, judges,
+- :mod:`.nb01_prepare_data` ... :mod:`.nb06_fast_and_stable`: each notebook's observers, judges,
   model measurements, record hooks and repairs;
 - :mod:`.judging`: observe / judge / measure one exercise through its declaration;
 - :mod:`.raw`: the raw values a hidden test records, and how the verifier rebuilds them;
@@ -72,6 +72,9 @@ from .nb03_augmentation import NEXT_METHOD, batch_facts, batch_mistakes  # noqa:
 from .nb04_train_and_save import (_expected_steps, history_facts, history_mistake, save_mistake,  # noqa: E402
                                   steps_mistake, trained_mistake)
 from .nb05_predictions import prepare_picture, prepared_mistake, probe_picture, top_letters  # noqa: E402
+from .nb06_fast_and_stable import (augment_mistakes, dataset_graph, dataset_graph_facts, describe_augment,  # noqa: E402
+                                   rebuild_schedule, run_steps, schedule_config, schedule_facts, schedule_mistakes,
+                                   train_ds_mistakes)
 from .raw import RECORD_FILE, RUN_PREFIX  # noqa: E402
 from .registry import (  # noqa: E402
     BY_ID, CELL_TIMEOUTS, EXERCISES, FUNCTION_EXERCISES, MODEL_EXERCISES, NO_REFERENCE, POINTS, READS, REGISTRY, TOTAL_POINTS,

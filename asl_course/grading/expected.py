@@ -113,3 +113,24 @@ _MAX_STORED = 4 * N_PIXELS
 #: data, one epoch (858 steps) from seeded numpy initialisations: see README.
 MIN_DESCENT = 0.3
 MIN_MOVED = 0.02
+#: Notebook 6: the lesson's generator as Keras preprocessing layers (factors as (low, high)).
+#: Rotation: a fraction of a full turn (10 degrees = 10 / 360); zoom per axis (the generator
+#: zooms rows and columns independently); translation: rows and columns; flips left-right only;
+#: ``fill_mode="nearest"`` (the generator's; the layers' default is ``"reflect"``).
+AUGMENT_LAYERS = {
+    "RandomRotation": {"factor": (-10 / 360, 10 / 360)},
+    "RandomZoom": {"height_factor": (-0.1, 0.1), "width_factor": (-0.1, 0.1)},
+    "RandomTranslation": {"height_factor": (-0.1, 0.1), "width_factor": (-0.1, 0.1)},
+    "RandomFlip": {"mode": "horizontal"},
+}
+#: The layers whose ``fill_mode`` must be the generator's.
+AUGMENT_FILL_MODE = "nearest"
+#: Notebook 6's recipe: RMSprop's step decays as a cosine from the lesson's 1e-3 to 0 over the
+#: whole run (the lesson's 20 epochs).
+SCHEDULE_PEAK = 1e-3
+SCHEDULE_EPOCHS = 20
+#: Keras' own schedules, the only ones the verifier rebuilds (from their config; no code runs).
+BUILTIN_SCHEDULES = ("CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay",
+                     "PiecewiseConstantDecay", "PolynomialDecay")
+#: The largest tf.data graph record the verifier reads (the big constants are stripped first).
+MAX_GRAPH_BYTES = 4 * 2**20

@@ -112,7 +112,11 @@ def _save_model(model, path: Path) -> str | None:
 
         if not isinstance(model, keras.Model):
             return f"{type(model).__name__} is not a Keras model"
-        model.save(path)
+        import warnings
+
+        with warnings.catch_warnings():  # e.g. "saving a model that has not yet been built" (notebook 6's layers)
+            warnings.simplefilter("ignore")
+            model.save(path)
         return None
     except Exception as exc:  # noqa: BLE001
         return f"{type(exc).__name__}: {str(exc)[:200]}"

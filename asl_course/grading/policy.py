@@ -9,7 +9,8 @@ from .registry import answer_of  # noqa: F401 - re-exported: the answer cell an 
 # --- The reference implementation is importable: answers that call it score 0 -----------------------
 
 #: The course modules a notebook's setup imports (or a student could), holding reference code.
-REFERENCE_MODULES = ("lesson", "predict", "evaluation", "checks", "grading", "synthetic", "asl_course")
+REFERENCE_MODULES = ("lesson", "predict", "evaluation", "checks", "grading", "synthetic", "augment", "augmentation",
+                     "recipe", "asl_course")
 
 
 def reference_calls(source: str) -> list[str]:

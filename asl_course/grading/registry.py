@@ -17,6 +17,7 @@ from . import nb02_cnn_model as nb2
 from . import nb03_augmentation as nb3
 from . import nb04_train_and_save as nb4
 from . import nb05_predictions as nb5
+from . import nb06_fast_and_stable as nb6
 
 #: An observer: ``(namespace, reference or None, folder or None) -> observation`` (JSON-able).
 Observer = Callable[[dict, object, object], dict]
@@ -83,8 +84,8 @@ class Exercise:
         return self.measure is not None
 
 
-_NB1, _NB2, _NB3, _NB4, _NB5 = ("01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save",
-                                "05_predictions")
+_NB1, _NB2, _NB3, _NB4, _NB5, _NB6 = ("01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save",
+                                      "05_predictions", "06_fast_and_stable")
 
 #: Every exercise of the course, in the order the notebooks teach them.
 REGISTRY: tuple[Exercise, ...] = (
@@ -136,6 +137,15 @@ REGISTRY: tuple[Exercise, ...] = (
     Exercise("test_accuracy_per_letter", _NB5, 1, ("accuracy_per_letter",), nb5._obs_accuracy_per_letter,
              nb5._judge_accuracy_per_letter, needs_reference=False, repair=nb5._repair_accuracy_per_letter,
              function=True),
+    # Notebook 6: augmentation that costs nothing, training that does not swing
+    Exercise("test_augment_layers", _NB6, 2, ("augment",), nb6._obs_augment, nb6._judge_augment,
+             repair=nb6._repair_augment, needs_reference=False, timeout=120, measure=nb6._measure_augment, model_file="augment.keras",
+             from_record=nb6._augment_from_record, refused=nb6._augment_refused, measured=nb6._augment_measured),
+    Exercise("test_train_ds", _NB6, 2, ("train_ds",), nb6._obs_train_ds, nb6._judge_train_ds, timeout=120,
+             repair=nb6._repair_train_ds,
+             record_files=nb6._record_train_ds, from_record=nb6._train_ds_from_record),
+    Exercise("test_schedule", _NB6, 1, ("lr_schedule",), nb6._obs_schedule, nb6._judge_schedule,
+             repair=nb6._repair_schedule, record_files=nb6._record_schedule, from_record=nb6._schedule_from_record),
 )
 
 

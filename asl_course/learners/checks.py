@@ -261,6 +261,39 @@ def check_saved(path, model, x_valid) -> None:
     _ok(f"{path} loads and predicts like the trained model")
 
 
+# --- Notebook 6: the layers, the pipeline, the schedule (the grader's words: grading.nb06_fast_and_stable) --
+
+
+def check_augment_layers(augment) -> None:
+    mistakes = grading.augment_mistakes(grading.describe_augment(augment))
+    if mistakes:
+        _fail(*mistakes[0])
+    _ok("augment makes the lesson's transforms: rotation up to 10 degrees, zoom and shifts up to 10%, "
+        "left-right flips, gaps filled as the generator fills them")
+
+
+def check_train_ds(train_ds, n_images: int) -> None:
+    if not hasattr(train_ds, "_as_serialized_graph"):
+        _fail(f"train_ds is a {type(train_ds).__name__}, not a tf.data.Dataset",
+              "build it with tf.data.Dataset.from_tensor_slices((x_train, y_train)) and its methods")
+    mistakes = grading.train_ds_mistakes(grading.dataset_graph_facts(grading.dataset_graph(train_ds)), n_images)
+    if mistakes:
+        _fail(*mistakes[0])
+    _ok(f"train_ds shuffles the {n_images:,} images, makes batches of 32, augments each batch in parallel "
+        "threads and prefetches the next")
+
+
+def check_schedule(lr_schedule, n_images: int) -> None:
+    config = grading.schedule_config(lr_schedule)
+    schedule = grading.rebuild_schedule(config) if config is not None else None
+    total = grading.run_steps(n_images)
+    facts = grading.schedule_facts(schedule, total) if schedule is not None else None
+    mistakes = grading.schedule_mistakes(facts, type(lr_schedule).__name__, config)
+    if mistakes:
+        _fail(*mistakes[0])
+    _ok(f"lr_schedule starts at 1e-3 and decays as a cosine to 0 over the run's {total:,} steps")
+
+
 # --- The test cells' entry point: self_check("exercise", globals()) -------------------------
 
 
@@ -344,6 +377,13 @@ EXERCISES: dict[str, Exercise] = {
     "accuracy_per_letter": Exercise(
         "6. Where does the model go wrong?", ("accuracy_per_letter",), ("cm",),
         lambda ns: _nb5("check_accuracy_per_letter")(ns["accuracy_per_letter"], ns["cm"])),
+    # notebook 6
+    "augment_layers": Exercise("1. The generator's augmentation as Keras layers", ("augment",), (),
+                               lambda ns: check_augment_layers(ns["augment"])),
+    "train_ds": Exercise("2. A tf.data input pipeline", ("train_ds",), ("augment", "x_train"),
+                         lambda ns: check_train_ds(ns["train_ds"], len(ns["x_train"]))),
+    "schedule": Exercise("4. A step size that decays", ("lr_schedule",), ("x_train",),
+                         lambda ns: check_schedule(ns["lr_schedule"], len(ns["x_train"]))),
 }
 
 

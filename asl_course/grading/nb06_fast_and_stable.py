@@ -1,0 +1,496 @@
+"""Notebook 6 (fast augmentation, stable training): observers, judges and records of its exercises.
+
+Three exercises, each judged from what the verifier can rebuild itself:
+
+- ``test_augment_layers``: ``augment``, the lesson's generator as Keras preprocessing layers. The
+  hidden test saves it as a ``.keras`` file; the verifier loads that file (safe mode) and reads
+  the layers' settings from the loaded layers (:func:`describe_augment`).
+- ``test_train_ds``: ``train_ds``, a ``tf.data`` pipeline. The hidden test writes the dataset's
+  own graph (``tf.data``'s serialised ``GraphDef``, big constants reduced to their shapes); the
+  verifier parses it (data, nothing runs) and reads the pipeline's steps from the ops
+  (:func:`dataset_graph_facts`): where it starts, shuffle, batch, map (parallel, and whether the
+  mapped function transforms images at all), cache, prefetch.
+- ``test_schedule``: ``lr_schedule``. The hidden test writes its Keras config; the verifier
+  rebuilds Keras' own schedule classes from it (never a custom class) and evaluates the step
+  size along the run itself (:func:`schedule_facts`).
+
+The mistakes are stated once (:func:`augment_mistakes`, :func:`train_ds_mistakes`,
+:func:`schedule_mistakes`): the judges and the learners' self-checks
+(``asl_course.learners.checks``) say the same words.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from .expected import (AUGMENT_FILL_MODE, AUGMENT_LAYERS, BATCH_SIZE, BUILTIN_SCHEDULES, MAX_GRAPH_BYTES,
+                       NUM_CLASSES, SCHEDULE_EPOCHS, SCHEDULE_PEAK)
+from .models import _is_keras_model, _save_model
+
+GRAPH_FILE = "train_ds.graph.pb"
+#: Constants with more elements than this are written as their shape and type only.
+_STRIPPED_ELEMENTS = 4096
+
+
+def _said(pair):
+    """The grader's sentence: ``mistake; fix`` (a fix that is bare code reads "use <code>")."""
+    from .nb01_prepare_data import said
+
+    mistake, fix = pair
+    return said((mistake, f"use {fix}" if fix.startswith((".", "keras.", "tf.")) else fix))
+
+
+# --- augment: the preprocessing layers ------------------------------------------------------------------
+
+
+def _range(value):
+    """A layer factor as ``[low, high]`` (Keras stores a single number f as (-f, f)), or None."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return [-abs(float(value)), abs(float(value))]
+    values = [float(v) for v in value]
+    return values if len(values) == 2 else None
+
+
+def describe_augment(model) -> dict:
+    """What ``augment`` is: its class and, per layer, the settings that decide the transforms."""
+    if not _is_keras_model(model):
+        return {"type": type(model).__name__, "layers": None}
+    rows = []
+    for layer in model.layers:
+        if type(layer).__name__ == "InputLayer":
+            continue
+        config = layer.get_config()
+        row = {"class": type(layer).__name__}
+        for key in ("factor", "height_factor", "width_factor"):
+            if key in config:
+                row[key] = _range(config[key])
+        for key in ("mode", "fill_mode", "interpolation"):
+            if key in config:
+                row[key] = str(config[key])
+        rows.append(row)
+    return {"type": type(model).__name__, "layers": rows}
+
+
+def _close(have, want) -> bool:
+    return have is not None and len(have) == 2 and all(math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-6)
+                                                        for a, b in zip(have, want))
+
+
+_FIX = {
+    "RandomRotation": "keras.layers.RandomRotation(10 / 360, fill_mode=\"nearest\")",
+    "RandomZoom": "keras.layers.RandomZoom(0.1, 0.1, fill_mode=\"nearest\")",
+    "RandomTranslation": "keras.layers.RandomTranslation(0.1, 0.1, fill_mode=\"nearest\")",
+    "RandomFlip": "keras.layers.RandomFlip(\"horizontal\")",
+}
+
+
+def augment_mistakes(description: dict) -> list[tuple[str, str]]:
+    """What differs from the lesson's generator in ``augment``, as ``(mistake, fix)`` pairs
+    (empty: right). ``description``: :func:`describe_augment`. The order of the layers is free."""
+    layers = description.get("layers")
+    if layers is None:
+        return [(f"augment is a {description.get('type')}, not a Keras model",
+                 "augment = keras.Sequential([RandomRotation, RandomZoom, RandomTranslation, RandomFlip layers])")]
+    out = []
+    by_class: dict[str, list[dict]] = {}
+    for row in layers:
+        by_class.setdefault(row["class"], []).append(row)
+    for cls in by_class:
+        if cls not in AUGMENT_LAYERS:
+            out.append((f"augment has a {cls} layer, which the lesson's generator does not do",
+                        f"keep only the four random layers ({', '.join(AUGMENT_LAYERS)})"))
+        elif len(by_class[cls]) > 1:
+            out.append((f"augment has {len(by_class[cls])} {cls} layers", f"one of each: {_FIX[cls]}"))
+    for cls, want in AUGMENT_LAYERS.items():
+        if cls not in by_class:
+            out.append((f"augment has no {cls} layer", f"add {_FIX[cls]}"))
+            continue
+        row = by_class[cls][0]
+        if cls == "RandomRotation" and not _close(row.get("factor"), want["factor"]):
+            f = row.get("factor")
+            degrees = "" if f is None else f" (up to {max(abs(v) for v in f) * 360:g} degrees)"
+            out.append((f"RandomRotation's factor is {f}{degrees}: the factor is a fraction of a full turn, "
+                        "so the lesson's 10 degrees is 10 / 360 (about 0.0278)", f"use {_FIX[cls]}"))
+        elif cls == "RandomZoom":
+            if row.get("width_factor") is None:
+                out.append(("RandomZoom's width_factor is None, which zooms both axes by the same amount; the "
+                            "generator zooms rows and columns independently", f"use {_FIX[cls]}"))
+            elif not (_close(row.get("height_factor"), want["height_factor"])
+                      and _close(row.get("width_factor"), want["width_factor"])):
+                out.append((f"RandomZoom zooms by {row.get('height_factor')} (rows) and {row.get('width_factor')} "
+                            "(columns), not up to 10% each way", f"use {_FIX[cls]}"))
+        elif cls == "RandomTranslation" and not (_close(row.get("height_factor"), want["height_factor"])
+                                                  and _close(row.get("width_factor"), want["width_factor"])):
+            out.append((f"RandomTranslation shifts by {row.get('height_factor')} (up/down) and "
+                        f"{row.get('width_factor')} (left/right), not up to 10% each way", f"use {_FIX[cls]}"))
+        elif cls == "RandomFlip" and row.get("mode") != want["mode"]:
+            out.append((f"RandomFlip's mode is {row.get('mode')!r}: hands are never upside down, so flip "
+                        "left-right only", f"use {_FIX[cls]}"))
+        if cls != "RandomFlip" and row.get("fill_mode", AUGMENT_FILL_MODE) != AUGMENT_FILL_MODE:
+            out.append((f"{cls} fills uncovered pixels with fill_mode={row.get('fill_mode')!r} (the layers' "
+                        "default); the generator uses \"nearest\", which repeats the background",
+                        f"pass fill_mode=\"nearest\": {_FIX[cls]}"))
+    return out
+
+
+def _obs_augment(ns, ref, folder):
+    out = {"augment": describe_augment(ns["augment"])}
+    if folder is not None:
+        out["saved"] = _save_model(ns["augment"], folder / "augment.keras")
+    return out
+
+
+def _judge_augment(obs, ref, models):
+    description = models.get("augment", obs["augment"]) if models else obs["augment"]
+    return [_said(m) for m in augment_mistakes(description)]
+
+
+def _measure_augment(obs, ref, live, load, seed):
+    return {"augment": describe_augment(live["augment"] if live else load("augment.keras"))}
+
+
+def _augment_from_record(meta, folder):
+    entry = meta["values"]["augment"]
+    return {"augment": {"type": entry.get("type"), "layers": None},
+            "saved": entry.get("error") if entry.get("kind") == "model" else f"{entry.get('type')} is not a Keras model"}
+
+
+def _augment_refused(obs):
+    return f"augment is not a Keras model (it is a {obs['saved']})" if obs.get("saved") else None
+
+
+def _augment_measured(obs, models):
+    if models:
+        obs["augment"] = models["augment"]
+    return None
+
+
+# --- train_ds: the tf.data pipeline, read from its graph -------------------------------------------------
+
+
+def dataset_graph(dataset):
+    """The dataset's ``GraphDef`` (``tf.data``'s own serialisation), constants of more than
+    ``_STRIPPED_ELEMENTS`` elements reduced to their dtype and shape (the images themselves)."""
+    import tensorflow as tf
+
+    graph = tf.compat.v1.GraphDef.FromString(dataset._as_serialized_graph(
+        external_state_policy=tf.data.experimental.ExternalStatePolicy.IGNORE,
+        strip_device_assignment=True).numpy())
+    for node in graph.node:
+        if node.op == "Const":
+            tensor = node.attr["value"].tensor
+            if math.prod(d.size for d in tensor.tensor_shape.dim) > _STRIPPED_ELEMENTS:
+                shape, dtype = [d.size for d in tensor.tensor_shape.dim], tensor.dtype
+                tensor.Clear()
+                tensor.dtype = dtype
+                for size in shape:
+                    tensor.tensor_shape.dim.add().size = size
+    return graph
+
+
+def _const(nodes: dict, name: str):
+    """The value of a small Const node (or None), by input name (``"x:0"``, ``"^x"`` forms allowed)."""
+    import tensorflow as tf
+
+    node = nodes.get(name.lstrip("^").split(":")[0])
+    if node is None or node.op != "Const":
+        return None
+    tensor = node.attr["value"].tensor
+    if math.prod(d.size for d in tensor.tensor_shape.dim) > _STRIPPED_ELEMENTS:
+        return None
+    value = tf.make_ndarray(tensor)
+    return value.item() if value.size == 1 else value.tolist()
+
+
+def _function_ops(library: dict, name: str, seen: set) -> set[str]:
+    """The ops of a graph function and of every function it calls."""
+    if name in seen or name not in library:
+        return set()
+    seen.add(name)
+    ops = set()
+    for node in library[name].node_def:
+        ops.add(node.op)
+        for attr in node.attr.values():
+            if attr.HasField("func"):
+                ops |= _function_ops(library, attr.func.name, seen)
+            for f in attr.list.func:
+                ops |= _function_ops(library, f.name, seen)
+    return ops
+
+
+def dataset_graph_facts(graph) -> dict:
+    """The pipeline's steps, from its source to its output, read from a dataset's ``GraphDef``.
+
+    Each step: ``{"op": ...}`` with what decides it (``shapes`` of a tensor-slices source,
+    ``buffer_size``, ``batch_size``/``drop_remainder``, ``parallel`` and the mapped function's
+    ``transforms_images``/``flips``)."""
+    nodes = {n.name: n for n in graph.node}
+    library = {f.signature.name: f for f in graph.library.function}
+    ret = [n for n in graph.node if n.op == "_Retval"]
+    if len(ret) != 1:
+        return {"error": "the dataset's graph has no single output"}
+    steps = []
+    name = ret[0].input[0]
+    for _ in range(200):
+        node = nodes.get(name.split(":")[0])
+        if node is None or not node.op.endswith("Dataset") and "Dataset" not in node.op:
+            break
+        inputs = [i for i in node.input if not i.startswith("^")]
+        step = {"op": node.op}
+        if node.op in ("TensorSliceDataset", "TensorDataset"):
+            shapes = []
+            for i in inputs:
+                src = nodes.get(i.split(":")[0])
+                t = src.attr["value"].tensor if src is not None and src.op == "Const" else None
+                shapes.append(None if t is None else [d.size for d in t.tensor_shape.dim])
+            step["shapes"] = shapes
+        elif node.op.startswith("Shuffle"):
+            step["buffer_size"] = _const(nodes, inputs[1]) if len(inputs) > 1 else None
+        elif node.op.startswith("BatchDataset") or node.op.startswith("PaddedBatchDataset"):
+            step["batch_size"] = _const(nodes, inputs[1]) if len(inputs) > 1 else None
+            step["drop_remainder"] = _const(nodes, inputs[-1]) if len(inputs) > 2 else False
+        elif node.op.startswith("ParallelBatchDataset"):
+            step["batch_size"] = _const(nodes, inputs[1]) if len(inputs) > 1 else None
+        elif "MapDataset" in node.op:
+            step["parallel"] = node.op.startswith("ParallelMap")
+            if step["parallel"]:
+                step["num_parallel_calls"] = _const(nodes, inputs[-1])
+            ops = _function_ops(library, node.attr["f"].func.name, set())
+            step["transforms_images"] = "ImageProjectiveTransformV3" in ops or "ImageProjectiveTransformV2" in ops
+            step["flips"] = "ReverseV2" in ops
+        elif node.op.startswith("Prefetch"):
+            step["buffer_size"] = _const(nodes, inputs[1]) if len(inputs) > 1 else None
+        steps.append(step)
+        if not inputs:
+            break
+        name = inputs[0]
+    return {"steps": steps[::-1]}
+
+
+def train_ds_mistakes(facts: dict, n_images: int) -> list[tuple[str, str]]:
+    """What is wrong with the pipeline (:func:`dataset_graph_facts`) of a training set of
+    ``n_images``, as ``(mistake, fix)`` pairs (empty: right)."""
+    if "steps" not in facts:
+        return [(f"train_ds is not a tf.data pipeline the grader can read ({facts.get('error', 'no graph')})",
+                 "build it with tf.data.Dataset.from_tensor_slices((x_train, y_train)) and its methods")]
+    steps = facts["steps"]
+    ops = [s["op"] for s in steps]
+
+    def first(prefix):
+        return next((k for k, op in enumerate(ops) if op.startswith(prefix)), None)
+
+    out = []
+    source = steps[0] if steps else {}
+    if source.get("op") != "TensorSliceDataset" or source.get("shapes") != [[n_images, 28, 28, 1],
+                                                                          [n_images, NUM_CLASSES]]:
+        out.append(("train_ds does not start from the prepared x_train (N, 28, 28, 1) and one-hot y_train "
+                    f"(N, {NUM_CLASSES})", "tf.data.Dataset.from_tensor_slices((x_train, y_train))"))
+    shuffle, batch = first("Shuffle"), first("BatchDataset")
+    maps = [k for k, op in enumerate(ops) if "MapDataset" in op]
+    if batch is None:
+        out.append(("train_ds does not make batches", f".batch({BATCH_SIZE}) after .shuffle"))
+    else:
+        b = steps[batch]
+        if b.get("batch_size") != BATCH_SIZE:
+            out.append((f"train_ds makes batches of {b.get('batch_size')}, not {BATCH_SIZE}", f".batch({BATCH_SIZE})"))
+        if b.get("drop_remainder"):
+            out.append(("drop_remainder=True drops the last images of every epoch", f".batch({BATCH_SIZE})"))
+    if shuffle is None:
+        out.append(("train_ds does not shuffle: every epoch would see the batches in the same order",
+                    ".shuffle(len(x_train)) before .batch"))
+    else:
+        size = steps[shuffle].get("buffer_size")
+        if batch is not None and shuffle > batch:
+            out.append(("train_ds shuffles whole batches, after .batch: the same images stay together",
+                        ".shuffle(len(x_train)) before .batch"))
+        if isinstance(size, int) and 0 < size < n_images:
+            out.append((f"train_ds shuffles within a buffer of {size} of the {n_images} images: the order stays "
+                        "close to the file's", ".shuffle(len(x_train))"))
+    if not maps:
+        out.append(("train_ds does not augment",
+                    ".map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE) after .batch"))
+    else:
+        m = steps[maps[0]]
+        if not any(steps[k].get("transforms_images") for k in maps):
+            out.append(("the function train_ds maps does not transform the images (the random layers act only "
+                        "with training=True)", ".map(lambda x, y: (augment(x, training=True), y), ...)"))
+        if not m.get("parallel") or m.get("num_parallel_calls") == 1:
+            out.append(("train_ds maps one batch at a time", "pass num_parallel_calls=tf.data.AUTOTUNE to .map"))
+        if batch is not None and maps[0] < batch:
+            out.append(("train_ds augments image by image, before .batch; the layers work on a whole batch at once",
+                        "map after .batch"))
+        cache = first("CacheDataset")
+        if cache is not None and cache > maps[0]:
+            out.append(("train_ds caches after the augmentation, so every epoch sees the first epoch's augmented "
+                        "images", "cache before .map, or not at all"))
+    if not ops or not ops[-1].startswith("Prefetch"):
+        out.append(("train_ds does not end with .prefetch: the model waits while the next batch is made",
+                    "end with .prefetch(tf.data.AUTOTUNE)"))
+    return out
+
+
+def _obs_train_ds(ns, ref, folder):
+    ds = ns["train_ds"]
+    if not hasattr(ds, "_as_serialized_graph"):
+        return {"facts": {"error": f"it is a {type(ds).__name__}, not a tf.data.Dataset"}}
+    return {"facts": dataset_graph_facts(dataset_graph(ds))}
+
+
+def _record_train_ds(namespace, folder, meta):
+    ds = namespace.get("train_ds")
+    if hasattr(ds, "_as_serialized_graph"):
+        data = dataset_graph(ds).SerializeToString()
+        if len(data) <= MAX_GRAPH_BYTES:
+            (folder / GRAPH_FILE).write_bytes(data)
+        meta["graph"] = {"bytes": len(data)}
+    else:
+        meta["graph"] = {"error": f"it is a {type(ds).__name__}, not a tf.data.Dataset"}
+
+
+def _train_ds_from_record(meta, folder):
+    graph = meta.get("graph") or {}
+    path = Path(folder) / GRAPH_FILE
+    if graph.get("error"):
+        return {"facts": {"error": str(graph["error"])[:200]}}
+    if not path.is_file() or path.stat().st_size > MAX_GRAPH_BYTES:
+        return {"facts": {"error": "its graph is missing or too large (a pipeline of the lesson's size is small)"}}
+    import tensorflow as tf
+
+    try:
+        parsed = tf.compat.v1.GraphDef.FromString(path.read_bytes())
+    except Exception as exc:  # noqa: BLE001 - not a GraphDef
+        return {"facts": {"error": f"its graph cannot be read ({type(exc).__name__})"}}
+    return {"facts": dataset_graph_facts(parsed)}
+
+
+def _judge_train_ds(obs, ref, models):
+    return [_said(m) for m in train_ds_mistakes(obs["facts"], len(ref.y_train))]
+
+
+# --- lr_schedule: the learning-rate schedule --------------------------------------------------------------
+
+
+def run_steps(n_images: int, epochs: int = SCHEDULE_EPOCHS, batch_size: int = BATCH_SIZE) -> int:
+    """The training steps of the recipe's run: ``ceil(n / batch) * epochs`` (858 * 20 on the real data)."""
+    return math.ceil(n_images / batch_size) * epochs
+
+
+def schedule_config(schedule):
+    """``schedule``'s Keras config (``{"class_name", "config"}``), or None when it is not a Keras schedule."""
+    import keras
+
+    if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return None
+    return {"class_name": type(schedule).__name__, "module": type(schedule).__module__,
+            "config": json.loads(json.dumps(schedule.get_config(), default=str))}
+
+
+def rebuild_schedule(config):
+    """One of Keras' own schedules from its config (a custom class is never rebuilt: its code is the student's)."""
+    import keras
+
+    if not isinstance(config, dict) or config.get("class_name") not in BUILTIN_SCHEDULES \
+            or not str(config.get("module", "")).startswith("keras"):
+        return None
+    return getattr(keras.optimizers.schedules, config["class_name"]).from_config(dict(config["config"]))
+
+
+def schedule_facts(schedule, total: int) -> dict:
+    """The step size along a run of ``total`` steps: at its start, a quarter, half, its last step and after."""
+    import keras
+
+    def at(step):
+        return float(keras.ops.convert_to_numpy(schedule(step)))
+
+    return {"total": total, "start": at(0), "quarter": at(total // 4), "half": at(total // 2),
+            "last": at(total - 1), "end": at(total)}
+
+
+def schedule_mistakes(facts: dict | None, type_name: str = "", config: dict | None = None) -> list[tuple[str, str]]:
+    """What is wrong with a schedule, as ``(mistake, fix)`` pairs: ``facts`` (:func:`schedule_facts`
+    of the schedule rebuilt from ``config``, :func:`schedule_config`), None when it is not one of
+    Keras' own schedules (``type_name``: what it is)."""
+    fix = f"keras.optimizers.schedules.CosineDecay({SCHEDULE_PEAK:g}, decay_steps=steps_per_epoch * EPOCHS)"
+    if config is not None and config.get("class_name") not in BUILTIN_SCHEDULES:
+        return [(f"lr_schedule is a {config.get('class_name')}, a schedule class of your own; the grader "
+                 "evaluates Keras' own schedules only (it does not run your code)", fix)]
+    if facts is None:
+        return [(f"lr_schedule is a {type_name}, not one of Keras' learning-rate schedules", fix)]
+    total = facts["total"]
+    out = []
+    if not math.isclose(facts["start"], SCHEDULE_PEAK, rel_tol=1e-3):
+        out.append((f"lr_schedule starts at {facts['start']:.3g}, not at the lesson's step {SCHEDULE_PEAK:g}", fix))
+    cosine = {"quarter": SCHEDULE_PEAK * (1 + math.cos(math.pi / 4)) / 2, "half": SCHEDULE_PEAK / 2}
+    if facts["half"] < 1e-3 * SCHEDULE_PEAK:
+        out.append((f"lr_schedule has reached 0 by the middle of the run ({total // 2} of {total} steps): its "
+                    "decay_steps are fewer than the run's steps", fix))
+    elif facts["end"] > 1e-3 * SCHEDULE_PEAK:
+        out.append((f"lr_schedule is still at {facts['end']:.3g} at the end of the run ({total} steps = "
+                    f"steps_per_epoch * {SCHEDULE_EPOCHS}): it should decay to 0 over exactly the run", fix))
+    elif not all(math.isclose(facts[k], v, rel_tol=0.01) for k, v in cosine.items()):
+        out.append((f"lr_schedule is not a cosine decay (a quarter of the way it is {facts['quarter']:.3g}, "
+                    f"halfway {facts['half']:.3g}; a cosine gives {cosine['quarter']:.3g} and {cosine['half']:.3g})",
+                    fix))
+    return out
+
+
+def _obs_schedule(ns, ref, folder):
+    value = ns["lr_schedule"]
+    return {"type": type(value).__name__, "config": schedule_config(value)}
+
+
+def _record_schedule(namespace, folder, meta):
+    meta["schedule"] = schedule_config(namespace.get("lr_schedule"))
+
+
+def _schedule_from_record(meta, folder):
+    return {"type": meta["values"]["lr_schedule"].get("type"), "config": meta.get("schedule")}
+
+
+def _judge_schedule(obs, ref, models):
+    config = obs.get("config")
+    schedule = rebuild_schedule(config) if config is not None else None
+    facts = schedule_facts(schedule, run_steps(len(ref.y_train))) if schedule is not None else None
+    return [_said(m) for m in schedule_mistakes(facts, obs.get("type", ""), config)]
+
+
+# --- Repairs (the grader's values, so that one mistake costs only its own exercise) -----------------------
+
+
+def _grader_augment():
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        layers.RandomRotation(10 / 360, fill_mode=AUGMENT_FILL_MODE),
+        layers.RandomZoom(0.1, 0.1, fill_mode=AUGMENT_FILL_MODE),
+        layers.RandomTranslation(0.1, 0.1, fill_mode=AUGMENT_FILL_MODE),
+        layers.RandomFlip("horizontal"),
+    ], name="augment")
+
+
+def _repair_augment(ns, ref):
+    ns["augment"] = _grader_augment()
+
+
+def _repair_train_ds(ns, ref):
+    import numpy as np
+    import tensorflow as tf
+
+    augment = ns.get("augment") if _is_keras_model(ns.get("augment")) else _grader_augment()
+    x = (np.asarray(ref.x_train, dtype="float32") / 255).reshape(-1, 28, 28, 1)
+    y = np.eye(NUM_CLASSES, dtype="float32")[np.asarray(ref.y_train)]
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(BATCH_SIZE)
+    ds = ds.map(lambda images, labels: (augment(images, training=True), labels), num_parallel_calls=tf.data.AUTOTUNE)
+    ns["train_ds"] = ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _repair_schedule(ns, ref):
+    import keras
+
+    ns["lr_schedule"] = keras.optimizers.schedules.CosineDecay(SCHEDULE_PEAK, decay_steps=run_steps(len(ref.y_train)),
+                                                               alpha=0.0)
