@@ -496,12 +496,25 @@ def time_ways(ways: dict, *, steps: int, rounds: int = 3) -> dict:
     ``timeit`` does: other jobs on the machine only ever add time), its median beside it.
     Timing each way once, one after the other, would compare moments of a shared machine, not
     ways. Returns, per way, seconds, ms per step, median, every round and the ratio to ``"none"``."""
+    if rounds < 1:
+        raise ValueError("rounds must be at least 1")
+    import logging
+
+    runnable = [name for name, way in ways.items() if not isinstance(way, str)]
+    # Each fit traces its step function anew, and TensorFlow warns of "retracing"; that is expected here.
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
+    try:
+        return _time_rounds(ways, runnable, steps, rounds)
+    finally:
+        tf_logger.setLevel(level)
+
+
+def _time_rounds(ways: dict, runnable: list, steps: int, rounds: int) -> dict:
     import statistics
     import time
 
-    if rounds < 1:
-        raise ValueError("rounds must be at least 1")
-    runnable = [name for name, way in ways.items() if not isinstance(way, str)]
     for name in runnable:
         ways[name][0]()
     times: dict[str, list[float]] = {name: [] for name in runnable}

@@ -136,13 +136,18 @@ def _recalibrate_class():
             self.images = np.asarray(images, dtype="float32")
             self.before = None  # called with the model just before each recalibration
 
+        def on_train_batch_end(self, batch, logs=None):
+            self.trained = True  # the moving statistics have moved since the last recalibration
+
         def on_test_begin(self, logs=None):
             if self.before is not None:
                 self.before(self.model)
             recalibrate_bn(self.model, self.images)
+            self.trained = False
 
         def on_train_end(self, logs=None):
-            recalibrate_bn(self.model, self.images)
+            if getattr(self, "trained", True):  # not again after the last epoch's validation
+                recalibrate_bn(self.model, self.images)
 
     globals()["RecalibrateBatchNorm"] = RecalibrateBatchNorm
     return RecalibrateBatchNorm
@@ -389,6 +394,63 @@ def targets_met(entry: dict) -> dict[str, bool]:
     return {"mean_final_at_least_0.995": entry["mean_final_val_acc"] >= 0.995,
             "every_last5_at_least_0.99": entry["min_min_last5_val_acc"] >= 0.99,
             "three_seeds_or_more": len(entry["seeds"]) >= 3}
+
+
+# --- The stored runs notebook 6 shows --------------------------------------------------------------
+
+#: The course's recorded runs of the lesson's recipe and the recalibrated one (real data).
+RECALIBRATED_FILE = Path(__file__).resolve().parent.parent / "reference" / "recalibrated_real.json"
+
+
+def stored_runs() -> dict | None:
+    """The recorded runs (``recalibrated_real.json``): per recipe and seed, each epoch's figures."""
+    if not RECALIBRATED_FILE.is_file():
+        return None
+    return json.loads(RECALIBRATED_FILE.read_text())
+
+
+def stored_table_lines(stored: dict) -> list[str]:
+    """One line per recorded run (final, best, minimum of the last 5 epochs), then each recipe's
+    mean of the final accuracies and lowest minimum of the last 5 epochs."""
+    lines = [f"{'recipe':13s} {'seed':>4s} {'epochs':>6s} {'final':>7s} {'best':>7s} {'min last 5':>10s}"]
+    for r in stored["runs"]:
+        s = r["summary"]
+        lines.append(f"{r['recipe']:13s} {r['seed']:4d} {s['epochs']:6d} {s['final_val_acc']:7.4f} "
+                     f"{s['best_val_acc']:7.4f} {s['min_last5_val_acc']:10.4f}")
+    for name, entry in table(stored["runs"]).items():
+        lines.append(f"{name}: mean final {entry['mean_final_val_acc']:.4f}, lowest of the last 5 epochs "
+                     f"{entry['min_min_last5_val_acc']:.4f} ({len(entry['seeds'])} seed(s))")
+    return lines
+
+
+def show_stored_runs(your_history: dict | None = None, your_label: str = "your run (above)"):
+    """The recorded runs' validation accuracy per epoch on one figure (the lesson's recipe and
+    the recalibrated one), ``your_history`` (a ``History.history``) beside them; prints the table."""
+    import matplotlib.pyplot as plt
+
+    stored = stored_runs()
+    if stored is None:
+        print("The course's recorded runs are not in this copy of the package (asl_course/reference/).")
+        return None
+    print(f"Stored results, not this notebook's run: {stored['machine']}, {stored['date']}.")
+    print("\n".join(stored_table_lines(stored)))
+    fig, ax = plt.subplots(figsize=(9, 4.2))
+    colors = {"lesson": "tab:red", "stable": "tab:orange", "recalibrated": "tab:blue"}
+    for r in stored["runs"]:
+        val = r["history"]["val_accuracy"]
+        ax.plot(range(1, len(val) + 1), val, color=colors.get(r["recipe"], "gray"), marker=".", lw=1.2,
+                label=f"{r['recipe']}, seed {r['seed']}")
+    if your_history and your_history.get("val_accuracy"):
+        val = your_history["val_accuracy"]
+        ax.plot(range(1, len(val) + 1), val, color="black", ls="--", marker="o", ms=3, label=your_label)
+    ax.axhline(0.99, color="gray", lw=0.8, ls=":")
+    ax.set(xlabel="epoch", ylabel="validation accuracy (the test file, only reported)", ylim=(0.6, 1.005),
+           title="The lesson's recipe and the recalibrated recipe, real data (stored runs)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    plt.show()
+    return fig
 
 
 def main(argv=None) -> int:
