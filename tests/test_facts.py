@@ -73,3 +73,13 @@ def test_the_facts_are_the_specifications():
     settings = dict(re.findall(r"(\w+)=([\w.]+)", lessons_choice))
     assert {k: eval(v) for k, v in settings.items()} == facts.DATAGEN_SETTINGS  # noqa: S307 - literals
     assert "batch_size=32" in spec and f"epochs={facts.FULL_EPOCHS}" in spec
+
+
+@pytest.mark.skipif(not SPEC.is_file(), reason="needs ../shared/lesson-spec.md")
+def test_notebook_6_plots_the_lesson_s_own_log_as_the_specification_gives_it():
+    import re
+
+    from asl_course.learners import recipe
+
+    rows = re.findall(r"^\s*\| (\d+) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| ([\d.]+) \|$", SPEC.read_text(), re.M)
+    assert {int(e): float(v) for e, v in rows} == recipe.LESSON_LOG
