@@ -331,8 +331,8 @@ def test_bench_full_table_lines():
     report = {"machine": "a machine", "data": "real data", "runs": runs, "table": recipe.table(runs),
               "cpu_load_before": 1.0, "cpu_load_after": 2.0}
     lines = bench.accuracy_table_lines(report)
-    assert "  lesson      0      6  0.9760  0.9900     0.8900     61.5" in lines
-    assert "  stable      1      6  0.9940  0.9960     0.9900     61.5" in lines
+    assert "  lesson          0      6  0.9760  0.9900     0.8900     61.5" in lines
+    assert "  stable          1      6  0.9940  0.9960     0.9900     61.5" in lines
     stable = next(line for line in lines if line.startswith("  stable:"))
     assert "mean final 0.9960" in stable and "three_seeds_or_more NO" in stable
     assert "every_last5_at_least_0.99 yes" in stable and "mean_final_at_least_0.995 yes" in stable

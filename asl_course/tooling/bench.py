@@ -472,10 +472,10 @@ def accuracy_table_lines(report: dict) -> list[str]:
     from asl_course.learners import recipe
 
     lines = [f"accuracy on the validation (Kaggle test) file, {report['machine']}, {report['data']}:",
-             f"  {'recipe':8s} {'seed':>4s} {'epochs':>6s} {'final':>7s} {'best':>7s} {'min last 5':>10s} {'s/epoch':>8s}"]
+             f"  {'recipe':12s} {'seed':>4s} {'epochs':>6s} {'final':>7s} {'best':>7s} {'min last 5':>10s} {'s/epoch':>8s}"]
     for r in report["runs"]:
         s = r["summary"]
-        lines.append(f"  {r['recipe']:8s} {r['seed']:4d} {s['epochs']:6d} {s['final_val_acc']:7.4f} "
+        lines.append(f"  {r['recipe']:12s} {r['seed']:4d} {s['epochs']:6d} {s['final_val_acc']:7.4f} "
                      f"{s['best_val_acc']:7.4f} {s['min_last5_val_acc']:10.4f} {s.get('seconds_per_epoch', 0):8.1f}")
     for name, entry in report["table"].items():
         met = recipe.targets_met(entry)

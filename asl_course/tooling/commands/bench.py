@@ -47,7 +47,7 @@ def register(sub) -> None:
     aug.add_argument("--epochs", type=int, default=None,
                      help="with --full: epochs of every run (default each recipe's own: lesson 20, stable 10)")
     aug.add_argument("--recipes", nargs="+", default=None, metavar="RECIPE",
-                     help="with --full: which recipes (lesson, stable; default both)")
+                     help="with --full: which recipes (lesson, stable, recalibrated; default all three)")
     aug.add_argument("--json", type=Path, help="also write the report to this file")
     aug.set_defaults(handler=handle_augmentation)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
