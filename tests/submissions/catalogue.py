@@ -6,20 +6,29 @@ feedback must contain (the mistake, named). Kinds:
 - ``baseline``: the full solution, the untouched release, a partly done notebook;
 - ``mistake``: one common mistake (or, in notebook 4, a few in different exercises, to keep
   the number of training runs down): each loses exactly its exercise's points;
+- ``combined``: several catalogued mistakes in *different* exercises in one submission (``covers``
+  names them). The grader repairs a failed exercise's values before the next exercise runs, so
+  each mistake is graded as it is alone: the submission loses the union of their exercises and
+  its feedback names each one. It is what CI grades in their stead (one nbgrader run instead of
+  several); each one alone still runs with ``--full-class``;
 - ``adversarial``: a submission that tries to earn points it has not earned, or to disturb
   the grading of others. It must earn nothing undue, and every student graded after it in
-  the same run must be graded as usual (the ``zz_`` students are graded last).
+  the same run must be graded as usual (the ``zz_`` students are graded last). A few carry
+  several attacks that do not meet (each in a cell of its own, each one's success visible
+  in the scores on its own); each attack alone still runs with ``--full-class``.
 
 Student ids sort in grading order (nbgrader grades in alphabetical order): ``a_`` before
-``m_`` before ``x_`` before ``zz_``.
+``c_`` before ``m_`` before ``x_`` before ``zz_``.
 
-What CI grades (``in_ci``): every baseline and adversarial submission, and the mistakes whose
+What CI grades (``in_ci``): every baseline, every combined submission, the adversarial
+submissions (the combined attacks in place of their single forms), and the mistakes whose
 grading takes its own path through nbgrader (notebook 4's repairs, notebook 5's model check)
 or that show, once per notebook, a mistake named on the feedback page. The others
-(``in_ci=False``, 14 of 55, about a fifth of the class's time) are mistakes whose self-check
-messages are tested in-process (tests/test_checks.py) and whose hidden verdicts take the same
-path as the one kept, and two solutions graded again after harmless attacks; they run with
-``pytest --full-class`` (``.ci/run --full``), before a release or after a change to grading.
+(``in_ci=False``) are mistakes graded in CI inside a combined submission or whose self-check
+messages and hidden verdicts are tested in-process (tests/test_checks.py, tests/test_grading.py),
+the single forms of the combined attacks, and two solutions graded again after harmless
+attacks; they run with ``pytest --full-class`` (``.ci/run --full``), before a release or after a
+change to grading.
 """
 
 from __future__ import annotations
@@ -48,9 +57,22 @@ class Submission:
     needs_real: bool = False
     #: Graded in CI (else only with ``pytest --full-class``: see the module's docstring).
     in_ci: bool = True
+    #: Exercises whose loss shows only on the real data (on the stand-in one epoch learns
+    #: nothing, so the mistake cannot be seen): not asserted on the stand-in, nor are
+    #: ``real_feedback``'s words. (``needs_real`` skips the whole submission instead.)
+    real_only: frozenset[str] = frozenset()
+    real_feedback: tuple[str, ...] = ()
+    #: A ``combined`` submission: the catalogued submissions whose mistakes it carries.
+    covers: tuple[str, ...] = ()
 
-    def expected(self) -> dict[str, float]:
-        return {gid: (0.0 if gid in self.lost else float(p)) for gid, p in POINTS[self.assignment].items()}
+    def expected(self, real: bool = True) -> dict[str, float]:
+        """Points per exercise; on the stand-in (``real=False``) without the ``real_only`` exercises."""
+        return {gid: (0.0 if gid in self.lost else float(p)) for gid, p in POINTS[self.assignment].items()
+                if real or gid not in self.real_only}
+
+    def words(self, real: bool = True) -> tuple[str, ...]:
+        """The words its feedback must contain (on the stand-in, not ``real_feedback``'s)."""
+        return self.feedback + (self.real_feedback if real else ())
 
 
 def sol(a):
@@ -69,6 +91,16 @@ def edit(a, *edits):
 
 def after_setup(source):
     return lambda nb: cr.insert_after(nb, None, source)
+
+
+def cells_after_setup(*sources):
+    """Each source in a cell of its own right after the setup cell, in this order (an attack that
+    raises does not stop the next one)."""
+    def make(nb):
+        for source in reversed(sources):
+            nb = cr.insert_after(nb, None, source)
+        return nb
+    return make
 
 
 ALL = lambda a: set(POINTS[a])  # noqa: E731
@@ -376,6 +408,11 @@ for _d in [pathlib.Path.cwd(), *pathlib.Path.cwd().parents]:
 """
 
 
+def config_write(student: str) -> str:
+    """WRITE_NBGRADER_CONFIG, giving full marks to ``student``."""
+    return WRITE_NBGRADER_CONFIG.replace("x01_config_write", student)
+
+
 def catalogue() -> list[Submission]:
     return [
         # --- notebook 1: preparing the data (6 points) ---
@@ -387,7 +424,20 @@ def catalogue() -> list[Submission]:
                    {"test_one_hot", "test_normalize", "test_reshape"}, kind="baseline",
                    what="the first three exercises done, the last three left as stubs"),
         Submission("m01_no_255", A1, edit(A1, NO_SCALING), {"test_normalize"}, ("divided by 255",),
-                   what="pixels not divided by 255"),
+                   what="pixels not divided by 255", in_ci=False),
+        Submission("c01_six_mistakes", A1, edit(
+            A1, ("load_csv", '"sign_mnist_train.csv")', '"sign_mnist_train.csv", header=None)'),
+            ("labels", 'del train_df["label"]\ndel valid_df["label"]', ""),
+            ("images", "x_train = train_df.values", "x_train = train_df"),
+            ("one_hot", "num_classes = 24\n",
+             "num_classes = 24\n# the Kaggle release numbers the letters 0..24, skipping 9 (J)\n"
+             "y_train = y_train.where(y_train < 9, y_train + 1)\ny_valid = y_valid.where(y_valid < 9, y_valid + 1)\n"),
+            NO_SCALING, ("reshape", "reshape(-1, 28, 28, 1)", "reshape(-1, 28, 28)", 2)),
+            ALL(A1), ("header", "del train_df", ".values", "Kaggle release", "divided by 255", "channel"),
+            kind="combined", covers=("m01_header_none", "m01_label_kept", "m01_dataframe", "m01_release_labels",
+                                     "m01_no_255", "m01_no_channel"),
+            what="one mistake in each exercise: header=None, the label column kept, no .values, the release's "
+                 "labels, no scaling, no channel axis (each graded after the grader repaired the one before)"),
         Submission("m01_scaled_twice", A1, edit(A1, ("normalize", "x_train / 255\n", "x_train / 255 / 255\n")),
                    {"test_normalize"}, ("twice",), what="x_train divided by 255 twice", in_ci=False),
         Submission("m01_not_one_hot", A1, edit(A1, NO_ONE_HOT), {"test_one_hot"}, ("one-hot",),
@@ -409,13 +459,19 @@ def catalogue() -> list[Submission]:
         Submission("x01_tamper", A1, edit(A1, NO_SCALING, NO_ONE_HOT, after_setup(PATCH_MODULES_AND_HASHES)),
                    {"test_normalize", "test_one_hot"}, kind="adversarial",
                    what="patches asl_course.checks/grading, numpy comparisons and hashlib.sha256 (the verifier "
-                        "measures the raw values itself: only the two wrong exercises lose their points)"),
+                        "measures the raw values itself: only the two wrong exercises lose their points)",
+                   in_ci=False),
+        Submission("x01_tamper_swallow", A1, edit(A1, NO_SCALING, NO_ONE_HOT,
+                                                  cells_after_setup(PATCH_MODULES_AND_HASHES, SWALLOW_ERRORS)),
+                   {"test_normalize", "test_one_hot"}, kind="adversarial",
+                   what="x01_tamper and x01_swallow in one: patched checks, numpy and hashlib, every exception "
+                        "swallowed and a '1.0' after each test (only the two wrong exercises lose their points)"),
         Submission("x01_blank_tests", A1, edit(A1, NO_SCALING, after_setup(BLANK_TEST_CELLS)), ALL(A1),
                    ("measurements of this exercise are missing",), kind="adversarial",
-                   what="an IPython input transformer that empties every test cell"),
+                   what="an IPython input transformer that empties every test cell", in_ci=False),
         Submission("x01_swallow", A1, edit(A1, NO_SCALING, NO_ONE_HOT, after_setup(SWALLOW_ERRORS)),
                    {"test_normalize", "test_one_hot"}, kind="adversarial",
-                   what="a custom exception handler and a '1.0' result after each test (partial credit)"),
+                   what="a custom exception handler and a '1.0' result after each test (partial credit)", in_ci=False),
         Submission("x01_edited_tests", A1, edit(A1, NO_SCALING, NO_ONE_HOT,
                                                 ("reshape", "reshape(-1, 28, 28, 1)", "reshape(-1, 28, 28)", 2),
                                                 edited_test_cells),
@@ -424,17 +480,26 @@ def catalogue() -> list[Submission]:
         Submission("x01_rewrite_grading", A1, edit(A1, NO_SCALING, after_setup(REWRITE_GRADING_CODE)),
                    {"test_normalize"}, kind="adversarial",
                    what="rewrites the grading code the hidden tests load (its copy on disk) to pass everything "
-                        "(read-only in the sandbox: only its wrong answer loses)"),
+                        "(read-only in the sandbox: only its wrong answer loses)", in_ci=False),
         Submission("x01_chdir_delete", A1, edit(A1, lambda nb: cr.insert_after(nb, "test_load_csv", CHDIR_AND_DELETE)),
                    set(), kind="adversarial",
                    what="deletes the data (its copy and the grader's folder) and changes the working directory"),
         Submission("x01_loop", A1, edit(A1, ("normalize", "x_train = x_train / 255\n", "while True:\n    pass\n")),
-                   {"test_normalize"}, ("Timeout",), kind="adversarial", what="an infinite loop"),
+                   {"test_normalize"}, ("Timeout",), kind="adversarial", what="an infinite loop", in_ci=False),
+        Submission("x01_loops", A1, edit(
+            A1, ("images", "x_train = train_df.values\n", "while True:\n    pass\n"),
+            ("normalize", "x_train = x_train / 255\n",
+             "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n        pass\n")),
+            {"test_images", "test_normalize", "test_reshape"}, ("Timeout", "could not be interrupted"),
+            kind="adversarial",
+            what="x01_loop and x01_stubborn_loop in one: an infinite loop in the images cell (interrupted: the "
+                 "notebook goes on, one-hot earns its points), then one that ignores interrupts in the normalise "
+                 "cell (the kernel is stopped: the rest scores 0)"),
         Submission("x01_stubborn_loop", A1, edit(A1, (
             "normalize", "x_train = x_train / 255\n",
             "import time\nwhile True:\n    try:\n        time.sleep(0.2)\n    except KeyboardInterrupt:\n        pass\n")),
             {"test_normalize", "test_reshape"}, ("could not be interrupted",), kind="adversarial",
-            what="an infinite loop that ignores interrupts"),
+            what="an infinite loop that ignores interrupts", in_ci=False),
         Submission("x01_kill", A1, edit(A1, ("normalize", "x_train = x_train / 255\n", "import os\nos._exit(1)\n")),
                    {"test_normalize", "test_reshape"}, ("kernel died",), kind="adversarial",
                    what="a cell that kills its kernel"),
@@ -468,12 +533,26 @@ def catalogue() -> list[Submission]:
             ("save", 'model.save("asl_model.keras")', 'model.save("asl_model")'),
             ("compile", 'loss="categorical_crossentropy"', 'loss="sparse_categorical_crossentropy"')),
             {"test_steps", "test_save", "test_compile"}, ("float", ".keras", "sparse"),
-            what="float steps_per_epoch, model.save without .keras, sparse loss (three exercises)"),
+            what="float steps_per_epoch, model.save without .keras, sparse loss (three exercises)", in_ci=False),
         Submission("m04_floor_unnormalised", A4, edit(
             A4, ("steps", "math.ceil(len(x_train) / batch_size)", "len(x_train) // batch_size"),
             ("fit", "validation_data=(x_valid, y_valid)", "validation_data=(x_valid * 255, y_valid)")),
             {"test_steps", "test_fit"}, ("rounds down", "unnormalised"),
-            what="steps rounded down (//), validation on unnormalised images (two exercises)", needs_real=True),
+            what="steps rounded down (//), validation on unnormalised images (two exercises)", needs_real=True,
+            in_ci=False),
+        # one training for m04_steps_save_loss and m04_floor_unnormalised's fit mistake (its steps
+        # mistake, rounding down, is the float one's path: its words are tested in-process,
+        # tests/test_grading.py::test_steps_checks and tests/test_checks.py)
+        Submission("c04_steps_save_loss_fit", A4, edit(
+            A4, ("steps", "math.ceil(len(x_train) / batch_size)", "len(x_train) / batch_size"),
+            ("save", 'model.save("asl_model.keras")', 'model.save("asl_model")'),
+            ("compile", 'loss="categorical_crossentropy"', 'loss="sparse_categorical_crossentropy"'),
+            ("fit", "validation_data=(x_valid, y_valid)", "validation_data=(x_valid * 255, y_valid)")),
+            {"test_steps", "test_save", "test_compile", "test_fit"}, ("float", ".keras", "sparse"),
+            kind="combined", covers=("m04_steps_save_loss", "m04_floor_unnormalised"),
+            real_only=frozenset({"test_fit"}), real_feedback=("unnormalised",),
+            what="float steps_per_epoch, model.save without .keras, sparse loss, validation on unnormalised "
+                 "images (four exercises, one training)"),
         Submission("x04_fake_history", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", FAKE_HISTORY)),
                    {"test_fit"}, ("not been trained",), kind="adversarial", what="a made-up History, no training"),
         Submission("x04_loaded_model", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", LOADED_MODEL)),
@@ -511,7 +590,8 @@ def catalogue() -> list[Submission]:
         Submission("x01_rerun_repaired", A1, edit(A1, NO_SCALING, after_setup(RERUN_FAILED_TESTS)),
                    {"test_normalize"}, ("runs twice is void",), kind="adversarial",
                    what="re-runs a failed test cell (the grader used to repair the values first): the verifier "
-                        "judges the values recorded before any repair, and a test that ran twice is void"),
+                        "judges the values recorded before any repair, and a test that ran twice is void",
+                   in_ci=False),
         Submission("x05_rerun_repaired", A5, lambda root: cr.insert_after(cr.release_notebook(root, A5), None,
                                                                            RERUN_FAILED_TESTS),
                    ALL(A5), kind="adversarial",
@@ -546,19 +626,26 @@ def catalogue() -> list[Submission]:
         Submission("zz04_solution", A4, sol(A4), set(), kind="baseline",
                    what="the full solution, graded after the adversarial submissions", needs_real=False, in_ci=False),
         # attacks on the grader's machine: each kernel runs in a sandbox (asl_course.sandbox)
-        Submission("x01_take_over_verifier", A1, lambda root: cr.insert_after(
-            cr.release_notebook(root, A1), None, BLANK_TEST_CELLS + TAKE_OVER_VERIFIER), ALL(A1),
-            kind="adversarial",
-            what="a blank notebook with emptied test cells that rewrites the verifier's grading code in the "
-                 "grading run's folder and kills the verifier (the sandbox shows it neither)"),
+        Submission("x01_take_over_verifier", A1, edit(A1, NO_SCALING, after_setup(BLANK_TEST_CELLS + TAKE_OVER_VERIFIER)),
+            ALL(A1), ("measurements of this exercise are missing",), kind="adversarial",
+            what="x01_blank_tests with more: the solution (unscaled) with emptied test cells, that rewrites the "
+                 "verifier's grading code in the grading run's folder and kills the verifier (the sandbox shows it "
+                 "neither: every exercise lacks its measurements)"),
         Submission("x01_setsid_daemon", A1, edit(A1, NO_SCALING, after_setup(SETSID_DAEMON)), {"test_normalize"},
                    kind="adversarial",
                    what="a setsid, double-forked daemon that outlives its kernel to overwrite the next students' "
-                        "measurements and grading code (it dies with its sandbox)"),
+                        "measurements and grading code (it dies with its sandbox)", in_ci=False),
         Submission("x01_config_write", A1, edit(A1, NO_SCALING, after_setup(WRITE_NBGRADER_CONFIG)),
                    {"test_normalize"}, kind="adversarial",
                    what="appends code to the course's nbgrader_config.py that gives it full marks in the next "
-                        "nbgrader command (the course folder does not exist in the sandbox)"),
+                        "nbgrader command (the course folder does not exist in the sandbox)", in_ci=False),
+        # graded before every other x01_ student: its daemon would sabotage them all
+        Submission("x01_attacks_on_files", A1, edit(A1, NO_SCALING, cells_after_setup(
+            REWRITE_GRADING_CODE, config_write("x01_attacks_on_files"), SETSID_DAEMON, RERUN_FAILED_TESTS)),
+            {"test_normalize"}, ("runs twice is void",), kind="adversarial",
+            what="x01_rewrite_grading, x01_config_write, x01_setsid_daemon and x01_rerun_repaired in one, each in "
+                 "a cell of its own: any one that worked would earn test_normalize's point (or, the daemon, "
+                 "change the next students' scores)"),
     ]
 
 
