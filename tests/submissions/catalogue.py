@@ -565,7 +565,7 @@ def catalogue() -> list[Submission]:
         Submission("m05_built_model", A5, edit(A5, ("load_model", 'model = keras.models.load_model("asl_model.keras")',
                                                     "from asl_course import lesson\nmodel = lesson.build_model()")),
                    {"test_load_model"}, ("does not predict what the model saved",),
-                   what="a new model built instead of the saved one loaded"),
+                   what="a new model built instead of the saved one loaded", in_ci=False),
         Submission("m05_rgb_columns", A5, edit(
             A5, ("prepare_image", 'Image.open(path).convert("L")', "Image.open(path)"),
             ("accuracy_per_letter", "cm.sum(axis=1)", "cm.sum(axis=0)")),
@@ -576,6 +576,18 @@ def catalogue() -> list[Submission]:
             ("top_k", "np.argsort(probabilities)[::-1][:k]", "np.argsort(probabilities)[-k:]")),
             {"test_predict_letter", "test_top_k"}, ("J and Z need motion", "increasing order"),
             what="LETTERS with J (every letter after I shifted), top_k in increasing order (two exercises)", in_ci=False),
+        Submission("c05_five_mistakes", A5, edit(
+            A5, ("load_model", 'model = keras.models.load_model("asl_model.keras")',
+                 "from asl_course import lesson\nmodel = lesson.build_model()"),
+            ("prepare_image", 'Image.open(path).convert("L")', "Image.open(path)"),
+            ("accuracy_per_letter", "cm.sum(axis=1)", "cm.sum(axis=0)"),
+            ("predict_letter", 'LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"', 'LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXY"'),
+            ("top_k", "np.argsort(probabilities)[::-1][:k]", "np.argsort(probabilities)[-k:]")),
+            ALL(A5), ("does not predict what the model saved", "grayscale", "column sums", "J and Z need motion",
+                      "increasing order"),
+            kind="combined", covers=("m05_built_model", "m05_rgb_columns", "m05_j_ascending"),
+            what="one mistake in each exercise: a new model built, RGB pictures, per-letter accuracy over the "
+                 "columns, LETTERS with J, top_k increasing (each graded after the grader repaired the one before)"),
         Submission("x05_tamper", A5, edit(
             A5, ("accuracy_per_letter", "cm.sum(axis=1)", "cm.sum(axis=0)"),
             ("top_k", "float(probabilities[i])", "round(float(probabilities[i]), 2)"),
