@@ -191,38 +191,29 @@ def test_feedback_and_export_work_on_the_merged_course(serial, parallel_course):
 
 
 @pytest.mark.slow
-def test_grading_again_changes_nothing(parallel_course):
-    """Idempotent: a second run (here of notebook 2) gives the same rows, none added."""
-    from nbgrader.api import Gradebook
-
-    before = _snapshot(parallel_course, A2)
-    with Gradebook(f"sqlite:///{parallel_course.root / 'gradebook.db'}") as gb:
-        count = len(gb.assignment_submissions(A2))
-    report = parallel.grade(parallel_course.root, A2, workers=2, env=parallel_course.env, log=lambda *_: None)
-    assert report["failed"] == {}
-    assert _snapshot(parallel_course, A2) == before
-    with Gradebook(f"sqlite:///{parallel_course.root / 'gradebook.db'}") as gb:
-        assert len(gb.assignment_submissions(A2)) == count
-
-
-@pytest.mark.slow
-def test_merge_keeps_a_manual_grade_as_nbgrader_does(parallel_course, tmp_path):
-    """A grader's manual score survives regrading (nbgrader marks it for review), in the merge too."""
+def test_grading_again_changes_nothing_and_keeps_a_manual_grade(parallel_course):
+    """Idempotent: a second run (here of notebook 2, 2 workers) gives the same rows, none added;
+    a grader's manual score survives it (nbgrader marks it for review), in the merge too. (One
+    regrade for both: each is a full nbgrader run per shard.)"""
     from nbgrader.api import Gradebook
 
     url = f"sqlite:///{parallel_course.root / 'gradebook.db'}"
+    before = _snapshot(parallel_course, A2)
     with Gradebook(url) as gb:
+        count = len(gb.assignment_submissions(A2))
         grade = gb.find_grade("test_model", A2, A2, "a02_release")
         grade.manual_score = 1.5
         gb.db.commit()
-    parallel.grade(parallel_course.root, A2, workers=1, students=["a02_release"], env=parallel_course.env,
-                   log=lambda *_: None)
+    report = parallel.grade(parallel_course.root, A2, workers=2, env=parallel_course.env, log=lambda *_: None)
+    assert report["failed"] == {}
     with Gradebook(url) as gb:
+        assert len(gb.assignment_submissions(A2)) == count
         grade = gb.find_grade("test_model", A2, A2, "a02_release")
         assert (grade.manual_score, grade.auto_score, grade.needs_manual_grade) == (1.5, 0.0, True)
         grade.manual_score = None
         grade.needs_manual_grade = False
         gb.db.commit()
+    assert _snapshot(parallel_course, A2) == before
 
 
 @pytest.mark.slow
