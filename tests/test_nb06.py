@@ -230,3 +230,11 @@ def test_the_self_checks_say_the_grader_s_words(arrays, ref, capsys):
     checks.self_check("train_ds", {"train_ds": pipeline(x, y, right_augment()), "augment": right_augment(), "x_train": x})
     checks.self_check("schedule", {"lr_schedule": keras.optimizers.schedules.CosineDecay(1e-3, 80), "x_train": x})
     assert capsys.readouterr().out.count("\u2714") == 3
+
+
+def test_the_hidden_test_in_the_kernel_measures_the_live_layers():
+    """grading.check (the hidden test) re-describes the kernel's own ``augment`` (not only ``model``)."""
+    ns = {"augment": right_augment()}
+    grading.check("test_augment_layers", ns)
+    with pytest.raises(grading.GradingFailed, match="fraction of a full turn"):
+        grading.check("test_augment_layers", {"augment": keras.Sequential([layers.RandomRotation(0.1)])})

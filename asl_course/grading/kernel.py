@@ -97,8 +97,9 @@ def check(grade_id: str, namespace: dict) -> None:
         models = None
         if "missing" not in obs and "broken" not in obs:
             try:
-                models = measure_models(grade_id, obs, ref, live={"model": namespace.get("model"),
-                                                                  "model_path": _model_path(namespace)})
+                live = {name: namespace.get(name) for name in exercise(grade_id).reads}
+                live.update(model=namespace.get("model"), model_path=_model_path(namespace))
+                models = measure_models(grade_id, obs, ref, live=live)
             except Exception as exc:  # noqa: BLE001
                 models = None
                 obs = {"broken": f"{type(exc).__name__}: {str(exc)[:300]}"}

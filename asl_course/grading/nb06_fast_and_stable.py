@@ -316,8 +316,8 @@ def train_ds_mistakes(facts: dict, n_images: int) -> list[tuple[str, str]]:
     else:
         m = steps[maps[0]]
         if not any(steps[k].get("transforms_images") for k in maps):
-            out.append(("the function train_ds maps does not transform the images (the random layers act only "
-                        "with training=True)", ".map(lambda x, y: (augment(x, training=True), y), ...)"))
+            out.append(("the function train_ds maps does not transform the images (with training=False the "
+                        "random layers return them unchanged)", ".map(lambda x, y: (augment(x, training=True), y), ...)"))
         if not m.get("parallel") or m.get("num_parallel_calls") == 1:
             out.append(("train_ds maps one batch at a time", "pass num_parallel_calls=tf.data.AUTOTUNE to .map"))
         if batch is not None and maps[0] < batch:

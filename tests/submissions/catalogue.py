@@ -42,6 +42,7 @@ from asl_course import classroom as cr
 from asl_course.grading import POINTS
 
 A1, A2, A3, A4, A5 = "01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save", "05_predictions"
+A6 = "06_fast_and_stable"
 
 
 @dataclasses.dataclass
@@ -598,6 +599,18 @@ def catalogue() -> list[Submission]:
                  "(top_k's rounded probabilities pass in the kernel, not in the verifier)"),
         Submission("zz05_solution", A5, sol(A5), set(), kind="baseline",
                    what="the full solution, graded after the adversarial submission"),
+        # --- notebook 6: fast augmentation, stable training (5 points) ---
+        Submission("a06_solution", A6, sol(A6), set(), kind="baseline", what="the full solution"),
+        Submission("a06_release", A6, lambda root: cr.release_notebook(root, A6), ALL(A6), kind="baseline",
+                   what="the untouched release (the training cell runs on the grader's repaired values)"),
+        Submission("m06_turns_eval_epoch", A6, edit(
+            A6, ("augment_layers", 'layers.RandomRotation(10 / 360, fill_mode="nearest")',
+                 'layers.RandomRotation(0.1, fill_mode="nearest")'),
+            ("train_ds", "augment(images, training=True)", "augment(images, training=False)"),
+            ("schedule", "decay_steps=steps_per_epoch * EPOCHS", "decay_steps=steps_per_epoch")),
+            ALL(A6), ("fraction of a full turn", "does not transform the images", "reached 0 by the middle"),
+            what="one mistake in each exercise: RandomRotation(0.1) (36 degrees), the layers mapped with "
+                 "training=False (they do nothing), a schedule that decays within one epoch"),
         # --- issue 10: attacks on what the grader trusts ---
         Submission("x01_rerun_repaired", A1, edit(A1, NO_SCALING, after_setup(RERUN_FAILED_TESTS)),
                    {"test_normalize"}, ("runs twice is void",), kind="adversarial",
