@@ -191,3 +191,26 @@ def descent(model, seed: int) -> dict:
         moved.append(float(np.linalg.norm(a - b) / np.linalg.norm(b)))
     return {"min_correlation": min(corr) if corr else 0.0, "min_moved": min(moved) if moved else 0.0,
             "correlations": [round(c, 3) for c in corr]}
+
+
+# --- An exercise whose value is a model the verifier reloads from its file (notebooks 2 and 6) ----------
+
+
+def saved_model_from_record(meta, folder, *, name: str, unread: dict) -> dict:
+    """The verifier's observation before it reloads ``name``'s file: ``unread`` in place of the
+    description (the verifier re-describes the file itself), and why it was not saved, if so."""
+    entry = meta["values"][name]
+    return {name: dict(unread),
+            "saved": entry.get("error") if entry.get("kind") == "model" else f"{entry.get('type')} is not a Keras model"}
+
+
+def saved_model_refused(obs, *, name: str) -> str | None:
+    return f"{name} is not a Keras model (it is a {obs['saved']})" if obs.get("saved") else None
+
+
+def take_measured(obs, models, *, name: str) -> None:
+    """Put the verifier's own description of the reloaded model in the observation."""
+    if models:
+        obs[name] = models[name]
+    return None
+

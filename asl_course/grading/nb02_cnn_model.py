@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-
-from .models import _save_model, describe_model, model_mistakes
+from .models import (_save_model, describe_model, model_mistakes, saved_model_from_record, saved_model_refused,
+                     take_measured)
 
 
 def _obs_model(ns, ref, folder):
@@ -26,16 +26,12 @@ def _measure_model(obs, ref, live, load, seed):
 
 def _model_from_record(meta, folder):
     """The verifier re-describes the saved model itself (:func:`_measure_model`)."""
-    entry = meta["values"]["model"]
-    return {"model": {"error": "not read"},
-            "saved": entry.get("error") if entry.get("kind") == "model" else f"{entry.get('type')} is not a Keras model"}
+    return saved_model_from_record(meta, folder, name="model", unread={"error": "not read"})
 
 
 def _model_refused(obs):
-    return f"model is not a Keras model (it is a {obs['saved']})" if obs.get("saved") else None
+    return saved_model_refused(obs, name="model")
 
 
 def _model_measured(obs, models):
-    if models:
-        obs["model"] = models["model"]
-    return None
+    return take_measured(obs, models, name="model")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .expected import (AUGMENT_FILL_MODE, AUGMENT_LAYERS, BATCH_SIZE, BUILTIN_SCHEDULES, MAX_GRAPH_BYTES,
                        NUM_CLASSES, SCHEDULE_EPOCHS, SCHEDULE_PEAK)
-from .models import _is_keras_model, _save_model
+from .models import _is_keras_model, _save_model, saved_model_from_record, saved_model_refused, take_measured
 
 GRAPH_FILE = "train_ds.graph.pb"
 #: Constants with more elements than this are written as their shape and type only.
@@ -154,19 +154,16 @@ def _measure_augment(obs, ref, live, load, seed):
 
 
 def _augment_from_record(meta, folder):
-    entry = meta["values"]["augment"]
-    return {"augment": {"type": entry.get("type"), "layers": None},
-            "saved": entry.get("error") if entry.get("kind") == "model" else f"{entry.get('type')} is not a Keras model"}
+    """The verifier re-describes the reloaded layers itself (:func:`_measure_augment`)."""
+    return saved_model_from_record(meta, folder, name="augment", unread={"type": "not read", "layers": None})
 
 
 def _augment_refused(obs):
-    return f"augment is not a Keras model (it is a {obs['saved']})" if obs.get("saved") else None
+    return saved_model_refused(obs, name="augment")
 
 
 def _augment_measured(obs, models):
-    if models:
-        obs["augment"] = models["augment"]
-    return None
+    return take_measured(obs, models, name="augment")
 
 
 # --- train_ds: the tf.data pipeline, read from its graph -------------------------------------------------
