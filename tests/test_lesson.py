@@ -56,6 +56,20 @@ def test_run_plan_modes(monkeypatch):
     assert lesson.run_plan().fast
 
 
+@pytest.mark.parametrize("value, expected", [(None, False), ("", False), ("autograde", True), ("validate", True)])
+def test_under_nbgrader_is_nbgraders_own_sign(monkeypatch, value, expected):
+    """What notebooks skip while graded (notebook 4's baseline, notebook 6's timing) reads this."""
+    from asl_course import notebook
+
+    monkeypatch.delenv("ASL_COURSE_AUTOMATED", raising=False)
+    if value is None:
+        monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    else:
+        monkeypatch.setenv("NBGRADER_EXECUTION", value)
+    assert lesson.under_nbgrader() is expected
+    assert notebook.interactive() is not expected
+
+
 @pytest.mark.parametrize(
     "call, words",
     [

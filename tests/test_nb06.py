@@ -238,3 +238,34 @@ def test_the_hidden_test_in_the_kernel_measures_the_live_layers():
     grading.check("test_augment_layers", ns)
     with pytest.raises(grading.GradingFailed, match="fraction of a full turn"):
         grading.check("test_augment_layers", {"augment": keras.Sequential([layers.RandomRotation(0.1)])})
+
+
+@pytest.mark.parametrize("graded", [True, False])
+def test_the_timing_cell_is_skipped_only_under_nbgrader(graded, monkeypatch, capsys):
+    """The speed table grades nothing: under nbgrader (autograde, validate) the cell prints that it
+    skipped the timing; elsewhere (nbval, Colab, a learner) it times the ways."""
+    import types
+    from pathlib import Path
+
+    import nbformat
+
+    from asl_course import lesson
+
+    path = Path(__file__).resolve().parent.parent / "source" / "06_fast_and_stable" / "06_fast_and_stable.ipynb"
+    (cell,) = [c for c in nbformat.read(path, as_version=4).cells if "time_ways(" in c.source]
+    calls = []
+    stub = types.SimpleNamespace(
+        timing_ways=lambda *a, **k: calls.append("timing_ways") or {},
+        time_ways=lambda ways, **k: calls.append("time_ways") or {},
+        speed_table=lambda times, steps: f"table of {steps} steps")
+    if graded:
+        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    else:
+        monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    exec(cell.source, {"lesson": lesson, "augmentation": stub, "plan": lesson.RunPlan(True, 1, None),
+                       "x_train": None, "y_train": None})
+    out = capsys.readouterr().out
+    if graded:
+        assert calls == [] and "skipped while nbgrader runs" in out
+    else:
+        assert calls == ["timing_ways", "time_ways"] and "table of 30 steps" in out

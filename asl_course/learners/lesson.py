@@ -40,6 +40,12 @@ FAST_TRAIN_IMAGES: int | None = None
 MODEL_PARAMS = _facts.MODEL_PARAMS
 
 
+def under_nbgrader() -> bool:
+    """True while nbgrader runs the notebook: its autograder and its validator set
+    ``NBGRADER_EXECUTION`` (the course's sandboxed kernels get it from the autograder)."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
 def fast_mode() -> bool:
     """True when ``ASL_COURSE_FAST`` is set to a true value, or under nbgrader's autograder."""
     value = os.environ.get(FAST_ENV, "").strip().lower()
@@ -47,7 +53,7 @@ def fast_mode() -> bool:
         return True
     if value in {"0", "false", "no", "off"}:
         return False
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
+    return under_nbgrader()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,7 @@ def in_colab() -> bool:
 def interactive() -> bool:
     """False under nbval, nbgrader and ``asl-course run``: there, no kernel shutdown, and no
     prompt that waits for a learner (Drive access, file uploads)."""
-    return not (os.environ.get("NBGRADER_EXECUTION") or os.environ.get(AUTOMATED_ENV))
+    return not (lesson.under_nbgrader() or os.environ.get(AUTOMATED_ENV))
 
 
 # --- Quiet start: TensorFlow's C++ start-up log -----------------------------------------------
@@ -626,7 +626,7 @@ def baseline_history(prepared: lesson.Prepared, data_dir=None) -> tuple[dict | N
     trained here and now, with the same plan as the augmented run.
     """
     plan = lesson.run_plan()
-    if os.environ.get("NBGRADER_EXECUTION"):
+    if lesson.under_nbgrader():
         return None, "no augmentation (skipped while grading)"
     reference = load_reference_baseline()
     if is_real(data_dir) and reference is not None and _reference_covers(reference, plan):
