@@ -10,8 +10,11 @@
   marked here; other slow tests carry ``@pytest.mark.slow``. The fast loop is
   ``pytest -m "not slow"``.
 - :func:`trained_model`: the one trained lesson model of a session, for every test that needs one.
-- ``full_class``: the simulated submissions CI leaves out (mistakes whose verdicts and messages
-  are also tested in-process, solutions graded again): deselected unless ``--full-class`` (or
+- ``full_class``: what CI leaves out because it is covered otherwise: the simulated submissions
+  whose mistakes CI grades inside a combined one, whose verdicts and messages are tested
+  in-process, or that another test grades (solutions graded again, tests/test_parallel.py's
+  class), and ``nbgrader validate`` of each notebook under the autograder (the class grades each
+  full solution through nbgrader itself): deselected unless ``--full-class`` (or
   ``ASL_FULL_CLASS=1``), which ``.ci/run --full`` passes.
 """
 

@@ -377,6 +377,21 @@ def test_combined_submissions_carry_the_mistakes_they_cover():
     assert len(ids) == len(set(ids)), "a student id twice"
 
 
+def test_every_baseline_is_graded_in_ci():
+    """The class leaves a baseline out of CI only where tests/test_parallel.py's class grades it
+    (serially and with 2 workers, against the same expected scores)."""
+    from submissions.catalogue import PARALLEL_CLASS
+
+    parallel = {(a, s) for a, students in PARALLEL_CLASS.items() for s in students}
+    left_out = {(s.assignment, s.student) for s in CATALOGUE if s.kind == "baseline" and not s.in_ci}
+    graded_again = {(s.assignment, s.student) for s in CATALOGUE if s.student.startswith("zz")}
+    assert left_out - graded_again <= parallel, left_out - graded_again - parallel
+    assert parallel <= {(s.assignment, s.student) for s in CATALOGUE}
+    for assignment in PARALLEL_CLASS:  # the class keeps each notebook's full solution
+        assert any(s.in_ci and s.kind == "baseline" and s.assignment == assignment and not s.lost
+                   for s in CATALOGUE), assignment
+
+
 
 @pytest.fixture(scope="session")
 def course(tmp_path_factory, data_dir, pytestconfig):

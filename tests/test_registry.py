@@ -179,10 +179,16 @@ def test_nbgrader_validate_passes_as_a_learner_runs_it(name, standin, tmp_path, 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
 @pytest.mark.slow
+@pytest.mark.full_class
 def test_nbgrader_validate_passes_under_the_autograder_and_the_verifier_agrees(name, standin, tmp_path,
                                                                                monkeypatch):
     """The autograder's kernel environment: a grading folder with the reference data, the fresh
-    copy's path, the plan; the hidden tests record raw values, judged again outside the kernel."""
+    copy's path, the plan; the hidden tests record raw values, judged again outside the kernel.
+
+    Left out of CI (``full_class``): there the simulated class grades each notebook's full solution
+    (``aNN_solution``, tests/test_grading.py) through ``nbgrader autograde`` itself, whose verifier
+    must agree for full marks. This is the same check on one notebook, without the class (for
+    example ``pytest --full-class -k "under_the_autograder and 06"`` after a change to its grading)."""
     from asl_course import lesson
 
     folder = tmp_path / "grading"

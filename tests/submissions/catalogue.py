@@ -26,8 +26,9 @@ grading takes its own path through nbgrader (notebook 4's repairs, notebook 5's 
 or that show, once per notebook, a mistake named on the feedback page. The others
 (``in_ci=False``) are mistakes graded in CI inside a combined submission or whose self-check
 messages and hidden verdicts are tested in-process (tests/test_checks.py, tests/test_grading.py),
-the single forms of the combined attacks, and two solutions graded again after harmless
-attacks; they run with ``pytest --full-class`` (``.ci/run --full``), before a release or after a
+the single forms of the combined attacks, two solutions graded again after harmless attacks, and
+two baselines that CI grades in tests/test_parallel.py's class (``PARALLEL_CLASS``: serially and
+with 2 workers, each against its expected scores here); they run with ``pytest --full-class`` (``.ci/run --full``), before a release or after a
 change to grading.
 """
 
@@ -414,6 +415,13 @@ def config_write(student: str) -> str:
     return WRITE_NBGRADER_CONFIG.replace("x01_config_write", student)
 
 
+#: tests/test_parallel.py's small class, graded serially and with 2 workers (each student against
+#: its expected scores): a partly done notebook 1 (several exercises, some lost, handed in late) and
+#: the release; notebook 2's solution and release. CI grades the two CI's simulated class leaves out
+#: (``in_ci=False``) there.
+PARALLEL_CLASS = {A1: ["a01_partial", "a01_release"], A2: ["a02_solution", "a02_release"]}
+
+
 def catalogue() -> list[Submission]:
     return [
         # --- notebook 1: preparing the data (6 points) ---
@@ -423,7 +431,8 @@ def catalogue() -> list[Submission]:
         Submission("a01_partial", A1, edit(A1, lambda nb: cr.stub(nb, "one_hot"), lambda nb: cr.stub(nb, "normalize"),
                                            lambda nb: cr.stub(nb, "reshape")),
                    {"test_one_hot", "test_normalize", "test_reshape"}, kind="baseline",
-                   what="the first three exercises done, the last three left as stubs"),
+                   what="the first three exercises done, the last three left as stubs (CI grades it in "
+                        "tests/test_parallel.py's class, serially and with 2 workers)", in_ci=False),
         Submission("m01_no_255", A1, edit(A1, NO_SCALING), {"test_normalize"}, ("divided by 255",),
                    what="pixels not divided by 255", in_ci=False),
         Submission("c01_six_mistakes", A1, edit(
@@ -509,7 +518,8 @@ def catalogue() -> list[Submission]:
         # --- notebook 2: the model (3 points) ---
         Submission("a02_solution", A2, sol(A2), set(), kind="baseline", what="the full solution"),
         Submission("a02_release", A2, lambda root: cr.release_notebook(root, A2), ALL(A2), kind="baseline",
-                   what="the untouched release"),
+                   what="the untouched release (CI grades it in tests/test_parallel.py's class, serially and "
+                        "with 2 workers)", in_ci=False),
         Submission("m02_padding_valid", A2, edit(A2, ("model", 'padding="same"', 'padding="valid"', 6)),
                    {"test_model"}, ("padding",), what='padding="valid"'),
         Submission("m02_layer_order", A2, edit(A2, ("model", "Dropout(0.2),\n    BatchNormalization(),",
