@@ -95,8 +95,23 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     #: Whether this session grades the whole simulated class (the course fixture submits only
     #: what will be checked: a deselected submission would still cost its grading).
+    #: (student, assignment) -> seconds its notebook ran under the autograder (tests/test_grading.py).
+    config.asl_class_times = {}
     config.full_class = bool(config.getoption("--full-class")) or (
         os.environ.get("ASL_FULL_CLASS", "").strip().lower() in {"1", "true", "yes"})
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """The simulated class's seconds per submission (the autograder's "ran ... in N s" lines;
+    tests/test_grading.py): where CI's grading time goes, slowest first."""
+    times = getattr(config, "asl_class_times", None)
+    if not times:
+        return
+    terminalreporter.section("the simulated class: seconds per submission (its notebook run)")
+    for assignment in sorted({a for _, a in times}):
+        subs = sorted(((s, t) for (s, a), t in times.items() if a == assignment), key=lambda st: -st[1])
+        terminalreporter.write_line(f"{assignment}: {sum(t for _, t in subs):.0f} s over {len(subs)}: "
+                                    + ", ".join(f"{s} {t:.0f}" for s, t in subs))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -412,8 +412,9 @@ def course(tmp_path_factory, data_dir, pytestconfig):
                      "from asl_course.grading.plugins.autograder import CELL_TIMEOUTS\n"
                      "c.GuardedExecute.cell_timeouts = dict(CELL_TIMEOUTS, images=10, normalize=10)")
     course.graded = {}
-    for name in sorted(grading.POINTS):
-        course.generate(name)
+    course.times = pytestconfig.asl_class_times
+    course.generate_all()
+    assert sorted(p.name for p in (root / "release").iterdir()) == sorted(grading.POINTS)
     # Notebook 5 loads the model notebook 4 saved: each of its submissions comes with one (a
     # model trained for one step: grading checks that the notebook uses it, not how good it is).
     model_file = {"asl_model.keras": _briefly_trained_model(root / "asl_model.keras")}
@@ -440,10 +441,17 @@ def _briefly_trained_model(path: Path) -> bytes:
     return path.read_bytes()
 
 
+#: The autograder's line for each notebook it ran (asl_course/grading/plugins/autograder.py).
+RAN = re.compile(r"\[asl-course autograder\] ran (\S+)/(\S+) in ([0-9.]+) s")
+
+
 def graded(course, assignment):
     """Autograde one assignment (all its students in one nbgrader call), then make the feedback."""
     if assignment not in course.graded:
         result = course.autograde(assignment)  # raises unless nbgrader exits 0
+        ran = {(student, nb): float(seconds) for student, nb, seconds in RAN.findall(result.stderr)}
+        assert ran, "no 'ran <student>/<notebook> in N s' line in the autograder's log: update RAN"
+        course.times.update(ran)
         course.generate_feedback(assignment)
         course.graded[assignment] = (course.scores(assignment), result.stderr)
     return course.graded[assignment]

@@ -89,6 +89,11 @@ class Course:
     def generate(self, assignment: str) -> None:
         self.nbgrader("generate_assignment", assignment, "--force")
 
+    def generate_all(self) -> None:
+        """Release every assignment of ``source/`` in one nbgrader run (nbgrader globs the
+        assignment id: one start-up instead of one per assignment)."""
+        self.nbgrader("generate_assignment", "*", "--force")
+
     def autograde(self, assignment: str, *students: str, timeout: float = 3600) -> subprocess.CompletedProcess:
         args = ["autograde", assignment, "--force"]
         if students:
