@@ -416,10 +416,10 @@ def config_write(student: str) -> str:
 
 
 #: tests/test_parallel.py's small class, graded serially and with 2 workers (each student against
-#: its expected scores): a partly done notebook 1 (several exercises, some lost, handed in late) and
-#: the release; notebook 2's solution and release. CI grades the two CI's simulated class leaves out
+#: its expected scores): a partly done notebook 1 (several exercises, some lost, handed in late);
+#: notebook 2's solution and release. CI grades the two that CI's simulated class leaves out
 #: (``in_ci=False``) there.
-PARALLEL_CLASS = {A1: ["a01_partial", "a01_release"], A2: ["a02_solution", "a02_release"]}
+PARALLEL_CLASS = {A1: ["a01_partial"], A2: ["a02_solution", "a02_release"]}
 
 
 def catalogue() -> list[Submission]:
@@ -484,16 +484,20 @@ def catalogue() -> list[Submission]:
                    what="a custom exception handler and a '1.0' result after each test (partial credit)", in_ci=False),
         Submission("x01_edited_tests", A1, edit(A1, NO_SCALING, NO_ONE_HOT,
                                                 ("reshape", "reshape(-1, 28, 28, 1)", "reshape(-1, 28, 28)", 2),
-                                                edited_test_cells),
+                                                edited_test_cells,
+                                                lambda nb: cr.insert_after(nb, "test_load_csv", CHDIR_AND_DELETE)),
                    {"test_normalize", "test_one_hot", "test_reshape"}, kind="adversarial",
-                   what="test cells edited to pass, deleted, and given 100 points"),
+                   what="test cells edited to pass, deleted, and given 100 points; and x01_chdir_delete's "
+                        "cell (the data deleted, the working directory changed: the other exercises keep "
+                        "their points)"),
         Submission("x01_rewrite_grading", A1, edit(A1, NO_SCALING, after_setup(REWRITE_GRADING_CODE)),
                    {"test_normalize"}, kind="adversarial",
                    what="rewrites the grading code the hidden tests load (its copy on disk) to pass everything "
                         "(read-only in the sandbox: only its wrong answer loses)", in_ci=False),
         Submission("x01_chdir_delete", A1, edit(A1, lambda nb: cr.insert_after(nb, "test_load_csv", CHDIR_AND_DELETE)),
                    set(), kind="adversarial",
-                   what="deletes the data (its copy and the grader's folder) and changes the working directory"),
+                   what="deletes the data (its copy and the grader's folder) and changes the working directory",
+                   in_ci=False),
         Submission("x01_loop", A1, edit(A1, ("normalize", "x_train = x_train / 255\n", "while True:\n    pass\n")),
                    {"test_normalize"}, ("Timeout",), kind="adversarial", what="an infinite loop", in_ci=False),
         Submission("x01_loops", A1, edit(
