@@ -168,3 +168,30 @@ def test_training_is_the_same_without_validation_data():
             assert math.isclose(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)), 0.0, abs_tol=1e-12)
         for a, b in zip(*weights):
             np.testing.assert_array_equal(a, b)
+
+
+def test_the_stored_runs_figure_has_every_run_and_whole_epochs(capsys):
+    """Notebook 6's figure: each stored run, the lesson's own log and the learner's run, on epochs
+    1, 2, ... (ticks at whole epochs only)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stored = recipe.stored_runs()
+    if stored is None:
+        pytest.skip("no stored runs in this copy of the package")
+    mine = {"val_accuracy": [0.5, 0.8, 0.9]}
+    fig = recipe.show_stored_runs(mine)
+    try:
+        (ax,) = fig.axes
+        labels = [line.get_label() for line in ax.lines]
+        assert labels[:len(stored["runs"])] == [f"{r['recipe']}, seed {r['seed']}" for r in stored["runs"]]
+        assert labels[len(stored["runs"]):len(stored["runs"]) + 2] == [
+            "the lesson's own log (its GPU; the epochs it shows)", "your run (above)"]
+        assert list(ax.lines[len(stored["runs"]) + 1].get_ydata()) == mine["val_accuracy"]
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+        assert "Stored results, not this notebook's run" in capsys.readouterr().out
+    finally:
+        plt.close(fig)

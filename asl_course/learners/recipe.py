@@ -453,6 +453,9 @@ def show_stored_runs(your_history: dict | None = None, your_label: str = "your r
     ax.axhline(0.99, color="gray", lw=0.8, ls=":")
     ax.set(xlabel="epoch", ylabel="validation accuracy (the test file, only reported)", ylim=(0.6, 1.005),
            title="The lesson's recipe and the recalibrated recipe, real data (stored runs)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs: 1, 2, ..., never 2.5
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
