@@ -93,10 +93,10 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    #: Whether this session grades the whole simulated class (the course fixture submits only
-    #: what will be checked: a deselected submission would still cost its grading).
     #: (student, assignment) -> seconds its notebook ran under the autograder (tests/test_grading.py).
     config.asl_class_times = {}
+    #: Whether this session grades the whole simulated class (the course fixture submits only
+    #: what will be checked: a deselected submission would still cost its grading).
     config.full_class = bool(config.getoption("--full-class")) or (
         os.environ.get("ASL_FULL_CLASS", "").strip().lower() in {"1", "true", "yes"})
 

@@ -379,9 +379,9 @@ def test_combined_submissions_carry_the_mistakes_they_cover():
 
 def test_the_readme_counts_the_class():
     """The README's figures of the simulated class are the catalogue's."""
+    readme = " ".join((REPO / "README.md").read_text().split())  # its lines joined
     graded = sum(s.in_ci for s in CATALOGUE)
-    assert f"The class grades {graded} of the {len(CATALOGUE)} in CI" in (REPO / "README.md").read_text()
-    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"The class grades {graded} of the {len(CATALOGUE)} in CI" in readme
     assert f"{len(CATALOGUE)} submissions over the six notebooks" in readme
     kinds = {kind: sum(s.kind == kind for s in CATALOGUE) for kind in ("baseline", "mistake", "combined", "adversarial")}
     assert (f"partly done work ({kinds['baseline']}), single common mistakes ({kinds['mistake']})" in readme
@@ -390,7 +390,7 @@ def test_the_readme_counts_the_class():
 
 def test_every_baseline_is_graded_in_ci():
     """The class leaves a baseline out of CI only where tests/test_parallel.py's class grades it
-    (serially and with 2 workers, against the same expected scores)."""
+    (serially and through asl-course grade's workers, against the same expected scores)."""
     from submissions.catalogue import PARALLEL_CLASS
 
     parallel = {(a, s) for a, students in PARALLEL_CLASS.items() for s in students}

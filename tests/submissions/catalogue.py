@@ -28,8 +28,8 @@ or that show, once per notebook, a mistake named on the feedback page. The other
 messages and hidden verdicts are tested in-process (tests/test_checks.py, tests/test_grading.py),
 the single forms of the combined attacks, two solutions graded again after harmless attacks, and
 two baselines that CI grades in tests/test_parallel.py's class (``PARALLEL_CLASS``: serially and
-with 2 workers, each against its expected scores here); they run with ``pytest --full-class`` (``.ci/run --full``), before a release or after a
-change to grading.
+through ``asl-course grade``'s workers, each against its expected scores here); they run with
+``pytest --full-class`` (``.ci/run --full``), before a release or after a change to grading.
 """
 
 from __future__ import annotations
@@ -415,8 +415,8 @@ def config_write(student: str) -> str:
     return WRITE_NBGRADER_CONFIG.replace("x01_config_write", student)
 
 
-#: tests/test_parallel.py's small class, graded serially and with 2 workers (each student against
-#: its expected scores): a partly done notebook 1 (several exercises, some lost, handed in late);
+#: tests/test_parallel.py's small class, graded serially and through ``asl-course grade``'s workers
+#: (2 for notebook 2, 1 for notebook 1's one student; each student against its expected scores): a partly done notebook 1 (several exercises, some lost, handed in late);
 #: notebook 2's solution and release. CI grades the two that CI's simulated class leaves out
 #: (``in_ci=False``) there.
 PARALLEL_CLASS = {A1: ["a01_partial"], A2: ["a02_solution", "a02_release"]}
@@ -432,7 +432,7 @@ def catalogue() -> list[Submission]:
                                            lambda nb: cr.stub(nb, "reshape")),
                    {"test_one_hot", "test_normalize", "test_reshape"}, kind="baseline",
                    what="the first three exercises done, the last three left as stubs (CI grades it in "
-                        "tests/test_parallel.py's class, serially and with 2 workers)", in_ci=False),
+                        "tests/test_parallel.py's class, serially and through a worker's bundle)", in_ci=False),
         Submission("m01_no_255", A1, edit(A1, NO_SCALING), {"test_normalize"}, ("divided by 255",),
                    what="pixels not divided by 255", in_ci=False),
         Submission("c01_six_mistakes", A1, edit(
