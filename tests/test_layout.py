@@ -23,7 +23,7 @@ PACKAGE = Path(asl_course.__file__).resolve().parent
 FACTS = ["asl_course.facts", "asl_course.errors"]
 DATASET = ["asl_course.dataset." + m for m in
            ("files", "labels", "sources", "validate", "encoding", "install", "importer", "kaggle", "synthetic",
-            "folder", "audit")]
+            "folder", "audit", "families")]
 LEARNERS = ["asl_course.learners." + m for m in
             ("lesson", "notebook", "checks", "selfstudy", "predict", "evaluation", "augment", "recipe")]
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)

@@ -28,17 +28,19 @@ One module per concern, in the order the data goes through them:
 - :mod:`.synthetic`: the drawn stand-in and :func:`write_synthetic`.
 - :mod:`.folder`: :func:`locate`, :func:`provenance`, :func:`describe`, :func:`load_arrays`.
 - :mod:`.audit`: :func:`check`, what an installed folder holds.
+- :mod:`.families`: near-copy families of the training file (cached in the folder), and
+  validation splits that hold out whole families (``asl_course.dataset.families``).
 
 This package is also ``asl_course.data`` (the old module's path: the same module object, with
 every name it had). It may import :mod:`asl_course.facts`, :mod:`asl_course.errors`, numpy and
-pandas only (kagglehub inside :func:`fetch`): nothing of the learners' API, grading or tooling.
+pandas only (scipy in :mod:`.families`, kagglehub inside :func:`fetch`): nothing of the learners' API, grading or tooling.
 """
 
 from asl_course.errors import UserError, one_line
 
 from .audit import check
 from .encoding import encode_csv
-from .files import (COLUMNS, COURSE_FILES, DATA_ENV, HEADER, IMAGE_SIZE, KAGGLE_DATASET, KAGGLE_URL, LETTERS,
+from .files import (COLUMNS, COURSE_FILES, DATA_ENV, FAMILIES_FILE, HEADER, IMAGE_SIZE, KAGGLE_DATASET, KAGGLE_URL, LETTERS,
                     MARKER_FILE, NUM_CLASSES, NUM_PIXELS, REAL_DESCRIPTION, RELEASE_FILES, RELEASE_LABELS,
                     RELEASE_ROWS, RELEASE_SHA256, SYNTHETIC_DESCRIPTION, TRAIN_FILE, VALID_FILE, DataError,
                     DataNotFoundError, Log, sha256_bytes, sha256_file)
@@ -51,7 +53,7 @@ from .validate import validate_csv
 from .files import _one_line  # noqa: E402,F401 - the old module's helper, for code written against asl_course.data
 
 __all__ = [
-    "COLUMNS", "COURSE_FILES", "DATA_ENV", "HEADER", "IMAGE_SIZE", "KAGGLE_DATASET", "KAGGLE_URL", "LETTERS",
+    "COLUMNS", "COURSE_FILES", "DATA_ENV", "FAMILIES_FILE", "HEADER", "IMAGE_SIZE", "KAGGLE_DATASET", "KAGGLE_URL", "LETTERS",
     "MARKER_FILE", "NUM_CLASSES", "NUM_PIXELS", "REAL_DESCRIPTION", "RELEASE_FILES", "RELEASE_LABELS",
     "RELEASE_ROWS", "RELEASE_SHA256", "ROLES", "SYNTHETIC_DESCRIPTION", "TRAIN_FILE", "VALID_FILE",
     "DataError", "DataNotFoundError", "Log", "UserError", "check", "course_to_release_label", "default_dest",

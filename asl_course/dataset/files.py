@@ -24,6 +24,7 @@ IMAGE_SIZE = _facts.IMAGE_SIZE
 TRAIN_FILE = "sign_mnist_train.csv"
 VALID_FILE = "sign_mnist_valid.csv"
 MARKER_FILE = "SOURCE.json"
+FAMILIES_FILE = "families.npz"  # dataset.families' cache, made on first use
 #: Environment variable naming the data folder (overrides the search for ``data/asl_data``).
 DATA_ENV = "ASL_DATA_DIR"
 

@@ -11,7 +11,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from .files import MARKER_FILE, TRAIN_FILE, VALID_FILE, DataError, _one_line, sha256_bytes
+from .files import FAMILIES_FILE, MARKER_FILE, TRAIN_FILE, VALID_FILE, DataError, _one_line, sha256_bytes
 from .folder import _read_marker
 
 
@@ -20,7 +20,7 @@ def _check_dest(dest: Path) -> None:
     if dest.exists() and not dest.is_dir():
         raise DataError(f"{dest} exists and is not a folder: choose another --dest.")
     if dest.is_dir():
-        ours = {TRAIN_FILE, VALID_FILE, MARKER_FILE}
+        ours = {TRAIN_FILE, VALID_FILE, MARKER_FILE, FAMILIES_FILE}
         others = sorted(p.name for p in dest.iterdir() if p.name not in ours)
         if others:
             shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
