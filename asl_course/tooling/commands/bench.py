@@ -50,6 +50,26 @@ def register(sub) -> None:
                      help="with --full: which recipes (lesson, stable, recalibrated; default all three)")
     aug.add_argument("--json", type=Path, help="also write the report to this file")
     aug.set_defaults(handler=handle_augmentation)
+    rob = what.add_parser("robustness", help="each recipe's accuracy under the camera-shift suite (per kind and "
+                                            "severity, design and held-out kinds), per seed")
+    rob.add_argument("--recipes", nargs="+", default=None, metavar="RECIPE",
+                     help="which recipes (none, lesson, recalibrated; default all)")
+    rob.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    rob.add_argument("--epochs", type=int, default=None, help="epochs of every run (default the lesson's 20)")
+    rob.add_argument("--fast", action="store_true",
+                     help="one epoch on 2,048 images, 500 test images, seed 0: checks the path (CI)")
+    rob.add_argument("--save-models", type=Path, default=None, metavar="DIR",
+                     help="keep each trained model as DIR/RECIPE-seedN.keras")
+    rob.add_argument("--json", type=Path, help="also write the report to this file")
+    rob.set_defaults(handler=handle_robustness)
+    spl = what.add_parser("splits", help="a random validation split of the training file against one that holds "
+                                         "out whole families of near-copies: which predicts the test file")
+    spl.add_argument("--recipe", default="recalibrated", help="none, lesson or recalibrated (default recalibrated)")
+    spl.add_argument("--epochs", type=int, default=5)
+    spl.add_argument("--seed", type=int, default=0)
+    spl.add_argument("--fast", action="store_true", help="one epoch on 2,048 images: checks the path (CI)")
+    spl.add_argument("--json", type=Path, help="also write the report to this file")
+    spl.set_defaults(handler=handle_splits)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
 
 
@@ -89,6 +109,37 @@ def handle_augmentation(args) -> int:
     report = bench.augmentation(steps=args.steps, rounds=args.rounds, seed=args.seed)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+def handle_robustness(args) -> int:
+    from asl_course import facts
+    from asl_course.errors import UserError
+    from asl_course.tooling import robustness
+
+    if args.seeds < 1:
+        raise UserError("--seeds must be at least 1")
+    try:
+        report = robustness.run(args.recipes or robustness.RECIPES, seeds=range(args.seeds),
+                                epochs=args.epochs or facts.FULL_EPOCHS, fast=args.fast,
+                                save_models=args.save_models)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        robustness.save_report(report, args.json)
+    return 0
+
+
+def handle_splits(args) -> int:
+    from asl_course.errors import UserError
+    from asl_course.tooling import robustness
+
+    try:
+        report = robustness.splits(args.recipe, seed=args.seed, epochs=args.epochs, fast=args.fast)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if args.json:
+        robustness.save_report(report, args.json)
     return 0
 
 

@@ -1,0 +1,212 @@
+"""``asl-course bench robustness``: what each training recipe reads under a camera's shifts.
+
+Trains the lesson's model (264,049 parameters) with each recipe, per seed, and measures it on
+the validation (Kaggle test) file as it is and under every kind and severity of the
+camera-shift suite (:mod:`asl_course.learners.shifts`): accuracy per kind and severity, then
+the mean and the worst kind, design kinds and held-out kinds apart. The test file is read
+once per run, after training; nothing is chosen on it.
+
+Recipes (:data:`RECIPES`):
+
+- ``none``: no augmentation (the lesson's optimizer, RMSprop 1e-3, on the plain images);
+- ``lesson``: the lesson's ``ImageDataGenerator`` and optimizer;
+- ``recalibrated``: notebook 6's recipe (cosine schedule, batch norm recalibrated on clean
+  training images), :mod:`asl_course.learners.recipe`.
+
+``--fast`` (CI): one epoch on 2,048 training images, 500 test images, one seed: it checks that
+the whole path works, its accuracies mean nothing. On the synthetic stand-in every figure is
+labelled as such. ``--save-models DIR`` keeps each trained model as ``DIR/RECIPE-seedN.keras``
+so that anyone can measure it on shifts of their own.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from asl_course import dataset as _data
+from asl_course import facts
+from asl_course.learners import lesson, notebook, recipe, shifts
+
+RECIPES = ("none", "lesson", "recalibrated")
+FAST = {"epochs": 1, "train_images": 2048, "test_images": 500, "seeds": (0,)}
+
+
+def check_recipes(names) -> list[str]:
+    names = list(names)
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown or not names:
+        raise ValueError(f"recipes must be among {', '.join(RECIPES)}, not {', '.join(unknown) or 'none given'}")
+    return names
+
+
+def train(name: str, prepared: lesson.Prepared, *, seed: int, epochs: int, train_images: int | None = None):
+    """The lesson's model trained with recipe ``name`` on the training file (or its first images)."""
+    import keras
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    keras.utils.set_random_seed(seed)
+    model = lesson.build_model()
+    x, y = prepared.x_train[:train_images], prepared.y_train[:train_images]
+    datagen = ImageDataGenerator() if name == "none" else lesson.make_datagen(x)
+    flow = datagen.flow(x, y, batch_size=facts.BATCH_SIZE, seed=seed)
+    extra = []
+    if name == "recalibrated":
+        recipe.compile_model(model, name, steps_per_epoch=len(flow), epochs=epochs)
+        clean = x[np.random.default_rng(seed + 1).permutation(len(x))[:recipe.RECALIBRATION_IMAGES]]
+        extra = recipe.callbacks(name, clean)
+    else:
+        lesson.compile_model(model)
+    model.fit(flow, epochs=epochs, steps_per_epoch=len(flow), verbose=0, callbacks=extra)
+    return model
+
+
+def measure(model, x_test, y_test, *, seed: int) -> dict:
+    """The shift table of ``model`` on the test images (see :func:`asl_course.learners.shifts.evaluate`)."""
+    return shifts.evaluate(lambda images: model.predict(images, batch_size=1024, verbose=0), x_test, y_test,
+                           seed=seed)
+
+
+def run(recipes=RECIPES, *, seeds=(0, 1, 2), epochs: int = facts.FULL_EPOCHS, fast: bool = False,
+        save_models=None, data_dir=None, log=print) -> dict:
+    """Train each recipe for each seed and measure it on the shift suite; print and return the tables."""
+    recipes = check_recipes(recipes)
+    folder = _data.locate(data_dir)
+    real = notebook.is_real(folder)
+    train_images = test_images = None
+    if fast:
+        epochs, train_images, test_images, seeds = (FAST["epochs"], FAST["train_images"], FAST["test_images"],
+                                                     FAST["seeds"])
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("give at least one seed")
+    recipe.check_epochs(epochs)
+    save_dir = Path(save_models) if save_models else None
+    if save_dir is not None:
+        save_dir.mkdir(parents=True, exist_ok=True)
+    prepared = lesson.prepare(folder)
+    x_test, y_test = prepared.x_valid[:test_images], prepared.labels_valid[:test_images]
+    data_note = "real data" if real else "SYNTHETIC STAND-IN: not results on Sign Language MNIST"
+    log(_data.describe(folder))
+    report = {"date": datetime.date.today().isoformat(), "data": data_note, "fast": fast, "epochs": epochs,
+              "train_images": len(prepared.x_train[:train_images]), "test_images": len(x_test),
+              "suite": shifts.SUITE_VERSION, "held_out_kinds": list(shifts.HELD_OUT_KINDS), "runs": []}
+    for name in recipes:
+        for seed in seeds:
+            started = time.perf_counter()
+            log(f"{name}, seed {seed}: training {epochs} epoch(s) on {report['train_images']:,} images ...")
+            model = train(name, prepared, seed=seed, epochs=epochs, train_images=train_images)
+            trained = time.perf_counter() - started
+            table = measure(model, x_test, y_test, seed=seed)
+            entry = {"recipe": name, "seed": seed, "table": table, "summary": shifts.summary(table),
+                     "seconds_training": round(trained, 1),
+                     "seconds_measuring": round(time.perf_counter() - started - trained, 1)}
+            if save_dir is not None:
+                path = save_dir / f"{name}-seed{seed}.keras"
+                model.save(path)
+                entry["model"] = str(path)
+            report["runs"].append(entry)
+            for line in shifts.table_lines(table, f"{name}, seed {seed} ({data_note}):"):
+                log("  " + line)
+    for line in summary_lines(report):
+        log(line)
+    return report
+
+
+def summary_lines(report: dict) -> list[str]:
+    """One row per recipe and seed: clean accuracy, design and held-out means and worst kinds."""
+    lines = [f"camera-shift suite v{report['suite']}, {report['test_images']:,} test images, "
+             f"{report['epochs']} epoch(s), {report['data']}"
+             + (" (--fast: the path is checked, the figures mean nothing)" if report["fast"] else ""),
+             f"  {'recipe':13s} {'seed':>4s} {'clean':>6s} {'design':>7s} {'worst design':>24s} "
+             f"{'held-out':>8s} {'worst held-out':>24s}"]
+    for run in report["runs"]:
+        s, d, h = run["summary"], run["summary"]["design"], run["summary"]["held_out"]
+        lines.append(f"  {run['recipe']:13s} {run['seed']:4d} {run['table']['clean']:6.3f} {d['mean']:7.3f} "
+                     f"{d['worst'] + ' ' + format(d['worst_accuracy'], '.3f'):>24s} {h['mean']:8.3f} "
+                     f"{h['worst'] + ' ' + format(h['worst_accuracy'], '.3f'):>24s}")
+    for name in dict.fromkeys(r["recipe"] for r in report["runs"]):
+        runs = [r for r in report["runs"] if r["recipe"] == name]
+        held = [r["summary"]["held_out"] for r in runs]
+        lines.append(f"  {name}: over {len(runs)} seed(s), clean {np.mean([r['table']['clean'] for r in runs]):.3f}, "
+                     f"held-out mean {np.mean([h['mean'] for h in held]):.3f}, "
+                     f"lowest held-out kind {min(h['worst_accuracy'] for h in held):.3f}")
+    return lines
+
+
+def save_report(report: dict, path) -> None:
+    Path(path).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+
+
+# --- What a validation split measures: random against families ----------------------------------------
+
+SPLITS = ("random", "families")
+
+
+def splits(name: str = "recalibrated", *, seed: int = 0, epochs: int = 5, valid_fraction: float = 0.2,
+           fast: bool = False, data_dir=None, log=print) -> dict:
+    """Train recipe ``name`` twice, on the training file less a random split and less a family split
+    (:mod:`asl_course.dataset.families`), and measure each on its own held-out part and on the test
+    file: which validation predicts the test file."""
+    from asl_course.dataset import families
+
+    check_recipes([name])
+    recipe.check_epochs(epochs)
+    folder = _data.locate(data_dir)
+    prepared = lesson.prepare(folder)
+    numbers = families.families(folder)
+    n = len(prepared.x_train)
+    test_images = FAST["test_images"] if fast else None
+    if fast:
+        epochs = FAST["epochs"]
+    report = {"date": datetime.date.today().isoformat(), "recipe": name, "seed": seed, "epochs": epochs,
+              "data": "real data" if notebook.is_real(folder) else "SYNTHETIC STAND-IN: not results on Sign Language MNIST",
+              "families": families.describe(numbers, prepared.labels_train), "fast": fast, "splits": {}}
+    for split in SPLITS:
+        train_rows, valid_rows = (families.random_split(n, valid_fraction, seed) if split == "random"
+                                  else families.family_split(numbers, prepared.labels_train, valid_fraction, seed))
+        if fast:
+            train_rows, valid_rows = train_rows[:FAST["train_images"]], valid_rows[:FAST["test_images"]]
+        part = lesson.Prepared(prepared.x_train[train_rows], prepared.y_train[train_rows],
+                               prepared.x_valid, prepared.y_valid, prepared.labels_train[train_rows],
+                               prepared.labels_valid)
+        log(f"{split} split: training {name} for {epochs} epoch(s) on {len(train_rows):,} images, "
+            f"{len(valid_rows):,} held out ...")
+        model = train(name, part, seed=seed, epochs=epochs)
+
+        def accuracy(x, labels):
+            return float(np.mean(model.predict(x, batch_size=1024, verbose=0).argmax(1) == labels))
+
+        held = accuracy(prepared.x_train[valid_rows], prepared.labels_train[valid_rows])
+        test = accuracy(prepared.x_valid[:test_images], prepared.labels_valid[:test_images])
+        near = families.nearest_training_cosine(
+            np.rint(prepared.x_train[train_rows].reshape(len(train_rows), -1) * 255),
+            np.rint(prepared.x_train[valid_rows[:2000]].reshape(-1, 784) * 255))
+        report["splits"][split] = {"train_images": int(len(train_rows)), "held_out_images": int(len(valid_rows)),
+                                   "held_out_accuracy": held, "test_accuracy": test,
+                                   "error_of_validation": held - test,
+                                   "median_nearest_training_cosine": float(np.median(near))}
+    for line in splits_lines(report):
+        log(line)
+    return report
+
+
+def splits_lines(report: dict) -> list[str]:
+    f = report["families"]
+    lines = [f"validation splits of the training file, {report['recipe']} recipe, seed {report['seed']}, "
+             f"{report['epochs']} epoch(s), {report['data']}"
+             + (" (--fast: the path is checked, the figures mean nothing)" if report["fast"] else ""),
+             f"  the training file: {f['images']:,} images in {f['families']:,} families of near-copies "
+             f"(median {f['median_size']:g}, largest {f['largest']}, {f['mixed_letter_families']} of several letters)",
+             f"  {'split':9s} {'held out':>9s} {'nearest cos':>11s} {'validation':>10s} {'test file':>9s} "
+             f"{'error':>7s}"]
+    for split, s in report["splits"].items():
+        lines.append(f"  {split:9s} {s['held_out_images']:9,d} {s['median_nearest_training_cosine']:11.4f} "
+                     f"{s['held_out_accuracy']:10.4f} {s['test_accuracy']:9.4f} {s['error_of_validation']:+7.4f}")
+    lines.append("  error: validation accuracy minus the test file's (what the split promises that the test "
+                 "file does not give)")
+    return lines

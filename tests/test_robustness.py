@@ -1,0 +1,58 @@
+"""``asl-course bench robustness``: recipes trained and measured on the camera-shift suite."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from asl_course.errors import UserError
+from asl_course.learners import shifts
+from asl_course.tooling import robustness
+
+
+def test_unknown_recipes_are_refused():
+    with pytest.raises(ValueError, match="recipes must be among"):
+        robustness.check_recipes(["lesson", "magic"])
+    with pytest.raises(ValueError, match="none given"):
+        robustness.check_recipes([])
+
+
+def test_the_cli_refuses_bad_arguments_in_one_line(capsys):
+    from asl_course.tooling import cli
+
+    assert cli.main(["bench", "robustness", "--seeds", "0"]) != 0
+    assert "--seeds must be at least 1" in capsys.readouterr().err
+
+
+def test_summary_lines_name_the_data_and_the_worst_kinds():
+    table = {"suite": 1, "seed": 0, "clean": 0.9,
+             "kinds": {k: {s: 0.5 for s in ((1,) if k == "other_hand" else shifts.SEVERITIES)} for k in shifts.KINDS}}
+    table["kinds"]["shear"][5] = 0.0
+    report = {"suite": 1, "test_images": 10, "epochs": 1, "data": "real data", "fast": True,
+              "runs": [{"recipe": "lesson", "seed": 0, "table": table, "summary": shifts.summary(table)}]}
+    text = "\n".join(robustness.summary_lines(report))
+    assert "the figures mean nothing" in text and "shear 0.400" in text and "held-out mean 0.483" in text  # (5 x 0.5 + 0.4) / 6
+
+
+@pytest.mark.slow
+def test_fast_run_trains_measures_and_keeps_each_model(data_dir, tmp_path):
+    import keras
+
+    lines = []
+    report = robustness.run(["none", "recalibrated"], fast=True, save_models=tmp_path / "models",
+                            data_dir=data_dir, log=lines.append)
+    assert [(r["recipe"], r["seed"]) for r in report["runs"]] == [("none", 0), ("recalibrated", 0)]
+    assert report["test_images"] == robustness.FAST["test_images"]
+    for run in report["runs"]:
+        assert set(run["table"]["kinds"]) == set(shifts.KINDS)
+        assert set(run["summary"]) == {"per_kind", "design", "held_out"}
+        model = keras.models.load_model(run["model"])  # the kept model reads shifts of anyone's own
+        assert model.count_params() == 264_049
+    text = "\n".join(lines)
+    assert "held-out kinds: mean" in text and "--fast" in text
+    robustness.save_report(report, tmp_path / "report.json")
+    stored = json.loads((tmp_path / "report.json").read_text())
+    assert stored["held_out_kinds"] == list(shifts.HELD_OUT_KINDS)
+    assert np.isclose(stored["runs"][0]["table"]["clean"], report["runs"][0]["table"]["clean"])
