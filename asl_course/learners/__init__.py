@@ -7,6 +7,7 @@
 - :mod:`.predict`: notebook 5 and ``asl-course predict``: pictures in, letters out.
 - :mod:`.evaluation`: confusion matrix, per-letter accuracy, mistakes.
 - :mod:`.augment`: the lesson's augmentation three ways (generator, layers, tf.data).
+- :mod:`.shifts`: the camera-shift suite (kinds a webcam brings, at 5 severities; design and held-out kinds).
 
 May import: :mod:`asl_course.facts`, :mod:`asl_course.errors`, :mod:`asl_course.dataset`, the
 grading package's own modules (:mod:`asl_course.grading`, what the hidden tests run) and each
