@@ -250,6 +250,13 @@ def test_test_student_is_skipped_with_one_quiet_line_and_exit_0(course, tmp_path
     assert "roster" not in printed.split("on the roster, nothing handed in")[0]  # no line asks to add anyone
 
 
+def test_a_file_in_no_lms_form_is_not_taken_for_a_student_folder(course, tmp_path):
+    z = _zip(tmp_path / "s.zip", {f"{A2}/martin alice 1001 {A2}.ipynb": _nb(A2)})  # an unpacked, renamed download
+    why = intake.intake(course, z, tmp_path / "roster.csv")["not_placed"][0]["why"]
+    assert why.startswith(f"its name is in no LMS form this course reads, and its folder '{A2}' is no student_id")
+    assert "add a line" not in why
+
+
 def _due(course, assignment, when):
     from nbgrader.api import Gradebook
 

@@ -421,6 +421,10 @@ def _read_handin(member, size, read, *, gradescope, roster, assignment, assignme
     if student is None:
         if TEST_USER.search(name_key(handin.who.get("name", "")) or str(handin.who.get("username") or "")):
             report["skipped"].append({"file": member, "why": f"the {handin.lms} test user"})
+        elif handin.lms == "folder":  # read as <student id>/<file> only for want of an LMS form
+            report["not_placed"].append({"file": member, "why": f"its name is in no LMS form this course reads, and "
+                                         f"its folder {handin.who['student_id']!r} is no student_id of the roster "
+                                         f"({'; '.join(PATTERNS.values())})"})
         else:
             report["not_placed"].append({"file": member, "why": why})
         return None
