@@ -175,9 +175,13 @@ def closeness(release_text: str, text: str) -> float:
     """How alike a release cell and a submitted cell are: difflib's ratio, and at least :data:`CLOSE`
     when their first lines are the same (a heading, a docstring: a short cell whose badge or link
     another edition words otherwise)."""
-    ratio = _similar(release_text, text)
-    first = _norm(release_text).split("\n")[0]
-    return max(ratio, CLOSE) if first and first == _norm(text).split("\n")[0] else ratio
+    a, b = _norm(release_text), _norm(text)
+    first = a.split("\n")[0]
+    if first and first == b.split("\n")[0]:
+        return max(CLOSE, _similar(a, b) if len(b) < 4 * len(a) + 200 else 0.0)
+    if 2 * min(len(a), len(b)) < CLOSE * (len(a) + len(b)):  # lengths alone rule it out (a huge cell: no diff)
+        return 0.0
+    return _similar(a, b)
 
 
 def _has_colab(nb: dict, release=None) -> bool:
