@@ -135,8 +135,9 @@ class Roster:
     COLUMNS = {
         "lms_id": ("lms_user_id", "lms_id", "canvas_user_id", "canvas_id", "moodle_user_id", "moodle_id",
                    "user_id", "id"),
-        "sid": ("sid", "sis_user_id", "sis_id", "student_number"),
-        "username": ("username", "login", "sis_login_id", "login_id"),
+        # a student number or login may be the nbgrader id itself
+        "sid": ("sid", "sis_user_id", "sis_id", "student_number", "student_id"),
+        "username": ("username", "login", "sis_login_id", "login_id", "student_id"),
         "email": ("email", "e_mail", "email_address"),
         "student_id": ("student_id",),
         # Moodle's number is the assignment's participant id (not the Moodle user id)
