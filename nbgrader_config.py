@@ -19,6 +19,28 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
+# --- Releasing -----------------------------------------------------------------------------------
+# nbgrader's own steps, then the course's (asl_course.tooling.editions.ReleaseEdition): the setup
+# cell locked, "(read-only)" in each locked cell's first line, the Open-in-Colab badge and the
+# setup cell's install pointing where the course is published (pyproject.toml: Repository under
+# [project.urls], branch under [tool.asl-course]). So `nbgrader generate_assignment A --force`
+# writes release/ exactly as `asl-course build` does (tests/test_editions.py compares them).
+c.GenerateAssignment.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.InstantiateTests",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearSolutions",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.SaveCells",  # the gradebook keeps the instructor's cells, before what follows
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ComputeChecksums",
+    "nbgrader.preprocessors.CheckCellMetadata",
+    "asl_course.tooling.editions.ReleaseEdition",
+]
+
 # --- Autograding ---------------------------------------------------------------------------------
 # nbgrader's pipeline with two course plugins (asl_course.autograder):
 # - GuardedExecute instead of Execute: a grading folder per notebook (fresh data copy, the

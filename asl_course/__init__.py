@@ -30,8 +30,3 @@ __version__ = "0.1.0"
 # TensorFlow; a value set by the learner is kept. (asl_course.learners.notebook also filters what this
 # cannot hide: absl's lines before its initialisation, on GPU runtimes.)
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-#: The course's public repository; Colab badges and the Colab setup cell are built from it.
-REPO_URL = "https://github.com/asl-course/asl-augmentation"
-#: The branch Colab badges point at.
-REPO_BRANCH = "main"

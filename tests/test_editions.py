@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -53,7 +57,8 @@ def test_badge_matches_path_and_repo_url_filled(edition, name):
     nb = read(REPO / rel)
     text = "\n".join(c.source for c in nb.cells)
     badges = re.findall(r"\(https://colab\.research\.google\.com/github/([^)]+)\)", text)
-    assert badges == [f"{editions.REPO_URL.removeprefix('https://github.com/')}/blob/{editions.REPO_BRANCH}/{rel}"]
+    site = editions.publication(REPO)
+    assert badges == [f"{site.url.removeprefix('https://github.com/')}/blob/{site.branch}/{rel}"]
     assert "@@" not in text
     for link in re.findall(r"\]\((?!https?:)([^)]+\.ipynb)\)", text):
         assert (REPO / rel).parent.joinpath(link).resolve().exists(), f"{rel}: broken link {link}"
@@ -296,3 +301,87 @@ def test_unterminated_or_nested_markers_are_refused(source, words):
             continue  # only solved() reads the hidden-test markers
         with pytest.raises(UserError, match=words):
             transform(source)
+
+
+# --- One release: nbgrader's and the build's; published where the project says ---------------------------
+
+
+def _course_copy(dest: Path, url: str | None = None, branch: str | None = None) -> Path:
+    """The course as an instructor clones it (source/, nbgrader_config.py, pyproject.toml), optionally
+    published elsewhere."""
+    shutil.copytree(REPO / "source", dest / "source")
+    shutil.copy(REPO / "nbgrader_config.py", dest)
+    text = (REPO / "pyproject.toml").read_text()
+    if url:
+        text = re.sub(r'(?m)^Repository = ".*"$', f'Repository = "{url}"', text)
+    if branch:
+        text = re.sub(r'(?m)^branch = ".*"$', f'branch = "{branch}"', text)
+    (dest / "pyproject.toml").write_text(text)
+    return dest
+
+
+def _generate(course: Path, assignment: str = "*") -> None:
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
+                            cwd=course, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_nbgrader_generate_assignment_writes_the_committed_release(tmp_path):
+    """The README's first step, `nbgrader generate_assignment A --force`, gives students exactly the committed
+    release (badge, setup cell's install, "(read-only)", lock flags): the build's release is nbgrader's."""
+    course = _course_copy(tmp_path / "course")
+    _generate(course)
+    for name in NAMES:
+        rel = editions.edition_path("release", name)
+        assert (course / rel).read_bytes() == (REPO / rel).read_bytes(), rel
+
+
+def test_a_copy_published_elsewhere_points_its_badges_and_setup_cells_there(tmp_path, monkeypatch):
+    """nbgrader runs ReleaseEdition in the course folder: its defaults are that folder's pyproject.toml."""
+    course = _course_copy(tmp_path / "course", "https://github.com/someone/asl-fork", "spring")
+    monkeypatch.chdir(course)
+    step = editions.ReleaseEdition()
+    assert (step.repo_url, step.repo_branch) == ("https://github.com/someone/asl-fork", "spring")
+    unreleased = read(REPO / "source" / NAMES[1] / f"{NAMES[1]}.ipynb")  # badge mark, @@REPO_URL@@ still there
+    out, _ = step.preprocess(unreleased, {"nbgrader": {"notebook": NAMES[1]}})
+    text = nbformat.writes(out)
+    assert "colab.research.google.com/github/someone/asl-fork/blob/spring/release/" in text
+    assert "git+https://github.com/someone/asl-fork@spring" in text
+    assert "asl-course/asl-augmentation" not in text and "@@" not in text and editions.BADGE_MARK not in text
+
+
+def test_where_the_course_is_published_is_read_from_the_project(tmp_path):
+    course = _course_copy(tmp_path / "course", "https://github.com/someone/asl-fork/", "spring")
+    assert editions.publication(course) == editions.Site("https://github.com/someone/asl-fork", "spring")
+    assert editions.publication(course / "source") == editions.publication(course)  # found from below too
+    with pytest.raises(UserError, match="GitHub"):
+        editions.Site("https://gitlab.com/someone/asl-fork", "main")
+
+
+def test_the_release_edition_step_follows_the_published_site():
+    site = editions.Site("https://github.com/someone/asl-fork", "spring")
+    generated = nbformat.read(REPO / editions.edition_path("release", NAMES[0]), as_version=4)
+    source = read(REPO / "source" / NAMES[0] / f"{NAMES[0]}.ipynb")
+    for nb in (editions.make_selfstudy(source, NAMES[0], site), editions.make_solutions(source, NAMES[0], site)):
+        text = "\n".join(c.source for c in nb.cells)
+        assert "someone/asl-fork/blob/spring/" in text and "git+https://github.com/someone/asl-fork@spring" in text
+    step = editions.ReleaseEdition(repo_url=site.url, repo_branch=site.branch)
+    assert step.enabled  # nbgrader skips a preprocessor that is not
+    raw = copy.deepcopy(read(REPO / "source" / NAMES[0] / f"{NAMES[0]}.ipynb"))
+    raw.cells = [c for c in raw.cells if c.cell_type == "markdown"][:1]
+    out, _ = step.preprocess(raw, {"nbgrader": {"notebook": NAMES[0]}})
+    assert f"someone/asl-fork/blob/spring/release/{NAMES[0]}/{NAMES[0]}.ipynb" in out.cells[0].source
+    assert editions.HOWTO["release"] in out.cells[0].source
+
+
+def test_nbgrader_config_releases_through_nbgrader_steps_then_the_course_edition():
+    """`nbgrader generate_assignment` runs nbgrader's own steps unchanged, then ReleaseEdition last."""
+    from nbgrader.converters import GenerateAssignment
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(REPO)).load_config()
+    config_list = list(config.GenerateAssignment.preprocessors)
+    defaults = [f"{p.__module__.rsplit('.', 1)[0]}.{p.__name__}" for p in GenerateAssignment.preprocessors.default()]
+    assert config_list[:-1] == defaults
+    assert config_list[-1] == "asl_course.tooling.editions.ReleaseEdition"

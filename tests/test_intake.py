@@ -171,6 +171,117 @@ def test_bad_inputs_say_what_to_do(course, tmp_path):
         intake.intake(course, z, tmp_path / "roster.csv", assignment="99_nothing")
 
 
+# --- By identity, as Canvas really names files ---------------------------------------------------------
+
+ROSTER_IDS = """student_id,name,lms_user_id
+jose,José Núñez,3001
+zoe,Zoë Brontë,3002
+chloe,Chloé Dubois,3003
+alex,Alex Kim,3004
+alex2,Alex Kim,3005
+"""
+
+
+def _canvas_zip(path, members: dict, *, utf8_flag=True):
+    """A zip as Canvas writes it; ``utf8_flag=False``: UTF-8 names without the zip's UTF-8 flag."""
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name, date_time=(2026, 12, 1, 9, 0, 0))
+            z.writestr(info, data)
+            if not utf8_flag:
+                info.flag_bits &= ~0x800
+    if not utf8_flag:  # zipfile sets the flag for non-ASCII names: clear it in the bytes, as some writers do
+        raw = bytearray(Path(path).read_bytes())
+        for sig, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            start = 0
+            while (k := raw.find(sig, start)) >= 0:
+                raw[k + offset + 1] &= ~0x08
+                start = k + 4
+        Path(path).write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("utf8_flag", [True, False])
+def test_canvas_names_in_any_script_matched_by_user_id(course, tmp_path, utf8_flag):
+    """Canvas keeps é, ñ, ë in its names; the roster's lms_user_id decides, the name never overrides it."""
+    import unicodedata
+
+    (tmp_path / "ids.csv").write_text(ROSTER_IDS)
+    z = _canvas_zip(tmp_path / "s.zip", {
+        "núñezjosé_3001_1_02_cnn_model.ipynb": _nb(A2, "jose"),
+        unicodedata.normalize("NFD", "brontëzoë_LATE_3002_2_02_cnn_model.ipynb"): _nb(A2, "zoe"),  # macOS spelling
+        "duboischloé_late_3003_3_02_cnn_model.ipynb": _nb(A2, "chloe"),
+        "kimalex_3005_4_02_cnn_model.ipynb": _nb(A2, "the second Alex Kim"),  # the name is on the roster twice
+    }, utf8_flag=utf8_flag)
+    report = intake.intake(course, z, tmp_path / "ids.csv")
+    assert not report["not_placed"], report["not_placed"]
+    for student in ("jose", "zoe", "chloe"):
+        assert _marker(course, student, A2) == student
+    assert _marker(course, "alex2", A2) == "the second Alex Kim"
+    assert {f["student"]: f["late"] for f in report["filed"]} == {"jose": False, "zoe": True, "chloe": True,
+                                                                  "alex2": False}
+
+
+def test_roster_without_names_places_everyone_by_lms_user_id(course, tmp_path):
+    (tmp_path / "ids.csv").write_text("student_id,name,LMS User ID\ns1,,3001\ns2,,3002\n")
+    z = _zip(tmp_path / "s.zip", {"núñezjosé_3001_1_02_cnn_model.ipynb": _nb(A2, "s1"),
+                                  "someoneelse_3002_2_03_augmentation.ipynb": _nb(A3, "s2")})
+    report = intake.intake(course, z, tmp_path / "ids.csv")
+    assert len(report["filed"]) == 2 and not report["not_placed"]
+    assert _marker(course, "s1", A2) == "s1" and _marker(course, "s2", A3) == "s2"
+
+
+def test_a_name_never_places_a_file_on_a_line_with_another_user_id(course, tmp_path):
+    (tmp_path / "ids.csv").write_text(ROSTER_IDS)
+    z = _zip(tmp_path / "s.zip", {"núñezjosé_9999_1_02_cnn_model.ipynb": _nb(A2)})  # José's name, not his id
+    report = intake.intake(course, z, tmp_path / "ids.csv")
+    assert not report["filed"]
+    assert "not on the roster" in report["not_placed"][0]["why"]
+
+
+def test_test_student_is_skipped_with_one_quiet_line_and_exit_0(course, tmp_path, capsys):
+    z = _zip(tmp_path / "s.zip", {"martinalice_1001_1_02_cnn_model.ipynb": _nb(A2),
+                                  "studenttest_4242_2_02_cnn_model.ipynb": _nb(A2)})
+    rc = cli.main(["intake", str(z), "--roster", str(tmp_path / "roster.csv"), "--course", str(course)])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    assert [line for line in printed.splitlines() if "studenttest" in line] == [
+        "skipped: studenttest_4242_2_02_cnn_model.ipynb (the canvas test user)"]
+    assert "roster" not in printed.split("on the roster, nothing handed in")[0]  # no line asks to add anyone
+
+
+def test_a_file_in_no_lms_form_is_not_taken_for_a_student_folder(course, tmp_path):
+    z = _zip(tmp_path / "s.zip", {f"{A2}/martin alice 1001 {A2}.ipynb": _nb(A2)})  # an unpacked, renamed download
+    why = intake.intake(course, z, tmp_path / "roster.csv")["not_placed"][0]["why"]
+    assert why.startswith(f"its name is in no LMS form this course reads, and its folder '{A2}' is no student_id")
+    assert "add a line" not in why
+
+
+def _due(course, assignment, when):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        gradebook.update_or_create_assignment(assignment, duedate=when)
+
+
+def test_canvas_lateness_is_recorded_where_nbgrader_reads_it(course, tmp_path, capsys):
+    import datetime
+
+    from nbgrader.utils import parse_utc
+
+    z = _zip(tmp_path / "s.zip", {"martinalice_LATE_1001_1_02_cnn_model.ipynb": _nb(A2),
+                                  "okaforbob_1002_2_02_cnn_model.ipynb": _nb(A2)})
+    report = intake.intake(course, z, tmp_path / "roster.csv")  # no gradebook: said, nothing invented
+    assert not (course / "submitted" / "alice" / A2 / "timestamp.txt").exists()
+    assert "nbgrader db assignment add" in next(f["note"] for f in report["filed"] if f["student"] == "alice")
+    due = datetime.datetime(2026, 12, 1, 23, 59)
+    _due(course, A2, due)
+    intake.intake(course, z, tmp_path / "roster.csv")
+    stamp = parse_utc((course / "submitted" / "alice" / A2 / "timestamp.txt").read_text())
+    assert stamp > due and stamp - due == datetime.timedelta(seconds=1)  # late, as nbgrader counts it
+    assert not (course / "submitted" / "bob" / A2 / "timestamp.txt").exists()  # on time: no time invented
+
+
 # --- End to end: an LMS zip -> intake -> repair -> grade (2 workers) -> feedback ------------------------
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def _assert_rebuilt_like_solution(result, a=A2, answers=None):
 @pytest.mark.parametrize("a", [A2, A3])
 def test_a_clean_solution_is_left_as_it_is(a):
     result = _run(_solution(a), a)
-    assert result == {"status": "ok", "repairs": [], "notes": [], "not_placed": [], "notebook": None}
+    assert result == {"status": "ok", "repairs": [], "notes": [], "not_placed": [], "findings": [], "notebook": None}
 
 
 def test_colab_metadata_alone_is_harmless_and_noted():
@@ -304,3 +305,255 @@ def test_a_200_mb_output_is_repaired_without_it(course):
     assert report["status"] == "repaired" and any("outputs of" in r for r in report["repairs"])
     assert (folder / f"{A2}.ipynb").stat().st_size < 1_000_000
     assert repair.triage(course, A2, "frank") == ("ok", "")
+
+
+# --- Each step on a tiny notebook, and every message a student reads checked against the damage done ------------
+
+TINY = "99_tiny"
+BADGE = "[![Open In Colab](badge.svg)](https://colab.research.google.com/github/o/r/blob/main/release/99_tiny/99_tiny.ipynb)"
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+ANSWERS = {"double": "def double(x):\n    return 2 * x", "square": "def square(x):\n    return x * x"}
+
+
+def _tiny_cell(kind, text, gid=None, role=None):
+    cell = (nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell)(text)
+    if role:
+        cell.metadata["nbgrader"] = {"grade_id": gid, "schema_version": 3, "solution": role == "answer",
+                                     "grade": role == "test", "locked": role in ("test", "locked"),
+                                     **({"points": 1} if role == "test" else {})}
+        if role != "answer":
+            cell.metadata.update(editable=False, deletable=False)
+    return cell
+
+
+def _tiny_release(edition="new"):
+    """A release of two exercises; ``edition="old"``: the same release as another edition words it
+    (nbgrader's own output before the course's step: badge mark, no "(read-only)")."""
+    ro = " (read-only)" if edition == "new" else ""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        _tiny_cell("markdown", f"# 9. Tiny\n\n{BADGE if edition == 'new' else '<!-- colab-badge -->'}\n\n"
+                   "Doubles and squares, then checks each."),
+        _tiny_cell("code", f"# Setup{ro}. Install the helpers.\nimport math", "setup", "locked"),
+        _tiny_cell("markdown", "## 1. Double\n\nWrite `double(x)`."),
+        _tiny_cell("code", STUB, "double", "answer"),
+        _tiny_cell("code", f'"""Self-check{ro}: double."""\nassert double(2) == 4', "test_double", "test"),
+        _tiny_cell("markdown", "## 2. Square\n\nWrite `square(x)`."),
+        _tiny_cell("code", STUB, "square", "answer"),
+        _tiny_cell("code", f'"""Self-check{ro}: square."""\nassert square(3) == 9', "test_square", "test"),
+        _tiny_cell("markdown", "## Summary\n\n- a function per exercise"),
+    ]
+    return nb
+
+
+def _tiny_handed_in(edition="new"):
+    """The release of ``edition`` with both answers written (a v4 dict, as read from a file)."""
+    nb = _tiny_release(edition)
+    for cell in nb.cells:
+        gid = _gid(cell)
+        if gid in ANSWERS:
+            cell.source = ANSWERS[gid]
+    return _dict(nb)
+
+
+def _cells_of(d, gid):
+    return [k for k, c in enumerate(d["cells"]) if _gid(c) == gid]
+
+
+def _colab(d, drop_nbgrader):
+    """As Colab saves it: its own metadata on the notebook and each cell; ``drop_nbgrader``: without nbgrader's."""
+    d["metadata"]["colab"] = {"provenance": [], "name": "99_tiny.ipynb"}
+    for k, c in enumerate(d["cells"]):
+        if drop_nbgrader:
+            c["metadata"] = {}
+        c["metadata"].update({"id": f"x{k}", "colab": {"base_uri": "https://localhost:8080/"}})
+        if c["cell_type"] == "code":
+            c["metadata"]["outputId"] = f"o{k}"
+    return d
+
+
+def _damaged(kind):
+    """``(submission dict, the damage done: {(finding kind, grade_id or None)})``."""
+    d = _tiny_handed_in()
+    if kind == "clean":
+        return d, set()
+    if kind == "colab":
+        return _colab(d, drop_nbgrader=False), set()
+    if kind == "colab_no_nbgrader":
+        return _colab(d, drop_nbgrader=True), {("metadata_gone", g) for g in ("setup", "test_double", "test_square")} \
+            | {("answer_found", g) for g in ANSWERS}
+    if kind == "old_edition_colab_no_nbgrader":  # the issue's notebook: another edition, saved by Colab
+        return _colab(_tiny_handed_in("old"), drop_nbgrader=True), \
+            {("metadata_gone", g) for g in ("setup", "test_double", "test_square")} | {("answer_found", g) for g in ANSWERS}
+    if kind == "deleted_read_only":
+        del d["cells"][_cells_of(d, "test_square")[0]]
+        return d, {("restored", "test_square")}
+    if kind == "reordered":
+        d["cells"].append(d["cells"].pop(_cells_of(d, "double")[0]))
+        return d, {("moved", None)}
+    if kind == "extra_cells":
+        k = _cells_of(d, "double")[0]
+        d["cells"][k + 1:k + 1] = [nbformat.v4.new_markdown_cell("my notes"), nbformat.v4.new_code_cell("double(21)")]
+        return d, set()
+    if kind == "extra_cells_no_nbgrader":
+        d, damage = _damaged("colab_no_nbgrader")
+        k = 3  # after the answer to `double`
+        d["cells"][k + 1:k + 1] = [nbformat.v4.new_markdown_cell("my notes"), nbformat.v4.new_code_cell("y = 1")]
+        return d, damage | {("could_be_answer", "double")}
+    if kind == "duplicated_answer":
+        k = _cells_of(d, "double")[0]
+        d["cells"].insert(k, copy.deepcopy(d["cells"][k]))
+        d["cells"][k]["source"] = "def double(x):\n    return x + x  # a first try"
+        return d, {("duplicated_answer", "double")}
+    if kind == "retyped_answer":
+        k = _cells_of(d, "square")[0]
+        d["cells"][k]["cell_type"] = "markdown"
+        d["cells"][k].pop("outputs"), d["cells"][k].pop("execution_count")
+        return d, {("retyped_answer", "square")}
+    if kind == "deleted_answer":
+        del d["cells"][_cells_of(d, "square")[0]]
+        return d, {("answer_missing", "square")}
+    if kind == "duplicated_read_only":
+        k = _cells_of(d, "test_double")[0]
+        d["cells"].insert(k, copy.deepcopy(d["cells"][k]))
+        return d, {("duplicated_locked", "test_double")}
+    if kind == "retyped_read_only":
+        k = _cells_of(d, "test_double")[0]
+        d["cells"][k]["cell_type"] = "raw"
+        d["cells"][k].pop("outputs"), d["cells"][k].pop("execution_count")
+        return d, {("retyped_locked", "test_double")}
+    raise ValueError(kind)
+
+
+DAMAGE = ("clean", "colab", "colab_no_nbgrader", "old_edition_colab_no_nbgrader", "deleted_read_only", "reordered",
+          "extra_cells", "extra_cells_no_nbgrader", "duplicated_answer", "retyped_answer", "deleted_answer",
+          "duplicated_read_only", "retyped_read_only")
+
+
+def _tiny_run(sub):
+    return repair.repair_notebook(sub, _tiny_release(), solutions=ANSWERS, assignment=TINY)
+
+
+def _alignment(sub):
+    return repair.Alignment(list(_tiny_release().cells), repair.normalise_cells(sub))
+
+
+def test_step_grade_id_matches_whatever_the_text_and_place():
+    d = _tiny_handed_in("old")
+    d["cells"].append(d["cells"].pop(_cells_of(d, "test_double")[0]))
+    al = _alignment(d)
+    repair.match_by_grade_id(al)
+    rel = _tiny_release()
+    assert {_gid(rel.cells[i]): js for i, js in al.match.items()} == {
+        "setup": [1], "double": [3], "test_double": [8], "square": [5], "test_square": [6]}
+
+
+def test_step_same_text_pairs_repeated_cells_in_turn_and_skips_answers():
+    rel = _tiny_release()
+    rel.cells.insert(2, _tiny_cell("code", "print(1)"))
+    rel.cells.insert(4, _tiny_cell("code", "print(1)"))
+    sub = _dict(rel)
+    for c in sub["cells"]:
+        c["metadata"] = {}
+    al = repair.Alignment(list(rel.cells), repair.normalise_cells(sub))
+    repair.match_same_text(al)
+    assert al.match[2] == [2] and al.match[4] == [4]  # each copy its own, in order
+    assert not {_gid(rel.cells[i]) for i in al.match} & set(ANSWERS)  # answers are step 4's
+
+
+def test_step_close_text_finds_another_editions_wording_not_a_neighbour():
+    sub = _tiny_handed_in("old")
+    for c in sub["cells"]:
+        c["metadata"] = {}
+    al = _alignment(sub)
+    repair.match_same_text(al)
+    assert 0 not in al.match and 1 not in al.match  # badge and "(read-only)" differ
+    repair.match_close_text(al)
+    assert all(al.match[i] == [i] for i in (0, 1, 4, 7)), al.match  # title, setup, both self-checks
+    assert al.how[4] == "close text" and 3 not in al.match and 6 not in al.match  # answers left to step 4
+
+
+def test_step_place_answers_takes_the_most_like_the_solution_and_reports_the_other():
+    sub, _ = _damaged("extra_cells_no_nbgrader")
+    al = _alignment(sub)
+    repair.match_same_text(al)
+    repair.match_close_text(al)
+    repair.place_answers(al, ANSWERS)
+    assert al.match[3] == [3] and al.cells[3]["source"] == ANSWERS["double"]
+    assert [f.kind for f in al.findings if f.cell == 3] == ["could_be_answer", "answer_found"]
+
+
+def test_step_rebuild_adds_nothing_and_duplicates_nothing():
+    sub, _ = _damaged("old_edition_colab_no_nbgrader")
+    sub["cells"][2:2] = [nbformat.v4.new_code_cell("helper = 1")]
+    result = _tiny_run(sub)
+    out = result["notebook"]
+    texts = [c.source for c in out.cells]
+    assert len(texts) == len(set(texts)) == len(_tiny_release().cells) + 1  # the release's cells once, + the student's
+    assert texts[texts.index("helper = 1") - 1].startswith("# Setup (read-only)")  # where it was
+    assert [c.source for c in out.cells if _gid(c) in ANSWERS] == list(ANSWERS.values())
+    assert "Self-check" not in "".join(c.source for c in out.cells if _gid(c) in ANSWERS)
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_every_message_to_the_student_is_true(kind, tmp_path):
+    """Repair writes its findings into the repaired notebook's first cell, which the student reads in the
+    feedback: each one must name damage this fixture really has, and all the damage must be named."""
+    sub, damage = _damaged(kind)
+    folder = tmp_path / "submitted" / "s1" / TINY
+    folder.mkdir(parents=True)
+    (folder / f"{TINY}.ipynb").write_text(json.dumps(sub))
+    context = {"release": _tiny_release(), "solutions": ANSWERS, "others": {}}
+    report = repair.repair_student(tmp_path, TINY, "s1", context=context)
+    written = nbformat.read(folder / f"{TINY}.ipynb", as_version=4)
+    if not damage:
+        assert report["status"] == "ok" and not written.cells[0].metadata.get(repair.NOTE_KEY), report
+        return
+    note = written.cells[0]
+    assert note.metadata.get(repair.NOTE_KEY), "a repaired notebook starts with the note"
+    told = [line[2:] for line in note.source.splitlines() if line.startswith("- ")]
+    findings = {f["message"]: f for f in _tiny_run(sub)["findings"] if f["audience"] != "instructor"}
+    rel = _tiny_release()
+    claimed = set()
+    for line in told:
+        finding = findings[line.removeprefix("not placed: ")]
+        subject = _gid(rel.cells[finding["cell"]]) if finding["cell"] is not None else None
+        assert (finding["kind"], subject) in damage, f"{kind}: the student is told {line!r}, which is not so"
+        claimed.add((finding["kind"], subject))
+    assert claimed == damage, f"{kind}: damage not told: {damage - claimed}"
+    assert report["status"] == "repaired" and (folder / f"{TINY}{repair.ORIGINAL_SUFFIX}").is_file()
+    answers = {_gid(c): c.source for c in written.cells if _gid(c) in ANSWERS}
+    assert answers == {g: (STUB if ("answer_missing", g) in damage else a) for g, a in ANSWERS.items()}
+    again = repair.repair_notebook(_dict(written), rel, solutions=ANSWERS, assignment=TINY)
+    assert again["status"] == "ok", again["repairs"]
+
+
+@pytest.mark.parametrize("a", [A2, A3])
+def test_a_solution_from_nbgraders_plain_release_saved_by_colab_is_rebuilt_once_and_truly(a):
+    """The issue's class: students were handed nbgrader's own release (no "(read-only)", the badge and how-to
+    marks unfilled) and Colab dropped nbgrader's metadata; graded against the course's release."""
+    from asl_course import editions
+
+    d = _dict(_solution(a))
+    for cell in d["cells"]:
+        cell["source"] = "".join(cell["source"]).replace(f" {editions.READ_ONLY}", "")
+        cell["source"] = re.sub(r"\[!\[Open In Colab\].*\)", editions.BADGE_MARK, cell["source"])
+        cell["source"] = cell["source"].replace(editions.HOWTO["release"], editions.HOWTO_MARK)
+    result = _run(_colab_saved(d), a)
+    out = _assert_rebuilt_like_solution(result, a)
+    assert not any(repair.RESTORED in r for r in result["repairs"])  # nothing was deleted
+    assert len(out.cells) == len(_release(a).cells)  # each release cell once, nothing added
+    # The release's read-only cells and text, the student's answers and given code (the setup cell is not
+    # nbgrader's: it runs as handed in); none of the other edition's self-checks, the title once.
+    release_cells = {c.source for c in _release(a).cells}
+    students_code = {c["source"] for c in d["cells"] if c["cell_type"] == "code"}
+    assert {c.source for c in out.cells} <= release_cells | students_code
+    assert not [c for c in out.cells if c.source.startswith('"""Self-check:')]
+    assert len([c for c in out.cells if c.source.startswith("# ") and c.cell_type == "markdown"]) == 1
+
+
+def _colab_saved(d):
+    d["metadata"]["colab"] = {"provenance": []}
+    for k, cell in enumerate(d["cells"]):
+        cell["metadata"] = {"id": f"c{k}"}
+    return d

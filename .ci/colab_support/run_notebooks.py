@@ -62,10 +62,12 @@ STAND_IN_MESSAGE = "one-epoch stand-in"
 
 
 def repo_constants(root: Path) -> tuple[str, str]:
-    text = (root / "asl_course" / "__init__.py").read_text()
-    url = re.search(r'^REPO_URL = "([^"]+)"', text, re.M).group(1)
-    branch = re.search(r'^REPO_BRANCH = "([^"]+)"', text, re.M).group(1)
-    return url, branch
+    """Where the course is published (pyproject.toml: [project.urls] Repository, [tool.asl-course] branch),
+    as the editions' setup cells name it."""
+    import tomllib
+
+    data = tomllib.loads((root / "pyproject.toml").read_text())
+    return data["project"]["urls"]["Repository"], data.get("tool", {}).get("asl-course", {}).get("branch", "main")
 
 
 def git(root: Path, *args: str) -> str:

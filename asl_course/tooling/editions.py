@@ -2,10 +2,12 @@
 
 ``source/<assignment>/<assignment>.ipynb`` are the only hand-written notebooks. From them:
 
-- ``release/<assignment>/<assignment>.ipynb``: the student edition, made by nbgrader's own
-  ``generate_assignment`` (answers replaced by stubs, hidden tests removed). The cells nbgrader
-  locks keep its ``editable``/``deletable`` flags (JupyterLab honours them), the setup cell is
-  locked the same way, and each locked cell says "(read-only)" in its first line;
+- ``release/<assignment>/<assignment>.ipynb``: the student edition, written by nbgrader's own
+  ``generate_assignment`` (answers replaced by stubs, hidden tests removed), whose last step is
+  the course's :class:`ReleaseEdition` (nbgrader_config.py): the cells nbgrader locks keep its
+  ``editable``/``deletable`` flags (JupyterLab honours them), the setup cell is locked the same
+  way, and each locked cell says "(read-only)" in its first line. So the README's
+  ``nbgrader generate_assignment A --force`` and ``asl-course build`` write the same file;
 - ``notebooks/<assignment>.ipynb``: the self-study edition, where *Run All* works: each
   exercise is the learner's cell (it does not raise), its self-check (a mistake is reported,
   not raised: :mod:`asl_course.learners.selfstudy`), then the answer in a code cell hidden in JupyterLab
@@ -17,13 +19,15 @@ Every edition is normalised the same way (outputs stripped, metadata limited to 
 course uses: ``nbgrader`` where nbgrader needs it, ``tags``, and the few keys above that a
 frontend needs), gets an Open-in-Colab badge whose URL matches its own path, the paragraph on
 how to work through it (``<!-- how-to-work -->`` in the first cell), and has the repository
-URL filled in. ``build(check=True)`` builds into a temporary folder and reports every file
+URL filled in: where the course is published (:func:`publication`: pyproject.toml's
+``[project.urls] Repository`` and ``[tool.asl-course] branch``; ``asl-course build --repo-url``). ``build(check=True)`` builds into a temporary folder and reports every file
 that differs from the committed one.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import filecmp
 import os
 import re
@@ -31,11 +35,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import nbformat
 
-from asl_course import REPO_BRANCH, REPO_URL
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode, default
+
 from asl_course.errors import UserError
 
 EDITIONS = ("release", "notebooks", "solutions")
@@ -132,9 +139,60 @@ def assignments(root: Path) -> list[str]:
     return found
 
 
-def colab_url(relative: str) -> str:
-    slug = REPO_URL.removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{slug}/blob/{REPO_BRANCH}/{relative}"
+# --- Where the course is published ----------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Site:
+    """Where the course is published: its GitHub repository and the branch students open."""
+    url: str
+    branch: str
+
+    def __post_init__(self):
+        if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", self.url):
+            raise UserError(f"the course's repository {self.url!r} is not https://github.com/OWNER/NAME: Colab "
+                            "opens notebooks from GitHub (set Repository under [project.urls] in pyproject.toml, "
+                            "or pass --repo-url)")
+        if not re.fullmatch(r"[\w./-]+", self.branch):
+            raise UserError(f"the branch {self.branch!r} is not a git branch name")
+
+
+def _site_in(pyproject: Path) -> Site | None:
+    try:
+        data = tomllib.loads(pyproject.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    url = data.get("project", {}).get("urls", {}).get("Repository")
+    branch = data.get("tool", {}).get("asl-course", {}).get("branch", "main")
+    return Site(url.rstrip("/").removesuffix(".git"), branch) if url else None
+
+
+def publication(start: Path | None = None) -> Site:
+    """Where the course is published, from the project's metadata: ``Repository`` under
+    ``[project.urls]`` and ``branch`` under ``[tool.asl-course]`` of the nearest pyproject.toml at or
+    above ``start`` (the course folder), else of this package's checkout, else of the installed
+    package (its ``Project-URL``)."""
+    here = Path(start or Path.cwd()).resolve()
+    checkout = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    for pyproject in [*(folder / "pyproject.toml" for folder in (here, *here.parents)), checkout]:
+        site = _site_in(pyproject)
+        if site is not None:
+            return site
+    from importlib import metadata
+
+    try:
+        urls = dict(u.split(", ", 1) for u in metadata.metadata("asl-course").get_all("Project-URL") or [])
+    except metadata.PackageNotFoundError:
+        urls = {}
+    if urls.get("Repository"):
+        return Site(urls["Repository"].rstrip("/"), "main")
+    raise UserError("where is the course published? Add `Repository = \"https://github.com/OWNER/NAME\"` under "
+                    "[project.urls] in the course's pyproject.toml, or pass --repo-url")
+
+
+def colab_url(relative: str, site: Site) -> str:
+    slug = site.url.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{slug}/blob/{site.branch}/{relative}"
 
 
 def edition_path(edition: str, name: str) -> str:
@@ -257,15 +315,15 @@ def grade_id(cell) -> str | None:
     return _meta(cell).get("grade_id")
 
 
-def _finish(nb, edition: str, name: str) -> nbformat.NotebookNode:
+def _finish(nb, edition: str, name: str, site: Site) -> nbformat.NotebookNode:
     """Badge, repository URL, links, and the normalised form every edition shares."""
-    url = colab_url(edition_path(edition, name))
+    url = colab_url(edition_path(edition, name), site)
     nb.metadata = {k: copy.deepcopy(nb.metadata[k]) for k in NOTEBOOK_META_KEYS if k in nb.metadata}
     keep = CELL_META_KEYS[edition]
     for i, cell in enumerate(nb.cells):
         text = cell.source
         text = text.replace(BADGE_MARK, BADGE.format(url=url))
-        text = text.replace("@@REPO_URL@@", REPO_URL).replace("@@REPO_BRANCH@@", REPO_BRANCH)
+        text = text.replace("@@REPO_URL@@", site.url).replace("@@REPO_BRANCH@@", site.branch)
         text = text.replace(HOWTO_MARK, HOWTO[edition])
         if edition == "release" and cell.cell_type == "markdown":
             text = _NEXT_LINK.sub(lambda m: f"](../{m.group(1)}/{m.group(1)}.ipynb)", text)
@@ -281,15 +339,15 @@ def _finish(nb, edition: str, name: str) -> nbformat.NotebookNode:
     return nb
 
 
-def make_solutions(source_nb, name: str) -> nbformat.NotebookNode:
+def make_solutions(source_nb, name: str, site: Site | None = None) -> nbformat.NotebookNode:
     nb = copy.deepcopy(source_nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = solved(cell.source)
-    return _finish(nb, "solutions", name)
+    return _finish(nb, "solutions", name, site or publication())
 
 
-def make_selfstudy(source_nb, name: str) -> nbformat.NotebookNode:
+def make_selfstudy(source_nb, name: str, site: Site | None = None) -> nbformat.NotebookNode:
     """Each exercise: the learner's cell (no raise), its self-check (reports), the hidden answer."""
     nb = copy.deepcopy(source_nb)
     cells, pending = [], None  # pending: (exercise, answer) waiting for its self-check
@@ -316,10 +374,10 @@ def make_selfstudy(source_nb, name: str) -> nbformat.NotebookNode:
     if pending:
         raise UserError(f"source/{name}: the last exercise {pending[0]!r} has no test cell after it.")
     nb.cells = cells
-    return _finish(nb, "notebooks", name)
+    return _finish(nb, "notebooks", name, site or publication())
 
 
-def make_release(generated_nb, name: str) -> nbformat.NotebookNode:
+def make_release(generated_nb, name: str, site: Site | None = None) -> nbformat.NotebookNode:
     """nbgrader's release, with its lock flags kept, the setup cell locked, and locked cells marked."""
     from nbgrader.utils import compute_checksum
 
@@ -331,7 +389,7 @@ def make_release(generated_nb, name: str) -> nbformat.NotebookNode:
     locked = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("editable") is False]
     for cell in locked:
         cell.source = mark_read_only(cell.source)
-    nb = _finish(nb, "release", name)
+    nb = _finish(nb, "release", name, site or publication())
     for cell in nb.cells:
         grading = cell.metadata.get("nbgrader", {})
         if cell.metadata.get("editable") is False and "checksum" in grading:
@@ -344,12 +402,36 @@ def make_release(generated_nb, name: str) -> nbformat.NotebookNode:
 # --- Building ----------------------------------------------------------------------------------
 
 
-def _nbgrader_generate(root: Path, work: Path) -> Path:
-    """Run nbgrader's generate_assignment on a copy of source/ (it needs a course folder)."""
+class ReleaseEdition(NbGraderPreprocessor):
+    """The student edition as ``nbgrader generate_assignment`` writes it (nbgrader_config.py puts this
+    last in ``GenerateAssignment.preprocessors``): :func:`make_release` on nbgrader's release, so
+    ``nbgrader generate_assignment`` and ``asl-course build`` write the same notebook."""
+
+    repo_url = Unicode(help="the course's GitHub repository (Colab badges, the setup cell's install); "
+                            "default: Repository under [project.urls] in pyproject.toml").tag(config=True)
+    repo_branch = Unicode(help="the branch students open; default: branch under [tool.asl-course] in "
+                               "pyproject.toml, else main").tag(config=True)
+
+    @default("repo_url")
+    def _default_url(self):
+        return publication().url
+
+    @default("repo_branch")
+    def _default_branch(self):
+        return publication().branch
+
+    def preprocess(self, nb, resources):
+        name = resources["nbgrader"]["notebook"]
+        return make_release(nb, name, Site(self.repo_url, self.repo_branch)), resources
+
+
+def _nbgrader_generate(root: Path, work: Path, site: Site) -> Path:
+    """Run nbgrader's generate_assignment (its ReleaseEdition step included) on a copy of source/."""
     shutil.copytree(root / "source", work / "source")
     shutil.copy(root / "nbgrader_config.py", work / "nbgrader_config.py")
     result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "generate_assignment", "*", "--no-db", "--force"],
+        [sys.executable, "-m", "nbgrader", "generate_assignment", "*", "--no-db", "--force",
+         f"--ReleaseEdition.repo_url={site.url}", f"--ReleaseEdition.repo_branch={site.branch}"],
         cwd=work,
         capture_output=True,
         text=True,
@@ -359,23 +441,27 @@ def _nbgrader_generate(root: Path, work: Path) -> Path:
     return work / "release"
 
 
-def write_editions(root: Path, out: Path, log=print) -> list[Path]:
-    """Write all three editions under ``out`` (``out`` may be ``root`` itself)."""
+def write_editions(root: Path, out: Path, log=print, site: Site | None = None) -> list[Path]:
+    """Write all three editions under ``out`` (``out`` may be ``root`` itself); ``site``: where the
+    course is published (default: :func:`publication` of ``root``)."""
+    site = site or publication(root)
     names = assignments(root)
     written = []
     with tempfile.TemporaryDirectory(prefix="asl-build-") as tmp:
-        generated = _nbgrader_generate(root, Path(tmp))
+        generated = _nbgrader_generate(root, Path(tmp), site)
         for name in names:
             source_nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
-            release_nb = nbformat.read(generated / name / f"{name}.ipynb", as_version=4)
             try:
                 editions = {
-                    "release": make_release(release_nb, name),
-                    "notebooks": make_selfstudy(source_nb, name),
-                    "solutions": make_solutions(source_nb, name),
+                    "notebooks": make_selfstudy(source_nb, name, site),
+                    "solutions": make_solutions(source_nb, name, site),
                 }
             except UserError as exc:
                 raise UserError(f"source/{name}/{name}.ipynb: {exc}") from None
+            release = out / edition_path("release", name)
+            release.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(generated / name / f"{name}.ipynb", release)  # nbgrader's own file, as it wrote it
+            written.append(release)
             for edition, nb in editions.items():
                 path = out / edition_path(edition, name)
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -394,11 +480,11 @@ def _edition_files(folder: Path) -> set[str]:
     return files
 
 
-def drift(root: Path) -> list[str]:
+def drift(root: Path, site: Site | None = None) -> list[str]:
     """Differences between the committed editions and a fresh build (empty: no drift)."""
     with tempfile.TemporaryDirectory(prefix="asl-check-") as tmp:
         fresh = Path(tmp)
-        write_editions(root, fresh, log=lambda *_: None)
+        write_editions(root, fresh, log=lambda *_: None, site=site)
         want, have = _edition_files(fresh), _edition_files(root)
         problems = [f"missing: {p}" for p in sorted(want - have)]
         problems += [f"not generated from source/ (delete it): {p}" for p in sorted(have - want)]

@@ -6,8 +6,8 @@ extensions do not run in Colab, nbgrader issue 1273). The instructor downloads t
 
 - **LMS file names** (:data:`PATTERNS`), the forms the LMS exports use:
 
-  - Canvas: ``smithjohn_12345_67890_02_cnn_model.ipynb``, ``smithjohn_late_12345_67890_02_cnn_model-1.ipynb``
-    (the name as one lowercase word, ``late`` when handed in after the due date, the Canvas
+  - Canvas: ``smithjohn_12345_67890_02_cnn_model.ipynb``, ``núñezjosé_LATE_12345_67890_02_cnn_model-1.ipynb``
+    (the name as one lowercase word of any script's letters, ``LATE`` or ``late`` when handed in after the due date, the Canvas
     user id, the submission/attachment id, the student's file name; Canvas adds ``-1``, ``-2``
     when one name is uploaded again); also ``smith_john_12345_67890_...``;
   - Moodle: ``John Smith_12345_assignsubmission_file_/02_cnn_model.ipynb`` (a folder per
@@ -19,9 +19,14 @@ extensions do not run in Colab, nbgrader issue 1273). The instructor downloads t
   - a plain ``<student_id>/<file>`` folder per student.
 
 - **The roster** (CSV with a header): a ``student_id`` column (the nbgrader id) and any of
-  ``name``, ``first_name``/``last_name``, ``sortable_name``, ``lms_id``/``canvas_id``/``moodle_id``
-  /``user_id``, ``username``/``login``, ``email``, ``sid``. An LMS identity is matched by id
-  first, then username/email, then the name (letters only, either order).
+  ``lms_user_id`` (or ``lms_id``, ``canvas_user_id``, ``user_id``, ``id``: the LMS's own user id,
+  e.g. the ``ID`` column of Canvas's gradebook export), ``participant_id`` (Moodle's number),
+  ``sid``, ``username``/``login``, ``email``, ``name``, ``first_name``/``last_name``,
+  ``sortable_name`` (:attr:`Roster.COLUMNS`). An LMS identity is matched by its id in that id's
+  own columns first, then by the name (letters of any script, accents and case folded, either
+  order), never to a roster line whose LMS user id is another one.
+- **LMS test users** (Canvas's "Test Student", Blackboard's preview user) not on the roster are
+  skipped with one line. Only files it could not place need the instructor (exit 1).
 - **The assignment** is read from the student's file name (Colab's ``Copy of ...``, ``(1)``,
   ``-2`` and the like removed), else from the notebook's own nbgrader ``grade_id`` cells.
 - **Several attempts**: the latest is filed (by the LMS's time, then attempt number, then id,
@@ -31,7 +36,9 @@ extensions do not run in Colab, nbgrader issue 1273). The instructor downloads t
 
 Files are copied as they are (a ``.py`` or ``.html`` export too: ``asl-course repair`` refuses
 it with the reason, and grading skips it). A time the LMS records (Blackboard, Gradescope) is
-written to ``timestamp.txt``, which nbgrader reads for late penalties.
+written to ``timestamp.txt``, which nbgrader reads (against the gradebook's due date) for late
+penalties; a hand-in Canvas names late (``_LATE_``/``_late_``, no time) is recorded there as one
+second after the gradebook's due date (:func:`submission_time`).
 
 Why not nbgrader's ``zip_collect`` (0.9.6): it reads one regular expression whose
 ``student_id`` group must be the nbgrader id itself (no roster: Canvas and Moodle names carry
@@ -49,6 +56,7 @@ import datetime
 import json
 import re
 import shutil
+import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -59,8 +67,11 @@ IGNORED = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|\._)|submission_m
 #: The largest archive member intake will copy (bytes): bigger ones are reported, not extracted.
 MAX_MEMBER_BYTES = 1 << 30
 
-_CANVAS = re.compile(r"^(?P<name>[a-z][a-z0-9]*(?:_(?!late_)[a-z][a-z0-9]*)?)(?P<late>_late)?_(?P<uid>\d+)_(?P<aid>\d+)_(?P<file>.+)$",
-                     re.IGNORECASE)
+#: Canvas: the name as Canvas writes it (lower case, letters of any script, non-letters dropped; ``[^\W\d_]``
+#: is a letter of any script), ``_LATE`` or ``_late`` when handed in after the due date, the user id,
+#: the submission (attachment) id, the student's file.
+_CANVAS = re.compile(r"^(?P<name>[^\W\d_][^\W_]*(?:_(?!late_)[^\W\d_][^\W_]*)?)(?P<late>_late)?_(?P<uid>\d+)_(?P<aid>\d+)"
+                     r"_(?P<file>.+)$", re.IGNORECASE)
 _MOODLE = re.compile(r"^(?P<name>[^/]+?)_(?P<uid>\d+)_assignsubmission_(?:file|onlinetext)_/?(?P<file>.*)$")
 _BLACKBOARD = re.compile(r"^(?P<title>.+?)_(?P<user>[^_/]+)_attempt_(?P<time>\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)"
                          r"(?:_(?P<file>.+)|\.txt)?$")
@@ -92,20 +103,55 @@ class Handin:
 # --- The roster -----------------------------------------------------------------------------------
 
 
-def _letters(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(text).lower())
+def name_key(text: str) -> str:
+    """A name as a matching key: letters and digits of any script, accents and case folded.
+
+    Canvas keeps a name's letters (``núñezjosé``) and drops the rest; a zip made on macOS may
+    spell é as e + a combining accent: both, and the roster's ``José Núñez``, give ``nunezjose``."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[\W_]", "", bare.casefold())
+
+
+def column_key(header: str) -> str:
+    """A roster header as a key: ``LMS User ID`` -> ``lms_user_id``."""
+    return re.sub(r"[^a-z0-9]+", "_", str(header).strip().lower()).strip("_")
+
+
+#: The test users LMSs add to every course (Canvas's "Test Student", Blackboard's preview user):
+#: their hand-ins are skipped with one line, unless the roster names them.
+TEST_USER = re.compile(r"^(studenttest|teststudent)$|_previewuser$", re.IGNORECASE)
 
 
 class Roster:
-    """The roster CSV: LMS identities -> nbgrader student ids."""
+    """The roster CSV: LMS identities -> nbgrader student ids.
 
-    ID_COLUMNS = ("lms_id", "canvas_id", "moodle_id", "user_id", "sis_id", "id")
+    Each identity an LMS gives is looked up in its own columns (:data:`COLUMNS`): the LMS's
+    user id in ``lms_user_id`` (or ``lms_id``, ``canvas_user_id``, ``id``, ...), a student
+    number in ``sid``, and so on. A name is used only when no id decides, and never for a
+    roster line whose LMS user id is another one."""
+
+    #: identity kind -> the roster columns that hold it (headers compared as :func:`column_key`).
+    COLUMNS = {
+        "lms_id": ("lms_user_id", "lms_id", "canvas_user_id", "canvas_id", "moodle_user_id", "moodle_id",
+                   "user_id", "id"),
+        # a student number or login may be the nbgrader id itself
+        "sid": ("sid", "sis_user_id", "sis_id", "student_number", "student_id"),
+        "username": ("username", "login", "sis_login_id", "login_id", "student_id"),
+        "email": ("email", "e_mail", "email_address"),
+        "student_id": ("student_id",),
+        # Moodle's number is the assignment's participant id (not the Moodle user id)
+        "participant_id": ("participant_id", "moodle_participant_id"),
+    }
 
     def __init__(self, rows: list[dict], source: str = "roster"):
-        self.ids, self.names, self.source = {}, {}, source
-        self.students = []
+        self.source = source
+        self.students: list[str] = []
+        self.ids: dict[str, dict[str, str]] = {kind: {} for kind in self.COLUMNS}
+        self.lms_of: dict[str, str] = {}  # student -> the LMS user id the roster gives
+        self.names: dict[str, set] = {}
         for n, row in enumerate(rows, start=2):
-            row = {str(k).strip().lower(): str(v or "").strip() for k, v in row.items() if k}
+            row = {column_key(k): str(v or "").strip() for k, v in row.items() if k}
             sid = row.get("student_id") or row.get("student")
             if not sid:
                 raise UserError(f"{source}, line {n}: no student_id (the roster needs a student_id column: "
@@ -114,18 +160,25 @@ class Roster:
                 raise UserError(f"{source}, line {n}: student_id {sid!r} cannot be a folder name "
                                 "(letters, digits and _ . @ + - only)")
             self.students.append(sid)
-            for key in self.ID_COLUMNS + ("username", "login", "email", "sid", "student_id"):
-                if row.get(key):
-                    self.ids.setdefault(row[key].lower(), sid)
-            names = {row.get("name", ""), row.get("sortable_name", ""),
-                     f"{row.get('first_name', '')} {row.get('last_name', '')}",
-                     f"{row.get('last_name', '')} {row.get('first_name', '')}"}
-            if row.get("name"):
-                parts = row["name"].replace(",", " ").split()
-                names |= {" ".join(parts), " ".join(parts[::-1])}
-            for name in names:
-                if _letters(name):
-                    self.names.setdefault(_letters(name), set()).add(sid)
+            row["student_id"] = sid
+            for kind, columns in self.COLUMNS.items():
+                for column in columns:
+                    if row.get(column):
+                        self.ids[kind].setdefault(row[column].casefold(), sid)
+                        if kind == "lms_id":
+                            self.lms_of.setdefault(sid, row[column])
+            for name in self._names(row):
+                if name_key(name):
+                    self.names.setdefault(name_key(name), set()).add(sid)
+
+    @staticmethod
+    def _names(row: dict) -> set:
+        first, last = row.get("first_name", ""), row.get("last_name", "")
+        names = {row.get("name", ""), row.get("sortable_name", ""), f"{first} {last}", f"{last} {first}"}
+        if row.get("name"):
+            parts = row["name"].replace(",", " ").split()
+            names |= {" ".join(parts), " ".join(parts[::-1])}
+        return names
 
     @classmethod
     def read(cls, path) -> "Roster":
@@ -133,27 +186,30 @@ class Roster:
         try:
             with open(path, newline="", encoding="utf-8-sig") as handle:
                 rows = list(csv.DictReader(handle))
-        except OSError as exc:
-            raise UserError(f"cannot read the roster {path}: {exc}") from None
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise UserError(f"cannot read the roster {path}: {exc} (save it as CSV, UTF-8)") from None
         if not rows:
             raise UserError(f"the roster {path} has no rows (a header line with student_id, then one line per student)")
         return cls(rows, str(path))
 
     def find(self, who: dict) -> tuple[str | None, str]:
-        """``(student_id, "")`` or ``(None, why)``."""
-        for key in ("student_id", "lms_id", "sid", "username", "email"):
-            value = str(who.get(key) or "").lower()
-            if value and value in self.ids:
-                return self.ids[value], ""
-        name = _letters(who.get("name", ""))
-        if name:
-            found = self.names.get(name, set())
-            if len(found) == 1:
-                return next(iter(found)), ""
-            if len(found) > 1:
-                return None, f"the name {who['name']!r} is on the roster {len(found)} times ({', '.join(sorted(found))}): add its LMS id to the roster"
+        """``(student_id, "")`` or ``(None, why)``: by id first (each kind in its own columns), then name."""
+        for kind in ("lms_id", "participant_id", "student_id", "sid", "username", "email"):
+            value = str(who.get(kind) or "").casefold()
+            if value and value in self.ids[kind]:
+                return self.ids[kind][value], ""
+        lms_id = str(who.get("lms_id") or "")
+        found = self.names.get(name_key(who.get("name", "")), set()) if name_key(who.get("name", "")) else set()
+        if lms_id:  # a line with another LMS user id is another person of the same name
+            found = {s for s in found if s not in self.lms_of}
+        if len(found) == 1:
+            return next(iter(found)), ""
+        if len(found) > 1:
+            return None, (f"the name {who['name']!r} is on the roster {len(found)} times ({', '.join(sorted(found))}): "
+                          "add each one's LMS user id to the roster (column lms_user_id)")
         shown = ", ".join(f"{k} {v!r}" for k, v in who.items() if v)
-        return None, f"not on the roster ({shown}): add a line for this student to {self.source}"
+        return None, (f"not on the roster ({shown}): add a line for this student to {self.source} "
+                      "(student_id, and lms_user_id from the LMS's gradebook export)")
 
 
 # --- Reading the download -------------------------------------------------------------------------
@@ -194,7 +250,7 @@ def parse_name(member: str, gradescope: dict | None = None) -> Handin | None:
         joined = "/".join(parts[depth:])
         m = _MOODLE.match(joined)
         if m and m["file"]:
-            return Handin(member, "moodle", m["file"].split("/")[-1], {"name": m["name"], "lms_id": m["uid"]},
+            return Handin(member, "moodle", m["file"].split("/")[-1], {"name": m["name"], "participant_id": m["uid"]},
                           order=(int(m["uid"]),))
     name = path.name
     m = _BLACKBOARD.match(name)
@@ -224,8 +280,8 @@ def assignment_of_name(file: str, assignments) -> str | None:
     stem = re.sub(r"(\s*\(\d+\)|-\d+|\s+copy|_copy)+$", "", stem, flags=re.IGNORECASE).strip()
     if stem in assignments:
         return stem
-    key = _letters(stem)
-    found = [a for a in assignments if _letters(a) == key]
+    key = name_key(stem)
+    found = [a for a in assignments if name_key(a) == key]
     if len(found) == 1:
         return found[0]
     prefixed = [a for a in assignments if stem.startswith(a) or a.startswith(stem + "_")]
@@ -252,7 +308,8 @@ def _members(download: Path):
         out = []
         for path in sorted(p for p in download.rglob("*") if p.is_file() and not p.is_symlink()):
             st = path.stat()
-            out.append((path.relative_to(download).as_posix(), st.st_size, st.st_mtime, path.read_bytes))
+            name = unicodedata.normalize("NFC", path.relative_to(download).as_posix())
+            out.append((name, st.st_size, st.st_mtime, path.read_bytes))
         return out, None
     if not zipfile.is_zipfile(download):
         raise UserError(f"{download} is neither a folder nor a zip file: pass the LMS's download (.zip) or its unpacked folder")
@@ -262,8 +319,20 @@ def _members(download: Path):
         if info.is_dir():
             continue
         when = datetime.datetime(*info.date_time).timestamp()
-        out.append((info.filename, info.file_size, when, (lambda i=info: archive.read(i))))
+        out.append((member_name(info), info.file_size, when, (lambda i=info: archive.read(i))))
     return out, archive
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name in NFC: a zip writer that stores UTF-8 names without the zip's UTF-8 flag
+    (Python then reads them as cp437: ``nuñez`` as ``nu├▒ez``) is read as UTF-8."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            name = name.encode("cp437").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return unicodedata.normalize("NFC", name)
 
 
 def _release_ids(course: Path, assignments) -> dict:
@@ -287,11 +356,118 @@ def course_assignments(course: Path) -> list[str]:
     return found
 
 
+def due_date(course: Path, assignment: str) -> datetime.datetime | None:
+    """The assignment's due date in the course's gradebook (UTC), or None (no gradebook, none set)."""
+    db = Path(course) / "gradebook.db"
+    if not db.is_file():  # never create one here
+        return None
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        try:
+            return gradebook.find_assignment(assignment).duedate
+        except MissingEntry:
+            return None
+
+
+def submission_time(handin: Handin, due: datetime.datetime | None) -> tuple[datetime.datetime | None, str]:
+    """The time to write to ``timestamp.txt`` (UTC, naive) and a note for the report.
+
+    The LMS's own time when it gives one (Blackboard, Gradescope). Canvas says only *that* a
+    hand-in is late (``_LATE_``): it is recorded as one second after the gradebook's due date,
+    so nbgrader counts it late (its penalty then applies); without a due date there is nothing
+    nbgrader could count it against, and the report says how to set one."""
+    if handin.time:
+        stamp = datetime.datetime.fromisoformat(str(handin.time).replace("Z", "+00:00"))
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return stamp, ""
+    if not handin.late:
+        return None, ""
+    if due is None:
+        return None, ("late (the LMS says so, without a time); the gradebook has no due date to count it "
+                      "against: `nbgrader db assignment add ASSIGNMENT --duedate 'YYYY-MM-DD HH:MM:SS UTC'`, "
+                      "then intake again")
+    return due + datetime.timedelta(seconds=1), "late (the LMS gives no time): recorded as 1 s after the due date"
+
+
+def _choose(report: dict, chosen: dict, key: tuple, entry: tuple) -> None:
+    """Keep the latest attempt of ``key`` (student, assignment) in ``chosen``; report the other."""
+    if key not in chosen:
+        chosen[key] = entry
+        return
+    old = chosen[key]
+    newer, older = (entry, old) if entry[0] > old[0] else (old, entry)
+    chosen[key] = newer
+    report["superseded"].append({"file": older[1], "student": key[0], "assignment": key[1],
+                                 "why": f"an earlier attempt: {newer[1]} is later"})
+
+
+def _read_handin(member, size, read, *, gradescope, roster, assignment, assignments, ids, report):
+    """``(student, target, handin, data, ext)`` of one archive member, or None (reported or skipped)."""
+    if IGNORED.search(member):
+        return None
+    handin = parse_name(member, gradescope)
+    if handin is None:
+        report["not_placed"].append({"file": member, "why": "its name is in no LMS form this course reads ("
+                                     + "; ".join(PATTERNS.values()) + ")"})
+        return None
+    if handin.lms == "blackboard-receipt":
+        return None
+    if size > MAX_MEMBER_BYTES:
+        report["not_placed"].append({"file": member, "why": f"{size / 1e6:.0f} MB: larger than intake copies "
+                                     f"({MAX_MEMBER_BYTES / 1e6:.0f} MB); ask the student for the notebook without outputs"})
+        return None
+    student, why = roster.find(handin.who)
+    if student is None:
+        if TEST_USER.search(name_key(handin.who.get("name", "")) or str(handin.who.get("username") or "")):
+            report["skipped"].append({"file": member, "why": f"the {handin.lms} test user"})
+        elif handin.lms == "folder":  # read as <student id>/<file> only for want of an LMS form
+            report["not_placed"].append({"file": member, "why": f"its name is in no LMS form this course reads, and "
+                                         f"its folder {handin.who['student_id']!r} is no student_id of the roster "
+                                         f"({'; '.join(PATTERNS.values())})"})
+        else:
+            report["not_placed"].append({"file": member, "why": why})
+        return None
+    data = read()
+    target = assignment or assignment_of_name(handin.file, assignments) or assignment_of_content(data, ids)
+    if target is None:
+        report["not_placed"].append({"file": member, "student": student, "why":
+                                     f"{handin.file!r} names none of the assignments ({', '.join(assignments)}) "
+                                     "and its cells carry none of their grade_ids: pass --assignment if it is one"})
+        return None
+    ext = PurePosixPath(handin.file).suffix.lower() or ".ipynb"
+    if ext not in (".ipynb", ".py", ".html", ".htm", ".json", ".txt", ".pdf"):
+        report["not_placed"].append({"file": member, "student": student,
+                                     "why": f"a {ext} file, not a notebook (the course grades {target}.ipynb)"})
+        return None
+    return student, target, handin, data, ext
+
+
+def _file(course: Path, student: str, target: str, entry: tuple, due, dry_run: bool) -> dict:
+    """Write one chosen hand-in (and its ``timestamp.txt``) under ``submitted/``; its report line."""
+    rank, member, handin, data, ext = entry
+    folder = course / "submitted" / student / target
+    name = f"{target}{'.ipynb' if ext in ('.ipynb', '.json') else ext}"
+    stamp, note = submission_time(handin, due)
+    if not dry_run:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        (folder / name).write_bytes(data)
+        if stamp is not None:  # nbgrader reads it for late penalties
+            (folder / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC")
+    return {"student": student, "assignment": target, "file": member, "lms": handin.lms,
+            "as": f"submitted/{student}/{target}/{name}", "late": handin.late, "time": handin.time,
+            "timestamp": stamp.isoformat(sep=" ") if stamp else None, "note": note}
+
+
 def intake(course, download, roster, *, assignment: str | None = None, dry_run: bool = False) -> dict:
     """File the hand-ins of ``download`` (zip or folder) under ``course/submitted/``.
 
     ``assignment``: the assignment every hand-in belongs to (else each file's name or content
-    says). Returns ``{"filed": [...], "superseded": [...], "not_placed": [...], "by_lms": {...}}``.
+    says). Returns ``{"filed": [...], "superseded": [...], "not_placed": [...], "skipped": [...],
+    "by_lms": {...}}``; only ``not_placed`` needs the instructor.
     """
     course = Path(course).absolute()
     download = Path(download)
@@ -307,66 +483,20 @@ def intake(course, download, roster, *, assignment: str | None = None, dry_run: 
     for member, _, _, read in members:
         if PurePosixPath(member).name in ("submission_metadata.yml", "submission_metadata.yaml"):
             gradescope = _gradescope_metadata(read().decode("utf-8", "replace"))
-    report = {"download": str(download), "filed": [], "superseded": [], "not_placed": [], "by_lms": {}}
-    chosen: dict[tuple[str, str, str], tuple] = {}
+    report = {"download": str(download), "filed": [], "superseded": [], "not_placed": [], "skipped": [], "by_lms": {}}
+    chosen: dict[tuple[str, str], tuple] = {}
     for member, size, mtime, read in members:
-        if IGNORED.search(member):
+        found = _read_handin(member, size, read, gradescope=gradescope, roster=roster, assignment=assignment,
+                             assignments=assignments, ids=ids, report=report)
+        if found is None:
             continue
-        handin = parse_name(member, gradescope)
-        if handin is None:
-            report["not_placed"].append({"file": member, "why": "its name is in no LMS form this course reads ("
-                                         + "; ".join(PATTERNS.values()) + ")"})
-            continue
-        if handin.lms == "blackboard-receipt":
-            continue
-        if size > MAX_MEMBER_BYTES:
-            report["not_placed"].append({"file": member, "why": f"{size / 1e6:.0f} MB: larger than intake copies "
-                                         f"({MAX_MEMBER_BYTES / 1e6:.0f} MB); ask the student for the notebook without outputs"})
-            continue
-        student, why = roster.find(handin.who)
-        if student is None:
-            report["not_placed"].append({"file": member, "why": why})
-            continue
-        data = read()
-        target = assignment or assignment_of_name(handin.file, assignments) or assignment_of_content(data, ids)
-        if target is None:
-            report["not_placed"].append({"file": member, "student": student, "why":
-                                         f"{handin.file!r} names none of the assignments ({', '.join(assignments)}) "
-                                         "and its cells carry none of their grade_ids: pass --assignment if it is one"})
-            continue
-        ext = PurePosixPath(handin.file).suffix.lower() or ".ipynb"
-        if ext not in (".ipynb", ".py", ".html", ".htm", ".json", ".txt", ".pdf"):
-            report["not_placed"].append({"file": member, "student": student,
-                                         "why": f"a {ext} file, not a notebook (the course grades {target}.ipynb)"})
-            continue
-        rank = (handin.time or "", handin.attempt, handin.order, mtime)
-        entry = (rank, member, handin, data, ext)
-        key = (student, target)
+        student, target, handin, data, ext = found
         report["by_lms"][handin.lms] = report["by_lms"].get(handin.lms, 0) + 1
-        if key in chosen:
-            old = chosen[key]
-            newer, older = (entry, old) if rank > old[0] else (old, entry)
-            chosen[key] = newer
-            report["superseded"].append({"file": older[1], "student": student, "assignment": target,
-                                         "why": f"an earlier attempt: {newer[1]} is later"})
-        else:
-            chosen[key] = entry
-    for (student, target), (rank, member, handin, data, ext) in sorted(chosen.items()):
-        folder = course / "submitted" / student / target
-        name = f"{target}{'.ipynb' if ext in ('.ipynb', '.json') else ext}"
-        if not dry_run:
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
-            (folder / name).write_bytes(data)
-            if handin.time:  # nbgrader reads it for late penalties
-                stamp = datetime.datetime.fromisoformat(str(handin.time).replace("Z", "+00:00"))
-                if stamp.tzinfo is not None:
-                    stamp = stamp.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-                (folder / "timestamp.txt").write_text(stamp.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC")
-        report["filed"].append({"student": student, "assignment": target, "file": member, "lms": handin.lms,
-                                "as": f"submitted/{student}/{target}/{name}", "late": handin.late,
-                                "time": handin.time})
+        rank = (handin.time or "", handin.attempt, handin.order, mtime)
+        _choose(report, chosen, (student, target), (rank, member, handin, data, ext))
+    dues = {a: due_date(course, a) for a in {target for _, target in chosen}}
+    for (student, target), entry in sorted(chosen.items()):
+        report["filed"].append(_file(course, student, target, entry, dues[target], dry_run))
     if archive is not None:
         archive.close()
     report["students"] = sorted({f["student"] for f in report["filed"]})
@@ -379,7 +509,10 @@ def describe(report: dict) -> list[str]:
     lines = [f"filed {len(report['filed'])} hand-ins of {len(report['students'])} students "
              f"({', '.join(f'{k}: {v}' for k, v in sorted(report['by_lms'].items())) or 'none'})"]
     for f in report["filed"]:
-        lines.append(f"  {f['as']}  <- {f['file']}{'  (late)' if f['late'] else ''}")
+        late = f"  ({f['note']})" if f.get("note") else "  (late)" if f["late"] else ""
+        lines.append(f"  {f['as']}  <- {f['file']}{late}")
+    for f in report.get("skipped", []):
+        lines.append(f"skipped: {f['file']} ({f['why']})")
     for f in report["superseded"]:
         lines.append(f"superseded: {f['file']} ({f['student']}, {f['assignment']}): {f['why']}")
     for f in report["not_placed"]:

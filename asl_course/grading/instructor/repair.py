@@ -1,19 +1,28 @@
 """Repair: check each submission against the release and rebuild a gradeable notebook where needed.
 
-What instructors meet in nbgrader's tracker, and what :func:`repair_notebook` does with it:
+Cells are matched to the release by what nbgrader itself keys on (:func:`repair_notebook`, one
+step a function): the grade_id; then the release's own cell text, the same first, then close (the
+release in another edition's wording: a badge filled in, "(read-only)" added); then, for an
+answer whose metadata is gone, its place between the cells found. A rebuild holds each release
+cell once and the student's own cells where they were: it adds nothing else and copies nothing.
+Each thing found is a :class:`Finding`; those the student reads (the note cell) are tested true.
 
-- **cleared nbgrader metadata** (another editor dropped it, nbgrader issue 1398): the cells are
-  matched to the release by content (read-only cells, markdown, given code), and each answer
-  by position (between the release cells around it) and content (the most like the
-  instructor's solution among the cells found there);
+What instructors meet in nbgrader's tracker, and what repair does with it:
+
+- **cleared nbgrader metadata** (another editor or Colab dropped it, nbgrader issue 1398): the
+  read-only cells, markdown and given code are found by their text, each answer by its place
+  (between the release cells around it) and content (the most like the instructor's solution
+  among the cells found there);
 - **a duplicated cell** (two cells with one grade_id, issue 1083): an answer's copies are all
   kept, in the student's order, the last one that is not the release's stub holding the
   grade_id; a read-only cell's copy is dropped (the release's cell is used);
 - **a retyped cell** (code turned into markdown or raw): the answer is put back into a cell of
   the release's type;
 - **reordered cells**: put back into the release's order;
-- **deleted cells**: a read-only cell comes back from the release; a deleted answer is
-  reported and the release's stub stays (it scores nothing: nothing is invented);
+- **deleted cells**: a read-only cell comes back from the release (as nbgrader's
+  ``add_missing_cells`` does); a deleted answer is reported and the release's stub stays (it
+  scores nothing: nothing is invented); a deleted given cell stays deleted (noted for the
+  instructor), as nbgrader grades it;
 - **Colab's metadata** (``colab``, ``outputId``, ``cellView``, ``id``, ``executionInfo``,
   ``provenance``): harmless on its own (nbgrader ignores it; noted in the report); a
   rebuilt notebook is the release's, without it;
@@ -40,6 +49,7 @@ Running repair again starts again from the kept original.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import json
 from pathlib import Path
@@ -127,6 +137,16 @@ def read_submission(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[dic
 
 
 # --- Matching the release --------------------------------------------------------------------------
+#
+# What nbgrader itself keys on decides which cell is which: a cell's grade_id first, then the
+# release's own cell text (exactly, then closely: the same cell as another edition of the release
+# words it), then, for an answer whose metadata is gone, its place between the cells already found.
+# Each step is a function of its own on an :class:`Alignment`; :func:`repair_notebook` runs them.
+
+#: Two cells of one type whose text is at least this alike (difflib's ratio) are one cell of the
+#: release in another wording (a badge filled in, "(read-only)" added: 0.66 and more in this course's
+#: editions; two different cells of one notebook are alike up to 0.83 only inside one window).
+CLOSE = 0.6
 
 
 def _nbg(cell) -> dict:
@@ -151,6 +171,19 @@ def _similar(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, _norm(a), _norm(b), autojunk=False).ratio()
 
 
+def closeness(release_text: str, text: str) -> float:
+    """How alike a release cell and a submitted cell are: difflib's ratio, and at least :data:`CLOSE`
+    when their first lines are the same (a heading, a docstring: a short cell whose badge or link
+    another edition words otherwise)."""
+    a, b = _norm(release_text), _norm(text)
+    first = a.split("\n")[0]
+    if first and first == b.split("\n")[0]:
+        return max(CLOSE, _similar(a, b) if len(b) < 4 * len(a) + 200 else 0.0)
+    if 2 * min(len(a), len(b)) < CLOSE * (len(a) + len(b)):  # lengths alone rule it out (a huge cell: no diff)
+        return 0.0
+    return _similar(a, b)
+
+
 def _has_colab(nb: dict, release=None) -> bool:
     """Colab's own metadata beyond what the release carries (the release names Colab's GPU)."""
     colab = nb.get("metadata", {}).get("colab")
@@ -170,6 +203,262 @@ def _label(cell, index: int) -> str:
     return f"`{gid}`" if gid else f"cell {index + 1} ({first!r})"
 
 
+@dataclasses.dataclass
+class Finding:
+    """One thing repair found. ``kind``: what (see :data:`FINDINGS`); ``cell``: the release cell's
+    index it is about (None: the notebook); ``audience``: "student" (written into the repaired
+    notebook's note: it must be true), "not_placed" (the same, under "not placed") or "instructor"."""
+    kind: str
+    message: str
+    cell: int | None = None
+    audience: str = "student"
+    rebuild: bool = True
+
+
+#: Every kind of finding. Those a student reads are checked against the damage done to small
+#: fixture notebooks in tests/test_repair.py (``outputs``: on a real 200 MB one).
+FINDINGS = ("metadata_gone", "answer_found", "answer_missing", "duplicated_answer", "duplicated_locked",
+            "retyped_answer", "retyped_locked", "moved", "restored", "outputs", "could_be_answer",
+            "unknown_grade_id", "own_cell", "plain_left_out", "colab", "nbformat3", "read")
+
+
+@dataclasses.dataclass
+class Alignment:
+    """How a submission's cells line up with the release's: ``match`` maps a release cell's index to
+    the submission cells that are it (more than one: copies), ``how`` says how each was found."""
+    rel: list
+    cells: list
+    match: dict = dataclasses.field(default_factory=dict)
+    how: dict = dataclasses.field(default_factory=dict)
+    findings: list = dataclasses.field(default_factory=list)
+
+    def add(self, i: int, j: int, how: str) -> None:
+        self.match.setdefault(i, []).append(j)
+        self.how.setdefault(i, how)
+
+    def taken(self) -> set:
+        return {j for js in self.match.values() for j in js}
+
+    def position(self, i: int) -> int | None:
+        """Where release cell ``i`` is in the submission (its first copy), or None."""
+        return min(self.match[i]) if i in self.match else None
+
+    def window(self, i: int) -> range:
+        """The submission cells between the found release cells around release cell ``i``."""
+        before = next((p for k in range(i - 1, -1, -1) if (p := self.position(k)) is not None), -1)
+        after = next((p for k in range(i + 1, len(self.rel)) if (p := self.position(k)) is not None), len(self.cells))
+        return range(before + 1, after) if before < after else range(len(self.cells))
+
+    def note(self, kind: str, message: str, cell: int | None = None, audience: str = "student",
+             rebuild: bool = True) -> None:
+        self.findings.append(Finding(kind, message, cell, audience, rebuild))
+
+
+def normalise_cells(sub: dict) -> list:
+    """The submission's cells (copied), each with a text source and a metadata mapping."""
+    cells = copy.deepcopy(list(sub.get("cells", [])))
+    for cell in cells:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(map(str, cell["source"]))
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}
+    return cells
+
+
+def refuse_other_assignment(cells: list, rel: list, assignment: str, others: dict) -> None:
+    """:class:`Refused` if the cells carry another assignment's grade_ids and none of this one's."""
+    sub_ids = {_nbg(c).get("grade_id") for c in cells if _nbg(c).get("grade_id")}
+    rel_ids = {_nbg(c).get("grade_id") for c in rel if _nbg(c).get("grade_id")}
+    if sub_ids and not (sub_ids & rel_ids):
+        for other, ids in (others or {}).items():
+            if sub_ids & set(ids):
+                raise Refused(f"this is the notebook of {other}, not of {assignment}: its cells are {other}'s "
+                              f"(grade_ids {', '.join(sorted(sub_ids & set(ids))[:3])}); ask the student to hand "
+                              f"in {assignment}.ipynb (or file it under {other})")
+
+
+def match_by_grade_id(al: Alignment) -> None:
+    """Step 1, nbgrader's own key: every cell carrying a grade_id of the release is that cell."""
+    rel_ids = {_nbg(c).get("grade_id"): i for i, c in enumerate(al.rel) if _nbg(c).get("grade_id")}
+    for j, cell in enumerate(al.cells):
+        gid = _nbg(cell).get("grade_id")
+        if gid in rel_ids:
+            al.add(rel_ids[gid], j, "grade_id")
+        elif gid:
+            al.note("unknown_grade_id", f"{_label(cell, j)}: a grade_id the release does not have: kept as the "
+                    "student's own cell", audience="instructor")
+
+
+def _free(al: Alignment, j: int) -> bool:
+    cell = al.cells[j]
+    return not _nbg(cell).get("grade_id") and not cell.get("metadata", {}).get(NOTE_KEY)
+
+
+def _wanted(al: Alignment) -> list[int]:
+    """The release cells step 2 looks for: not found yet, not answers, not empty."""
+    return [i for i, c in enumerate(al.rel) if i not in al.match and _kind(c) != "answer" and _norm(c.source)]
+
+
+def match_same_text(al: Alignment) -> None:
+    """Step 2, the release's own text, for the cells that are not answers: the same text, in order (so
+    repeated cells pair up in turn)."""
+    taken = al.taken()
+    for i in _wanted(al):
+        text = _norm(al.rel[i].source)
+        j = next((j for j in range(len(al.cells)) if j not in taken and _free(al, j)
+                  and _norm(al.cells[j].get("source", "")) == text), None)
+        if j is not None:
+            al.add(i, j, "text")
+            taken.add(j)
+
+
+def match_close_text(al: Alignment) -> None:
+    """Step 3: a close text (:data:`CLOSE`) of the same cell type, within the window of the cells found
+    around it: the release's cell in another edition's wording. The most alike pair first."""
+    taken, ratios = al.taken(), {}
+    while True:
+        best = None
+        for i in _wanted(al):
+            for j in al.window(i):
+                if j in taken or not _free(al, j) or al.cells[j].get("cell_type") != al.rel[i].cell_type:
+                    continue
+                if (i, j) not in ratios:
+                    ratios[i, j] = closeness(al.rel[i].source, al.cells[j].get("source", ""))
+                if ratios[i, j] >= CLOSE and (best is None or ratios[i, j] > best[0]):
+                    best = (ratios[i, j], i, j)
+        if best is None:
+            return
+        al.add(best[1], best[2], "close text")
+        taken.add(best[2])
+
+
+def note_metadata_gone(al: Alignment) -> None:
+    """A read-only cell found by its text alone has lost nbgrader's metadata (the rebuild restores it)."""
+    for i, how in al.how.items():
+        if how != "grade_id" and _kind(al.rel[i]) == "locked":
+            if not any(_nbg(al.cells[j]) for j in al.match[i]):
+                al.note("metadata_gone", f"{_label(al.rel[i], i)}: its nbgrader metadata was gone (found by its "
+                        "content)", i)
+            else:
+                al.note("metadata_gone", f"{_label(al.rel[i], i)}: its nbgrader metadata was changed (found by "
+                        "its content)", i)
+
+
+def refuse_if_not_this_assignment(al: Alignment, assignment: str) -> None:
+    anchors = [i for i in al.match if _kind(al.rel[i]) != "answer"]
+    comparable = [i for i, c in enumerate(al.rel) if _kind(c) != "answer" and _norm(c.source)]
+    by_id = any(how == "grade_id" for how in al.how.values())
+    if comparable and len(anchors) < max(1, 0.3 * len(comparable)) and not by_id:
+        raise Refused(f"this does not look like {assignment}: only {len(anchors)} of the release's "
+                      f"{len(comparable)} cells are in it and none of its graded cells; perhaps another "
+                      f"assignment's notebook: ask the student to hand in {assignment}.ipynb")
+
+
+def place_answers(al: Alignment, solutions: dict) -> None:
+    """Step 4, answers whose metadata is gone: among the free cells between the found cells around the
+    release's answer cell, the one most like the instructor's answer; the others stay the student's own."""
+    for i, cell in enumerate(al.rel):
+        if _kind(cell) != "answer" or i in al.match:
+            continue
+        taken = al.taken()
+        window = [j for j in al.window(i) if j not in taken and _free(al, j)]
+        gid = _nbg(cell).get("grade_id")
+        if not window:
+            al.note("answer_missing", f"`{gid}`: the answer cell is missing: the release's empty cell is put back "
+                    "(this exercise scores nothing)", i)
+            continue
+        target = solutions.get(gid, cell.source)
+        best = max(window, key=lambda j: (_similar(al.cells[j].get("source", ""), target), -j))
+        al.add(i, best, "place")
+        for j in window:
+            if j != best and al.cells[j].get("cell_type") == "code" and _norm(al.cells[j].get("source", "")):
+                al.note("could_be_answer", f"{_label(al.cells[j], j)} could also be the answer to `{gid}` (taken "
+                        f"from {_label(al.cells[best], best)}, the more like it): kept as the student's own cell, "
+                        "where it was, not as the answer", i, audience="not_placed")
+        al.note("answer_found", f"`{gid}`: its nbgrader metadata was gone: the answer was found by its place and "
+                f"content ({_label(al.cells[best], best)})", i)
+
+
+def note_damage(al: Alignment) -> None:
+    """Copies, retyped cells, moved cells, deleted read-only cells and given cells left out."""
+    for i, js in sorted(al.match.items()):
+        gid, kind = _nbg(al.rel[i]).get("grade_id"), _kind(al.rel[i])
+        if len(js) > 1 and kind == "answer":
+            al.note("duplicated_answer", f"`{gid}`: {len(js)} cells had this grade_id (a copied cell): all kept, "
+                    "in the student's order, the last one holding the grade_id", i)
+        elif len(js) > 1:
+            al.note("duplicated_locked", f"`{gid}`: {len(js)} copies of this read-only cell: one kept (the "
+                    "release's)", i)
+        for j in js:
+            typed = al.cells[j].get("cell_type")
+            if typed != al.rel[i].cell_type and kind == "answer":
+                al.note("retyped_answer", f"`{gid}`: the answer was in a {typed} cell: put back into a "
+                        f"{al.rel[i].cell_type} cell", i)
+            elif typed != al.rel[i].cell_type and kind == "locked":
+                al.note("retyped_locked", f"`{gid}`: the read-only cell was retyped: the release's cell is used", i)
+    order = [al.position(i) for i in range(len(al.rel)) if i in al.match and _kind(al.rel[i]) != "plain"]
+    if order != sorted(order):
+        al.note("moved", "cells were moved: put back into the release's order")
+    for i, cell in enumerate(al.rel):
+        if i not in al.match and _kind(cell) == "locked":
+            al.note("restored", f"{_label(cell, i)}: {RESTORED}", i)
+        elif i not in al.match and _kind(cell) == "plain" and _norm(cell.source):
+            al.note("plain_left_out", f"{_label(cell, i)} of the release is not in the notebook: left out, as "
+                    "nbgrader grades it", i, audience="instructor", rebuild=False)
+
+
+def rebuild(al: Alignment, release) -> nbformat.NotebookNode:
+    """A fresh copy of the release with the student's cells put in: each release cell once (a read-only
+    cell or text as released, an answer or given code with the student's text), the student's own cells
+    after the same release cell as before; nothing else is added, nothing twice."""
+    taken = al.taken()
+    ordered = sorted((j, i) for i, js in al.match.items() for j in js)
+    anchor_of = {}  # a student's own cell -> the release cell found just before it
+    for j in (j for j in range(len(al.cells)) if j not in taken):
+        anchor_of[j] = next((i for jj, i in reversed(ordered) if jj < j), -1)
+    out = nbformat.v4.new_notebook()
+    out.metadata = copy.deepcopy(release.metadata)
+    out.nbformat, out.nbformat_minor = release.nbformat, release.nbformat_minor
+
+    def student_cell(j, kind=None):
+        cell = al.cells[j]
+        kind = kind or (cell.get("cell_type") if cell.get("cell_type") in ("code", "markdown", "raw") else "code")
+        make = {"code": nbformat.v4.new_code_cell, "markdown": nbformat.v4.new_markdown_cell,
+                "raw": nbformat.v4.new_raw_cell}[kind]
+        return make(cell.get("source", ""))
+
+    def extras_after(i):
+        return [student_cell(j) for j in sorted(anchor_of) if anchor_of[j] == i]
+
+    out.cells.extend(extras_after(-1))
+    for i, cell in enumerate(al.rel):
+        kind = _kind(cell)
+        if kind == "answer" and i in al.match:
+            js = sorted(al.match[i])
+            stub = _norm(cell.source)
+            holder = next((j for j in reversed(js) if _norm(al.cells[j].get("source", "")) != stub), js[-1])
+            for j in js:
+                if j == holder:
+                    new = copy.deepcopy(cell)
+                    new.source = al.cells[j].get("source", "")
+                    out.cells.append(new)
+                else:
+                    out.cells.append(student_cell(j, cell.cell_type))
+        elif kind == "plain" and i in al.match:
+            new = copy.deepcopy(cell)
+            if cell.cell_type == "code":  # the student's code: nbgrader runs an unlocked cell as handed in
+                new.source = al.cells[al.match[i][0]].get("source", "")
+            out.cells.append(new)
+        elif kind != "plain":  # a read-only cell as released (found, or put back), an answer's stub
+            out.cells.append(copy.deepcopy(cell))
+        out.cells.extend(extras_after(i))
+    for k, cell in enumerate(out.cells):
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell["id"] = f"cell-{k:03d}"  # deterministic: a second repair writes the same file
+    return out
+
+
 def repair_notebook(sub: dict, release, *, solutions: dict | None = None, assignment: str = "",
                     others: dict | None = None, read_notes=()) -> dict:
     """Compare ``sub`` (a v4 notebook dict) with ``release`` (nbformat node) and rebuild if needed.
@@ -177,196 +466,40 @@ def repair_notebook(sub: dict, release, *, solutions: dict | None = None, assign
     ``solutions``: ``{grade_id: the instructor's answer}`` (to recognise an answer among cells
     whose metadata is gone); ``others``: ``{assignment: set of grade_ids}`` of the other
     assignments (to name a notebook handed in to the wrong one). Returns ``{"status": "ok" |
-    "repaired", "repairs": [...], "notes": [...], "not_placed": [...], "notebook": v4 node or None}``;
-    raises :class:`Refused` if nothing gradeable can be made.
+    "repaired", "repairs": [...], "notes": [...], "not_placed": [...], "findings": [...],
+    "notebook": v4 node or None}``; raises :class:`Refused` if nothing gradeable can be made.
     """
-    solutions = solutions or {}
-    sub = copy.deepcopy(sub)
-    for cell in sub.get("cells", []):
-        if isinstance(cell.get("source"), list):
-            cell["source"] = "".join(map(str, cell["source"]))
-        if not isinstance(cell.get("metadata"), dict):
-            cell["metadata"] = {}
-    rel = list(release.cells)
-    rel_ids = {(_nbg(c).get("grade_id")): i for i, c in enumerate(rel) if _nbg(c).get("grade_id")}
-    cells = list(sub.get("cells", []))
-    repairs, notes, not_placed = [], list(read_notes), []
-    rebuild = bool(read_notes and any("nbformat 3" in n for n in read_notes))
-    sub_ids = {_nbg(c).get("grade_id") for c in cells if _nbg(c).get("grade_id")}
-
-    # Another assignment's notebook?
-    if sub_ids and not (sub_ids & set(rel_ids)):
-        for other, ids in (others or {}).items():
-            if sub_ids & set(ids):
-                raise Refused(f"this is the notebook of {other}, not of {assignment}: its cells are {other}'s "
-                              f"(grade_ids {', '.join(sorted(sub_ids & set(ids))[:3])}); ask the student to hand "
-                              f"in {assignment}.ipynb (or file it under {other})")
-
-    # 1. By grade_id.
-    match: dict[int, list[int]] = {}  # release index -> submission indexes
-    unknown_ids = []
-    for j, cell in enumerate(cells):
-        gid = _nbg(cell).get("grade_id")
-        if gid in rel_ids:
-            match.setdefault(rel_ids[gid], []).append(j)
-        elif gid:
-            unknown_ids.append(j)
-    for j in unknown_ids:
-        notes.append(f"{_label(cells[j], j)}: a grade_id the release does not have: kept as the student's own cell")
-        rebuild = True
-    # 2. By content: read-only, markdown and given cells the student did not change.
-    taken = {j for js in match.values() for j in js}
-    by_text: dict[str, list[int]] = {}
-    for i, cell in enumerate(rel):
-        if i not in match and _kind(cell) != "answer" and _norm(cell.source):
-            by_text.setdefault(_norm(cell.source), []).append(i)
-    content_matched = 0
-    for j, cell in enumerate(cells):
-        if j in taken:
-            continue
-        cands = [i for i in by_text.get(_norm(cell.get("source", "")), []) if i not in match]
-        if cands:
-            match[cands[0]] = [j]
-            taken.add(j)
-            content_matched += 1
-            if _kind(rel[cands[0]]) == "locked":
-                if not _nbg(cell):
-                    repairs.append(f"{_label(rel[cands[0]], cands[0])}: its nbgrader metadata was gone "
-                                   "(found by its content)")
-                rebuild = True
-    anchors = [i for i in match if _kind(rel[i]) != "answer"]
-    comparable = [i for i, c in enumerate(rel) if _kind(c) != "answer" and _norm(c.source)]
-    if comparable and len(anchors) < max(1, 0.3 * len(comparable)) and not (sub_ids & set(rel_ids)):
-        raise Refused(f"this does not look like {assignment}: only {len(anchors)} of the release's "
-                      f"{len(comparable)} cells are in it and none of its graded cells; perhaps another "
-                      f"assignment's notebook: ask the student to hand in {assignment}.ipynb")
-
-    # 3. Answers whose metadata is gone: by position between matched cells, then content.
-    def position(i):  # where release cell i sits in the submission (first copy), or None
-        return min(match[i]) if i in match else None
-
-    for i, cell in enumerate(rel):
-        if _kind(cell) != "answer" or i in match:
-            continue
-        before = [position(k) for k in range(i - 1, -1, -1) if position(k) is not None]
-        after = [position(k) for k in range(i + 1, len(rel)) if position(k) is not None]
-        lo = before[0] if before else -1
-        hi = after[0] if after else len(cells)
-        if hi < lo:
-            lo, hi = -1, len(cells)
-        window = [j for j in range(lo + 1, hi) if j not in taken and not _nbg(cells[j]).get("grade_id")]
-        gid = _nbg(cell).get("grade_id")
-        if not window:
-            repairs.append(f"`{gid}`: the answer cell is missing: the release's empty cell is put back "
-                           "(this exercise scores nothing)")
-            rebuild = True
-            continue
-        target = solutions.get(gid, cell.source)
-        best = max(window, key=lambda j: (_similar(cells[j].get("source", ""), target), -j))
-        match[i] = [best]
-        taken.add(best)
-        for j in window:
-            if j != best and cells[j].get("cell_type") == "code" and _norm(cells[j].get("source", "")):
-                not_placed.append(f"{_label(cells[j], j)} could also be the answer to `{gid}` (taken from "
-                                  f"{_label(cells[best], best)}, the more like it): kept as the student's own "
-                                  "cell, where it was, not as the answer")
-        repairs.append(f"`{gid}`: its nbgrader metadata was gone: the answer was found by its place and content "
-                       f"({_label(cells[best], best)})")
-        rebuild = True
-
-    # Duplicates, retyped cells, order.
-    for i, js in sorted(match.items()):
-        gid = _nbg(rel[i]).get("grade_id")
-        if len(js) > 1:
-            rebuild = True
-            if _kind(rel[i]) == "answer":
-                repairs.append(f"`{gid}`: {len(js)} cells had this grade_id (a copied cell): all kept, in the "
-                               "student's order, the last one holding the grade_id")
-            else:
-                repairs.append(f"`{gid}`: {len(js)} copies of this read-only cell: one kept (the release's)")
-        for j in js:
-            if cells[j].get("cell_type") != rel[i].cell_type and _kind(rel[i]) == "answer":
-                repairs.append(f"`{gid}`: the answer was in a {cells[j].get('cell_type')} cell: put back into a "
-                               f"{rel[i].cell_type} cell")
-                rebuild = True
-            elif cells[j].get("cell_type") != rel[i].cell_type and _kind(rel[i]) == "locked":
-                repairs.append(f"`{gid}`: the read-only cell was retyped: the release's cell is used")
-                rebuild = True
-    order = [position(i) for i in range(len(rel)) if position(i) is not None and _kind(rel[i]) != "plain"]
-    if order != sorted(order):
-        repairs.append("cells were moved: put back into the release's order")
-        rebuild = True
-    for i, cell in enumerate(rel):
-        if i not in match and _kind(cell) == "locked":
-            repairs.append(f"{_label(cell, i)}: {RESTORED}")
-            rebuild = True
+    al = Alignment(list(release.cells), normalise_cells(sub))
+    for note in read_notes:
+        al.note("nbformat3" if "nbformat 3" in note else "read", note, audience="instructor",
+                rebuild="nbformat 3" in note)
+    refuse_other_assignment(al.cells, al.rel, assignment, others)
+    match_by_grade_id(al)
+    match_same_text(al)
+    refuse_if_not_this_assignment(al, assignment)  # on what nbgrader's keys found, before any guess
+    match_close_text(al)
+    note_metadata_gone(al)
+    place_answers(al, solutions or {})
+    note_damage(al)
     if _output_bytes(sub) > MAX_OUTPUT_BYTES:
-        repairs.append(f"outputs of {_output_bytes(sub) / 1e6:.0f} MB: dropped (grading runs every cell again)")
-        rebuild = True
+        al.note("outputs", f"outputs of {_output_bytes(sub) / 1e6:.0f} MB: dropped (grading runs every cell again)")
+    needed = any(f.rebuild for f in al.findings)
     if _has_colab(sub, release):
-        notes.append("Colab's metadata (colab, outputId, cellView, provenance): harmless"
-                     + (", not carried into the rebuilt notebook" if rebuild else ", left as it is"))
-
-    extras = [j for j in range(len(cells)) if j not in taken]
-    if not rebuild:
-        return {"status": "ok", "repairs": [], "notes": notes, "not_placed": [], "notebook": None}
-
-    # Rebuild: the release, the answers, the student's own cells after the same release cell.
-    anchor_of = {}
-    ordered = sorted((j, i) for i, js in match.items() for j in js)
-    for j in extras:
-        prev = [i for jj, i in ordered if jj < j]
-        anchor_of[j] = prev[-1] if prev else -1
-    out = nbformat.v4.new_notebook()
-    out.metadata = copy.deepcopy(release.metadata)
-    out.nbformat, out.nbformat_minor = release.nbformat, release.nbformat_minor
-
-    def window_of(i):  # the submission cells between the matched release cells around release cell i
-        before = [position(k) for k in range(i - 1, -1, -1) if position(k) is not None]
-        after = [position(k) for k in range(i + 1, len(rel)) if position(k) is not None]
-        lo, hi = (before[0] if before else -1), (after[0] if after else len(cells))
-        return range(lo + 1, hi) if lo < hi else range(0)
-
-    def student_cell(j):
-        cell = cells[j]
-        kind = cell.get("cell_type") if cell.get("cell_type") in ("code", "markdown", "raw") else "code"
-        new = (nbformat.v4.new_code_cell if kind == "code" else
-               nbformat.v4.new_markdown_cell if kind == "markdown" else nbformat.v4.new_raw_cell)(cell.get("source", ""))
-        return new
-
-    def extras_after(i):
-        return [student_cell(j) for j in extras if anchor_of[j] == i]
-
-    for cell in extras_after(-1):
-        out.cells.append(cell)
-    for i, cell in enumerate(rel):
-        kind = _kind(cell)
-        if kind == "answer" and i in match:
-            js = sorted(match[i])
-            stub = _norm(cell.source)
-            holder = next((j for j in reversed(js) if _norm(cells[j].get("source", "")) != stub), js[-1])
-            for j in js:
-                if j == holder:
-                    new = copy.deepcopy(cell)
-                    new.source = cells[j].get("source", "")
-                    out.cells.append(new)
-                else:
-                    out.cells.append(student_cell(j) if cells[j].get("cell_type") == cell.cell_type
-                                     else nbformat.v4.new_code_cell(cells[j].get("source", "")))
-        elif kind == "plain" and i not in match and cell.cell_type == "code" and any(
-                cells[j].get("cell_type") == "code" for j in window_of(i) if j in extras):
-            pass  # a given code cell the student edited: the student's version (among the extras) is kept
-        else:
-            out.cells.append(copy.deepcopy(cell))
-        out.cells.extend(extras_after(i))
-    for j in extras:
-        if cells[j].get("cell_type") == "code" and _norm(cells[j].get("source", "")):
-            notes.append(f"{_label(cells[j], j)}: the student's own cell, kept after the same release cell")
-    for k, cell in enumerate(out.cells):
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-        cell["id"] = f"cell-{k:03d}"  # deterministic: a second repair writes the same file
-    return {"status": "repaired", "repairs": repairs, "notes": notes, "not_placed": not_placed, "notebook": out}
+        al.note("colab", "Colab's metadata (colab, outputId, cellView, provenance): harmless"
+                + (", not carried into the rebuilt notebook" if needed else ", left as it is"),
+                audience="instructor", rebuild=False)
+    taken = al.taken()
+    for j, cell in enumerate(al.cells):
+        if j not in taken and cell.get("cell_type") == "code" and _norm(cell.get("source", "")) and needed:
+            al.note("own_cell", f"{_label(cell, j)}: the student's own cell, kept after the same release cell",
+                    audience="instructor", rebuild=False)
+    result = {"status": "repaired" if needed else "ok",
+              "repairs": [f.message for f in al.findings if f.audience == "student"] if needed else [],
+              "notes": [f.message for f in al.findings if f.audience == "instructor"],
+              "not_placed": [f.message for f in al.findings if f.audience == "not_placed"] if needed else [],
+              "findings": [dataclasses.asdict(f) for f in al.findings],
+              "notebook": rebuild(al, release) if needed else None}
+    return result
 
 
 def note_cell(repairs: list[str]):

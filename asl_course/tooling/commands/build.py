@@ -1,11 +1,19 @@
-"""``asl-course build [--check]``: generate release/, notebooks/, solutions/ from source/."""
+"""``asl-course build [--check] [--repo-url URL] [--branch B]``: generate release/, notebooks/, solutions/ from source/."""
 
 from __future__ import annotations
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("build", help="generate the editions from source/ (or check them for drift)")
+    parser = sub.add_parser("build", help="generate the editions from source/ (or check them for drift)",
+                            description="Build release/ (nbgrader generate_assignment, with the course's "
+                                        "ReleaseEdition step), notebooks/ and solutions/ from source/. Colab "
+                                        "badges and setup cells point where the course is published: Repository "
+                                        "under [project.urls] and branch under [tool.asl-course] in pyproject.toml.")
     parser.add_argument("--check", action="store_true", help="fail if the committed editions differ from a fresh build")
+    parser.add_argument("--repo-url", default=None, metavar="URL",
+                        help="the course's GitHub repository, this build only (default: pyproject.toml's)")
+    parser.add_argument("--branch", default=None, help="the branch students open, this build only (default: "
+                                                       "pyproject.toml's)")
     parser.set_defaults(handler=handle)
 
 
@@ -13,8 +21,10 @@ def handle(args) -> int:
     from asl_course.tooling import editions
 
     root = editions.repo_root()
+    published = editions.publication(root)
+    site = editions.Site(args.repo_url or published.url, args.branch or published.branch)
     if args.check:
-        problems = editions.drift(root)
+        problems = editions.drift(root, site)
         if problems:
             print("The editions are out of date with source/ (run `asl-course build`):")
             for problem in problems:
@@ -22,7 +32,7 @@ def handle(args) -> int:
             return 1
         print("Editions match source/: no drift.")
         return 0
-    written = editions.write_editions(root, root)
+    written = editions.write_editions(root, root, site=site)
     editions.remove_stale(root, written)
-    print(f"Wrote {len(written)} notebooks.")
+    print(f"Wrote {len(written)} notebooks (published at {site.url}, branch {site.branch}).")
     return 0

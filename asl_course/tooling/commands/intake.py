@@ -14,11 +14,11 @@ def register(sub) -> None:
         "intake", help="file the hand-ins of an LMS download (Canvas, Moodle, Blackboard, Gradescope zip) "
                        "under submitted/<student>/<assignment>/",
         description="Read the zip (or unpacked folder) an LMS exports, map each hand-in to a student id with the "
-                    "roster CSV (columns: student_id and any of name, lms_id, username, email, sid), take the "
-                    "latest of several attempts, and copy it to submitted/<student>/<assignment>/. Every file it "
+                    "roster CSV (columns: student_id and any of lms_user_id, participant_id, sid, username, email, name), take the "
+                    "latest of several attempts, and copy it to submitted/<student>/<assignment>/ (LMS test users skipped). Every file it "
                     "could not place is listed with the reason; the command then exits with 1.")
     parser.add_argument("download", type=Path, help="the LMS's zip, or the folder it unpacks to")
-    parser.add_argument("--roster", type=Path, required=True, help="CSV: student_id, and name / lms_id / username / email")
+    parser.add_argument("--roster", type=Path, required=True, help="CSV: student_id, and lms_user_id / sid / username / email / name")
     parser.add_argument("--assignment", default=None,
                         help="the assignment every hand-in belongs to (default: read from each file's name or cells)")
     parser.add_argument("--course", type=Path, default=Path("."), help="the nbgrader course folder (default: .)")
