@@ -409,7 +409,7 @@ def _normalise_tokens(source: str, names: Names) -> Answer:
                             tokenize.ENDMARKER):
                 continue
             text = tok.string
-            if tok.type == tokenize.NAME and not keyword.iskeyword(text):
+            if tok.type == tokenize.NAME and not keyword.iskeyword(text) and tokens[-1:] != ["."]:  # attributes stay
                 text = names.aliases.get(text) or (text if text in _BUILTINS else "F" if text in names.functions else "V")
             elif tok.type == tokenize.NUMBER:
                 text = "N"
