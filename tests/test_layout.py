@@ -28,17 +28,19 @@ LEARNERS = ["asl_course.learners." + m for m in
             ("lesson", "notebook", "checks", "selfstudy", "predict", "evaluation", "augment", "recipe")]
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
 PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "feedback")]
-INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel")]
+INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel", "similarity")]
 TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "cli", "classroom")] + [
-    "asl_course.tooling.commands." + m for m in ("data", "build", "run", "predict", "intake", "repair", "grade", "bench")]
+    "asl_course.tooling.commands." + m for m in ("data", "build", "run", "predict", "intake", "repair", "grade", "similarity", "bench")]
+#: Modules written after the package left its flat layout: they have no old path.
+NEW_MODULES = {"asl_course.grading.instructor.similarity", "asl_course.tooling.commands.similarity"}
 THIRD_PARTY_GRADING = {"nbgrader", "nbclient", "jupyter_client", "bleach"}
 
 #: Every module's old flat path and its new home (the old paths stay: released notebooks,
 #: nbgrader_config.py files in the wild, `asl_course.autograder.GuardedExecute`).
 OLD_PATHS = {
-    **{f"asl_course.{m.rsplit('.', 1)[1]}": m for m in LEARNERS + PLUGINS + INSTRUCTOR},
+    **{f"asl_course.{m.rsplit('.', 1)[1]}": m for m in LEARNERS + PLUGINS + INSTRUCTOR if m not in NEW_MODULES},
     **{f"asl_course.{m.rsplit('.', 1)[1]}": m for m in TOOLING if ".commands." not in m},
-    **{f"asl_course.commands.{m.rsplit('.', 1)[1]}": m for m in TOOLING if ".commands." in m},
+    **{f"asl_course.commands.{m.rsplit('.', 1)[1]}": m for m in TOOLING if ".commands." in m and m not in NEW_MODULES},
     "asl_course.commands": "asl_course.tooling.commands",
     "asl_course.synthetic": "asl_course.dataset.synthetic",
     "asl_course.data": "asl_course.dataset",

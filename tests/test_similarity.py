@@ -222,3 +222,20 @@ def test_the_page_shows_hostile_code_as_text(report):
     # the copied pair is shown side by side, its shared lines marked
     assert f"{min(sc.ORIGINAL, sc.COPIER)} ~ {max(sc.ORIGINAL, sc.COPIER)}: 1.00 (flagged)" in text
     assert page.count('class="line shared"') > 20
+
+
+def _answer(tag: str) -> str:
+    return (f"def f(v):\n    a = v.alpha_{tag}(v, axis=1)\n    b = a.beta_{tag}()\n"
+            f"    return [x.gamma_{tag}(y) for x, y in zip(a, b)]\n")
+
+
+def test_what_two_students_alone_share_weighs_more_than_what_four_share():
+    rare = {"e1": _answer("rare"), "e2": None}
+    common = {"e1": _answer("common"), "e2": None}
+    answers = {f"s{n}": dict(rare if n < 2 else common if n < 6 else {"e1": _answer(f"own{n}")}) for n in range(10)}
+    for student, found in answers.items():
+        found["e2"] = _answer(f"e2{student}")  # everyone wrote e2 their own way
+    report = sim.compare("x", answers, (sim.Names(), {}, []), sim.Similarity(window=1))  # every k-gram: equal counts
+    score = {(p.a, p.b): p.score for p in report.pairs}
+    assert score["s0", "s1"] > score["s2", "s3"] > 0 and score["s0", "s2"] == 0
+    assert report.exercises["e1"]["compared"] and not report.flagged  # half alike is not copying
