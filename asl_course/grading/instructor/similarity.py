@@ -29,9 +29,9 @@ Pygments, which cannot reorder statements; importing it imports matplotlib's pyp
 part of it this needs is the dozen lines of :func:`winnow`.)
 
 A fingerprint shared by more than ``boilerplate`` of the class (and by at least 3 students) is
-the course's boilerplate and is ignored; one shared by a few counts less the more students share
-it (``1 / (students - 1)``): two students who alone wrote the same thing are what the report
-looks for, the answer a fifth of the class found is not. A pair's score pools its compared
+the course's boilerplate and is ignored; the others weigh ``log(class / students who have it)``
+(:func:`weight`): two students who alone wrote the same thing are what the report looks for, the
+answer a fifth of the class found counts less. A pair's score pools its compared
 exercises: the weighted shared fingerprints over the fingerprints of the shorter of the two
 answers, summed over exercises (longer answers weigh more). An exercise counts for a pair only
 where both answers have at least ``min_tokens`` distinct normalised tokens; one whose median
