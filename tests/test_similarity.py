@@ -74,6 +74,18 @@ def test_magics_and_broken_cells_are_still_read():
     assert not broken.parsed and broken.tokens[:2] == ["def", "F"] and "argsort" in broken.tokens
 
 
+def test_a_hostile_answer_is_read_as_text_and_stops_nothing():
+    deep = sim.normalise("x = " + "-" * 30000 + "1", NAMES)  # the parser runs out of memory / recursion
+    assert not deep.parsed and deep.tokens[:2] == ["V", "="] and len(deep.tokens) == 30003
+    chain = sim.normalise("y = " + "+".join(["a"] * 5000), NAMES)  # parses, too deep to write back
+    assert not chain.parsed and chain.tokens.count("+") == 4999
+    long = "def f(x):\n" + "".join(f"    v{i} = x.m{i}()\n" for i in range(sim.MAX_REORDER + 1))
+    written = sim.normalise(long, NAMES).tokens  # too long to reorder: kept as written (sorted, m10 < m2)
+    assert written.index("m2") < written.index("m10")
+    short = sim.normalise(long.replace(f"    v{sim.MAX_REORDER} = x.m{sim.MAX_REORDER}()\n", ""), NAMES).tokens
+    assert short.index("m2") > short.index("m10")
+
+
 def test_winnowing_keeps_one_fingerprint_in_every_window_and_is_the_same_on_every_run():
     hashes = sim.kgram_hashes([str(i % 7) for i in range(60)], 4)
     kept = sim.winnow(hashes, 3)

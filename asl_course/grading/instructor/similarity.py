@@ -94,7 +94,7 @@ def load_settings(course: Path, **overrides) -> Similarity:
 
         try:
             config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-        except Exception as exc:  # noqa: BLE001 - the instructor's file: say what failed, go on with defaults
+        except Exception as exc:  # noqa: BLE001 - the instructor's own file: say what failed
             raise UserError(f"{course}/nbgrader_config.py could not be read ({one_line(exc)}): fix it, or pass "
                             "--course to another folder") from None
     settings = Similarity(config=config)
@@ -114,7 +114,10 @@ _BUILTINS = frozenset(dir(builtins))
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*|\d+|\*\*=?|//=?|->|:=|[<>=!]=|<<=?|>>=?|[-+*/%&|^@]=|\S")
 _STOP = (ast.Return, ast.Raise, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom,
          ast.Await)
-_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+#: Blocks longer than this keep their order (finding the independent statements takes their square).
+MAX_REORDER = 100
+#: An answer is read up to this many characters (a hostile cell of megabytes stops nothing).
+MAX_ANSWER_CHARS = 100_000
 _BODIES = ("body", "orelse", "finalbody")
 
 
@@ -299,7 +302,7 @@ def _conflict(a, b) -> bool:
 
 def canonical_order(body: list, key) -> list:
     """``body`` with independent statements in the order of ``key`` (dependent ones keep theirs)."""
-    if len(body) < 2:
+    if len(body) < 2 or len(body) > MAX_REORDER:
         return body
     facts = [effects(s) for s in body]
     after = {i: [j for j in range(i + 1, len(body)) if _conflict(facts[i], facts[j])] for i in range(len(body))}
@@ -374,16 +377,16 @@ _TRY_STAR = (ast.TryStar,) if hasattr(ast, "TryStar") else ()
 
 def normalise(source: str, names: Names, *, drop=frozenset()) -> Answer:
     """One answer's normalised tokens; ``drop``: normalised statements to remove (the release's stub)."""
-    text = strip_magics(source)
+    source = source[:MAX_ANSWER_CHARS]
     try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+        tree = ast.parse(strip_magics(source))
+        names = Names({**names.aliases, **imported_names(tree)}, names.functions | defined_functions(tree))
+        _reorder(tree, names)
+        units = _renamed_units(tree, _Rename(names))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):  # broken, or nested too deep to walk
         return _normalise_tokens(source, names)
-    names = Names({**names.aliases, **imported_names(tree)}, names.functions | defined_functions(tree))
-    _reorder(tree, names)
     tokens, lines = [], []
-    renamed = _Rename(names)
-    for stmt_text, span in _renamed_units(tree, renamed):
+    for stmt_text, span in units:
         if span is None or stmt_text in drop:
             continue
         for token in _TOKEN.findall(stmt_text):
@@ -426,10 +429,10 @@ def _normalise_tokens(source: str, names: Names) -> Answer:
 def release_drop(source: str, names: Names) -> frozenset:
     """The normalised statements of a release's answer cell (the starter code a student may keep)."""
     try:
-        tree = ast.parse(strip_magics(source))
-    except (SyntaxError, ValueError):
+        units = _renamed_units(ast.parse(strip_magics(source[:MAX_ANSWER_CHARS])), _Rename(names))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         return frozenset()
-    return frozenset(text for text, span in _renamed_units(tree, _Rename(names)) if span is not None)
+    return frozenset(text for text, span in units if span is not None)
 
 
 # --- Fingerprints --------------------------------------------------------------------------------------
@@ -533,7 +536,7 @@ def release_context(course: Path, assignment: str) -> tuple[Names, dict, list]:
     for source in code:
         try:
             tree = ast.parse(strip_magics(source))
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
             continue
         aliases.update(imported_names(tree))
         defined |= defined_functions(tree) | {n.id for n in ast.walk(tree)
