@@ -729,8 +729,7 @@ def _code(source: str, shared: set) -> str:
 
 def to_html(report: Report) -> str:
     """A page for the instructor: no script, everything from the submissions escaped."""
-    e = html.escape
-    s = report.settings
+    e, s = html.escape, report.settings
     out = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
            "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">",
            f"<title>Similar answers: {e(report.assignment)}</title><style>{_CSS}</style></head><body>",
@@ -741,38 +740,51 @@ def to_html(report: Report) -> str:
            "what many students wrote are left out; a fingerprint shared by more students weighs less). "
            "A high score is a reason to look, not a verdict.</p>"]
     if report.problems:
-        out.append("<h2>Left out</h2><ul>")
-        out += [f"<li>{e(student)}: {e(why)}</li>" for student, why in sorted(report.problems.items())]
-        out.append("</ul>")
-    out.append("<h2>Exercises</h2><table><tr><th>exercise</th><th>answers</th><th>median tokens</th><th></th></tr>")
-    for gid, ex in report.exercises.items():
-        out.append(f"<tr><td>{e(gid)}</td><td>{ex['answers']}</td><td>{ex['median']:g}</td>"
-                   f"<td>{'compared' if ex['compared'] else e(ex['note'])}</td></tr>")
-    out.append("</table>")
+        out += ["<h2>Left out</h2><ul>"] + [f"<li>{e(student)}: {e(why)}</li>"
+                                           for student, why in sorted(report.problems.items())] + ["</ul>"]
+    out += _exercises_html(report)
     if report.note:
-        out.append(f"<p class='note'>{e(report.note)}</p></body></html>")
-        return "\n".join(out)
-    shown = report.pairs[:max(s["shown"], len(report.flagged))]
-    out.append("<h2>Pairs, most similar first</h2><table><tr><th>#</th><th>score</th><th>students</th>"
-               + "".join(f"<th>{e(g)}</th>" for g, ex in report.exercises.items() if ex["compared"]) + "</tr>")
+        out.append(f"<p class='note'>{e(report.note)}</p>")
+    else:
+        shown = report.pairs[:max(s["shown"], len(report.flagged))]
+        out += _ranking_html(report, shown)
+        for rank, pair in enumerate(shown, 1):
+            out += _pair_html(report, rank, pair)
+    return "\n".join(out + ["</body></html>"])
+
+
+def _exercises_html(report: Report) -> list:
+    out = ["<h2>Exercises</h2><table><tr><th>exercise</th><th>answers</th><th>median tokens</th><th></th></tr>"]
+    for gid, ex in report.exercises.items():
+        out.append(f"<tr><td>{html.escape(gid)}</td><td>{ex['answers']}</td><td>{ex['median']:g}</td>"
+                   f"<td>{'compared' if ex['compared'] else html.escape(ex['note'])}</td></tr>")
+    return out + ["</table>"]
+
+
+def _ranking_html(report: Report, shown: list) -> list:
+    compared = [g for g, ex in report.exercises.items() if ex["compared"]]
+    out = ["<h2>Pairs, most similar first</h2><table><tr><th>#</th><th>score</th><th>students</th>"
+           + "".join(f"<th>{html.escape(g)}</th>" for g in compared) + "</tr>"]
     for rank, pair in enumerate(shown, 1):
-        cls = " class='flag'" if pair.score >= s["threshold"] else ""
+        flag = " class='flag'" if pair.score >= report.settings["threshold"] else ""
         cells = "".join(f"<td>{pair.exercises[g]['score']:.2f}</td>" if g in pair.exercises else "<td>-</td>"
-                        for g, ex in report.exercises.items() if ex["compared"])
-        out.append(f"<tr{cls}><td><a href='#pair{rank}'>{rank}</a></td><td>{pair.score:.2f}</td>"
-                   f"<td>{e(pair.a)} ~ {e(pair.b)}</td>{cells}</tr>")
-    out.append("</table>")
-    for rank, pair in enumerate(shown, 1):
-        flag = " (flagged)" if pair.score >= s["threshold"] else ""
-        out.append(f"<h2 id='pair{rank}'>{rank}. {e(pair.a)} ~ {e(pair.b)}: {pair.score:.2f}{flag}</h2>")
-        for gid, d in pair.exercises.items():
-            lines_a, lines_b = shared_lines(report.normal[pair.a, gid], report.normal[pair.b, gid], s["kgram"],
-                                            report.left_out.get(gid, ()))
-            out.append(f"<h3>{e(gid)}: {d['score']:.2f} ({d['shared']} of {d['size']} fingerprints shared)</h3>"
-                       f"<div class='side'><div><b>{e(pair.a)}</b>{_code(report.answers[pair.a][gid], lines_a)}</div>"
-                       f"<div><b>{e(pair.b)}</b>{_code(report.answers[pair.b][gid], lines_b)}</div></div>")
-    out.append("</body></html>")
-    return "\n".join(out)
+                        for g in compared)
+        out.append(f"<tr{flag}><td><a href='#pair{rank}'>{rank}</a></td><td>{pair.score:.2f}</td>"
+                   f"<td>{html.escape(pair.a)} ~ {html.escape(pair.b)}</td>{cells}</tr>")
+    return out + ["</table>"]
+
+
+def _pair_html(report: Report, rank: int, pair: Pair) -> list:
+    e = html.escape
+    flag = " (flagged)" if pair.score >= report.settings["threshold"] else ""
+    out = [f"<h2 id='pair{rank}'>{rank}. {e(pair.a)} ~ {e(pair.b)}: {pair.score:.2f}{flag}</h2>"]
+    for gid, d in pair.exercises.items():
+        lines_a, lines_b = shared_lines(report.normal[pair.a, gid], report.normal[pair.b, gid],
+                                        report.settings["kgram"], report.left_out.get(gid, ()))
+        out.append(f"<h3>{e(gid)}: {d['score']:.2f} ({d['shared']} of {d['size']} fingerprints shared)</h3>"
+                   f"<div class='side'><div><b>{e(pair.a)}</b>{_code(report.answers[pair.a][gid], lines_a)}</div>"
+                   f"<div><b>{e(pair.b)}</b>{_code(report.answers[pair.b][gid], lines_b)}</div></div>")
+    return out
 
 
 def to_json(report: Report) -> dict:
