@@ -311,13 +311,17 @@ def model_for_notebook_5(prepared: lesson.Prepared, path: str | os.PathLike = "a
 
 # --- Pictures -----------------------------------------------------------------------------
 
+#: Figures fit a notebook's width on a laptop: 10 inches at Jupyter's 100 dpi, 1,000 pixels.
+FIGURE_WIDTH = 10.0
+
 
 def show_grid(images, labels=None, *, rows: int = 4, cols: int = 8, title: str | None = None):
     """Show images (N, 28, 28[, 1]) in a rows x cols grid, with letters as titles."""
     import matplotlib.pyplot as plt
 
     images = np.asarray(images)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.45))
+    rows = max(1, min(rows, math.ceil(len(images) / cols)))  # no empty rows
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.45), squeeze=False)
     for i, ax in enumerate(np.ravel(axes)):
         ax.axis("off")
         if i >= len(images):
@@ -417,7 +421,8 @@ def show_shift_axes(image, *, shift: float = 0.3, samples: int = 4, seed: int = 
                 axes[r, col].imshow(np.squeeze(gen.random_transform(picture, seed=seed + col)),
                                     cmap="gray", vmin=0, vmax=1)
             axes[r, 1].set_title(f"{option}={shift}: moves {way}", fontsize=8, loc="left")
-        axes[block * 2, samples].set_title(f"mean |move|: rows {rows:.1f}, cols {cols:.1f} px", fontsize=7)
+        axes[block * 2, samples].set_title(f"mean |move|: rows {rows:.1f}, cols {cols:.1f} px", fontsize=7,
+                                           loc="right")  # the last column: right-aligned, inside the figure
     for ax in np.ravel(axes):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -476,7 +481,7 @@ def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
         ("reflect", "abcddcba|abcd|dcbaabcd"),
         ("wrap", "abcdabcd|abcd|abcdabcd"),
     ]
-    fig, axes = plt.subplots(1, len(modes) + 1, figsize=(2.2 * (len(modes) + 1), 2.7))
+    fig, axes = plt.subplots(1, len(modes) + 1, figsize=(FIGURE_WIDTH, 2.9), layout="constrained")
     axes[0].imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)
     axes[0].set_title("original", fontsize=9)
     for ax, (mode, pattern) in zip(axes[1:], modes):
@@ -487,14 +492,7 @@ def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
     for ax in axes:
         ax.axis("off")
     fig.suptitle(f"fill_mode: what fills the {dx} columns uncovered by a shift", fontsize=10)
-    fig.tight_layout()
     plt.show()
-
-
-#: Figures fit a notebook's width on a laptop: 10 inches at Jupyter's 100 dpi, 1,000 pixels.
-FIGURE_WIDTH = 10.0
-#: The longest legend entry a figure shows; longer words go to the caption under it.
-LEGEND_CHARS = 40
 
 
 def epoch_axis(ax, epochs: int) -> None:
