@@ -320,6 +320,8 @@ def test_notebook6_stored_runs_figure(mode, shown, monkeypatch, capsys):
         assert list(your.get_ydata()) == val and your.get_label() in entries
         assert_in_view(ax, your)
         assert ("fast mode" in your.get_label()) == (fast == "1")
+        if "Your run reaches" in figure_words(fig):  # the scale stretched down to it: the text says so
+            assert sentence_with(markdown_before("06", "show_stored_runs("), "fast mode", "stretches down")
     else:
         assert not any(e.startswith("your run") for e in entries)
     text = markdown_before("06", "show_stored_runs(")
