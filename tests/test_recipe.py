@@ -172,7 +172,7 @@ def test_training_is_the_same_without_validation_data():
 
 def test_the_stored_runs_figure_has_every_run_and_whole_epochs(capsys):
     """Notebook 6's figure: each stored run, the lesson's own log and the learner's run, on epochs
-    1, 2, ... (ticks at whole epochs only)."""
+    1, 2, ... (ticks at whole epochs only). tests/test_figures.py checks it in every mode."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -187,8 +187,8 @@ def test_the_stored_runs_figure_has_every_run_and_whole_epochs(capsys):
         (ax,) = fig.axes
         labels = [line.get_label() for line in ax.lines]
         assert labels[:len(stored["runs"])] == [f"{r['recipe']}, seed {r['seed']}" for r in stored["runs"]]
-        assert labels[len(stored["runs"]):len(stored["runs"]) + 2] == [
-            "the lesson's own log (its GPU; the epochs it shows)", "your run (above)"]
+        assert labels[len(stored["runs"])] == "the lesson's own log (its GPU)"
+        assert labels[len(stored["runs"]) + 1].startswith("your run (")
         assert list(ax.lines[len(stored["runs"]) + 1].get_ydata()) == mine["val_accuracy"]
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert ticks and all(float(t).is_integer() for t in ticks), ticks

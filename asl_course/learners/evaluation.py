@@ -154,7 +154,7 @@ def plot_per_letter_accuracy(accuracies, *, overall: float | None = None, title:
     ax.bar(list(LETTERS), np.nan_to_num(acc), color=colors)
     if overall is not None:
         ax.axhline(overall, color="black", ls="--", lw=1, label=f"all letters: {overall:.3f}")
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower right", bbox_to_anchor=(1, 1), fontsize=8, frameon=False)  # above the bars
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("accuracy")
     ax.set_xlabel("true letter")

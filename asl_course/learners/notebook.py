@@ -311,13 +311,17 @@ def model_for_notebook_5(prepared: lesson.Prepared, path: str | os.PathLike = "a
 
 # --- Pictures -----------------------------------------------------------------------------
 
+#: Figures fit a notebook's width on a laptop: 10 inches at Jupyter's 100 dpi, 1,000 pixels.
+FIGURE_WIDTH = 10.0
+
 
 def show_grid(images, labels=None, *, rows: int = 4, cols: int = 8, title: str | None = None):
     """Show images (N, 28, 28[, 1]) in a rows x cols grid, with letters as titles."""
     import matplotlib.pyplot as plt
 
     images = np.asarray(images)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.45))
+    rows = max(1, min(rows, math.ceil(len(images) / cols)))  # no empty rows
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.45), squeeze=False)
     for i, ax in enumerate(np.ravel(axes)):
         ax.axis("off")
         if i >= len(images):
@@ -417,7 +421,8 @@ def show_shift_axes(image, *, shift: float = 0.3, samples: int = 4, seed: int = 
                 axes[r, col].imshow(np.squeeze(gen.random_transform(picture, seed=seed + col)),
                                     cmap="gray", vmin=0, vmax=1)
             axes[r, 1].set_title(f"{option}={shift}: moves {way}", fontsize=8, loc="left")
-        axes[block * 2, samples].set_title(f"mean |move|: rows {rows:.1f}, cols {cols:.1f} px", fontsize=7)
+        axes[block * 2, samples].set_title(f"mean |move|: rows {rows:.1f}, cols {cols:.1f} px", fontsize=7,
+                                           loc="right")  # the last column: right-aligned, inside the figure
     for ax in np.ravel(axes):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -476,7 +481,7 @@ def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
         ("reflect", "abcddcba|abcd|dcbaabcd"),
         ("wrap", "abcdabcd|abcd|abcdabcd"),
     ]
-    fig, axes = plt.subplots(1, len(modes) + 1, figsize=(2.2 * (len(modes) + 1), 2.7))
+    fig, axes = plt.subplots(1, len(modes) + 1, figsize=(FIGURE_WIDTH, 2.9), layout="constrained")
     axes[0].imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)
     axes[0].set_title("original", fontsize=9)
     for ax, (mode, pattern) in zip(axes[1:], modes):
@@ -487,38 +492,95 @@ def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
     for ax in axes:
         ax.axis("off")
     fig.suptitle(f"fill_mode: what fills the {dx} columns uncovered by a shift", fontsize=10)
-    fig.tight_layout()
     plt.show()
+
+
+def epoch_axis(ax, epochs: int) -> None:
+    """An x axis of whole epochs 1..``epochs`` (never 2.5), with half an epoch of room each side."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlim(0.5, max(epochs, 1) + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlabel("epoch")
+
+
+def frame_figure(fig, *, title: str | None = None, handles=(), notes=(), ncol: int = 4) -> None:
+    """Title, one legend and notes around a constrained-layout figure's plots, each in a band
+    of its own: the title on top, the legend under it (never over a curve), the notes (what a
+    short legend entry stands for, in full) wrapped under the plots. Sizes in inches."""
+    import textwrap
+
+    height = fig.get_size_inches()[1]
+    top = 0.08
+    if title:
+        fig.suptitle(title, y=1 - top / height, va="top", fontsize=12)
+        top += 0.32
+    if handles:
+        ncol = min(ncol, len(handles))
+        fig.legend(handles=list(handles), loc="upper center", bbox_to_anchor=(0.5, 1 - top / height), ncol=ncol,
+                   fontsize=9, frameon=False, borderaxespad=0)
+        top += 0.26 * math.ceil(len(handles) / ncol) + 0.06
+    lines = [part for note in notes for part in textwrap.wrap(note, 150)]
+    bottom = 0.05
+    if lines:
+        fig.text(0.01, bottom / height, "\n".join(lines), fontsize=8, ha="left", va="bottom")
+        bottom += 0.15 * len(lines) + 0.05
+    fig.get_layout_engine().set(rect=(0, bottom / height, 1, 1 - (top + bottom) / height))
+
+
+def split_label(label: str) -> tuple[str, str]:
+    """A run's label and its note: ``"no augmentation (first epoch of ...)"`` ->
+    ``("no augmentation", "first epoch of ...")``; a short label has no note."""
+    name, _, note = label.partition(" (")
+    if not note:
+        return label, ""
+    return name, note[:-1] if note.endswith(")") else note
 
 
 def plot_histories(curves: dict[str, dict], *, title: str | None = None):
-    """Loss and accuracy, train vs validation, for several runs on one figure.
-
-    ``curves`` maps a run's label to a Keras ``History.history``-like dict.
-    """
+    """Show :func:`histories_figure` (notebook 4's "Did augmentation help?")."""
     import matplotlib.pyplot as plt
 
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(12, 4.2))
-    styles = ["tab:blue", "tab:orange", "tab:green", "tab:red"]
-    curves = {label: hist for label, hist in curves.items() if hist is not None}
-    for (label, hist), color in zip(curves.items(), styles):
-        epochs = np.arange(1, len(hist["loss"]) + 1)
-        for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
-            ax.plot(epochs, hist[key], color=color, ls="--", marker=".", label=f"{label}: train")
-            ax.plot(epochs, hist[f"val_{key}"], color=color, marker="o", ms=3, label=f"{label}: validation")
-    ax_loss.set(xlabel="epoch", ylabel="loss", title="Loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
-    ax_loss.set_yscale("log")
-    from matplotlib.ticker import MaxNLocator
-
-    for ax in (ax_loss, ax_acc):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+    histories_figure(curves, title=title)
     plt.show()
+
+
+def histories_figure(curves: dict[str, dict], *, title: str | None = None):
+    """Loss and accuracy, train (dashed) vs validation (solid), for several runs on one figure.
+
+    ``curves`` maps a run's label to a Keras ``History.history``-like dict (None: not shown,
+    said in the caption). A label's parenthesised note (see :func:`split_label`) goes to the
+    caption under the figure, its name to the legend. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 4.6), layout="constrained")
+    handles, notes, epochs = [], [], 1
+    for (label, hist), color in zip(curves.items(), ["tab:blue", "tab:orange", "tab:green", "tab:red"]):
+        name, note = split_label(label)
+        if hist is None:
+            notes.append(f"{name}: not shown ({note or 'no history'}).")
+            continue
+        notes += [f"{name}: {note}."] if note else []
+        x = np.arange(1, len(hist["loss"]) + 1)
+        epochs = max(epochs, len(x))
+        for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+            ax.plot(x, hist[key], color=color, ls="--", marker="s", ms=4)
+            ax.plot(x, hist[f"val_{key}"], color=color, marker="o", ms=5)
+        handles.append(Line2D([], [], color=color, marker="o", label=name))
+    handles += [Line2D([], [], color="gray", ls="--", marker="s", ms=4, label="train"),
+                Line2D([], [], color="gray", marker="o", label="validation")]
+    ax_loss.set(ylabel="loss (log scale)", title="Loss")
+    ax_acc.set(ylabel="accuracy", title="Accuracy")
+    ax_loss.set_yscale("log")
+    for ax in (ax_loss, ax_acc):
+        epoch_axis(ax, epochs)
+        ax.grid(alpha=0.3)
+    if epochs == 1:
+        notes.append("One epoch: each run is one point per panel, not a curve.")
+    frame_figure(fig, title=title, handles=handles, notes=notes)
+    return fig
 
 
 def summarize_history(hist: dict) -> dict:
@@ -595,25 +657,38 @@ def show_stored_results():
         display(Markdown(text))
     except ImportError:  # pragma: no cover - outside IPython
         print(text)
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    if runs:
+        stored_results_figure(runs)
+        plt.show()
+
+
+def stored_results_figure(runs: list[dict]):
+    """The validation accuracy of each recorded run per epoch: the whole history where it was
+    kept, else the recorded epochs and the best accuracy (a dotted line). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 4.4), layout="constrained")
     for run, color in zip(runs, ("tab:blue", "tab:orange")):
         label = "with augmentation" if run["augmentation"] else "without augmentation"
         if run.get("history"):
             val = run["history"]["val_accuracy"]
-            ax.plot(np.arange(1, len(val) + 1), val, color=color, marker="o", ms=3, label=f"{label}: validation")
+            ax.plot(np.arange(1, len(val) + 1), val, color=color, marker="o", ms=4, label=f"{label}: every epoch")
+            continue
         points = {int(k): v for k, v in (run.get("val_accuracy_at_epoch") or {}).items()}
         points[run["summary"]["epochs"]] = run["summary"]["final_val_acc"]
-        if not run.get("history"):
-            xs = sorted(points)
-            ax.plot(xs, [points[x] for x in xs], color=color, ls="none", marker="D",
-                    label=f"{label}: validation, the recorded epochs only")
-            ax.axhline(run["summary"]["best_val_acc"], color=color, ls=":", lw=1,
-                       label=f"{label}: best epoch ({run['summary']['best_val_acc']:.4f}; which one was not recorded)")
-    ax.set(xlabel="epoch", ylabel="validation accuracy", title="Stored result: the course's full run (real data)")
+        xs = sorted(points)
+        ax.plot(xs, [points[x] for x in xs], color=color, ls="none", marker="D", ms=7,
+                label=f"{label}: the recorded epochs")
+        ax.axhline(run["summary"]["best_val_acc"], color=color, ls=":", lw=1.2,
+                   label=f"{label}: best, {run['summary']['best_val_acc']:.3f}")
+    epoch_axis(ax, max(run["summary"]["epochs"] for run in runs))
+    ax.set(ylabel="validation accuracy")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    plt.show()
+    notes = ["Diamonds: the only epochs recorded of that run; dotted: its best epoch's accuracy (which epoch "
+             "was not recorded)."] if any(not run.get("history") for run in runs) else []
+    frame_figure(fig, title="Stored result, not this notebook's run: the course's full run (real data)",
+                 handles=ax.get_legend_handles_labels()[0], notes=notes, ncol=3)
+    return fig
 
 
 def baseline_history(prepared: lesson.Prepared, data_dir=None) -> tuple[dict | None, str]:

@@ -306,7 +306,7 @@ def show_pictures(records: Sequence[dict], *, cols: int | None = None, title: st
 
     cols = cols or min(len(records), len(SAMPLE_KINDS))
     rows = int(np.ceil(len(records) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.0, rows * 2.25), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.0, rows * 2.25), squeeze=False, layout="constrained")
     for ax in axes.ravel():
         ax.axis("off")
     for ax, record in zip(axes.ravel(), records):
@@ -315,7 +315,6 @@ def show_pictures(records: Sequence[dict], *, cols: int | None = None, title: st
         ax.set_title(f"{record['kind']}\n{picture.width}x{picture.height} {picture.mode}", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     plt.show()
 
 

@@ -428,9 +428,17 @@ def stored_table_lines(stored: dict) -> list[str]:
     return lines
 
 
-def show_stored_runs(your_history: dict | None = None, your_label: str = "your run (above)"):
-    """The recorded runs' validation accuracy per epoch on one figure (the lesson's recipe and
-    the recalibrated one), ``your_history`` (a ``History.history``) beside them; prints the table."""
+def recipe_lines(stored: dict) -> list[str]:
+    """What each recipe drawn is (the stored file's own words), the lesson's log last."""
+    names = dict.fromkeys(r["recipe"] for r in stored["runs"])
+    lines = [f"{name}: {stored['recipes'][name]}" for name in names if name in stored.get("recipes", {})]
+    return lines + ["x: the lesson's own published log (its GPU), the epochs it shows: "
+                    + ", ".join(str(epoch) for epoch in LESSON_LOG)]
+
+
+def show_stored_runs(your_history: dict | None = None, your_label: str | None = None):
+    """The recorded runs' validation accuracy per epoch on one figure (:func:`stored_runs_figure`),
+    ``your_history`` (a ``History.history``) beside them; prints the table. Returns the figure."""
     import matplotlib.pyplot as plt
 
     stored = stored_runs()
@@ -438,28 +446,59 @@ def show_stored_runs(your_history: dict | None = None, your_label: str = "your r
         print("The course's recorded runs are not in this copy of the package (asl_course/reference/).")
         return None
     print(f"Stored results, not this notebook's run: {stored['machine']}, {stored['date']}.")
-    print("\n".join(stored_table_lines(stored)))
-    fig, ax = plt.subplots(figsize=(9, 4.2))
+    print("\n".join(stored_table_lines(stored) + [""] + recipe_lines(stored)))
+    fig = stored_runs_figure(stored, your_history, your_label)
+    plt.show()
+    return fig
+
+
+def your_run_label(history: dict) -> str:
+    """The learner's run in the legend: how long it trained (fast mode: one short epoch)."""
+    from asl_course.learners import lesson
+
+    epochs = len(history["val_accuracy"])
+    if lesson.run_plan().fast:
+        return f"your run (fast mode: {epochs} short epoch{'s' * (epochs != 1)})"
+    return f"your run ({epochs} epoch{'s' * (epochs != 1)})"
+
+
+def stored_runs_figure(stored: dict, your_history: dict | None = None, your_label: str | None = None):
+    """Each stored run's validation accuracy per epoch (one legend entry per recipe), the
+    lesson's log, and the learner's run; the y range reaches down to the lowest point drawn."""
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    from asl_course.learners import notebook
+
+    fig, ax = plt.subplots(figsize=(notebook.FIGURE_WIDTH, 5.0), layout="constrained")
     colors = {"lesson": "tab:red", "stable": "tab:orange", "recalibrated": "tab:blue"}
+    handles, lowest, epochs = {}, 0.6, max(LESSON_LOG)
     for r in stored["runs"]:
         val = r["history"]["val_accuracy"]
-        ax.plot(range(1, len(val) + 1), val, color=colors.get(r["recipe"], "gray"), marker=".", lw=1.2,
-                label=f"{r['recipe']}, seed {r['seed']}")
+        color = colors.get(r["recipe"], "gray")
+        ax.plot(range(1, len(val) + 1), val, color=color, marker=".", lw=1.2, label=f"{r['recipe']}, seed {r['seed']}")
+        seeds = sum(run["recipe"] == r["recipe"] for run in stored["runs"])
+        handles.setdefault(r["recipe"], Line2D([], [], color=color, marker=".",
+                                               label=f"{r['recipe']} ({seeds} seeds, {len(val)} epochs)"))
+        lowest, epochs = min(lowest, *val), max(epochs, len(val))
     ax.plot(list(LESSON_LOG), list(LESSON_LOG.values()), "x", color="darkred", ms=7, mew=2,
-            label="the lesson's own log (its GPU; the epochs it shows)")
+            label="the lesson's own log (its GPU)")
+    notes = []
     if your_history and your_history.get("val_accuracy"):
         val = your_history["val_accuracy"]
-        ax.plot(range(1, len(val) + 1), val, color="black", ls="--", marker="o", ms=3, label=your_label)
-    ax.axhline(0.99, color="gray", lw=0.8, ls=":")
-    ax.set(xlabel="epoch", ylabel="validation accuracy (the test file, only reported)", ylim=(0.6, 1.005),
-           title="The lesson's recipe and the recalibrated recipe, real data (stored runs)")
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs: 1, 2, ..., never 2.5
+        ax.plot(range(1, len(val) + 1), val, color="black", ls="--", marker="o", ms=5,
+                label=your_label or your_run_label(your_history))
+        if min(val) < lowest:
+            notes.append(f"Your run reaches {min(val):.2f}: the scale reaches down to it, so the stored runs "
+                         f"({lowest:.2f} to 1.00) are squeezed near the top.")
+        lowest, epochs = min(lowest, *val), max(epochs, len(val))
+    ax.axhline(0.99, color="gray", lw=0.8, ls=":", label="0.99")
+    ax.set(ylabel="validation accuracy (the test file)", ylim=(math.floor(lowest * 20) / 20 - 0.02, 1.005))
+    notebook.epoch_axis(ax, epochs)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    plt.show()
+    legend = [*handles.values(), *ax.lines[len(stored["runs"]):]]
+    notebook.frame_figure(fig, title="Stored runs on the real data (not this notebook's), and your run",
+                          handles=legend, notes=notes, ncol=3)
     return fig
 
 
