@@ -1,11 +1,12 @@
-"""The feedback page's HTML beyond tests/test_plugins.py's cases: what nbconvert's template does
-after the markdown is rendered (``strip_files_prefix``), HTML that would run on into the rest of
-the page, attachments the renderer cannot find, markdown that must stay as written, and hidden
-tests quoted in HTML, type names and markdown outputs.
+"""The feedback page's HTML beyond tests/test_plugin_feedback.py's cases: what nbconvert's template
+does after the markdown is rendered (``strip_files_prefix``), HTML that would run on into the rest
+of the page, attachments the renderer cannot find, markdown that must look as it does without the
+sanitizer, attacks one by one (in markdown and in outputs), hidden tests quoted in HTML, type names
+and markdown outputs, and one page opened in Chromium.
 
 Each page is rendered by nbconvert's HTMLExporter, as ``nbgrader generate_feedback`` does; each
 hostile case is checked dangerous without the plugin first (else the test would prove nothing).
-Fast: no kernel, no Keras.
+Fast but the Chromium test (slow): no kernel, no Keras.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from asl_course import feedback
 
-
-from _pages import dangers, page as _page, sanitized as _sanitized  # noqa: E402 - shared with the other feedback tests
+from _pages import dangers, page as _page, sanitized as _sanitized  # shared with the other feedback tests
 
 
 def _markdown(*sources):
@@ -83,7 +83,7 @@ def test_images_of_missing_or_unusable_attachments_do_not_break_the_page():
 SAFE_MARKDOWN = ["# Results\n\n| letter | accuracy |\n|:--|--:|\n| A | 0.98 |",
                  "- [x] normalised\n- [ ] augmented",
                  "Since $p < 0.5$ and $$\\frac{a}{b} > 1$$ we stop.",
-                 "```python\nif x < 5 and y > 2:\n\tprint('<b>')\n```",
+                 "```python\nif x < 5 and y > 2:\n\tprint('<b>')\n\nz = 1\n```",
                  "> a quote with **bold**, a [link](https://example.org) and `a & b`",
                  "Term\n: its definition", "see https://example.org/paper and ~~this~~",
                  "![a digit](data:image/png;base64,iVBORw0KGgo=) press <kbd>Shift</kbd>+<kbd>Enter</kbd>"]
