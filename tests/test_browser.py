@@ -301,7 +301,8 @@ def test_release_setup_exercise_and_self_check(learner, lab):
     setup_out = learner.run(panel, at["setup"])
     learner.shot("04-release-setup-ran")
     assert TRACEBACK not in setup_out, f"the setup cell failed:\n{setup_out[-2000:]}"
-    assert "Data:" in setup_out or "data" in setup_out.lower(), f"the setup cell printed no data line:\n{setup_out}"
+    from asl_course import dataset  # the kernel's data is the session's ($ASL_DATA_DIR, tests/conftest.py)
+    assert dataset.describe() in setup_out, f"the setup cell did not name the session's data:\n{setup_out}"
 
     exercise_out = learner.run(panel, at["load_csv"])  # untouched: the stub raises, as it should
     assert "NotImplementedError" in exercise_out

@@ -16,7 +16,6 @@ outputs safe: see its docstring.
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 
@@ -127,18 +126,14 @@ class HideHiddenTests(NbGraderPreprocessor):
 
 # --- Sanitizing what the student wrote (feedback pages, formgrader) -------------------------------
 #
-# What a page shows of a markdown cell is nbconvert's rendering of its source: the template's
-# ``cell.source | markdown2html | strip_files_prefix``, where markdown2html is mistune with
-# nbconvert's grammar (math, tables, task lists, ...) and a renderer that passes raw HTML through
-# and allows every URL scheme. So the markdown is judged by its rendering, with that same renderer
-# and filter (:func:`rendered`): a cell is kept as the student wrote it (its raw HTML tags cleaned
-# one by one, images from elsewhere named) only if its rendering is already within the allow-list
-# below, and the page's own re-serialization (HTMLExporter parses the whole page again with
-# BeautifulSoup's html.parser: :func:`served`) builds the same; otherwise the cell becomes that
-# rendering, cleaned, as one HTML block the renderer passes through unchanged (checked the same
-# way). So links and images are judged as the renderer's own tokenizer reads them (any form of
-# ``[x](javascript:...)``, brackets in an image's text), and the patterns over the source below
-# only keep more of it as written.
+# A markdown cell's page is nbconvert's rendering of its source (the template's ``cell.source |
+# markdown2html | strip_files_prefix``: mistune with nbconvert's grammar, a renderer that passes raw
+# HTML through and allows every URL scheme). So the cell is rendered here as the page would render it
+# (:func:`rendered`), that HTML is cleaned by nh3 (the Rust library ammonia: an HTML5 parser as a
+# browser's, an allow-list, a serializer that quotes and escapes everything), and the cell's source
+# becomes that clean HTML as one block that the renderer passes through unchanged. Links and images
+# are judged as the renderer's own tokenizer reads them, and nothing the student wrote is parsed by
+# anything but a browser's rules.
 
 #: HTML a student's markdown or outputs may keep: text formatting, tables, lists, links (http,
 #: https, mailto or relative only) and images embedded as data (no external resource is ever loaded).
@@ -150,11 +145,14 @@ ALLOWED_TAGS = frozenset({
 })
 #: What nbconvert's markdown renderer itself adds: task-list check boxes (disabled).
 RENDERED_TAGS = ALLOWED_TAGS | {"input"}
-ALLOWED_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt", "title", "width", "height"],
-                      "td": ["colspan", "rowspan", "align", "style"], "th": ["colspan", "rowspan", "align", "style"],
-                      "input": ["type", "disabled", "checked"],
-                      **{f"h{n}": ["id"] for n in range(1, 7)},  # the renderer's anchors (#heading)
-                      "*": ["class", "title"]}
+#: Removed with their content (of the others, only the tag goes and its text stays).
+DROPPED_WHOLE = frozenset({"script", "style", "iframe", "object", "embed", "svg", "math", "template", "noscript",
+                           "textarea", "select", "title", "noembed", "noframes", "xmp", "plaintext"})
+ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "alt", "width", "height"},
+                      "td": {"colspan", "rowspan", "align", "style"}, "th": {"colspan", "rowspan", "align", "style"},
+                      "input": {"checked"},  # and always type="checkbox" disabled: see clean_html
+                      **{f"h{n}": {"id"} for n in range(1, 7)},  # the renderer's anchors (#heading)
+                      "*": {"class", "title"}}
 #: Schemes a link may have (or none: a relative link).
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 #: Output types shown as they are (plain text and images as base64 data; never HTML or script).
@@ -163,16 +161,15 @@ SAFE_MIME = ("text/plain", "image/png", "image/jpeg", "image/gif", "text/latex")
 #: Output types sanitized like markdown's HTML.
 HTML_MIME = ("text/html", "text/markdown")
 REMOVED = "(removed from the feedback: {what})"
-#: Elements removed with their content (the cleaner would keep the text inside them).
-_DROP_WHOLE = re.compile(r"<\s*(script|style|iframe|object|embed|svg|math|template|noscript|textarea|select|title)\b"
-                         r"[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
 _TEXT_ALIGN = re.compile(r"\s*text-align\s*:\s*(left|right|center)\s*;?\s*", re.IGNORECASE)
-
 # URLs, read as a browser reads them: entities decoded, whitespace and control characters dropped.
 _URL_JUNK = re.compile(r"[`\x00-\x20\x7f-\xa0\s]+")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 #: nbconvert's strip_files_prefix turns href="files/x" into href="x" after the markdown is rendered.
 _FILES_PREFIX = re.compile(r"^/?files/")
+#: An image whose source was removed, in nh3's output (attribute values always double-quoted).
+_IMG_WITHOUT_SRC = re.compile(r'<img((?:\s+(?!src=)[a-z-]+="[^"]*")*)\s*/?>')
+_ALT = re.compile(r'\salt="([^"]*)"')
 
 
 def _url(value: str) -> str:
@@ -194,91 +191,29 @@ def image_ok(value: str) -> bool:
     return _url(value).startswith("data:image/")
 
 
-def _attribute_ok(tag: str, name: str, value: str) -> bool:
-    name = name.lower()
-    if name not in ALLOWED_ATTRIBUTES.get(tag, ()) and name not in ALLOWED_ATTRIBUTES["*"]:
-        return False
-    if name == "href":
-        return link_ok(value)
-    if name == "src":
-        return image_ok(value)
-    if name == "style":
-        return bool(_TEXT_ALIGN.fullmatch(value))
-    if tag == "input" and name == "type":
-        return value.lower() == "checkbox"
-    return True
+def _attribute(tag: str, name: str, value: str) -> str | None:
+    """nh3's attribute filter: the value kept, or None (the attribute is removed)."""
+    check = {"href": link_ok, "src": image_ok, "style": _TEXT_ALIGN.fullmatch}.get(name)
+    return value if check is None or check(value) else None
 
 
-def _image_text(alt: str | None) -> str:
-    return f"[image: {alt}]" if alt else "[image]"
-
-
-class _TextAlignOnly:
-    """bleach's CSS hook: :func:`_attribute_ok` has already kept ``text-align`` only."""
-
-    def sanitize_css(self, style: str) -> str:
-        return style if _TEXT_ALIGN.fullmatch(style) else ""
-
-
-@functools.lru_cache(maxsize=None)
-def _cleaner(tags):
-    import bleach
-    from bleach import html5lib_shim
-
-    class ImagesFromElsewhereAsText(html5lib_shim.Filter):
-        """An image whose source was removed (not embedded) shows its text instead."""
-
-        def __iter__(self):
-            for token in super().__iter__():
-                if token["type"] in ("StartTag", "EmptyTag") and token["name"] == "img" \
-                        and (None, "src") not in token["data"]:
-                    yield {"type": "Characters", "data": _image_text(token["data"].get((None, "alt")))}
-                elif not (token["type"] == "EndTag" and token["name"] == "img"):
-                    yield token
-
-    return bleach.Cleaner(tags=tags, attributes=_attribute_ok, protocols=LINK_SCHEMES | {"data"}, strip=True,
-                          strip_comments=True, css_sanitizer=_TextAlignOnly(), filters=[ImagesFromElsewhereAsText])
+def _image_text(match) -> str:
+    alt = _ALT.search(match.group(1))
+    return html.escape(f"[image: {html.unescape(alt.group(1))}]" if alt and alt.group(1) else "[image]", quote=False)
 
 
 def clean_html(text: str, *, tags=ALLOWED_TAGS) -> str:
     """``text`` with only the allowed tags and attributes: no script, style, iframe, form or
     event handler, no external image (its text instead), links only to http/https/mailto or relative."""
-    return _cleaner(tags).clean(_DROP_WHOLE.sub("", text))
+    import nh3
+
+    shown = nh3.clean(text, tags=set(tags), clean_content_tags=set(DROPPED_WHOLE), attributes=ALLOWED_ATTRIBUTES,
+                      attribute_filter=_attribute, url_schemes=set(LINK_SCHEMES | {"data"}), strip_comments=True,
+                      set_tag_attribute_values={"input": {"type": "checkbox", "disabled": ""}})
+    return _IMG_WITHOUT_SRC.sub(_image_text, shown)
 
 
-def _tree(text: str) -> list:
-    """The HTML as a browser builds it inside an element of the page, followed by more of the
-    page: a list of its nodes in order (text merged, its whitespace collapsed, attributes
-    sorted). So what closes the element it sits in, leaves one open or a format (bold, a link)
-    running on into the rest of the page shows in the list too."""
-    from bleach import html5lib_shim
-
-    page = f"<div>{text}</div><span>the rest of the page</span>"
-    dom = html5lib_shim.HTMLParser(namespaceHTMLElements=False).parseFragment(page)
-    nodes: list = []
-    for token in html5lib_shim.getTreeWalker("etree")(dom):
-        kind = token["type"]
-        if kind in ("Characters", "SpaceCharacters"):  # (how much whitespace changes nothing of what runs)
-            if nodes and nodes[-1][0] == "text":
-                nodes[-1] = ("text", _WHITESPACE.sub(" ", nodes[-1][1] + token["data"]))
-            else:
-                nodes.append(("text", _WHITESPACE.sub(" ", token["data"])))
-        elif kind in ("StartTag", "EmptyTag"):
-            nodes.append(("start", token["name"], sorted((k[1], v) for k, v in token["data"].items())))
-        elif kind == "EndTag":
-            nodes.append(("end", token["name"]))
-        else:
-            nodes.append((kind, token.get("data")))
-    return nodes
-
-
-def is_clean(shown: str, *, tags=ALLOWED_TAGS) -> bool:
-    """Whether the HTML ``shown`` is already within the allow-list (cleaning it changes nothing
-    that a browser would build)."""
-    return _tree(shown) == _tree(clean_html(shown, tags=tags))
-
-
-def _renderer(attachments, tolerant: bool):
+def _renderer(attachments):
     from nbconvert.filters.markdown_mistune import IPythonRenderer
 
     class Tolerant(IPythonRenderer):
@@ -291,120 +226,27 @@ def _renderer(attachments, tolerant: bool):
             except Exception:
                 return ""
 
-    return (Tolerant if tolerant else IPythonRenderer)(escape=False, attachments=dict(attachments or {}))
+    return Tolerant(escape=False, attachments=dict(attachments or {}))
 
 
-def rendered(markdown: str, attachments=None, *, tolerant: bool = False) -> str:
+def rendered(markdown: str, attachments=None) -> str:
     """The HTML a page shows for a markdown cell's source: nbconvert's HTMLExporter.markdown2html
     (mistune with nbconvert's grammar and renderer, with the default exporter settings)
     followed by the templates' strip_files_prefix."""
     from nbconvert.filters.markdown_mistune import MarkdownWithMath
     from nbconvert.filters.strings import strip_files_prefix
 
-    return strip_files_prefix(MarkdownWithMath(renderer=_renderer(attachments, tolerant)).render(markdown))
-
-
-# The student's raw HTML in markdown, as CommonMark reads it (spec 0.31, "Raw HTML"), and the code
-# (fenced blocks, code spans) where the same characters are text, left as written.
-_CODE = re.compile(r"^[ ]{0,3}(?P<fence>`{3,}|~{3,}).*?(?:^[ ]{0,3}(?P=fence)[`~]*[ \t]*$|\Z)"
-                   r"|(?P<ticks>`+)(?!`)(?:(?!\n[ \t]*\n).)+?(?<!`)(?P=ticks)(?!`)", re.MULTILINE | re.DOTALL)
-_ATTRIBUTE = r"""[A-Za-z_:][A-Za-z0-9_.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?"""
-_RAW_HTML = re.compile(
-    rf"(?P<open><(?P<name>[A-Za-z][A-Za-z0-9-]*)(?P<attrs>(?:\s+{_ATTRIBUTE})*)\s*(?P<self>/?)>)"
-    r"|(?P<close></(?P<cname>[A-Za-z][A-Za-z0-9-]*)\s*>)"
-    r"|(?P<other><!--.*?-->|<\?.*?\?>|<![A-Za-z][^>]*>|<!\[CDATA\[.*?\]\]>)", re.DOTALL)
-_ATTRIBUTE_PARTS = re.compile(r"""([A-Za-z_:][A-Za-z0-9_.:-]*)(?:\s*=\s*([^\s"'=<>`]+|'[^']*'|"[^"]*"))?""")
-# Markdown images (alt text with brackets one level deep) and link reference definitions, in their
-# usual forms: anything else is judged by the rendering.
-_MD_IMAGE = re.compile(r"!\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*<?([^)\s>]*)>?[^)]*\)")
-_MD_REF_DEF = re.compile(r"^[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?([^\s>]*)>?.*$", re.MULTILINE)
-
-
-def _clean_tag(match) -> str:
-    if match.group("close") is not None:
-        name = match.group("cname").lower()
-        return f"</{name}>" if name in ALLOWED_TAGS and name != "img" else ""
-    if match.group("open") is None:  # comments, processing instructions, declarations
-        return ""
-    name = match.group("name").lower()
-    if name not in ALLOWED_TAGS:
-        return ""
-    kept, alt = [], None
-    for attr, value in _ATTRIBUTE_PARTS.findall(match.group("attrs")):
-        value = html.unescape(value[1:-1] if value[:1] in ("'", '"') else value)
-        attr = attr.lower()
-        if attr == "alt":
-            alt = value
-        if _attribute_ok(name, attr, value):
-            kept.append(f' {attr}="{html.escape(value, quote=True)}"')
-    if name == "img" and not any(k.startswith(" src=") for k in kept):
-        return html.escape(_image_text(alt), quote=False)
-    return f"<{name}{''.join(kept)}{' /' if match.group('self') else ''}>"
-
-
-def _clean_source(text: str, attachments) -> str:
-    """The markdown as written, outside its code: raw HTML tags cleaned one by one (scripts,
-    styles and frames removed with their content), images from elsewhere named by their text,
-    link definitions to other schemes removed."""
-    def image(match):
-        alt, url = match.group(1), match.group(2)
-        if image_ok(url):
-            return match.group(0)
-        name = url[len("attachment:"):] if url.startswith("attachment:") else None
-        if name is not None and any(m in (attachments or {}).get(name, {}) for m in SAFE_MIME[1:4]):
-            return match.group(0)
-        return _image_text(alt)
-
-    def definition(match):
-        return match.group(0) if link_ok(match.group(1)) else REMOVED.format(what="a link reference")
-
-    def prose(part):
-        part = _MD_REF_DEF.sub(definition, _MD_IMAGE.sub(image, _DROP_WHOLE.sub("", part)))
-        return _RAW_HTML.sub(_clean_tag, part)
-
-    pieces, last = [], 0
-    for match in _CODE.finditer(text):
-        pieces += [prose(text[last:match.start()]), match.group(0)]
-        last = match.end()
-    return "".join(pieces + [prose(text[last:])])
-
-
-def _verbatim(shown: str) -> str:
-    """Clean HTML as markdown that the renderer passes through as it is: one HTML block on one
-    line (its line breaks as character references, which a browser reads as line breaks)."""
-    return '<div class="asl-student-markdown">' + shown.replace("\r", "&#13;").replace("\n", "&#10;") + "</div>"
-
-
-def served(shown: str) -> str:
-    """``shown`` as the page serves it: nbconvert's HTMLExporter parses the whole page again with
-    BeautifulSoup's ``html.parser`` (a tokenizer that is not a browser's) and writes it out anew."""
-    from bs4 import BeautifulSoup
-
-    return str(BeautifulSoup(shown, features="html.parser"))
-
-
-def safe_to_show(markdown: str, attachments=None) -> bool:
-    """Whether a page may show this markdown as it is: its rendering is within the allow-list, and
-    the page's re-serialization (:func:`served`) builds the same thing (a tag that a browser reads
-    as text, or as an end tag's attribute, must not become a tag there)."""
-    try:
-        shown = rendered(markdown, attachments)
-    except Exception:  # nbconvert's renderer fails on it (a missing attachment): so would the page
-        return False
-    return is_clean(shown, tags=RENDERED_TAGS) and _tree(served(shown)) == _tree(shown)
+    return strip_files_prefix(MarkdownWithMath(renderer=_renderer(attachments)).render(markdown))
 
 
 def clean_markdown(text: str, attachments=None) -> str:
-    """A markdown cell's source (or a text/markdown output), safe to render: kept as written
-    (raw HTML cleaned, images from elsewhere named) where :func:`safe_to_show` says so, else its
-    cleaned rendering as HTML (checked the same way)."""
-    candidate = _clean_source(text, attachments)
-    if safe_to_show(candidate, attachments):
-        return candidate
-    fallback = _verbatim(clean_html(rendered(candidate, attachments, tolerant=True), tags=RENDERED_TAGS))
-    if safe_to_show(fallback, attachments):
-        return fallback
-    return REMOVED.format(what="markdown that could not be shown safely")
+    """A markdown cell's source (or a text/markdown output), safe to render: its rendering, cleaned,
+    as one HTML block on one line (its line breaks and tabs as character references, which a
+    browser reads as such), which nbconvert's renderer passes through as it is."""
+    shown = clean_html(rendered(text, attachments), tags=RENDERED_TAGS)
+    for char, reference in (("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#9;")):
+        shown = shown.replace(char, reference)
+    return f'<div class="asl-student-markdown">{shown}</div>'
 
 
 def sanitize_output(output) -> None:
