@@ -537,8 +537,9 @@ class GuardedExecute(Execute):
 
     def _watch_loop(self) -> None:
         while self._asl_watching:
-            box, workspace = self._asl_box, self._asl_workspace
-            reason = box.exceeded() if box is not None else None
+            box, workspace, tracker = self._asl_box, self._asl_workspace, self._asl_tracker
+            counted = box is not None and box.how == "rlimit" and tracker is not None and tracker.namespace
+            reason = box.exceeded(sandbox.namespace_processes(tracker.namespace) if counted else None) if box else None
             if reason is None and workspace is not None and workspace.mounted is None and workspace.over():
                 reason = self._disk_reason()
             if reason is not None and self._asl_over is None:

@@ -217,13 +217,16 @@ class Box:
             out["pids_max"] = _read_keys(pids / "pids.events").get("max", 0)
         return out
 
-    def exceeded(self) -> str | None:
-        """The limit the box went over (a sentence for the student), or None."""
+    def exceeded(self, pids: list[int] | None = None) -> str | None:
+        """The limit the box went over (a sentence for the student), or None. ``pids``: the
+        sandbox's processes, counted where no cgroup counts them (at the limit: over it)."""
         events = self.events()
         if events["oom_kill"]:
             return (f"its processes used more than the memory limit ({size(self.limits.memory)}, "
                     f"GuardedExecute.memory_limit) and the kernel's OOM killer stopped them")
-        if events["pids_max"]:
+        at_limit = bool(pids) and "pids" not in self.groups and bool(self.limits.processes) and (
+            tasks(pids) >= self.limits.processes - 1)
+        if events["pids_max"] or at_limit:
             return (f"it tried to run more than the process limit ({self.limits.processes} processes and threads, "
                     f"GuardedExecute.max_processes)")
         return None
@@ -264,6 +267,18 @@ class Box:
                 except OSError:
                     self.kill()
                     time.sleep(0.1)
+
+
+def tasks(pids: list[int]) -> int:
+    """Threads of these processes together (each process at least one)."""
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("Threads:")), 1)
+    return total
 
 
 @functools.lru_cache(maxsize=1)
