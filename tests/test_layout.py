@@ -27,7 +27,7 @@ DATASET = ["asl_course.dataset." + m for m in
 LEARNERS = ["asl_course.learners." + m for m in
             ("lesson", "notebook", "checks", "selfstudy", "predict", "evaluation", "augment", "recipe")]
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
-PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "feedback")]
+PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "limits", "feedback")]
 INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel")]
 TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "cli", "classroom")] + [
     "asl_course.tooling.commands." + m for m in ("data", "build", "run", "predict", "intake", "repair", "grade", "bench")]
@@ -35,8 +35,10 @@ THIRD_PARTY_GRADING = {"nbgrader", "nbclient", "jupyter_client", "bleach"}
 
 #: Every module's old flat path and its new home (the old paths stay: released notebooks,
 #: nbgrader_config.py files in the wild, `asl_course.autograder.GuardedExecute`).
+#: Modules made after the flat layout: they never had an old path.
+NEWER = {"asl_course.grading.plugins.limits"}
 OLD_PATHS = {
-    **{f"asl_course.{m.rsplit('.', 1)[1]}": m for m in LEARNERS + PLUGINS + INSTRUCTOR},
+    **{f"asl_course.{m.rsplit('.', 1)[1]}": m for m in LEARNERS + PLUGINS + INSTRUCTOR if m not in NEWER},
     **{f"asl_course.{m.rsplit('.', 1)[1]}": m for m in TOOLING if ".commands." not in m},
     **{f"asl_course.commands.{m.rsplit('.', 1)[1]}": m for m in TOOLING if ".commands." in m},
     "asl_course.commands": "asl_course.tooling.commands",

@@ -11,6 +11,9 @@ anything in that kernel, and its process can touch the grader's files. So:
     - forces fast mode (``ASL_COURSE_FAST=1``) and the grading plan (``ASL_GRADING_PLAN``);
     - per-cell time limits (``timeout``, ``cell_timeouts`` by grade_id, ``first_cell_timeout``
       for the setup cell); a cell past its limit is interrupted and scores as an error;
+    - resource limits per notebook's sandbox (:mod:`asl_course.grading.plugins.limits`: ``memory_limit``,
+      ``max_processes``, ``disk_limit``, ``notebook_timeout``): over one, that cell (memory,
+      processes, time: and the rest of the notebook) scores 0 with a message naming the limit;
     - a kernel that dies, or a cell that cannot be interrupted, stops *this* notebook: the
       remaining cells are marked as not run (their tests score 0), the kernel is killed, and
       nbgrader goes on with the next submission (stock nbgrader drops the whole submission
@@ -531,12 +534,11 @@ class GuardedExecute(Execute):
         memory, which the kernel also enforces; the folder's size where no tmpfs bounds it)."""
         if getattr(self, "_asl_watcher", None) is not None:
             return
-        self._asl_watching = True
-        self._asl_watcher = threading.Thread(target=self._watch_loop, name="asl-limits", daemon=True)
-        self._asl_watcher.start()
+        self._asl_watcher = threading.Event()  # set when the notebook ends: the thread then ends
+        threading.Thread(target=self._watch_loop, args=(self._asl_watcher,), name="asl-limits", daemon=True).start()
 
-    def _watch_loop(self) -> None:
-        while self._asl_watching:
+    def _watch_loop(self, done: threading.Event) -> None:
+        while not done.wait(WATCH_INTERVAL):
             box, workspace, tracker = self._asl_box, self._asl_workspace, self._asl_tracker
             counted = box is not None and box.how == "rlimit" and tracker is not None and tracker.namespace
             reason = box.exceeded(sandbox.namespace_processes(tracker.namespace) if counted else None) if box else None
@@ -545,7 +547,6 @@ class GuardedExecute(Execute):
             if reason is not None and self._asl_over is None:
                 self._asl_over = reason
                 self._stop_sandbox()
-            time.sleep(WATCH_INTERVAL)
 
     def _stop_sandbox(self) -> None:
         tracker, box = self._asl_tracker, self._asl_box
@@ -666,7 +667,8 @@ class GuardedExecute(Execute):
 
     def _end_limits(self, who: str) -> None:
         """After the sandbox: stop watching, log the peaks, bring the folder's files back (or not)."""
-        self._asl_watching = False
+        if self._asl_watcher is not None:
+            self._asl_watcher.set()
         box, workspace = self._asl_box, self._asl_workspace
         peaks = box.peaks() if box is not None else {}
         used = workspace.used() if workspace is not None else None

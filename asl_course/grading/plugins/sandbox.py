@@ -27,6 +27,10 @@ package ``bubblewrap``), so that it sees and can do only this:
   so it must not be root. Writable binds must then belong to that user: :func:`give` them and
   :func:`reclaim` them afterwards.
 
+- **bounded**, with a :class:`limits.Box` (``box=`` of :func:`command`, ``bounds=`` of :func:`run`):
+  memory, processes and the size of each file (:mod:`asl_course.grading.plugins.limits`); the
+  size of ``/tmp`` is ``tmp_size``.
+
 Environment: only ``env`` plus ``PATH``, ``HOME=/tmp``, ``LANG`` and the host's ``TF_*``,
 ``OMP_*``, ``CUDA_VISIBLE_DEVICES``... (``PASS_ENV``) reach the sandbox (``--clearenv``).
 
