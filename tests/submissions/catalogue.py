@@ -423,7 +423,7 @@ def config_write(student: str) -> str:
 # by the limit it attacks: never run it where the grading has no sandbox.
 MEMORY_BOMB = """import numpy as np
 blocks = []
-for step in range(8 * 6 * 4):  # 8x the default limit (6 GiB), in 256 MiB steps, every page written
+for step in range(8 * 4 * 4):  # 8x the default limit (4 GiB), in 256 MiB steps, every page written
     blocks.append(np.ones(2**25))
 """
 FORK_BOMB = """import os

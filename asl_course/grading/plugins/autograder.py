@@ -453,11 +453,17 @@ class GuardedExecute(Execute):
              "of its own (a submission can then read and write whatever the grader can).").tag(config=True)
 
     # Resource limits of each notebook's sandbox (asl_course/grading/plugins/limits.py; the README's
-    # instructor section says what bounds each one in each setup). Honest grading's peaks on this
-    # project's machine (2 CPU cores, real data, fast mode, 2026-12-07; the autograder logs them
-    # for each notebook: "peaks of ..."): see MEASURED in the README. None: no limit.
+    # "Resource limits" says what bounds each one in each setup). None: no limit. Honest grading's
+    # peaks (the solutions, `nbgrader autograde`, real data, fast mode, 2 CPU cores under a load of
+    # 20 to 30, 2026-12-07; the autograder logs them: "peaks of ..."), notebooks 1 to 6:
+    #   memory 1.1 GiB, 267 MiB, 1.0 GiB, 1.0 GiB, 1.1 GiB, 1.6 GiB -> 4 GiB (2.5x the largest; a GPU
+    #     grader's CUDA libraries add host memory: read its log's peaks and raise it if needed);
+    #   tasks 16, 19, 16, 34, 28, 27 -> 512 (15x; TensorFlow's thread pools grow with the cores);
+    #   folder 24 KiB, 12 KiB, 20 KiB, 2.1 MiB, 4.3 MiB (the submitted model), 32 KiB -> 128 MiB;
+    #   time 111, 60, 86, 685 (the training cell cut at its 600 s by the load), 168, 240 s -> 1800 s
+    #     (notebook 4's setup, training and other cells at their own limits: 240 + 600 + 60 s each).
     memory_limit = Integer(
-        6 * 2**30, allow_none=True,
+        4 * 2**30, allow_none=True,
         help="Bytes of memory the processes of one notebook's sandbox may use together (its /tmp and its "
              "folder's tmpfs included); over it the kernel is killed and the rest of the notebook scores 0. "
              "Without cgroups: the most each process may allocate (RLIMIT_DATA).").tag(config=True)
@@ -466,7 +472,7 @@ class GuardedExecute(Execute):
         help="Processes and threads one notebook's sandbox may run at once; a fork past it fails and "
              "the sandbox is stopped (the rest of the notebook scores 0).").tag(config=True)
     disk_limit = Integer(
-        256 * 2**20, allow_none=True,
+        128 * 2**20, allow_none=True,
         help="Bytes the notebook may keep in its folder (autograded/<student>/<assignment>/), and in its "
              "/tmp, and the largest file it may write; the cell that reaches it scores 0 and the files "
              "the notebook wrote are not kept.").tag(config=True)
@@ -651,7 +657,9 @@ class GuardedExecute(Execute):
             try:
                 if getattr(self, "km", None) is not None and self.km.has_kernel:
                     self._kill_kernel()
-                left = tracker.finish()
+                if self._asl_box is not None:
+                    self._asl_box.kill()  # a fork bomb's hundreds, by its cgroup, before its namespace
+                left = tracker.finish(timeout=60)
                 if left:
                     _log(f"{who}: killed {len(left)} process(es) its kernel had left running")
             except Exception as exc:  # noqa: BLE001

@@ -32,6 +32,7 @@ controller's refusals) so that the autograder can name it.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import functools
 import itertools
@@ -162,6 +163,7 @@ class Box:
             parent = v2_parent(root)
             if parent is not None:
                 self.groups["memory"] = self.groups["pids"] = parent / name
+        _remove_stale()
         for folder in set(self.groups.values()):
             folder.mkdir(exist_ok=True)
         self._set_limits()
@@ -256,17 +258,39 @@ class Box:
                     pass
 
     def close(self) -> None:
-        """Remove the box's cgroups (after its processes are gone: kill them first)."""
-        for group in set(self.groups.values()):
-            for _ in range(50):
-                try:
-                    group.rmdir()
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    self.kill()
-                    time.sleep(0.1)
+        """Remove the box's cgroups (killing what is left in them). A cgroup whose processes are still
+        dying after a few seconds (hundreds of a fork bomb's, on a busy machine) is removed later."""
+        _STALE.update(self.groups.values())
+        for _ in range(30):
+            self.kill()
+            if not _remove_stale():
+                return
+            time.sleep(0.1)
+
+
+#: Cgroups of closed boxes not removed yet (their last processes were still exiting).
+_STALE: set[Path] = set()
+
+
+def _remove_stale() -> set[Path]:
+    """Remove the cgroups of closed boxes that are empty now; returns those left."""
+    for group in list(_STALE):
+        try:
+            group.rmdir()
+            _STALE.discard(group)
+        except FileNotFoundError:
+            _STALE.discard(group)
+        except OSError:
+            pass
+    return _STALE
+
+
+@atexit.register
+def _remove_stale_at_exit() -> None:
+    for _ in range(50):
+        if not _remove_stale():
+            return
+        time.sleep(0.1)
 
 
 def tasks(pids: list[int]) -> int:
