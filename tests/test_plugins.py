@@ -33,6 +33,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from traitlets.config import Config
 
 from asl_course import autograder, feedback, grading, sandbox
+from asl_course.grading.plugins import limits
 
 ONE_HOT = "test_one_hot"  # the cheapest exercise to record and verify (two label arrays)
 
@@ -383,9 +384,16 @@ def test_a_fork_bomb_stops_its_notebook_with_the_limit_named(session, tmp_path):
 
 @needs_bwrap
 @pytest.mark.slow
-def test_a_disk_filler_scores_0_keeps_nothing_and_the_notebook_goes_on(session, tmp_path):
+@pytest.mark.parametrize("setup", ["tmpfs", "watched"])
+def test_a_disk_filler_scores_0_keeps_nothing_and_the_notebook_goes_on(session, tmp_path, setup, monkeypatch):
     """A file past the limit in its folder, and one in /tmp: each cell fails and names the limit; the
-    next cells run; the notebook's folder keeps what was submitted, not what the notebook wrote."""
+    next cells run; the notebook's folder keeps what was submitted, not what the notebook wrote. As
+    root here, the folder is a tmpfs; without root (``watched``: rlimits, the folder's size watched)."""
+    settings = dict(TINY)
+    if setup == "watched":
+        monkeypatch.setattr(limits, "mechanism", lambda: "rlimit")
+        monkeypatch.setattr(limits, "can_mount", lambda: False)
+        settings["max_processes"] = None  # RLIMIT_NPROC of uid 65534 counts every sandbox on this machine
     folder = tmp_path / "nb"
     folder.mkdir()
     (folder / "submitted.txt").write_text("mine")
@@ -395,12 +403,17 @@ def test_a_disk_filler_scores_0_keeps_nothing_and_the_notebook_goes_on(session, 
         graded_cell(fill.format("big.bin"), "test_images"),
         graded_cell(fill.format("/tmp/big.bin"), "test_labels"),
         graded_cell("print('after')", "test_one_hot"),
-    ], tmp_path, **TINY)
+    ], tmp_path, **settings)
     _, here, tmp, after = nb.cells
-    for cell in (here, tmp):
-        assert score(cell) == 0 and "disk limit (16 MiB in the notebook's folder" in " ".join(
-            o.evalue for o in errors(cell)), cell.outputs
-    assert _text(after) == "after\n" and score(after) == 1
+    if setup == "watched":  # the folder went over (16 MiB and 7 bytes): the watcher stops the sandbox
+        assert "disk limit (16 MiB in the notebook's folder" in " ".join(o.evalue for o in errors(here))
+        assert "disk limit" in _stopped_by(here) + _stopped_by(tmp) and score(after) == 0
+        assert [o.ename for o in after.outputs] == ["NotRun"]
+    else:  # a tmpfs cannot go over: each write fails, and the notebook goes on
+        for cell in (here, tmp):
+            assert score(cell) == 0 and "disk limit (16 MiB in the notebook's folder" in " ".join(
+                o.evalue for o in errors(cell)), cell.outputs
+        assert _text(after) == "after\n" and score(after) == 1
     assert sorted(p.name for p in folder.iterdir() if p.suffix != ".ipynb") == ["submitted.txt"]
 
 

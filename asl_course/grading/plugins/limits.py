@@ -440,5 +440,5 @@ def folder_size(folder: Path) -> int:
                 st = os.lstat(os.path.join(dirpath, name))
             except OSError:
                 continue
-            total += st.st_blocks * 512 if st.st_blocks else st.st_size
+            total += st.st_size  # not blocks: a file at the size limit is not over it by its file system's overhead
     return total
