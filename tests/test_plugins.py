@@ -419,6 +419,21 @@ def test_a_disk_filler_scores_0_keeps_nothing_and_the_notebook_goes_on(session, 
 
 @needs_bwrap
 @pytest.mark.slow
+def test_filling_the_record_folder_stops_the_sandbox(session, tmp_path, monkeypatch):
+    """The folder the hidden tests record into holds one exercise's records at a time: more (here 8
+    MiB, for the test) is a disk filler, and the sandbox is stopped."""
+    monkeypatch.setattr(autograder, "RECORDS_LIMIT", 8 * MiB)
+    nb, _ = _run([
+        new_code_cell("import os, time"),
+        answer("for i in range(6):\n    with open(os.environ['ASL_GRADING_DIR'] + f'/artefacts/f{i}', 'wb') as f:\n"
+               "        f.write(bytes(2 * 2**20))\ntime.sleep(5)", "images"),
+        graded_cell("print('after')", "test_images"),
+    ], tmp_path, **TINY)
+    assert "the folder its hidden tests record into" in _stopped_by(nb.cells[1]) and score(nb.cells[2]) == 0
+
+
+@needs_bwrap
+@pytest.mark.slow
 def test_an_honest_notebook_keeps_its_files(session, tmp_path):
     (tmp_path / "nb").mkdir()
     (tmp_path / "nb" / "old.txt").write_text("deleted by the notebook")

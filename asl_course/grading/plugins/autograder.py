@@ -81,6 +81,9 @@ VERIFY_TIMEOUT = 240
 MAX_RECORDED_BYTES = 512 * 2**20
 #: How often the limits of a running sandbox are checked (seconds).
 WATCH_INTERVAL = 0.25
+#: Most bytes in a notebook's artefacts/ at once (one exercise's records: test_load_csv's two
+#: frames are 220 MB); past it the sandbox is stopped.
+RECORDS_LIMIT = 2 * MAX_RECORDED_BYTES
 
 
 def _open_dir(name: str, dir_fd: int) -> int:
@@ -474,8 +477,9 @@ class GuardedExecute(Execute):
     disk_limit = Integer(
         128 * 2**20, allow_none=True,
         help="Bytes the notebook may keep in its folder (autograded/<student>/<assignment>/), and in its "
-             "/tmp, and the largest file it may write; the cell that reaches it scores 0 and the files "
-             "the notebook wrote are not kept.").tag(config=True)
+             "/tmp; the cell that reaches it scores 0 and the files the notebook wrote are not kept. No "
+             "file may be larger than this or MAX_RECORDED_BYTES (512 MiB: the hidden tests' records), "
+             "whichever is larger.").tag(config=True)
     notebook_timeout = Integer(
         1800, allow_none=True,
         help="Seconds a whole notebook may run (kernel start and every cell), unless listed in "
@@ -504,7 +508,10 @@ class GuardedExecute(Execute):
         return self.notebook_timeouts.get(name, self.notebook_timeout)
 
     def limits(self) -> limits.Limits:
-        return limits.Limits(memory=self.memory_limit, processes=self.max_processes, disk=self.disk_limit)
+        # A file may be as large as the hidden tests' largest record (train_df, x_train: 172 MB).
+        largest = max(self.disk_limit, MAX_RECORDED_BYTES) if self.disk_limit else None
+        return limits.Limits(memory=self.memory_limit, processes=self.max_processes, disk=self.disk_limit,
+                             file_size=largest)
 
     def create_kernel_manager(self):
         if self.sandbox == "none":
@@ -550,9 +557,18 @@ class GuardedExecute(Execute):
             reason = box.exceeded(sandbox.namespace_processes(tracker.namespace) if counted else None) if box else None
             if reason is None and workspace is not None and workspace.mounted is None and workspace.over():
                 reason = self._disk_reason()
+            if reason is None and self.disk_limit and self._records_over():
+                reason = (f"it wrote more than {limits.size(RECORDS_LIMIT)} into the folder its hidden tests "
+                          f"record into")
             if reason is not None and self._asl_over is None:
                 self._asl_over = reason
                 self._stop_sandbox()
+
+    def _records_over(self) -> bool:
+        """The hidden tests' records of one exercise (copied out and removed after each test cell)
+        are at most a few hundred MB: more in artefacts/ is a disk filler."""
+        folder = getattr(self, "_asl_folder", None)
+        return folder is not None and limits.folder_size(folder / "artefacts") > RECORDS_LIMIT
 
     def _stop_sandbox(self) -> None:
         tracker, box = self._asl_tracker, self._asl_box
@@ -565,8 +581,8 @@ class GuardedExecute(Execute):
             _log(f"could not stop a sandbox over its limits: {exc}")
 
     def _disk_reason(self) -> str:
-        return (f"it wrote more than the disk limit ({limits.size(self.disk_limit)} in the notebook's folder, "
-                f"in /tmp, or in one file: GuardedExecute.disk_limit); the files the notebook wrote are not kept")
+        return (f"it wrote more than the disk limit ({limits.size(self.disk_limit)} in the notebook's folder "
+                f"or in /tmp, GuardedExecute.disk_limit); the files the notebook wrote are not kept")
 
     def _after_cell(self, cell, events: dict) -> None:
         """After a cell that ran: name a limit it reached that did not stop the kernel."""

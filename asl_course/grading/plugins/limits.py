@@ -21,10 +21,11 @@ Each sandbox gets a :class:`Box`. What bounds it depends on what this machine le
   graded at the same time (one bomb can stop the other workers' kernels from starting threads:
   grade with one worker there, or give the grader cgroups).
 
-Disk, in every setup: ``RLIMIT_FSIZE`` = the disk limit for each file written (a larger write
-fails with EFBIG, "File too large"), the sandbox's ``/tmp`` is a tmpfs of that size, and the
-autograder bounds the notebook's folder (a tmpfs of that size where it can mount one, else a
-watch on the folder's size: ``GuardedExecute``).
+Disk, in every setup: ``RLIMIT_FSIZE`` = ``file_size`` for each file written (a larger write
+fails with EFBIG, "File too large"), the sandbox's ``/tmp`` is a tmpfs of the disk limit, and
+the autograder bounds the notebook's folder (a tmpfs of that size where it can mount one, else a
+watch on the folder's size) and the folder the hidden tests record into (watched:
+``GuardedExecute``).
 
 A limit that was reached is told by :meth:`Box.exceeded` (the OOM killer's count, the pids
 controller's refusals) so that the autograder can name it.
@@ -48,12 +49,17 @@ _COUNTER = itertools.count()
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """Bytes of memory, tasks (processes and threads), bytes per file and per writable folder.
-    None: not limited."""
+    """Bytes of memory, tasks (processes and threads), bytes per writable folder, bytes per file
+    (``file_size``; default: ``disk``). None: not limited."""
 
     memory: int | None = None
     processes: int | None = None
     disk: int | None = None
+    file_size: int | None = None
+
+    @property
+    def largest_file(self) -> int | None:
+        return self.file_size or self.disk
 
 
 def size(n: int | None) -> str:
@@ -192,8 +198,8 @@ class Box:
             prefix += ["/bin/sh", "-c", 'for f; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; done; '
                        'while [ "$1" != -- ]; do shift; done; shift; exec "$@"', "asl-limits", *procs, "--"]
         rlimits = []
-        if self.limits.disk:
-            rlimits.append(f"--fsize={self.limits.disk}")
+        if self.limits.largest_file:
+            rlimits.append(f"--fsize={self.limits.largest_file}")
         if self.how == "rlimit" and self.limits.memory:
             rlimits.append(f"--data={self.limits.memory}")
         if rlimits:
