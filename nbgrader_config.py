@@ -57,7 +57,7 @@ c.GuardedExecute.sandbox = "bubblewrap"
 # says what bounds each in each setup): `memory_limit` 4 GiB (all its processes together; without
 # cgroups, each process), `max_processes` 512 (processes and threads), `disk_limit` 128 MiB (its
 # folder and its /tmp; no file over 512 MiB), `notebook_timeout` 1800 s (a whole notebook;
-# `notebook_timeouts` by notebook name). Honest grading peaked at 1.6 GiB, 34 tasks, 4.3 MiB
+# `notebook_timeouts` by notebook name). Honest grading peaked at 1.6 GiB, 37 tasks, 4.3 MiB
 # (2 CPU cores, real data, 2026-12-07). Over a limit, that cell (memory, processes, time: and the
 # rest of the notebook) scores 0 with a message naming the limit. E.g. a GPU grader whose log
 # shows larger peaks: c.GuardedExecute.memory_limit = 8 * 2**30
