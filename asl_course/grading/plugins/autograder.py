@@ -108,6 +108,11 @@ def _copy_regular(dir_fd: int, name: str, dest: Path) -> None:
             shutil.copyfileobj(src, out)
 
 
+def _limit(default: int, help: str):
+    """A resource limit of GuardedExecute: an integer trait, None for no limit."""
+    return Integer(default, allow_none=True, help=help).tag(config=True)
+
+
 def _log(message: str) -> None:
     print(f"[asl-course autograder] {message}", file=sys.stderr, flush=True)
 
@@ -465,25 +470,25 @@ class GuardedExecute(Execute):
     #   folder 24 KiB, 12 KiB, 20 KiB, 2.1 MiB, 4.3 MiB (the submitted model), 32 KiB -> 128 MiB;
     #   time 111, 60, 86, 760 (its training cell allowed 2400 s: the load made it pass 600), 168, 240 s -> 1800 s
     #     (notebook 4's setup, training and other cells at their own limits: 240 + 600 + 60 s each).
-    memory_limit = Integer(
-        4 * 2**30, allow_none=True,
-        help="Bytes of memory the processes of one notebook's sandbox may use together (its /tmp and its "
-             "folder's tmpfs included); over it the kernel is killed and the rest of the notebook scores 0. "
-             "Without cgroups: the most each process may allocate (RLIMIT_DATA).").tag(config=True)
-    max_processes = Integer(
-        512, allow_none=True,
-        help="Processes and threads one notebook's sandbox may run at once; a fork past it fails and "
-             "the sandbox is stopped (the rest of the notebook scores 0).").tag(config=True)
-    disk_limit = Integer(
-        128 * 2**20, allow_none=True,
-        help="Bytes the notebook may keep in its folder (autograded/<student>/<assignment>/), and in its "
-             "/tmp; the cell that reaches it scores 0 and the files the notebook wrote are not kept. No "
-             "file may be larger than this or MAX_RECORDED_BYTES (512 MiB: the hidden tests' records), "
-             "whichever is larger.").tag(config=True)
-    notebook_timeout = Integer(
-        1800, allow_none=True,
-        help="Seconds a whole notebook may run (kernel start and every cell), unless listed in "
-             "notebook_timeouts; past it, the running cell is interrupted and the rest scores 0.").tag(config=True)
+    memory_limit = _limit(
+        4 * 2**30,
+        "Bytes of memory the processes of one notebook's sandbox may use together (its /tmp and its "
+        "folder's tmpfs included); over it the kernel is killed and the rest of the notebook scores 0. "
+        "Without cgroups: the most each process may allocate (RLIMIT_DATA).")
+    max_processes = _limit(
+        512,
+        "Processes and threads one notebook's sandbox may run at once; a fork past it fails and "
+        "the sandbox is stopped (the rest of the notebook scores 0).")
+    disk_limit = _limit(
+        128 * 2**20,
+        "Bytes the notebook may keep in its folder (autograded/<student>/<assignment>/), and in its "
+        "/tmp; the cell that reaches it scores 0 and the files the notebook wrote are not kept. No "
+        "file may be larger than this or MAX_RECORDED_BYTES (512 MiB: the hidden tests' records), "
+        "whichever is larger.")
+    notebook_timeout = _limit(
+        1800,
+        "Seconds a whole notebook may run (kernel start and every cell), unless listed in "
+        "notebook_timeouts; past it, the running cell is interrupted and the rest scores 0.")
     notebook_timeouts = Dict({}, help="Seconds a whole notebook may run, by notebook name.").tag(config=True)
 
     def _get_timeout(self, cell):
