@@ -74,6 +74,15 @@ c.GuardedExecute.sandbox = "bubblewrap"
 # them here for a slower machine, e.g.:
 #   from asl_course.autograder import CELL_TIMEOUTS
 #   c.GuardedExecute.cell_timeouts = dict(CELL_TIMEOUTS, fit=1200)
+# Resource limits of each notebook's sandbox (asl_course/grading/plugins/limits.py; defaults, and
+# the honest peaks they are sized from, in GuardedExecute's traits; the README's "Resource limits"
+# says what bounds each in each setup): `memory_limit` 4 GiB (all its processes together; without
+# cgroups, each process), `max_processes` 512 (processes and threads), `disk_limit` 128 MiB (its
+# folder and its /tmp; no file over 512 MiB), `notebook_timeout` 1800 s (a whole notebook;
+# `notebook_timeouts` by notebook name). Honest grading peaked at 1.6 GiB, 37 tasks, 4.3 MiB
+# (2 CPU cores, real data, 2026-12-07). Over a limit, that cell (memory, processes, time: and the
+# rest of the notebook) scores 0 with a message naming the limit. E.g. a GPU grader whose log
+# shows larger peaks: c.GuardedExecute.memory_limit = 8 * 2**30
 # A deleted or emptied test cell is put back from the gradebook (and scores what it finds).
 c.OverwriteCells.add_missing_cells = True
 # Outputs kept in the autograded notebooks (and feedback) per cell.

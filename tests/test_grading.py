@@ -23,7 +23,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from asl_course import classroom, editions, grading, notebook
+from asl_course import autograder, classroom, editions, grading, notebook
 from submissions.catalogue import catalogue
 
 REPO = Path(__file__).resolve().parent.parent
@@ -404,12 +404,18 @@ def course(tmp_path_factory, data_dir, pytestconfig):
     # for plain cells (room for the slowest, reading the CSVs, on a busy machine: CI runs the
     # Colab-equivalent runtime and the rest of the tests beside these), and 10 s for notebook 1's
     # images and normalise answer cells, where the loops are (.values and x / 255: well under a
-    # second otherwise).
+    # second otherwise). Notebook 1 may run 240 s in all (x01_time_waster's 8 cells of 35 s pass it;
+    # an honest notebook 1 takes 10 to 110 s, the most on a machine loaded 10x). Memory 3 GiB and 128
+    # processes (honest peaks: 1.6 GiB, 34): the bombs reach them well within their cell's 40 s even
+    # on a loaded machine (at 4 GiB and 512, a load of 25 left them short: cut by the time limit).
     course = classroom.Course.create(
         root, data_dir=root / "data" / "asl_data",
         config_extra="c.GuardedExecute.timeout = 40\n"
                      "from asl_course.grading.plugins.autograder import CELL_TIMEOUTS\n"
-                     "c.GuardedExecute.cell_timeouts = dict(CELL_TIMEOUTS, images=10, normalize=10)")
+                     "c.GuardedExecute.cell_timeouts = dict(CELL_TIMEOUTS, images=10, normalize=10)\n"
+                     "c.GuardedExecute.notebook_timeouts = {'01_prepare_data': 240}\n"
+                     "c.GuardedExecute.memory_limit = 3 * 2**30\n"
+                     "c.GuardedExecute.max_processes = 128\n")
     course.graded = {}
     course.times = pytestconfig.asl_class_times
     course.generate_all()
@@ -501,6 +507,16 @@ def test_adversarial_submissions_do_not_touch_the_graders_data(course):
     from asl_course import data
 
     assert data.check(course.root / "data" / "asl_data")["kind"] in ("real", "synthetic")
+
+
+@pytest.mark.slow
+def test_no_notebook_leaves_a_file_past_the_disk_limit(course):
+    """x01_bombs writes 4 GiB files: each stops at the disk limit, and what the notebook wrote is not
+    kept in autograded/ (the autograded notebook and the submitted files are)."""
+    graded(course, "01_prepare_data")
+    limit = autograder.GuardedExecute().disk_limit
+    files = [p for p in (course.root / "autograded").glob("*/01_prepare_data/**/*") if p.is_file()]
+    assert files and not [p for p in files if p.stat().st_size > limit or p.name == "filler.bin"]
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ DATASET = ["asl_course.dataset." + m for m in
 LEARNERS = ["asl_course.learners." + m for m in
             ("lesson", "notebook", "checks", "selfstudy", "predict", "evaluation", "augment", "recipe", "shifts")]
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
-PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "feedback")]
+PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "limits", "feedback")]
 INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel", "similarity")]
 TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "cli", "classroom", "robustness")] + [
     "asl_course.tooling.commands." + m for m in ("data", "build", "run", "predict", "intake", "repair", "grade", "similarity", "bench")]
@@ -35,9 +35,11 @@ THIRD_PARTY_GRADING = {"nbgrader", "nbclient", "jupyter_client", "bleach"}
 
 #: Modules written after the layout by parts: they have no old flat path (and get none).
 NO_OLD_PATH = {"asl_course.learners.shifts", "asl_course.tooling.robustness",
-               "asl_course.grading.instructor.similarity", "asl_course.tooling.commands.similarity"}
+               "asl_course.grading.instructor.similarity", "asl_course.tooling.commands.similarity",
+               "asl_course.grading.plugins.limits"}
 #: Every module's old flat path and its new home (the old paths stay: released notebooks,
 #: nbgrader_config.py files in the wild, `asl_course.autograder.GuardedExecute`).
+#: Modules made after the flat layout: they never had an old path.
 OLD_PATHS = {
     **{f"asl_course.{m.rsplit('.', 1)[1]}": m for m in LEARNERS + PLUGINS + INSTRUCTOR if m not in NO_OLD_PATH},
     **{f"asl_course.{m.rsplit('.', 1)[1]}": m for m in TOOLING if ".commands." not in m and m not in NO_OLD_PATH},

@@ -21,6 +21,7 @@ import nbformat
 import pytest
 
 from asl_course import autograder, sandbox
+from asl_course.grading.plugins import limits
 
 needs_bwrap = pytest.mark.skipif(not sandbox.available(), reason=f"no sandbox here: {sandbox.problem()}")
 
@@ -294,3 +295,141 @@ def test_the_autograder_refuses_to_grade_without_the_sandbox(monkeypatch):
     finally:
         monkeypatch.undo()
         sandbox.problem.cache_clear()
+
+
+# --- Resource limits (asl_course/grading/plugins/limits.py): each bomb, in each setup -------------------------
+
+MiB = 2**20
+SMALL = limits.Limits(memory=128 * MiB, processes=48, disk=16 * MiB)
+MEMORY_BOMB = """
+import sys
+blocks = []
+for i in range(32):                      # 8x the limit, in 32 MiB steps, each page touched
+    blocks.append(bytearray(32 * 2**20))
+    print(i, flush=True)
+"""
+FORK_BOMB = """
+import os, time
+made = 0
+for i in range(1000):
+    try:
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+        made += 1
+    except OSError:
+        break
+print(made, flush=True)
+"""
+FILLER = """
+import sys
+with open(sys.argv[1], "wb") as f:
+    for i in range(64):
+        f.write(bytes(2**20))
+"""
+
+
+@pytest.fixture(params=["kernel's own", "rlimit"])
+def setup(request, monkeypatch):
+    """Each test runs with this machine's mechanism (cgroups as root here and in CI) and with the
+    fallback (rlimits) that a grader without cgroups gets."""
+    if request.param == "rlimit":
+        monkeypatch.setattr(limits, "mechanism", lambda: "rlimit")
+    return limits.mechanism()
+
+
+def bounded(code: str, *args, **kw):
+    return sandbox.run([sys.executable, "-I", "-c", textwrap.dedent(code), *args], text=True, timeout=60,
+                       bounds=SMALL, tmp_size=SMALL.disk, **kw)
+
+
+@needs_bwrap
+def test_a_memory_bomb_dies_at_the_limit(setup):
+    result = bounded(MEMORY_BOMB)
+    steps = len(result.stdout.split())
+    assert steps < 4, f"{setup}: {steps} steps of 32 MiB under a 128 MiB limit"
+    if setup == "rlimit":  # each process: the allocation fails
+        assert "MemoryError" in result.stderr
+    else:  # the box: the OOM killer, named
+        assert result.returncode == -9 or result.returncode == 137
+        assert "memory limit (128 MiB" in result.exceeded
+
+
+@needs_bwrap
+def test_a_fork_bomb_stops_at_the_limit(setup):
+    result = bounded(FORK_BOMB)
+    assert int(result.stdout.split()[-1]) < SMALL.processes, setup
+    if setup != "rlimit":
+        assert "process limit (48 processes and threads" in result.exceeded
+
+
+@needs_bwrap
+def test_a_file_past_the_disk_limit_is_refused_in_tmp_and_in_a_writable_folder(setup, tmp_path):
+    sandbox.give(tmp_path)
+    for target in ("/tmp/big", str(tmp_path / "big")):
+        result = bounded(FILLER, target, rw_binds=[tmp_path])
+        assert result.returncode == 1 and ("File too large" in result.stderr or "No space left" in result.stderr)
+    assert (tmp_path / "big").stat().st_size <= SMALL.disk
+    sandbox.reclaim(tmp_path)
+
+
+@needs_bwrap
+def test_an_honest_sandbox_beside_the_bombs_is_not_disturbed():
+    """Each sandbox has a box of its own: a memory and a fork bomb running at the same time as an
+    honest program (64 MiB, 10 processes, a 4 MiB file) take nothing from it."""
+    import threading
+
+    honest = """
+    import os, time
+    data = bytearray(64 * 2**20)
+    children = []
+    for _ in range(10):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(1)
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    open("/tmp/f", "wb").write(bytes(4 * 2**20))
+    print("done")
+    """
+    bombs = [threading.Thread(target=bounded, args=(code,)) for code in (MEMORY_BOMB, FORK_BOMB)]
+    for thread in bombs:
+        thread.start()
+    result = bounded(honest)
+    for thread in bombs:
+        thread.join()
+    assert result.returncode == 0 and result.stdout.split() == ["done"] and result.exceeded is None, result.stderr
+
+
+def test_cgroup_v2_box_on_a_delegated_tree(tmp_path, monkeypatch):
+    """cgroup v2 (not on this machine: its v2 hierarchy is empty): the files a box writes and reads,
+    on a fake delegated tree."""
+    grader = tmp_path / "user.slice" / "grader"
+    grader.mkdir(parents=True)
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    (grader / "cgroup.subtree_control").write_text("memory pids\n")
+    monkeypatch.setattr(limits, "_own_cgroup", lambda controller: "/user.slice/grader" if controller is None else None)
+    assert limits.v2_parent(tmp_path) == grader and limits.v1_parents(tmp_path) is None
+    box = limits.Box(limits.Limits(memory=64 * MiB, processes=20, disk=MiB), how="cgroup-v2", root=tmp_path)
+    (group,) = set(box.groups.values())
+    assert group.parent == grader
+    assert [(group / f).read_text() for f in ("memory.max", "memory.swap.max", "pids.max")] == [
+        str(64 * MiB), "0", "20"]
+    assert str(group / "cgroup.procs") in box.outer() and f"--fsize={MiB}" in box.outer() and box.inner() == []
+    assert box.exceeded() is None
+    (group / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    assert "memory limit (64 MiB" in box.exceeded()
+    (group / "memory.events").write_text("oom_kill 0\n")
+    (group / "pids.events").write_text("max 2\n")
+    assert "process limit (20 processes" in box.exceeded()
+    (group / "memory.peak").write_text("1234\n")
+    assert box.peaks()["memory"] == 1234
+
+
+def test_without_cgroups_the_box_is_rlimits():
+    box = limits.Box(limits.Limits(memory=64 * MiB, processes=20, disk=MiB), how="rlimit")
+    assert box.groups == {} and box.outer()[1:] == [f"--fsize={MiB}", f"--data={64 * MiB}", "--"]
+    assert box.inner()[1:] == ["--nproc=20", "--"]
+    assert box.exceeded([os.getpid()] * 19) is not None and box.exceeded([os.getpid()]) is None

@@ -419,6 +419,27 @@ def config_write(student: str) -> str:
 #: (2 for notebook 2, 1 for notebook 1's one student; each student against its expected scores): a partly done notebook 1 (several exercises, some lost, handed in late);
 #: notebook 2's solution and release. CI grades the two that CI's simulated class leaves out
 #: (``in_ci=False``) there.
+# Resource bombs (the sandbox's limits: asl_course/grading/plugins/limits.py). Each one is bounded only
+# by the limit it attacks: never run it where the grading has no sandbox.
+MEMORY_BOMB = """import numpy as np
+blocks = []
+for step in range(8 * 4 * 4):  # 8x the default limit (4 GiB), in 256 MiB steps, every page written
+    blocks.append(np.ones(2**25))
+"""
+FORK_BOMB = """import os
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass
+"""
+DISK_FILLER = """chunk = bytes(64 * 2**20)
+with open({path!r}, "wb") as f:
+    for step in range(64):  # 4 GiB in 64 MiB steps
+        f.write(chunk)
+"""
+TIME_WASTER = "import time\ntime.sleep(35)  # just under the class's per-cell limit (40 s in tests/test_grading.py)\n"
+
 PARALLEL_CLASS = {A1: ["a01_partial"], A2: ["a02_solution", "a02_release"]}
 
 
@@ -517,6 +538,30 @@ def catalogue() -> list[Submission]:
         Submission("x01_kill", A1, edit(A1, ("normalize", "x_train = x_train / 255\n", "import os\nos._exit(1)\n")),
                    {"test_normalize", "test_reshape"}, ("kernel died",), kind="adversarial",
                    what="a cell that kills its kernel"),
+        # resource bombs: the sandbox's limits (asl_course/grading/plugins/limits.py)
+        Submission("x01_bombs", A1, edit(A1, cells_after_setup(DISK_FILLER.format(path="filler.bin"),
+                                                                DISK_FILLER.format(path="/tmp/filler.bin")),
+                                          lambda nb: cr.insert_after(nb, "test_one_hot", MEMORY_BOMB)),
+                   {"test_normalize", "test_reshape"}, ("disk limit", "memory limit"), kind="adversarial",
+                   what="x01_disk_filler and x01_memory_bomb in one: 4 GiB files in its folder and in /tmp (each "
+                        "cell stops at the disk limit and names it; nothing of it is kept), then 8x the memory "
+                        "limit (the kernel is killed at the limit, which is named: the rest scores 0)"),
+        Submission("x01_disk_filler", A1, edit(A1, cells_after_setup(DISK_FILLER.format(path="filler.bin"),
+                                                                      DISK_FILLER.format(path="/tmp/filler.bin"))),
+                   set(), ("disk limit",), kind="adversarial",
+                   what="writes 4 GiB files in its folder and in /tmp (refused at the disk limit, named in those "
+                        "cells; the files the notebook wrote are not kept)", in_ci=False),
+        Submission("x01_memory_bomb", A1, edit(A1, lambda nb: cr.insert_after(nb, "test_one_hot", MEMORY_BOMB)),
+                   {"test_normalize", "test_reshape"}, ("memory limit",), kind="adversarial",
+                   what="allocates and writes 8x the memory limit in 256 MiB steps (killed at the limit, named: the "
+                        "rest scores 0)", in_ci=False),
+        Submission("x01_fork_bomb", A1, edit(A1, lambda nb: cr.insert_after(nb, "test_normalize", FORK_BOMB)),
+                   {"test_reshape"}, ("process limit",), kind="adversarial",
+                   what="a fork bomb (stopped at the process limit, named: the rest scores 0)"),
+        Submission("x01_time_waster", A1, edit(A1, cells_after_setup(*[TIME_WASTER] * 8)), ALL(A1),
+                   ("total time limit",), kind="adversarial",
+                   what="eight cells that each sleep just under the per-cell limit (the notebook's total limit stops "
+                        "it: the rest scores 0)", in_ci=False),
         Submission("zz01_solution", A1, sol(A1), set(), kind="baseline",
                    what="the full solution, graded after all the adversarial submissions"),
         # --- notebook 2: the model (3 points) ---

@@ -11,6 +11,9 @@ anything in that kernel, and its process can touch the grader's files. So:
     - forces fast mode (``ASL_COURSE_FAST=1``) and the grading plan (``ASL_GRADING_PLAN``);
     - per-cell time limits (``timeout``, ``cell_timeouts`` by grade_id, ``first_cell_timeout``
       for the setup cell); a cell past its limit is interrupted and scores as an error;
+    - resource limits per notebook's sandbox (:mod:`asl_course.grading.plugins.limits`: ``memory_limit``,
+      ``max_processes``, ``disk_limit``, ``notebook_timeout``): over one, that cell (memory,
+      processes, time: and the rest of the notebook) scores 0 with a message naming the limit;
     - a kernel that dies, or a cell that cannot be interrupted, stops *this* notebook: the
       remaining cells are marked as not run (their tests score 0), the kernel is killed, and
       nbgrader goes on with the next submission (stock nbgrader drops the whole submission
@@ -54,6 +57,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -63,7 +67,7 @@ from traitlets import Bool, CaselessStrEnum, Dict, Integer
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from asl_course import grading
-from asl_course.grading.plugins import sandbox
+from asl_course.grading.plugins import limits, sandbox
 
 #: The course package (asl_course/); the grading code is its subpackage asl_course/grading/.
 PACKAGE_DIR = Path(grading.__file__).resolve().parent.parent
@@ -75,6 +79,11 @@ CELL_TIMEOUTS = grading.CELL_TIMEOUTS  # declared per exercise in asl_course/gra
 VERIFY_TIMEOUT = 240
 #: Largest file of an exercise's raw values that is kept for the verifier (x_train as float64 is 172 MB).
 MAX_RECORDED_BYTES = 512 * 2**20
+#: How often the limits of a running sandbox are checked (seconds).
+WATCH_INTERVAL = 0.25
+#: Most bytes in a notebook's artefacts/ at once (one exercise's records: test_load_csv's two
+#: frames are 220 MB); past it the sandbox is stopped.
+RECORDS_LIMIT = 2 * MAX_RECORDED_BYTES
 
 
 def _open_dir(name: str, dir_fd: int) -> int:
@@ -97,6 +106,11 @@ def _copy_regular(dir_fd: int, name: str, dest: Path) -> None:
             return
         with open(dest, "wb") as out:
             shutil.copyfileobj(src, out)
+
+
+def _limit(default: int, help: str):
+    """A resource limit of GuardedExecute: an integer trait, None for no limit."""
+    return Integer(default, allow_none=True, help=help).tag(config=True)
 
 
 def _log(message: str) -> None:
@@ -446,13 +460,63 @@ class GuardedExecute(Execute):
              "user and namespaces, only for sites that already run every grading job in a container "
              "of its own (a submission can then read and write whatever the grader can).").tag(config=True)
 
+    # Resource limits of each notebook's sandbox (asl_course/grading/plugins/limits.py; the README's
+    # "Resource limits" says what bounds each one in each setup). None: no limit. Honest grading's
+    # peaks (the solutions, `nbgrader autograde`, real data, fast mode, 2 CPU cores under a load of
+    # 20 to 30, 2026-12-07; the autograder logs them: "peaks of ..."), notebooks 1 to 6:
+    #   memory 1.1 GiB, 267 MiB, 1.0 GiB, 1.0 GiB, 1.1 GiB, 1.6 GiB -> 4 GiB (2.5x the largest; a GPU
+    #     grader's CUDA libraries add host memory: read its log's peaks and raise it if needed);
+    #   tasks 16, 19, 16, 37, 28, 27 -> 512 (14x; TensorFlow's thread pools grow with the cores);
+    #   folder 24 KiB, 12 KiB, 20 KiB, 2.1 MiB, 4.3 MiB (the submitted model), 32 KiB -> 128 MiB;
+    #   time 111, 60, 86, 760 (its training cell allowed 2400 s: the load made it pass 600), 168, 240 s -> 1800 s
+    #     (notebook 4's setup, training and other cells at their own limits: 240 + 600 + 60 s each).
+    memory_limit = _limit(
+        4 * 2**30,
+        "Bytes of memory the processes of one notebook's sandbox may use together (its /tmp and its "
+        "folder's tmpfs included); over it the kernel is killed and the rest of the notebook scores 0. "
+        "Without cgroups: the most each process may allocate (RLIMIT_DATA).")
+    max_processes = _limit(
+        512,
+        "Processes and threads one notebook's sandbox may run at once; a fork past it fails and "
+        "the sandbox is stopped (the rest of the notebook scores 0).")
+    disk_limit = _limit(
+        128 * 2**20,
+        "Bytes the notebook may keep in its folder (autograded/<student>/<assignment>/), and in its "
+        "/tmp; the cell that reaches it scores 0 and the files the notebook wrote are not kept. No "
+        "file may be larger than this or MAX_RECORDED_BYTES (512 MiB: the hidden tests' records), "
+        "whichever is larger.")
+    notebook_timeout = _limit(
+        1800,
+        "Seconds a whole notebook may run (kernel start and every cell), unless listed in "
+        "notebook_timeouts; past it, the running cell is interrupted and the rest scores 0.")
+    notebook_timeouts = Dict({}, help="Seconds a whole notebook may run, by notebook name.").tag(config=True)
+
     def _get_timeout(self, cell):
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") if cell is not None else None
         if cell is not None and cell is self._first_code_cell:
-            return self.first_cell_timeout
-        if grade_id in self.cell_timeouts:
-            return self.cell_timeouts[grade_id]
-        return self.timeout
+            limit = self.first_cell_timeout
+        elif grade_id in self.cell_timeouts:
+            limit = self.cell_timeouts[grade_id]
+        else:
+            limit = self.timeout
+        left = self._time_left()
+        if left is not None and (limit is None or left < limit):
+            return max(1, int(left + 0.999))
+        return limit
+
+    def _time_left(self) -> float | None:
+        """Seconds left of the notebook's total time (None: no limit)."""
+        deadline = getattr(self, "_asl_deadline", None)
+        return None if deadline is None else deadline - time.monotonic()
+
+    def _notebook_limit(self, name: str) -> int | None:
+        return self.notebook_timeouts.get(name, self.notebook_timeout)
+
+    def limits(self) -> limits.Limits:
+        # A file may be as large as the hidden tests' largest record (train_df, x_train: 172 MB).
+        largest = max(self.disk_limit, MAX_RECORDED_BYTES) if self.disk_limit else None
+        return limits.Limits(memory=self.memory_limit, processes=self.max_processes, disk=self.disk_limit,
+                             file_size=largest)
 
     def create_kernel_manager(self):
         if self.sandbox == "none":
@@ -464,16 +528,84 @@ class GuardedExecute(Execute):
         self.km = _sandboxed_kernel_manager_class()(
             kernel_name=self.kernel_name, config=self.config, transport="ipc", ip=str(ipc / "k"),
             connection_file=str(ipc / "kernel.json"))
+        if self._asl_box is not None:  # a kernel started again: a fresh box
+            self._asl_box.close()
+        self._asl_box = limits.Box(self.limits())
         self.km.asl_sandbox = {
             # the grading folder read-only (data, reference, package); its artefacts/ and ipc/, and
-            # the notebook's own folder writable; nothing else of the host's files
+            # the notebook's own folder (a tmpfs of disk_limit where the grader can mount one) writable
             "ro_binds": [folder],
-            "rw_binds": [folder / "artefacts", ipc, cwd],
+            "rw_binds": [folder / "artefacts", ipc, (self._asl_workspace.source, cwd)],
             "env": GradingSession.get().kernel_env(folder, sandboxed=True),
             "devices": sorted(str(p) for p in Path("/dev").glob("nvidia*")),
+            "tmp_size": self.disk_limit or sandbox.TMP_SIZE,
+            "box": self._asl_box,
         }
         self.km.tracker = self._asl_tracker = sandbox.Tracker()
+        self._watch()
         return self.km
+
+    # -- the limits, watched while the notebook runs --
+
+    def _watch(self) -> None:
+        """Start the thread that stops the sandbox as soon as it goes over a limit (processes;
+        memory, which the kernel also enforces; the folder's size where no tmpfs bounds it)."""
+        if getattr(self, "_asl_watcher", None) is not None:
+            return
+        self._asl_watcher = threading.Event()  # set when the notebook ends: the thread then ends
+        threading.Thread(target=self._watch_loop, args=(self._asl_watcher,), name="asl-limits", daemon=True).start()
+
+    def _watch_loop(self, done: threading.Event) -> None:
+        while not done.wait(WATCH_INTERVAL):
+            box, workspace, tracker = self._asl_box, self._asl_workspace, self._asl_tracker
+            counted = box is not None and box.how == "rlimit" and tracker is not None and tracker.namespace
+            reason = box.exceeded(sandbox.namespace_processes(tracker.namespace) if counted else None) if box else None
+            if reason is None and workspace is not None and workspace.mounted is None and workspace.over():
+                reason = self._disk_reason()
+            if reason is None and self.disk_limit and self._records_over():
+                reason = (f"it wrote more than {limits.size(RECORDS_LIMIT)} into the folder its hidden tests "
+                          f"record into")
+            if reason is not None and self._asl_over is None:
+                self._asl_over = reason
+                self._stop_sandbox()
+
+    def _records_over(self) -> bool:
+        """The hidden tests' records of one exercise (copied out and removed after each test cell)
+        are at most a few hundred MB: more in artefacts/ is a disk filler."""
+        folder = getattr(self, "_asl_folder", None)
+        return folder is not None and limits.folder_size(folder / "artefacts") > RECORDS_LIMIT
+
+    def _stop_sandbox(self) -> None:
+        tracker, box = self._asl_tracker, self._asl_box
+        try:
+            if tracker is not None:
+                sandbox.kill_namespace(tracker.namespace)
+            if box is not None:
+                box.kill()
+        except Exception as exc:  # noqa: BLE001
+            _log(f"could not stop a sandbox over its limits: {exc}")
+
+    def _disk_reason(self) -> str:
+        return (f"it wrote more than the disk limit ({limits.size(self.disk_limit)} in the notebook's folder "
+                f"or in /tmp, GuardedExecute.disk_limit); the files the notebook wrote are not kept")
+
+    def _after_cell(self, cell, events: dict) -> None:
+        """After a cell that ran: name a limit it reached that did not stop the kernel."""
+        text = " ".join(str(o.get("evalue", "")) + " " + str(o.get("text", "")) for o in cell.get("outputs", []))
+        disk = ("[Errno 27]" in text or "[Errno 28]" in text  # EFBIG (RLIMIT_FSIZE), ENOSPC (a full tmpfs)
+                or (not self._asl_disk_over and self._asl_workspace is not None and self._asl_workspace.over()))
+        if disk and self.disk_limit:
+            self._asl_disk_over = True
+            cell.outputs = list(cell.get("outputs", [])) + [_error_output("DiskLimit", f"this cell reached a limit: "
+                                                                          f"{self._disk_reason()}")]
+        box = self._asl_box
+        now = box.events() if box is not None else {}
+        memory = (now.get("oom_kill", 0) > events.get("oom_kill", 0)
+                  or any(o.get("ename") == "MemoryError" for o in cell.get("outputs", [])))
+        if memory and self.memory_limit:
+            cell.outputs = list(cell.get("outputs", [])) + [_error_output(
+                "MemoryLimit", f"this cell reached a limit: its processes used more than the memory limit "
+                               f"({limits.size(self.memory_limit)}, GuardedExecute.memory_limit)")]
 
     def preprocess(self, nb, resources=None, km=None):
         if self.sandbox == "bubblewrap":
@@ -490,13 +622,21 @@ class GuardedExecute(Execute):
         cwd.mkdir(parents=True, exist_ok=True)
         self._asl_folder, self._asl_cwd, self._asl_tracker = folder, cwd, None
         self._stopped: str | None = None
+        name = str((resources or {}).get("nbgrader", {}).get("notebook", ""))
+        self._asl_limit = self._notebook_limit(name)
+        self._asl_deadline = None if self._asl_limit is None else time.monotonic() + self._asl_limit
+        self._asl_box = self._asl_workspace = self._asl_watcher = self._asl_over = None
+        self._asl_disk_over = False
         self._first_code_cell = next((c for c in nb.cells if c.cell_type == "code" and c.source.strip()), None)
         sandboxed = self.sandbox == "bubblewrap"
         env = {} if sandboxed else session.kernel_env(folder)
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         if sandboxed:
-            for writable in (folder / "artefacts", folder / "ipc", cwd):
+            self._asl_workspace = limits.Workspace(cwd, self.disk_limit, session.root)
+            if self._asl_workspace.problem:
+                _log(f"{(resources or {}).get('nbgrader', {}).get('student', '?')}: {self._asl_workspace.problem}")
+            for writable in (folder / "artefacts", folder / "ipc", self._asl_workspace.source):
                 sandbox.give(writable)
         started = time.monotonic()
         who = "/".join(str((resources or {}).get("nbgrader", {}).get(k, "?")) for k in ("student", "notebook"))
@@ -519,6 +659,7 @@ class GuardedExecute(Execute):
                     os.environ[key] = value
             if sandboxed:
                 self._end_sandbox(who, folder, cwd)
+                self._end_limits(who)
             restored = session.restore_data()
             if restored:
                 _log(f"{who}: the submission changed the grader's data; restored {', '.join(restored)}")
@@ -537,7 +678,9 @@ class GuardedExecute(Execute):
             try:
                 if getattr(self, "km", None) is not None and self.km.has_kernel:
                     self._kill_kernel()
-                left = tracker.finish()
+                if self._asl_box is not None:
+                    self._asl_box.kill()  # a fork bomb's hundreds, by its cgroup, before its namespace
+                left = tracker.finish(timeout=60)
                 if left:
                     _log(f"{who}: killed {len(left)} process(es) its kernel had left running")
             except Exception as exc:  # noqa: BLE001
@@ -551,18 +694,67 @@ class GuardedExecute(Execute):
             if removed:
                 _log(f"{who}: removed links/special files the kernel left: {', '.join(removed[:10])}")
 
+    def _end_limits(self, who: str) -> None:
+        """After the sandbox: stop watching, log the peaks, bring the folder's files back (or not)."""
+        if self._asl_watcher is not None:
+            self._asl_watcher.set()
+        box, workspace = self._asl_box, self._asl_workspace
+        peaks = box.peaks() if box is not None else {}
+        used = workspace.used() if workspace is not None else None
+        if box is not None:
+            box.close()
+        over = self._asl_disk_over or (workspace is not None and workspace.over())
+        if workspace is not None:
+            try:
+                dropped = workspace.finish(keep=not over)
+            except OSError as exc:
+                dropped = [f"({exc})"]
+            sandbox.reclaim(workspace.folder)
+            if dropped:
+                _log(f"{who}: over the disk limit; not kept: {', '.join(map(str, dropped[:10]))}")
+        memory, tasks = peaks.get("memory"), peaks.get("processes")
+        _log(f"peaks of {who}: memory {limits.size(memory) if memory else '?'}, processes {tasks or '?'}, "
+             f"folder {limits.size(used) if used is not None else '?'} ({box.how if box else 'no box'})")
+        self._asl_box = self._asl_workspace = self._asl_watcher = None
+
+    def _out_of_time(self) -> str:
+        return (f"the notebook ran past its total time limit ({self._asl_limit} s, "
+                f"GuardedExecute.notebook_timeout)")
+
     def preprocess_cell(self, cell, resources, index):
+        left = self._time_left()
+        if self._stopped is None and left is not None and left <= 0 and cell.cell_type == "code":
+            self._stopped = self._out_of_time()
+            self._kill_kernel()
         if self._stopped is not None:
             if cell.cell_type == "code":
                 cell.outputs = [_error_output("NotRun", f"not run: {self._stopped}")]
             return cell, resources
+        box = getattr(self, "_asl_box", None)
+        events = box.events() if box is not None else {}
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
+            if self._asl_over is not None:  # the watcher stopped the sandbox as the cell ended
+                return self._stop_notebook(cell, resources, f"the sandbox was stopped: {self._asl_over}",
+                                           f"an earlier cell went over a limit: {self._asl_over}")
+            left = self._time_left()
+            if left is not None and left <= 0 and cell.cell_type == "code":
+                self._stopped = self._out_of_time()
+                cell.outputs = list(cell.get("outputs", [])) + [_error_output("NotebookTimeLimit", self._stopped)]
+                self._kill_kernel()
+                return cell, resources
+            self._after_cell(cell, events)
             after_graded_cell(self, cell, index, resources)  # secure a test's raw values, then repair
             return cell, resources
         except Exception as exc:  # noqa: BLE001 - DeadKernelError, an uninterruptible cell, ...
             name = type(exc).__name__
-            if name == "DeadKernelError":
+            over = self._asl_over or (box.exceeded() if box is not None else None)
+            left = self._time_left()
+            if over is not None:
+                here, later = (f"the sandbox was stopped: {over}", f"an earlier cell went over a limit: {over}")
+            elif left is not None and left <= 0:
+                here = later = self._out_of_time()
+            elif name == "DeadKernelError":
                 here, later = ("the kernel died while this cell ran (it exits or kills its process)",
                                "the kernel died in an earlier cell")
             elif name == "CellTimeoutError":
@@ -570,10 +762,14 @@ class GuardedExecute(Execute):
                                "an earlier cell ran past its time limit and could not be interrupted")
             else:
                 here, later = (f"the kernel stopped responding ({name})", f"the kernel stopped responding ({name})")
-            self._stopped = later
-            cell.outputs = list(cell.get("outputs", [])) + [_error_output("KernelStopped", here)]
-            self._kill_kernel()
-            return cell, resources
+            return self._stop_notebook(cell, resources, here, later)
+
+    def _stop_notebook(self, cell, resources, here: str, later: str):
+        """This cell gets ``here`` as its error, the rest of the notebook is not run (``later``)."""
+        self._stopped = later
+        cell.outputs = list(cell.get("outputs", [])) + [_error_output("KernelStopped", here)]
+        self._kill_kernel()
+        return cell, resources
 
     def _kill_kernel(self) -> None:
         try:

@@ -27,6 +27,10 @@ package ``bubblewrap``), so that it sees and can do only this:
   so it must not be root. Writable binds must then belong to that user: :func:`give` them and
   :func:`reclaim` them afterwards.
 
+- **bounded**, with a :class:`limits.Box` (``box=`` of :func:`command`, ``bounds=`` of :func:`run`):
+  memory, processes and the size of each file (:mod:`asl_course.grading.plugins.limits`); the
+  size of ``/tmp`` is ``tmp_size``.
+
 Environment: only ``env`` plus ``PATH``, ``HOME=/tmp``, ``LANG`` and the host's ``TF_*``,
 ``OMP_*``, ``CUDA_VISIBLE_DEVICES``... (``PASS_ENV``) reach the sandbox (``--clearenv``).
 
@@ -73,6 +77,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from asl_course.errors import UserError
+from asl_course.grading.plugins import limits
 
 #: The user a sandboxed command runs as when the grader is root (``ASL_SANDBOX_UID`` overrides).
 SANDBOX_UID = int(os.environ.get("ASL_SANDBOX_UID", "65534"))
@@ -207,7 +212,7 @@ def _parents(dest: str, made: set[str]) -> list[str]:
 
 def command(argv: Sequence[str], *, ro_binds: Iterable = (), rw_binds: Iterable = (), workdir=None,
             env: dict | None = None, network: bool = False, tmp_size: int | None = TMP_SIZE,
-            info_fd: int | None = None, devices: Iterable[str] = ()) -> list[str]:
+            info_fd: int | None = None, devices: Iterable[str] = (), box: limits.Box | None = None) -> list[str]:
     """The bwrap command line that runs ``argv`` in a sandbox (see the module's docstring).
 
     ``ro_binds``/``rw_binds``: paths (bound at the same place) or ``(src, dest)`` pairs; a
@@ -215,8 +220,9 @@ def command(argv: Sequence[str], *, ro_binds: Iterable = (), rw_binds: Iterable 
     ``env``: variables set inside (everything else is cleared, see :data:`PASS_ENV`).
     ``info_fd``: an inherited fd bwrap writes ``{"child-pid": N}`` to (:class:`Tracker`).
     ``devices``: device nodes to expose (e.g. ``/dev/nvidia0``), if they exist.
+    ``box``: the sandbox's resource limits (:class:`limits.Box`): its cgroups and rlimits.
     """
-    args = _base_args(network=network, tmp_size=tmp_size)
+    args = (box.outer() if box else []) + _base_args(network=network, tmp_size=tmp_size)
     made: set[str] = set()
     for root in _python_roots():
         args += _parents(root, made) + ["--ro-bind", root, root]
@@ -243,7 +249,7 @@ def command(argv: Sequence[str], *, ro_binds: Iterable = (), rw_binds: Iterable 
         setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
         args += ["--", setpriv, f"--reuid={user[0]}", f"--regid={user[1]}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
-    args += ["--", *map(str, argv)]
+    args += ["--", *(box.inner() if box else []), *map(str, argv)]
     return args
 
 
@@ -395,16 +401,19 @@ class Tracker:
 def run(argv: Sequence[str], *, ro_binds: Iterable = (), rw_binds: Iterable = (), workdir=None,
         env: dict | None = None, network: bool = False, tmp_size: int | None = TMP_SIZE,
         devices: Iterable[str] = (), timeout: float | None = None, input=None,
-        text: bool = False) -> subprocess.CompletedProcess:
+        text: bool = False, bounds: limits.Limits | None = None) -> subprocess.CompletedProcess:
     """Run ``argv`` in a fresh sandbox, wait, and make sure nothing it started is left.
+    ``bounds``: its memory, process and per-file limits (:mod:`limits`); the result's
+    ``exceeded`` attribute then names the limit it went over (else None).
 
     Raises :class:`SandboxUnavailable` if bwrap cannot be used, ``subprocess.TimeoutExpired``
     (after killing the whole sandbox) when ``timeout`` seconds pass.
     """
     require()
     tracker = Tracker()
+    box = limits.Box(bounds) if bounds is not None else None
     cmd = command(argv, ro_binds=ro_binds, rw_binds=rw_binds, workdir=workdir, env=env, network=network,
-                  tmp_size=tmp_size, info_fd=tracker.fd, devices=devices)
+                  tmp_size=tmp_size, info_fd=tracker.fd, devices=devices, box=box)
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(tracker.fd,),
                             start_new_session=True, text=text)
@@ -422,4 +431,9 @@ def run(argv: Sequence[str], *, ro_binds: Iterable = (), rw_binds: Iterable = ()
             proc.kill()
             proc.wait()
         tracker.finish()
-    return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
+        exceeded = box.exceeded() if box else None
+        if box:
+            box.close()
+    done = subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
+    done.exceeded = exceeded
+    return done
