@@ -246,7 +246,7 @@ class NoTF(importlib.abc.MetaPathFinder):
         if name == "tensorflow" or name.startswith("tensorflow."):
             raise ModuleNotFoundError(f"No module named {name!r}")
 sys.meta_path.insert(0, NoTF())
-sys.argv = ["asl-course", "bench", "augmentation", "--steps", "3"]
+sys.argv = ["asl-course", "bench", "augmentation", "--steps", "3", "--rounds", "1"]
 runpy.run_module("asl_course", run_name="__main__")
 '''
 

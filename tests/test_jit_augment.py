@@ -4,7 +4,8 @@ whole data set on the accelerator (``augment.device_training``), on each Keras b
 TensorFlow is the course's backend and is tested here; JAX (pinned in requirements.txt, CPU build)
 and PyTorch (not pinned: a large install; ``pip install torch==2.13.0`` takes the CPU build) each
 run the same checks in a subprocess with ``KERAS_BACKEND`` set. Under ``CI=true`` a missing JAX
-fails the test instead of skipping it; a missing PyTorch skips it.
+fails the test instead of skipping it; a missing PyTorch skips it. The tests that train (tiny
+models, a few steps) are marked slow.
 """
 
 from __future__ import annotations
@@ -92,12 +93,14 @@ def run_checks(backend: str, extra_path: str = "") -> dict:
 
 
 def assert_backend_passes(found: dict, backend: str) -> None:
+    print(found)
     assert found["backend"] == backend
     assert found["jit_layer_model_jit_compile"] and found["jit_layer_model_loss_finite"], found
     assert found["keras_layers_model_jit_compile"] is False, found
     assert found["same_seed_identical"] and found["calls_differ"] and found["other_seed_differs"], found
     assert found["identity_outside_training"], found
-    assert found["device_accuracy"] == 1.0 and found["device_losses"][-1] < 0.1, found
+    losses = found["device_losses"]
+    assert found["device_accuracy"] == 1.0 and losses[-1] < 0.6 < losses[0], found
 
 
 def backend_available(module: str, *, required_in_ci: bool) -> None:
@@ -107,15 +110,18 @@ def backend_available(module: str, *, required_in_ci: bool) -> None:
         pytest.skip(f"{module} is not installed here")
 
 
+@pytest.mark.slow
 def test_tensorflow_backend():
     assert_backend_passes(run_checks("tensorflow"), "tensorflow")
 
 
+@pytest.mark.slow
 def test_jax_backend():
     backend_available("jax", required_in_ci=True)
     assert_backend_passes(run_checks("jax"), "jax")
 
 
+@pytest.mark.slow
 def test_torch_backend():
     """``torch.compile`` of the training step (``jit_compile=True`` on PyTorch); skipped without PyTorch."""
     backend_available("torch", required_in_ci=False)
@@ -133,6 +139,7 @@ def tiny_model(first):
                              keras.layers.Flatten(), keras.layers.Dense(24, activation="softmax")])
 
 
+@pytest.mark.slow
 def test_xla_compiles_the_step_with_the_jit_layer_and_refuses_affine_transform():
     """The same model and ``jit_compile=True``: with the gather resampler it trains; with
     ``affine_transform`` (made to claim jit support) XLA refuses ``ImageProjectiveTransformV3``,
