@@ -330,7 +330,6 @@ def augmentation(*, steps: int | None = None, rounds: int = 5, warmup: int = 3, 
     x, y = prepared.x_train.astype("float32"), prepared.y_train.astype("float32")
     n_steps = lesson.steps_per_epoch(len(x), batch) if steps is None else min(steps, lesson.steps_per_epoch(len(x)))
     xs, ys = x[: n_steps * batch], y[: n_steps * batch]
-    tf_ok = augment.have_tensorflow()
     backend = keras.backend.backend()
     gpus = accelerators(backend)
     device = ", ".join(gpus) if gpus else f"{os.cpu_count()} CPU cores"
