@@ -14,10 +14,10 @@
 # wheels travel.) Then one call of the device tool:
 #   run(command="bash deploy/device/bench_augmentation.sh", carry=[".whl", ".device_data"], timeout_s=570)
 # What comes back in $OUT: env.txt (GPU, versions), jax.log/.json, torch.log/.json.
-# STEPS (default 200 steps of batch 32 per way and round), ROUNDS (3) and SECONDS_PER_BACKEND
+# STEPS (default 200 steps of batch 32 per way and round), ROUNDS (2) and SECONDS_PER_BACKEND
 # (250) change the run's size; WHEELS="" skips the install (a machine that already has Keras).
 set -uo pipefail
-STEPS=${STEPS:-200} ROUNDS=${ROUNDS:-3} SECONDS_PER_BACKEND=${SECONDS_PER_BACKEND:-250}
+STEPS=${STEPS:-200} ROUNDS=${ROUNDS:-2} SECONDS_PER_BACKEND=${SECONDS_PER_BACKEND:-250}
 WHEELS=${WHEELS-.whl} DATA=${DATA:-.device_data}
 OUT=${OUT:-/tmp/bench-augmentation-out}
 mkdir -p "$OUT"
