@@ -14,6 +14,9 @@ in or out, shifts up to 10 % each way, horizontal flips. Here the same transform
     batch with array ops and applied in one ``keras.ops.image.affine_transform`` call, as a
     layer (:func:`make_fused_layer`, :func:`model_with_fused_layer`; any backend) or in a
     ``tf.data`` pipeline (:func:`make_fused_dataset`; TensorFlow backend).
+(d) the jit layer (:func:`make_jit_layer`): the fused way resampled in ``keras.ops`` only
+    (:func:`resample`), so that a model holding it keeps its compiled training step on every
+    backend, and the whole data set on the accelerator (:func:`device_training`).
 
 How the settings translate (Keras 3.15, read from the layers' docs and source):
 
