@@ -219,7 +219,7 @@ def test_bench_augmentation_prints_the_ratios(tmp_path):
                           "--json", str(out)], capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text())
-    assert list(report["ways"]) == ["none", "generator", "layers", "tf.data", "fused layer", "fused", "jit layer",
+    assert list(report["ways"]) == ["none", "generator", "layers", "tf.data", "fused", "fused layer", "jit layer",
                                     "on device"]
     assert report["steps"] == 5 and report["rounds"] == 2
     for name, entry in report["ways"].items():
