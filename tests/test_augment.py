@@ -79,7 +79,7 @@ def test_a_wrong_setting_is_not_the_same_kind(wrong):
 
 
 def test_the_fused_way_makes_the_generator_s_kind_of_images():
-    distances = augment.compare(_originals(), ways=("fused", "fused layer"), n=100)
+    distances = augment.compare(_originals(), ways=("fused", "fused layer", "jit layer"), n=100)
     assert augment.same_kind(distances), distances
 
 
@@ -87,7 +87,8 @@ def test_the_fused_way_makes_the_generator_s_kind_of_images():
 @pytest.mark.parametrize("wrong", [dict(rotation_range=45), dict(horizontal_flip=False), dict(zoom_range=0.7),
                                    dict(width_shift_range=0.3)], ids=["rotation45", "noflip", "zoom0.7", "shift0.3"])
 def test_a_wrong_setting_of_the_fused_way_is_not_the_same_kind(wrong):
-    distances = augment.compare(_originals(), ways=("fused", "fused layer"), n=100, settings=_settings(**wrong))
+    distances = augment.compare(_originals(), ways=("fused", "fused layer", "jit layer"), n=100,
+                                settings=_settings(**wrong))
     assert not augment.same_kind(distances), distances
 
 
@@ -95,7 +96,7 @@ _IDENTITY = dict(rotation_range=0, zoom_range=0.0, width_shift_range=0.0, height
                  horizontal_flip=False, vertical_flip=False)
 
 
-@pytest.mark.parametrize("way", ["fused", "fused layer"])
+@pytest.mark.parametrize("way", ["fused", "fused layer", "jit layer"])
 def test_the_fused_map_is_the_generator_s_composition(way):
     ims = _originals(3)
     # Nothing to do: the images come back (one resample at the identity is exact).
@@ -218,13 +219,16 @@ def test_bench_augmentation_prints_the_ratios(tmp_path):
                           "--json", str(out)], capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(out.read_text())
-    assert list(report["ways"]) == ["none", "generator", "layers", "tf.data", "fused layer", "fused"]
+    assert list(report["ways"]) == ["none", "generator", "layers", "tf.data", "fused", "fused layer", "jit layer",
+                                    "on device"]
     assert report["steps"] == 5 and report["rounds"] == 2
     for name, entry in report["ways"].items():
         assert len(entry["rounds_s"]) == 2 and entry["seconds"] == min(entry["rounds_s"]) > 0
         assert math.isclose(entry["ratio"], entry["seconds"] / report["ways"]["none"]["seconds"], abs_tol=0.01)
         assert f"{name}" in run.stdout and f"ratio {entry['ratio']:.2f}" in run.stdout
-    assert list(report["alone"]) == ["generator", "layers", "fused layer", "tf.data", "fused"]
+    assert list(report["alone"]) == ["generator", "layers", "fused layer", "jit layer", "on device", "tf.data", "fused"]
+    fastest = min((e["seconds"], n) for n, e in report["ways"].items() if n != "none")[1]
+    assert report["targets"]["fastest"] == fastest and f"fastest augmented way: {fastest}, ratio" in run.stdout
     for name, entry in report["alone"].items():
         assert entry["seconds"] > 0 and math.isclose(entry["batches_per_s"], 5 / entry["seconds"], rel_tol=0.05)
         assert re.search(rf"^  {re.escape(name)}\s+{entry['seconds']:.2f} s\s+{entry['batches_per_s']:.1f} batches/s$",
@@ -242,7 +246,7 @@ class NoTF(importlib.abc.MetaPathFinder):
         if name == "tensorflow" or name.startswith("tensorflow."):
             raise ModuleNotFoundError(f"No module named {name!r}")
 sys.meta_path.insert(0, NoTF())
-sys.argv = ["asl-course", "bench", "augmentation", "--steps", "3"]
+sys.argv = ["asl-course", "bench", "augmentation", "--steps", "3", "--rounds", "1"]
 runpy.run_module("asl_course", run_name="__main__")
 '''
 
@@ -261,6 +265,8 @@ def test_bench_augmentation_on_jax_without_tensorflow():
     assert re.search(r"generator\s+not available", run.stdout) and re.search(r"tf.data\s+not available", run.stdout)
     assert re.search(r"  fused\s+not available", run.stdout)
     assert re_ratio("layers", run.stdout) and re_ratio("fused layer", run.stdout) and re_ratio("none", run.stdout) == 1.0
+    assert re_ratio("jit layer", run.stdout) and re_ratio("on device", run.stdout)
+    assert "the generator not timed here" in run.stdout
 
 
 def re_ratio(name: str, text: str) -> float | None:

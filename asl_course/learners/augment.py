@@ -14,6 +14,9 @@ in or out, shifts up to 10 % each way, horizontal flips. Here the same transform
     batch with array ops and applied in one ``keras.ops.image.affine_transform`` call, as a
     layer (:func:`make_fused_layer`, :func:`model_with_fused_layer`; any backend) or in a
     ``tf.data`` pipeline (:func:`make_fused_dataset`; TensorFlow backend).
+(d) the jit layer (:func:`make_jit_layer`): the fused way resampled in ``keras.ops`` only
+    (:func:`resample`), so that a model holding it keeps its compiled training step on every
+    backend, and the whole data set on the accelerator (:func:`device_training`).
 
 How the settings translate (Keras 3.15, read from the layers' docs and source):
 
@@ -42,6 +45,7 @@ blurs a little more. :func:`compare` measures that the three ways make the same 
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -52,6 +56,10 @@ from asl_course import facts
 WAYS = ("generator", "layers", "tf.data")
 #: With the fast way (one affine map per image, :func:`make_fused_dataset`, :func:`make_fused_layer`).
 ALL_WAYS = WAYS + ("fused", "fused layer")
+#: The ways that keep the training step compiled on every backend (:func:`make_jit_layer`; the
+#: whole data set on the accelerator, :func:`device_training`): ``asl-course bench augmentation``
+#: times them beside :data:`ALL_WAYS`.
+JIT_WAYS = ("jit layer", "on device")
 
 
 def layer_settings(settings: dict | None = None) -> dict:
@@ -205,60 +213,132 @@ def fused_transforms(draw, n, height: int = 28, width: int = 28, settings: dict 
     return ops.stack([m_cc, m_cr, off_col, m_rc, m_rr, off_row, zero, zero], axis=1)
 
 
-def _fused_layer_class():
+def resample(images, transforms, *, interpolation: str = "bilinear"):
+    """Resample a batch ``(n, h, w, c)`` through ``transforms`` (:func:`fused_transforms`' ``(n, 8)``),
+    with ``keras.ops`` only: every backend compiles it (XLA on TensorFlow, ``jax.jit``, ``torch.compile``).
+
+    Each output pixel's source coordinates are computed for the whole batch at once, and the
+    source pixels fetched with one flat ``ops.take`` per neighbour from the batch seen as
+    ``(n * h * w, c)`` rows: channels are never mixed, nothing is vmapped or looped per image.
+    Coordinates are clipped to the image, which is the generator's ``fill_mode="nearest"``
+    (scipy's edge replication); ``"bilinear"`` interpolates as the generator does (order 1),
+    ``"nearest"`` takes the nearest pixel (one gather instead of four).
+    """
+    from keras import ops
+
+    if interpolation not in ("bilinear", "nearest"):
+        raise ValueError(f"interpolation must be 'bilinear' or 'nearest', not {interpolation!r}")
+    n = ops.shape(images)[0]
+    h, w, c = images.shape[1], images.shape[2], images.shape[3]
+    rows = ops.cast(ops.repeat(ops.arange(h), w), "float32")  # output pixel (row, col), row-major
+    cols = ops.cast(ops.tile(ops.arange(w), h), "float32")
+    t = ops.cast(transforms, "float32")
+    src_col = t[:, 0:1] * cols + t[:, 1:2] * rows + t[:, 2:3]  # (n, h * w)
+    src_row = t[:, 3:4] * cols + t[:, 4:5] * rows + t[:, 5:6]
+    flat = ops.reshape(images, (-1, c))
+    base = ops.expand_dims(ops.arange(n, dtype="int32") * (h * w), 1)
+
+    def fetch(r, q):  # pixels at integer rows r, columns q (float), edges replicated
+        r = ops.cast(ops.clip(r, 0, h - 1), "int32")
+        q = ops.cast(ops.clip(q, 0, w - 1), "int32")
+        return ops.take(flat, ops.reshape(base + r * w + q, (-1,)), axis=0)
+
+    if interpolation == "nearest":
+        out = fetch(ops.floor(src_row + 0.5), ops.floor(src_col + 0.5))
+    else:
+        r0, q0 = ops.floor(src_row), ops.floor(src_col)
+        fr = ops.reshape(src_row - r0, (-1, 1))
+        fq = ops.reshape(src_col - q0, (-1, 1))
+        top = fetch(r0, q0) * (1 - fq) + fetch(r0, q0 + 1) * fq
+        bottom = fetch(r0 + 1, q0) * (1 - fq) + fetch(r0 + 1, q0 + 1) * fq
+        out = top * (1 - fr) + bottom * fr
+    return ops.reshape(ops.cast(out, images.dtype), ops.shape(images))
+
+
+#: How the fused layer resamples: ``"affine_transform"`` (``keras.ops.image.affine_transform``;
+#: no XLA kernel on TensorFlow, a vmapped 3-D ``map_coordinates`` on JAX, a Python loop per image
+#: on PyTorch) or ``"gather"`` (:func:`resample`: ``keras.ops`` only, compiles on every backend).
+RESAMPLERS = ("affine_transform", "gather")
+
+
+@functools.cache
+def fused_layer_class():
+    """The ``FusedAugmentation`` layer class (made on first use, so that importing this module needs no Keras)."""
     import keras
 
     class FusedAugmentation(keras.layers.Layer):
         """The lesson's augmentation as one random affine map per image, one resample per batch.
 
         Active only while training, like Keras' preprocessing layers; any backend. ``settings``:
-        ``ImageDataGenerator`` settings (the lesson's by default).
+        ``ImageDataGenerator`` settings (the lesson's by default). ``resample="gather"`` (the
+        jit layer, :func:`make_jit_layer`) is written in ``keras.ops`` only and supports jit
+        on every backend; ``"affine_transform"`` supports it except on TensorFlow, whose
+        ``ImageProjectiveTransformV3`` has no XLA kernel (TF 2.21). The random numbers come
+        from a ``keras.random.SeedGenerator``: the same seed gives the same images, bit for bit.
         """
 
-        def __init__(self, settings: dict | None = None, seed: int | None = None, **kwargs):
+        def __init__(self, settings: dict | None = None, seed: int | None = None, resample: str = "affine_transform",
+                     interpolation: str = "bilinear", **kwargs):
             super().__init__(**kwargs)
+            if resample not in RESAMPLERS:
+                raise ValueError(f"resample must be one of {RESAMPLERS}, not {resample!r}")
             self.settings = dict(facts.DATAGEN_SETTINGS if settings is None else settings)
             self.fill_mode = layer_settings(self.settings)["fill_mode"]
-            self.seed = seed
+            if resample == "gather" and self.fill_mode != "nearest":
+                raise ValueError(f"the gather resampler fills as the generator's default, 'nearest', "
+                                 f"not {self.fill_mode!r}: use resample='affine_transform'")
+            self.seed, self.resample, self.interpolation = seed, resample, interpolation
             self.seed_generator = keras.random.SeedGenerator(seed)
+            self.supports_jit = resample == "gather" or keras.backend.backend() != "tensorflow"
 
         def call(self, images, training=None):
             if not training:
                 return images
             from keras import ops
 
-            h, w = images.shape[1], images.shape[2]
-
             def draw(shape, low, high):
                 return keras.random.uniform(shape, low, high, seed=self.seed_generator)
 
-            transforms = fused_transforms(draw, ops.shape(images)[0], h, w, self.settings)
-            return ops.image.affine_transform(images, transforms, interpolation="bilinear",
+            transforms = fused_transforms(draw, ops.shape(images)[0], images.shape[1], images.shape[2], self.settings)
+            if self.resample == "gather":
+                return resample(images, transforms, interpolation=self.interpolation)
+            return ops.image.affine_transform(images, transforms, interpolation=self.interpolation,
                                               fill_mode=self.fill_mode)
 
         def compute_output_shape(self, input_shape):
             return input_shape
 
         def get_config(self):
-            return {**super().get_config(), "settings": self.settings, "seed": self.seed}
+            return {**super().get_config(), "settings": self.settings, "seed": self.seed, "resample": self.resample,
+                    "interpolation": self.interpolation}
 
     return FusedAugmentation
 
 
 def make_fused_layer(settings: dict | None = None, *, seed: int | None = None):
     """The fast way as a layer (any backend): ``FusedAugmentation`` for ``settings``."""
-    return _fused_layer_class()(settings, seed=seed, name="fused_augmentation")
+    return fused_layer_class()(settings, seed=seed, name="fused_augmentation")
 
 
-def model_with_fused_layer(model=None, settings: dict | None = None, *, seed: int | None = None):
-    """``model`` (the lesson's by default) with :func:`make_fused_layer` in front: it acts only in ``fit``."""
+def make_jit_layer(settings: dict | None = None, *, seed: int | None = None, interpolation: str = "bilinear"):
+    """The fused way resampled by :func:`resample`: ``keras.ops`` only, so a model holding it keeps
+    jit (XLA, ``jax.jit``, ``torch.compile``) on every backend, which Keras' random image layers
+    (``supports_jit = False``) switch off for the whole training step."""
+    return fused_layer_class()(settings, seed=seed, resample="gather", interpolation=interpolation,
+                               name="jit_augmentation")
+
+
+def model_with_fused_layer(model=None, settings: dict | None = None, *, seed: int | None = None, jit: bool = False):
+    """``model`` (the lesson's by default) with :func:`make_fused_layer` (or, ``jit=True``,
+    :func:`make_jit_layer`) in front: it acts only in ``fit``."""
     import keras
 
     from asl_course.learners import lesson
 
     model = lesson.build_model() if model is None else model
-    return keras.Sequential([keras.Input(shape=(28, 28, 1)), make_fused_layer(settings, seed=seed), *model.layers],
-                            name="fused_augmented_model")
+    layer = (make_jit_layer if jit else make_fused_layer)(settings, seed=seed)
+    return keras.Sequential([keras.Input(shape=(28, 28, 1)), layer, *model.layers],
+                            name="jit_augmented_model" if jit else "fused_augmented_model")
 
 
 def make_fused_dataset(x, y, settings: dict | None = None, *, batch_size: int = facts.BATCH_SIZE,
@@ -322,11 +402,12 @@ def copies(way: str, images, n: int, settings: dict | None = None, *, seed: int 
         gen = ImageDataGenerator(**s)
         rng = np.random.default_rng(seed)
         out = np.stack([gen.random_transform(im, seed=int(rng.integers(2**31))) for im in tiled])
-    elif way in ("layers", "fused layer"):
+    elif way in ("layers", "fused layer", "jit layer"):
         import keras
 
         keras.utils.set_random_seed(seed)
-        layer = (make_layers if way == "layers" else make_fused_layer)(settings, seed=seed)
+        make = {"layers": make_layers, "fused layer": make_fused_layer, "jit layer": make_jit_layer}[way]
+        layer = make(settings, seed=seed)
         out = np.asarray(layer(tiled, training=True))
     elif way in ("tf.data", "fused"):
         labels = np.zeros((len(tiled), 1), dtype="float32")
@@ -334,7 +415,7 @@ def copies(way: str, images, n: int, settings: dict | None = None, *, seed: int 
         out = np.concatenate([np.asarray(b) for b, _ in
                               make(tiled, labels, settings, shuffle=False, seed=seed, batch_size=256)])
     else:
-        raise ValueError(f"way must be one of {ALL_WAYS}, not {way!r}")
+        raise ValueError(f"way must be one of {ALL_WAYS + JIT_WAYS[:1]}, not {way!r}")
     return out.reshape(n, k, 28, 28, 1).astype("float32")
 
 
@@ -438,15 +519,19 @@ def steps(n_images: int, batch_size: int = facts.BATCH_SIZE) -> int:
 # --- Timing the ways side by side (the notebook's table; ``asl-course bench augmentation``) ----------
 
 
-def timing_ways(x, y, *, steps: int, warmup: int = 3, seed: int = 0) -> dict:
-    """For each way (``"none"`` and :data:`ALL_WAYS`): a ``(warm_up, timed_run)`` pair of functions
-    that train a fresh copy of the lesson's model, compiled as the lesson compiles it, for
-    ``warmup`` and for ``steps`` steps of batch 32 on ``x, y``; or, for a way this machine cannot
-    run (no TensorFlow, or another Keras backend), the reason as a string."""
+def timing_ways(x, y, *, steps: int, warmup: int = 3, seed: int = 0, ways=ALL_WAYS) -> dict:
+    """For ``"none"`` and each of ``ways`` (:data:`ALL_WAYS` by default; :data:`JIT_WAYS` too):
+    a ``(warm_up, timed_run)`` pair of functions that train a fresh copy of the lesson's model,
+    compiled as the lesson compiles it, for ``warmup`` and for ``steps`` steps of batch 32 on
+    ``x, y``; or, for a way this machine cannot run (no TensorFlow, or another Keras backend),
+    the reason as a string."""
     import keras
 
     from asl_course.learners import lesson
 
+    unknown = set(ways) - set(ALL_WAYS + JIT_WAYS)
+    if unknown:
+        raise ValueError(f"no way called {sorted(unknown)}: the ways are {ALL_WAYS + JIT_WAYS}")
     batch = facts.BATCH_SIZE
     x, y = np.asarray(x, dtype="float32"), np.asarray(y, dtype="float32")
     xs, ys = x[: steps * batch], y[: steps * batch]
@@ -467,27 +552,170 @@ def timing_ways(x, y, *, steps: int, warmup: int = 3, seed: int = 0) -> dict:
         return (lambda: model.fit(make(xw, yw), shuffle=False, **quiet),
                 lambda: model.fit(make(xs, ys), shuffle=False, **quiet))
 
-    ways: dict = {"none": on_arrays(fresh(lesson.build_model()))}
-    if tf_ok:
+    def generator():
         gen_model, datagen = fresh(lesson.build_model()), lesson.make_datagen(x)
-        ways["generator"] = (
-            lambda: gen_model.fit(datagen.flow(xw, yw, batch_size=batch), steps_per_epoch=warmup, **quiet),
-            lambda: gen_model.fit(datagen.flow(x, y, batch_size=batch), steps_per_epoch=steps, **quiet))
-    else:
-        ways["generator"] = "ImageDataGenerator needs TensorFlow"
-    ways["layers"] = on_arrays(fresh(model_with_layers(lesson.build_model(), seed=seed)))
-    if tf_ok:
-        layers = make_layers(seed=seed)
-        ways["tf.data"] = on_datasets(fresh(lesson.build_model()),
-                                      lambda a, b: make_dataset(a, b, augment=layers, seed=seed))
-    else:
-        ways["tf.data"] = "tf.data needs TensorFlow"
-    ways["fused layer"] = on_arrays(fresh(model_with_fused_layer(lesson.build_model(), seed=seed)))
-    if tf_ok and backend == "tensorflow":
-        ways["fused"] = on_datasets(fresh(lesson.build_model()), lambda a, b: make_fused_dataset(a, b, seed=seed))
-    else:
-        ways["fused"] = "the fused tf.data way needs TensorFlow as Keras' backend"
-    return ways
+        return (lambda: gen_model.fit(datagen.flow(xw, yw, batch_size=batch), steps_per_epoch=warmup, **quiet),
+                lambda: gen_model.fit(datagen.flow(x, y, batch_size=batch), steps_per_epoch=steps, **quiet))
+
+    def on_device():
+        train = device_training(fresh(model_with_fused_layer(lesson.build_model(), seed=seed, jit=True)), x, y,
+                                seed=seed)
+        return lambda: train(warmup), lambda: train(steps)
+
+    layers = make_layers(seed=seed) if tf_ok and "tf.data" in ways else None
+    makers = {
+        "generator": (generator, tf_ok, "ImageDataGenerator needs TensorFlow"),
+        "layers": (lambda: on_arrays(fresh(model_with_layers(lesson.build_model(), seed=seed))), True, ""),
+        "tf.data": (lambda: on_datasets(fresh(lesson.build_model()),
+                                        lambda a, b: make_dataset(a, b, augment=layers, seed=seed)),
+                    tf_ok, "tf.data needs TensorFlow"),
+        "fused layer": (lambda: on_arrays(fresh(model_with_fused_layer(lesson.build_model(), seed=seed))), True, ""),
+        "fused": (lambda: on_datasets(fresh(lesson.build_model()), lambda a, b: make_fused_dataset(a, b, seed=seed)),
+                  tf_ok and backend == "tensorflow", "the fused tf.data way needs TensorFlow as Keras' backend"),
+        "jit layer": (lambda: on_arrays(fresh(model_with_fused_layer(lesson.build_model(), seed=seed, jit=True))),
+                      True, ""),
+        "on device": (on_device, True, ""),
+    }
+    out: dict = {"none": on_arrays(fresh(lesson.build_model()))}
+    for name in ways:
+        make, runs_here, why_not = makers[name]
+        out[name] = make() if runs_here else why_not
+    return out
+
+
+# --- The whole data set on the accelerator (``"on device"``) -------------------------------------------
+#
+# The fastest public training loops (cifar10-airbench) keep the data set on the GPU and make
+# each batch by indexing it there: no host-to-device copy per step, no input pipeline at all.
+# Sign MNIST's training images are 86 MB as float32. Here the arrays go to the accelerator
+# once, each epoch's order is a permutation drawn there (``keras.random.shuffle``), each step
+# takes its 32 indices from it, gathers its images and labels with ``keras.ops.take`` and runs
+# the model, whose first layer is the jit layer, in one compiled step: ``jax.jit`` on JAX,
+# ``tf.function`` (with XLA where Keras would choose it: ``model.jit_compile``) on TensorFlow,
+# and eager or ``torch.compile`` (``model.jit_compile``) on PyTorch, as Keras' own ``fit`` does.
+
+
+def on_accelerator(array):
+    """``array`` as a backend tensor on the first accelerator (the CPU where there is none)."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        with tf.device(gpus[0].name if gpus else "/CPU:0"):
+            return tf.identity(tf.convert_to_tensor(array))
+    return keras.ops.convert_to_tensor(array)
+
+
+def device_training(model, x, y, *, seed: int = 0, batch_size: int = facts.BATCH_SIZE):
+    """Train compiled ``model`` (its loss: categorical cross-entropy) with ``x, y`` held on the accelerator.
+
+    Returns ``train(steps)``: one pass of ``steps`` batches in a new random order drawn on the
+    device (the order wraps round when ``steps * batch_size`` exceeds ``len(x)``), each batch
+    gathered there and trained by the backend's compiled step; it returns the last batch's
+    loss (waiting for the device), and the model's variables then hold the trained values.
+    """
+    import keras
+    from keras import ops
+
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels")
+    images, labels = on_accelerator(np.asarray(x, "float32")), on_accelerator(np.asarray(y, "float32"))
+    n, shuffler = len(x), keras.random.SeedGenerator(seed)
+    step, finish = DEVICE_STEPS[keras.backend.backend()](model)
+
+    def train(steps: int) -> float:
+        order = keras.random.shuffle(ops.arange(n, dtype="int32"), seed=shuffler)
+        order = ops.tile(order, [math.ceil(steps * batch_size / n)])[: steps * batch_size]
+        batches = ops.reshape(order, (steps, batch_size))
+        for k in range(steps):
+            loss = step(images, labels, batches[k])
+        finish()
+        return float(ops.convert_to_numpy(loss))
+
+    return train
+
+
+def batch_loss(model, images, labels, idx, loss_fn):
+    from keras import ops
+
+    return loss_fn(ops.take(labels, idx, axis=0), model(ops.take(images, idx, axis=0), training=True))
+
+
+def tensorflow_step(model):
+    import keras
+    import tensorflow as tf
+
+    loss_fn = keras.losses.CategoricalCrossentropy()
+
+    @tf.function(jit_compile=bool(model.jit_compile), reduce_retracing=True)
+    def step(images, labels, idx):
+        with tf.GradientTape() as tape:
+            loss = batch_loss(model, images, labels, idx, loss_fn)
+        model.optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)
+        return loss
+
+    return step, lambda: None
+
+
+def torch_step(model):
+    import keras
+    import torch
+
+    loss_fn = keras.losses.CategoricalCrossentropy()
+
+    def step(images, labels, idx):
+        model.zero_grad()
+        loss = batch_loss(model, images, labels, idx, loss_fn)
+        loss.backward()
+        weights = model.trainable_weights[:]
+        with torch.no_grad():
+            model.optimizer.apply([v.value.grad for v in weights], weights)
+        return loss
+
+    return (torch.compile(step) if model.jit_compile else step), lambda: None
+
+
+def jax_step(model):
+    """The step as a pure function of the variables' values (Keras' stateless API), under ``jax.jit``."""
+    import jax
+    import keras
+    from keras import ops
+
+    loss_fn, optimizer = keras.losses.CategoricalCrossentropy(), model.optimizer
+    optimizer.build(model.trainable_variables)
+    groups = (model.trainable_variables, model.non_trainable_variables, optimizer.variables)
+    state = [[v.value for v in group] for group in groups]
+
+    def loss_and_updates(trainable, non_trainable, x, y):
+        pred, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
+        return loss_fn(y, pred), non_trainable
+
+    grad = jax.value_and_grad(loss_and_updates, has_aux=True)
+
+    @jax.jit
+    def pure_step(state, images, labels, idx):
+        trainable, non_trainable, opt = state
+        x, y = ops.take(images, idx, axis=0), ops.take(labels, idx, axis=0)
+        (loss, non_trainable), grads = grad(trainable, non_trainable, x, y)
+        trainable, opt = optimizer.stateless_apply(opt, grads, trainable)
+        return [trainable, non_trainable, opt], loss
+
+    def step(images, labels, idx):
+        state[:], loss = pure_step(state, images, labels, idx)
+        return loss
+
+    def finish():
+        for group, values in zip(groups, state):
+            for variable, value in zip(group, values):
+                variable.assign(value)
+
+    return step, finish
+
+
+#: The compiled training step of :func:`device_training` for each Keras backend: ``(step, finish)``.
+DEVICE_STEPS = {"tensorflow": tensorflow_step, "torch": torch_step, "jax": jax_step}
 
 
 def time_ways(ways: dict, *, steps: int, rounds: int = 3) -> dict:

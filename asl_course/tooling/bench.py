@@ -14,9 +14,10 @@ With ``--workers N``: the class graded with 1 and with N parallel workers
 it reads and hashes, it neither parses nor writes), and to write the synthetic stand-in.
 
 ``asl-course bench augmentation``: the epoch time (or ``--steps N``) of the lesson's model
-with no augmentation, ``ImageDataGenerator``, the preprocessing layers inside the model and
-the tf.data way (:mod:`asl_course.learners.augment`), as ratios to no augmentation; TensorFlow or
-Keras on JAX/PyTorch (there only the layers way runs). With ``--full``
+with no augmentation, ``ImageDataGenerator``, the preprocessing layers inside the model, the
+tf.data way, the fused way, the jit layer and the whole data set on the accelerator
+(:mod:`asl_course.learners.augment`), as ratios to no augmentation; TensorFlow or Keras on
+JAX/PyTorch (there the generator and the tf.data ways say why they cannot run). With ``--full``
 (:func:`augmentation_accuracy`): the real-data accuracy table of the lesson's recipe and the
 stable one (:mod:`asl_course.learners.recipe`) over seeds; it refuses on the synthetic stand-in.
 """
@@ -329,13 +330,8 @@ def augmentation(*, steps: int | None = None, rounds: int = 5, warmup: int = 3, 
     x, y = prepared.x_train.astype("float32"), prepared.y_train.astype("float32")
     n_steps = lesson.steps_per_epoch(len(x), batch) if steps is None else min(steps, lesson.steps_per_epoch(len(x)))
     xs, ys = x[: n_steps * batch], y[: n_steps * batch]
-    tf_ok = augment.have_tensorflow()
     backend = keras.backend.backend()
-    gpus = notebook.gpu_names() if tf_ok else []
-    if not tf_ok and backend == "jax":
-        import jax
-
-        gpus = [str(d) for d in jax.devices() if d.platform != "cpu"]
+    gpus = accelerators(backend)
     device = ", ".join(gpus) if gpus else f"{os.cpu_count()} CPU cores"
     report = {"date": datetime.date.today().isoformat(),
               "data": "real data" if notebook.is_real(folder) else "SYNTHETIC stand-in",
@@ -343,28 +339,31 @@ def augmentation(*, steps: int | None = None, rounds: int = 5, warmup: int = 3, 
               "steps": n_steps, "rounds": rounds, "batch_size": batch,
               "full_epoch": n_steps == lesson.steps_per_epoch(len(x), batch),
               "cpu_load_before": _load(), "ways": {}}
-    report["ways"] = augment.time_ways(augment.timing_ways(x, y, steps=n_steps, warmup=warmup, seed=seed),
-                                        steps=n_steps, rounds=rounds)
-    report["alone"] = _augmentation_alone(xs, ys, n_steps, rounds, seed, tf_ok and backend == "tensorflow")
+    ways = augment.timing_ways(x, y, steps=n_steps, warmup=warmup, seed=seed, ways=augment.ALL_WAYS + augment.JIT_WAYS)
+    report["ways"] = augment.time_ways(ways, steps=n_steps, rounds=rounds)
+    report["alone"] = _augmentation_alone(xs, ys, n_steps, rounds, seed, bool(gpus))
+    report["targets"] = gpu_targets(report["ways"])
     report["cpu_load_after"] = _load()
     for line in augmentation_lines(report):
         log(line)
     return report
 
 
-def _augmentation_alone(xs, ys, n_steps: int, rounds: int, seed: int, tf_backend: bool) -> dict:
+def _augmentation_alone(xs, ys, n_steps: int, rounds: int, seed: int, accelerator: bool) -> dict:
     """Seconds to make ``n_steps`` augmented batches each way, no model: the augmentation's own cost.
 
     Inside a training epoch that cost hides behind the model's steps when it runs beside them
     (tf.data's threads) and adds to them when it runs in line (the layers in the model, the
     generator without workers). On a fast accelerator the model's steps shrink and this cost
-    is what is left: it bounds the epoch time from below.
+    is what is left: it bounds the epoch time from below. Each layer is compiled as ``fit``
+    compiles the model around it (:func:`compiled_call`).
     """
     import keras
 
     from asl_course.learners import augment
 
     batch = lesson.BATCH_SIZE
+    tf_backend = keras.backend.backend() == "tensorflow"
     out: dict[str, dict] = {}
     makers = {}
     if augment.have_tensorflow():
@@ -376,18 +375,16 @@ def _augmentation_alone(xs, ys, n_steps: int, rounds: int, seed: int, tf_backend
                 next(it)
 
         makers["generator"] = generator
-    for name, layer in (("layers", augment.make_layers(seed=seed)), ("fused layer", augment.make_fused_layer(seed=seed))):
-        call = lambda b, layer=layer: layer(b, training=True)  # noqa: E731
-        if tf_backend:  # compiled, as inside the model's train step (eager calls cost more than the work)
-            import tensorflow as tf
-
-            call = tf.function(call)
+    for name, layer in (("layers", augment.make_layers(seed=seed)), ("fused layer", augment.make_fused_layer(seed=seed)),
+                        ("jit layer", augment.make_jit_layer(seed=seed))):
+        call = compiled_call(layer, accelerator)
 
         def in_model(call=call):
             for k in range(n_steps):
                 keras.ops.convert_to_numpy(call(xs[k * batch:(k + 1) * batch]))
 
         makers[name] = in_model
+    makers["on device"] = on_device_alone(xs, n_steps, seed, accelerator)
     if augment.have_tensorflow() and tf_backend:
         layers = augment.make_layers(seed=seed)
         makers["tf.data"] = lambda: sum(1 for _ in augment.make_dataset(xs, ys, augment=layers, seed=seed))
@@ -399,6 +396,82 @@ def _augmentation_alone(xs, ys, n_steps: int, rounds: int, seed: int, tf_backend
             make()
             times.append(time.perf_counter() - started)
         out[name] = {"seconds": round(min(times), 4), "batches_per_s": round(n_steps / min(times), 1)}
+    return out
+
+
+def on_device_alone(xs, n_steps: int, seed: int, accelerator: bool):
+    """The jit layer on batches sliced from images already on the accelerator, waiting for the
+    device once at the end: the augmentation's own cost in the ``"on device"`` way."""
+    import keras
+
+    from asl_course.learners import augment
+
+    images, batch = augment.on_accelerator(xs), lesson.BATCH_SIZE
+    call = compiled_call(augment.make_jit_layer(seed=seed), accelerator)
+
+    def run():
+        for k in range(n_steps):
+            out = call(images[k * batch:(k + 1) * batch])
+        keras.ops.convert_to_numpy(out)
+
+    return run
+
+
+def accelerators(backend: str) -> list[str]:
+    """The accelerators that Keras' ``backend`` sees (names), without importing TensorFlow when it runs on another."""
+    from asl_course.learners import augment
+
+    if backend == "tensorflow" and augment.have_tensorflow():
+        return notebook.gpu_names()
+    if backend == "jax":
+        import jax
+
+        return [str(d) for d in jax.devices() if d.platform != "cpu"]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(k) for k in range(torch.cuda.device_count())]
+    return []
+
+
+def compiled_call(layer, accelerator: bool):
+    """``layer(batch, training=True)`` compiled as Keras' ``fit`` would compile a model holding it
+    (``jit_compile="auto"``): TensorFlow: ``tf.function``, with XLA on an accelerator if the layer
+    supports jit; JAX: ``jax.jit`` of its stateless call if it supports jit; PyTorch: eager."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(lambda b: layer(b, training=True), jit_compile=accelerator and layer.supports_jit)
+    if backend == "jax" and layer.supports_jit:
+        import jax
+
+        layer.build((None, 28, 28, 1))
+        pure = jax.jit(lambda state, b: layer.stateless_call([], state, b, training=True))
+        state = [v.value for v in layer.non_trainable_variables]
+
+        def call(b):
+            out, state[:] = pure(state, b)
+            return out
+
+        return call
+    return lambda b: layer(b, training=True)
+
+
+def gpu_targets(ways: dict) -> dict:
+    """Issue 12's GPU targets, read off a timing: the fastest augmented way at most 1.3 times the
+    epoch without augmentation, and at least 4 times as fast as ``ImageDataGenerator``."""
+    timed = {name: entry["seconds"] for name, entry in ways.items() if "seconds" in entry and name != "none"}
+    if not timed or "seconds" not in ways.get("none", {}):
+        return {}
+    fastest = min(timed, key=timed.get)
+    out = {"fastest": fastest, "fastest_ratio": round(timed[fastest] / ways["none"]["seconds"], 2)}
+    out["at_most_1.3x"] = out["fastest_ratio"] <= 1.3
+    if "generator" in timed:
+        out["times_faster_than_generator"] = round(timed["generator"] / timed[fastest], 2)
+        out["at_least_4x_faster_than_generator"] = out["times_faster_than_generator"] >= 4
     return out
 
 
@@ -415,9 +488,17 @@ def augmentation_lines(report: dict) -> list[str]:
             lines.append(f"  {name:12s} not available ({entry['not_available']})")
     if report.get("alone"):
         lines.append(f"the augmentation alone, {report['steps']} batches, no model (the layers called batch by "
-                     "batch, compiled with tf.function on TensorFlow; tf.data and the generator iterated):")
+                     "batch, compiled as fit compiles them; on device: the jit layer on batches sliced on the "
+                     "accelerator; tf.data and the generator iterated):")
         for name, entry in report["alone"].items():
             lines.append(f"  {name:12s} {entry['seconds']:7.2f} s  {entry['batches_per_s']:8.1f} batches/s")
+    t = report.get("targets") or {}
+    if t:
+        gen = (f", {t['times_faster_than_generator']:.2f} times as fast as the generator (target at least 4: "
+               f"{'yes' if t['at_least_4x_faster_than_generator'] else 'NO'})" if "times_faster_than_generator" in t
+               else ", the generator not timed here")
+        lines.append(f"fastest augmented way: {t['fastest']}, ratio {t['fastest_ratio']:.2f} (GPU target at most 1.3: "
+                     f"{'yes' if t['at_most_1.3x'] else 'NO'}){gen}")
     lines.append(f"CPU load average before/after: {report['cpu_load_before']} / {report['cpu_load_after']} "
                  f"(above {os.cpu_count()} means other jobs shared the CPUs)")
     return lines
