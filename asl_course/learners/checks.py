@@ -69,9 +69,29 @@ def _n_rows(x) -> int:
 # --- Step 1 -------------------------------------------------------------------------------
 
 
-def check_dataframes(train_df, valid_df) -> None:
+def csv_rows(data_dir) -> dict | None:
+    """The number of data rows of each of the course's two CSV files in ``data_dir`` (lines less the
+    header), or None when a file is not there: what the self-check compares the DataFrames with."""
+    from pathlib import Path
+
+    rows = {}
+    for name, file in grading.CSV_FILES.items():
+        path = Path(data_dir) / file if data_dir is not None else None
+        if path is None or not path.is_file():
+            return None
+        lines, last = 0, b"\n"
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+        rows[name] = lines - 1 + (last != b"\n")
+    return rows
+
+
+def check_dataframes(train_df, valid_df, rows: dict | None = None) -> None:
+    """``rows``: the files' row counts (:func:`csv_rows`; None: not known, then a wrong number of
+    rows is not seen)."""
     frames = {"train_df": grading.frame_facts(train_df), "valid_df": grading.frame_facts(valid_df)}
-    mistakes = grading.load_csv_mistakes(frames)
+    mistakes = grading.load_csv_mistakes(frames, rows)
     if mistakes:  # the grader's words (asl_course.grading.nb01_prepare_data.load_csv_mistakes)
         _fail(*mistakes[0])
     _ok(f"train_df {train_df.shape}, valid_df {valid_df.shape}")
@@ -79,17 +99,13 @@ def check_dataframes(train_df, valid_df) -> None:
 
 def check_labels(y_train, y_valid, train_df, valid_df) -> None:
     for name, y, df_name, df in (("y_train", y_train, "train_df", train_df), ("y_valid", y_valid, "valid_df", valid_df)):
-        y = np.asarray(y)
-        mistake = grading.labels_mistake(name, y.shape, len(df))
+        facts = grading.one_hot_facts(y)
+        mistake = grading.labels_mistake(name, facts.get("shape"), len(df), facts.get("max"), facts.get("min"),
+                                         "label" not in df.columns, facts.get("dtype"))
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
             _fail(*mistake)
         if "label" in df.columns:
             _fail(*grading.label_kept_mistake(df_name))
-        if y.min() < 0 or y.max() > NUM_CLASSES - 1:  # the grader compares the labels themselves
-            _fail(
-                f"{name} holds values from {y.min()} to {y.max()}; the course uses 0..23.",
-                "use the course's CSVs (asl-course data import maps the release's 0..24).",
-            )
     _ok(f"labels: {len(y_train):,} train, {len(y_valid):,} valid, the label column is gone")
 
 
@@ -102,38 +118,57 @@ def _frames(ns: dict) -> tuple:
 
 def check_images(x_train, x_valid, train_df=None, valid_df=None) -> None:
     for name, x, df in (("x_train", x_train, train_df), ("x_valid", x_valid, valid_df)):
-        mistake = grading.images_mistake(name, type(x).__name__, np.shape(x) if isinstance(x, np.ndarray) else None,
-                                         None if df is None else len(df))
+        array = isinstance(x, np.ndarray)
+        mistake = grading.images_mistake(name, type(x).__name__, np.shape(x) if array else None,
+                                         None if df is None else len(df),
+                                         float(x.max()) if array and x.size and x.dtype.kind in "biuf" else None,
+                                         str(x.dtype) if array else None)
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.images_mistake)
             _fail(*mistake)
+        if df is not None and not np.array_equal(x, df.values):  # the grader compares with its reference
+            _fail(*grading.pixels_mistake(name))
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}")
 
 
-def check_one_hot(y_train, y_valid, num_classes=None) -> None:
-    mistake = grading.num_classes_mistake(num_classes)
-    if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
-        _fail(*mistake)
-    for name, y in (("y_train", y_train), ("y_valid", y_valid)):
-        mistake = grading.one_hot_mistake(name, grading.one_hot_facts(y))
-        if mistake:
+def check_one_hot(y_train, y_valid, num_classes=None, n_train=None, n_valid=None) -> None:
+    """As the grader: the labels first, then ``num_classes`` (whose fix assumes the labels are right)."""
+    for name, y, n in (("y_train", y_train, n_train), ("y_valid", y_valid, n_valid)):
+        mistake = grading.one_hot_mistake(name, grading.one_hot_facts(y), n, num_classes)
+        if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
             _fail(*mistake)
+    mistake = grading.num_classes_mistake(num_classes)
+    if mistake:
+        _fail(*mistake)
     _ok(f"one-hot labels: y_train {np.shape(y_train)}, y_valid {np.shape(y_valid)}")
 
 
-def check_normalized(x_train, x_valid) -> None:
-    for name, x in (("x_train", x_train), ("x_valid", x_valid)):
-        x = np.asarray(x)
-        mistake = grading.scale_mistake(name, x.dtype.kind, str(x.dtype), float(x.max()), float(x.min()))
+def _peak(df) -> float | None:
+    """The largest pixel of a DataFrame of pixels (None: not one)."""
+    values = getattr(df, "values", None)
+    return float(values.max()) if isinstance(values, np.ndarray) and values.size and values.dtype.kind in "iuf" else None
+
+
+def check_normalized(x_train, x_valid, train_df=None, valid_df=None) -> None:
+    """``train_df``/``valid_df``: the pixels the arrays came from, whose largest value names a wrong divisor."""
+    for name, x, df in (("x_train", x_train, train_df), ("x_valid", x_valid, valid_df)):
+        f = grading.scale_facts(x)
+        mistake = grading.scale_mistake(name, f.get("kind"), f.get("dtype"), f.get("max", 0), f.get("min", 0),
+                                        f.get("off_grid"), _peak(df), f["type"])
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.scale_mistake)
             _fail(*mistake)
     _ok("pixels are floats in 0..1")
 
 
-def check_reshaped(x_train, x_valid, n_train=None, n_valid=None) -> None:
-    for name, x, n in (("x_train", x_train, n_train), ("x_valid", x_valid, n_valid)):
-        mistake = grading.reshape_mistake(name, np.shape(x), n)
+def check_reshaped(x_train, x_valid, n_train=None, n_valid=None, train_df=None, valid_df=None) -> None:
+    """``train_df``/``valid_df``: the pixels the arrays came from (None: their order is not checked)."""
+    for name, x, n, df in (("x_train", x_train, n_train, train_df), ("x_valid", x_valid, n_valid, valid_df)):
+        mistake = grading.reshape_mistake(name, np.shape(x), n, type(x).__name__)
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.reshape_mistake)
             _fail(*mistake)
+        pixels = getattr(df, "values", None)
+        if isinstance(pixels, np.ndarray) and pixels.shape == (len(x), 784) and \
+                not np.array_equal(np.rint(np.asarray(x, dtype=np.float64).reshape(len(x), -1) * 255), pixels):
+            _fail(*grading.order_mistake(name))
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}: ready for a CNN")
 
 
@@ -326,20 +361,21 @@ def _rgb_picture(ns: dict) -> dict:
 EXERCISES: dict[str, Exercise] = {
     # notebook 1
     "load_csv": Exercise("1. Load the CSV files", ("train_df", "valid_df"), (),
-                         lambda ns: check_dataframes(ns["train_df"], ns["valid_df"])),
+                         lambda ns: check_dataframes(ns["train_df"], ns["valid_df"], csv_rows(ns.get("DATA_DIR")))),
     "labels": Exercise("2. Extract the labels", ("y_train", "y_valid"), ("train_df", "valid_df"),
                        lambda ns: check_labels(ns["y_train"], ns["y_valid"], ns["train_df"], ns["valid_df"])),
     "images": Exercise("3. Extract the images", ("x_train", "x_valid"), (),
                        lambda ns: check_images(ns["x_train"], ns["x_valid"], *_frames(ns))),
     "one_hot": Exercise("4. One-hot encode the labels", ("num_classes",), ("y_train", "y_valid"),
-                        lambda ns: check_one_hot(ns["y_train"], ns["y_valid"], ns["num_classes"]),
+                        lambda ns: check_one_hot(ns["y_train"], ns["y_valid"], ns["num_classes"],
+                                                 *(None if df is None else len(df) for df in _frames(ns))),
                         hint="If that cell stopped with an IndexError from to_categorical, the labels "
                              "are not numbered 0..23."),
     "normalize": Exercise("5. Normalise the pixels", (), ("x_train", "x_valid"),
-                          lambda ns: check_normalized(ns["x_train"], ns["x_valid"])),
+                          lambda ns: check_normalized(ns["x_train"], ns["x_valid"], *_frames(ns))),
     "reshape": Exercise("6. Reshape the images for a CNN", (), ("x_train", "x_valid", "train_df", "valid_df"),
                         lambda ns: check_reshaped(ns["x_train"], ns["x_valid"], len(ns["train_df"]),
-                                                  len(ns["valid_df"]))),
+                                                  len(ns["valid_df"]), *_frames(ns))),
     # notebook 2
     "model": Exercise("1. The architecture", ("model",), (), lambda ns: check_model(ns["model"]),
                       hint="If that cell stopped with an error, read its last line: a layer's "
