@@ -370,6 +370,8 @@ def scale_mistake(name: str, kind: str, dtype: str, top: float, bottom: float, o
     divide = f"{name} = {name} / 255"
     if type_name != "ndarray":
         return array_mistake(name, type_name)
+    if top == 0 and bottom == 0:
+        return f"{name} holds only zeros", _from_pixels(name)
     if kind != "f":
         if top <= 1:
             return (f"{name} holds {dtype} values {bottom:g}..{top:g}: integer division (//) dropped the fractions",
@@ -386,8 +388,6 @@ def scale_mistake(name: str, kind: str, dtype: str, top: float, bottom: float, o
     if dtype == "float16":
         return (f"{name} is float16, too coarse for the pixels / 255 (they are rounded)",
                 _from_pixels(name) + " (float64; float32 is fine too)")
-    if top == 0:
-        return f"{name} holds only zeros", _from_pixels(name)
     if top > 1.0 + 1e-6 or (off_grid is not None and off_grid > 1e-3):
         by = f" ({peak:g} / {peak / top:.4g}: divided by {peak / top:.4g}?)" if peak else ""
         return (f"{name} is not divided by 255: its values are not whole multiples of 1/255 and go up to "

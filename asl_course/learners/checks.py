@@ -217,8 +217,17 @@ def check_datagen(datagen) -> None:
     _ok("ImageDataGenerator settings match the lesson")
 
 
-def check_batch(x_batch, y_batch, batch_size: int = 32) -> None:
-    mistakes = grading.batch_mistakes(*grading.batch_facts(x_batch, y_batch), batch_size)
+def check_batch(x_batch, y_batch, batch_size: int = 32, img_iter=None, x_train=None, y_train=None) -> None:
+    """``img_iter``, ``x_train``, ``y_train``: the iterator and the arrays it should flow (None: not checked)."""
+    flowed = getattr(img_iter, "x", None)
+    if img_iter is not None and x_train is not None and y_train is not None:
+        same = lambda a, b: isinstance(a, np.ndarray) and np.shape(a) == np.shape(b) and np.array_equal(a, b)  # noqa: E731
+        mistakes = grading.flow_mistakes(getattr(img_iter, "batch_size", None), same(flowed, x_train),
+                                         same(getattr(img_iter, "y", None), y_train))
+        if mistakes:  # the grader's words (asl_course.grading.nb03_augmentation.flow_mistakes)
+            _fail(*mistakes[0])
+    mistakes = grading.batch_mistakes(*grading.batch_facts(x_batch, y_batch, flowed if isinstance(flowed, np.ndarray)
+                                                           else None), batch_size)
     if mistakes:  # the grader's words (asl_course.grading.nb03_augmentation.batch_mistakes)
         _fail(*mistakes[0])
     _ok(f"one augmented batch: x {np.shape(x_batch)}, y {np.shape(y_batch)}")
@@ -264,7 +273,10 @@ def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2
     if mistake:
         _fail(*mistake)
     optimizer = getattr(model, "optimizer", None)
-    mistake = grading.trained_mistake(int(optimizer.iterations.numpy()) if optimizer else None)
+    params = getattr(history, "params", None) or {}
+    fit_steps = params["epochs"] * params["steps"] if isinstance(params.get("epochs"), int) and \
+        isinstance(params.get("steps"), int) else None
+    mistake = grading.trained_mistake(int(optimizer.iterations.numpy()) if optimizer else None, fit_steps)
     if mistake:
         _fail(*mistake)
     loss, accuracy = model.evaluate(x_valid, y_valid, verbose=0)
@@ -383,7 +395,8 @@ EXERCISES: dict[str, Exercise] = {
     # notebook 3
     "datagen": Exercise("2. The lesson's augmentations", ("datagen",), (), lambda ns: check_datagen(ns["datagen"])),
     "batch": Exercise("3. A batch of augmented images", ("img_iter", "x_batch", "y_batch"), ("datagen",),
-                      lambda ns: check_batch(ns["x_batch"], ns["y_batch"]),
+                      lambda ns: check_batch(ns["x_batch"], ns["y_batch"], 32, ns["img_iter"], ns.get("x_train"),
+                                             ns.get("y_train")),
                       hint="If that cell stopped with AttributeError: ... has no attribute 'next': "
                            f"{grading.NEXT_METHOD}."),
     # notebook 4
