@@ -705,3 +705,22 @@ def test_an_untrained_model_is_said_once(monkeypatch):
     assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
     assert what in graded and fix in graded, graded
     assert grading.trained_mistake(8) is None
+
+
+def test_setup_silences_pandas_mixed_types_warning_only(data_dir):
+    """pd.read_csv(path, header=None) warns with all 785 column numbers (7,700 characters) above the
+    self-check that says "read with header=None" in one line: the setup silences that warning, and
+    only that one."""
+    import warnings
+
+    import pandas as pd
+
+    from asl_course import notebook
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        notebook.setup(data_dir)
+        warnings.warn("Columns (0: 0, 1: 1, ...) have mixed types.", pd.errors.DtypeWarning)
+        warnings.warn("another warning", UserWarning)
+    assert [type(w.message) for w in caught if "warning" in str(w.message) or "mixed" in str(w.message)] == \
+        [UserWarning]
