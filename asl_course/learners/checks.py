@@ -370,6 +370,11 @@ def _rgb_picture(ns: dict) -> dict:
     return next(p for p in ns["pictures"] if p["kind"] == "rgb")
 
 
+def _picture(ns: dict, kind: str, row: int):
+    """The path of the picture of ``kind`` made from ``row`` (None: there is none)."""
+    return next((p["path"] for p in ns["pictures"] if p["kind"] == kind and p["row"] == row), None)
+
+
 EXERCISES: dict[str, Exercise] = {
     # notebook 1
     "load_csv": Exercise("1. Load the CSV files", ("train_df", "valid_df"), (),
@@ -416,7 +421,8 @@ EXERCISES: dict[str, Exercise] = {
     "prepare_image": Exercise(
         "3. Prepare a picture exactly as the training data was prepared", ("prepare_image",), ("pictures", "rows", "x_valid"),
         lambda ns: _nb5("check_prepare_image")(ns["prepare_image"], _rgb_picture(ns)["path"],
-                                               ns["x_valid"][ns["rows"][_rgb_picture(ns)["row"]]])),
+                                               ns["x_valid"][ns["rows"][_rgb_picture(ns)["row"]]],
+                                               _picture(ns, "plain", _rgb_picture(ns)["row"]))),
     "predict_letter": Exercise(
         "4. From probabilities to a letter", ("LETTERS", "predict_letter"), ("model", "pictures", "prepare_image"),
         lambda ns: (_nb5("check_letters")(ns["LETTERS"]),

@@ -640,13 +640,25 @@ def _prepared_mistake(got, original: np.ndarray) -> str | None:
     return None
 
 
-def check_prepare_image(prepare_image_fn, path, original_pixels) -> None:
-    """Self-check: ``prepare_image(path)`` gives the (1, 28, 28, 1) image of ``original_pixels``."""
+def check_prepare_image(prepare_image_fn, path, original_pixels, plain_path=None) -> None:
+    """Self-check: ``prepare_image(path)`` gives the (1, 28, 28, 1) image of ``original_pixels``;
+    ``plain_path``: the same image as a 28x28 grayscale picture, which must come back exactly
+    (the grader's words: ``grading.prepared_mistake``)."""
+    from asl_course import grading
+
     original_pixels = np.asarray(original_pixels)
     if np.issubdtype(original_pixels.dtype, np.floating) and original_pixels.max() <= 1.0:
         original_pixels = np.rint(original_pixels * 255)
     if not callable(prepare_image_fn):
         _fail("prepare_image is not a function.", "define it with def prepare_image(path): ... return image")
+    plain = prepare_image_fn(str(plain_path)) if plain_path is not None else None
+    if isinstance(plain, np.ndarray) and plain.dtype.kind in "biuf" and plain.size == IMAGE_SIZE * IMAGE_SIZE:
+        facts = {"type": "ndarray", "shape": list(plain.shape), "kind": plain.dtype.kind,
+                 "values": np.asarray(plain, dtype="float64").reshape(-1).tolist()}
+        mistake = grading.prepared_mistake(facts, original_pixels.reshape(-1), "plain")
+        if mistake:
+            _fail(f"prepare_image({Path(plain_path).name!r}): {mistake}",
+                  "grayscale, resize to (28, 28), / 255, reshape(1, 28, 28, 1).")
     got = prepare_image_fn(str(path))
     if got is None:
         _fail("prepare_image returned None.", "end the function with return <the prepared array>.")
