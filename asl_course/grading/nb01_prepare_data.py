@@ -293,7 +293,7 @@ def one_hot_mistake(name: str, f: dict, n: int | None = None, num_classes=None) 
                     "skipping 9 for J), so to_categorical(y, 24) has no column for 24 (IndexError)",
                     "use the course's labels 0..23 as loaded (asl-course data import maps the release's); if you "
                     "load the Kaggle files yourself, map 10..24 to 9..23 first")
-        if num_classes_mistake(num_classes):
+        if isinstance(num_classes, int) and num_classes_mistake(num_classes):  # a number set wrong
             return num_classes_mistake(num_classes)[0], "set num_classes = 24, then run this cell again"
         return f"{name} is still a vector of integer labels, not one-hot encoded", f"one-hot encode it: {encode}"
     if f["type"] != "ndarray":
