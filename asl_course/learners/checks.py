@@ -109,6 +109,14 @@ def check_labels(y_train, y_valid, train_df, valid_df) -> None:
     _ok(f"labels: {len(y_train):,} train, {len(y_valid):,} valid, the label column is gone")
 
 
+def _same_rows(x: np.ndarray, df, scale: float = 1, rows: int = 256) -> bool:
+    """Whether ``x * scale`` holds DataFrame ``df``'s rows in their order, on up to ``rows`` rows spread
+    over the array (a transpose, a reversal, a shuffle or a rescaling moves nearly every row)."""
+    pick = np.unique(np.linspace(0, len(x) - 1, min(rows, len(x))).astype(int)) if len(x) else np.zeros(0, int)
+    got = np.asarray(x[pick], dtype=np.float64) * scale
+    return np.array_equal(np.rint(got) if scale != 1 else got, df.iloc[pick].to_numpy())
+
+
 def _frames(ns: dict) -> tuple:
     """train_df and valid_df when the namespace holds them as DataFrames (their row counts), else Nones."""
     import pandas as pd
@@ -125,7 +133,7 @@ def check_images(x_train, x_valid, train_df=None, valid_df=None) -> None:
                                          str(x.dtype) if array else None)
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.images_mistake)
             _fail(*mistake)
-        if df is not None and not np.array_equal(x, df.values):  # the grader compares with its reference
+        if df is not None and not _same_rows(x, df):  # the grader compares with its reference
             _fail(*grading.pixels_mistake(name))
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}")
 
@@ -144,8 +152,11 @@ def check_one_hot(y_train, y_valid, num_classes=None, n_train=None, n_valid=None
 
 def _peak(df) -> float | None:
     """The largest pixel of a DataFrame of pixels (None: not one)."""
-    values = getattr(df, "values", None)
-    return float(values.max()) if isinstance(values, np.ndarray) and values.size and values.dtype.kind in "iuf" else None
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame) or not df.size or not all(k in "iuf" for k in (d.kind for d in df.dtypes)):
+        return None
+    return float(df.max().max())
 
 
 def check_normalized(x_train, x_valid, train_df=None, valid_df=None) -> None:
@@ -165,9 +176,8 @@ def check_reshaped(x_train, x_valid, n_train=None, n_valid=None, train_df=None, 
         mistake = grading.reshape_mistake(name, np.shape(x), n, type(x).__name__)
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.reshape_mistake)
             _fail(*mistake)
-        pixels = getattr(df, "values", None)
-        if isinstance(pixels, np.ndarray) and pixels.shape == (len(x), 784) and \
-                not np.array_equal(np.rint(np.asarray(x, dtype=np.float64).reshape(len(x), -1) * 255), pixels):
+        if df is not None and np.shape(df) == (len(x), 784) and \
+                not _same_rows(np.asarray(x).reshape(len(x), -1), df, scale=255):
             _fail(*grading.order_mistake(name))
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}: ready for a CNN")
 
