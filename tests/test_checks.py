@@ -328,7 +328,8 @@ def _grader_ref():
     """Just what the scaling and steps judges read of the grader's reference (no digest matches)."""
     import types
 
-    return types.SimpleNamespace(y_train=np.zeros(_N), y_valid=np.zeros(40), digest=lambda name: None)
+    return types.SimpleNamespace(y_train=np.zeros(_N), y_valid=np.zeros(40), x_train=_PIXELS, x_valid=_PIXELS[:40],
+                                 digest=lambda name: None)
 
 
 def _self_check_says(exercise: str, namespace: dict) -> str:
@@ -350,6 +351,7 @@ SCALING = {  # x_train as a mistake leaves it (x_valid right)
     "not divided (floats)": _PIXELS.astype("float64"),
     "divided twice": _PIXELS / 255 / 255,
     "a mean subtracted": _PIXELS / 255 - 0.5,
+    "divided by 256": _PIXELS / 256,
 }
 STEPS = {"a float": _N / 32, "not a number": "8", "rounded down": _N // 32, "another count": 3}
 
@@ -358,9 +360,14 @@ STEPS = {"a float": _N / 32, "not a number": "8", "rounded down": _N // 32, "ano
 def test_the_scaling_self_check_and_the_grader_name_the_same_mistake(mistake):
     from asl_course import grading
 
+    import pandas as pd
+
     x = SCALING[mistake]
-    ns = {"x_train": x, "x_valid": _PIXELS[:40] / 255}
-    what, fix = grading.scale_mistake("x_train", x.dtype.kind, str(x.dtype), float(x.max()), float(x.min()))
+    ns = {"x_train": x, "x_valid": _PIXELS[:40] / 255, "train_df": pd.DataFrame(_PIXELS),
+          "valid_df": pd.DataFrame(_PIXELS[:40])}
+    f = grading.scale_facts(x)
+    what, fix = grading.scale_mistake("x_train", f["kind"], f["dtype"], f["max"], f["min"], f["off_grid"],
+                                      float(_PIXELS.max()))
     seen, graded = _self_check_says("normalize", ns), _grader_says("test_normalize", ns)
     assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
     assert what in graded and fix in graded, graded
@@ -701,3 +708,22 @@ def test_an_untrained_model_is_said_once(monkeypatch):
     assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
     assert what in graded and fix in graded, graded
     assert grading.trained_mistake(8) is None
+
+
+def test_setup_silences_pandas_mixed_types_warning_only(data_dir):
+    """pd.read_csv(path, header=None) warns with all 785 column numbers (7,700 characters) above the
+    self-check that says "read with header=None" in one line: the setup silences that warning, and
+    only that one."""
+    import warnings
+
+    import pandas as pd
+
+    from asl_course import notebook
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        notebook.setup(data_dir)
+        warnings.warn("Columns (0: 0, 1: 1, ...) have mixed types.", pd.errors.DtypeWarning)
+        warnings.warn("another warning", UserWarning)
+    assert [type(w.message) for w in caught if "warning" in str(w.message) or "mixed" in str(w.message)] == \
+        [UserWarning]

@@ -65,10 +65,10 @@ from .refdata import (  # noqa: E402
     Reference, grading_mode, load_reference_csv, load_reference_npz, plan, reference, save_reference)
 from .models import (  # noqa: E402
     descent, describe_model, initial_weights, load_saved_model, model_mistakes, reinitialise)
-from .nb01_prepare_data import (frame_facts, images_mistake, label_kept_mistake, labels_mistake,  # noqa: E402
+from .nb01_prepare_data import (CSV_FILES, frame_facts, images_mistake, label_kept_mistake, labels_mistake,  # noqa: E402
                                 load_csv_mistakes, num_classes_mistake, one_hot_facts, one_hot_mistake,
-                                reshape_mistake, scale_mistake)
-from .nb03_augmentation import NEXT_METHOD, batch_facts, batch_mistakes  # noqa: E402
+                                order_mistake, pixels_mistake, reshape_mistake, scale_facts, scale_mistake)
+from .nb03_augmentation import NEXT_METHOD, batch_facts, batch_mistakes, flow_mistakes  # noqa: E402
 from .nb04_train_and_save import (_expected_steps, history_facts, history_mistake, save_mistake,  # noqa: E402
                                   steps_mistake, trained_mistake)
 from .nb05_predictions import prepare_picture, prepared_mistake, probe_picture, top_letters  # noqa: E402

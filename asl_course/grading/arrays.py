@@ -76,4 +76,5 @@ def _onehot_facts(a: np.ndarray) -> dict:
     return {
         "onehot": bool(np.isin(a, (0, 1)).all() and np.allclose(a.sum(axis=1), 1)),
         "argmax": _sha(np.ascontiguousarray(a.argmax(axis=1), dtype=np.uint8)),
+        "top_class": int(a.argmax(axis=1).max()),
     }

@@ -67,6 +67,7 @@ DATAGEN_OFF = dict(
     brightness_range=None,
     rescale=None,
     preprocessing_function=None,
+    fill_mode="nearest",
 )
 
 #: Points per exercise (the grade_id of each test cell), per assignment. The source

@@ -59,6 +59,18 @@ def _layer_text(kind: str, settings: dict) -> str:
     return f"{kind}({inner})"
 
 
+def _extra_layer(got: list, want: list) -> int | None:
+    """The index of the one layer of ``got`` without which its kinds and settings are ``want``'s (None: none)."""
+    def same(g, w):
+        return g[0] == w[0] and all(g[1].get(k) == v for k, v in w[1].items())
+
+    for i in range(len(got)):
+        rest = got[:i] + got[i + 1:]
+        if all(same(g, w) for g, w in zip(rest, want)):
+            return i
+    return None
+
+
 def model_mistakes(description: dict) -> list[str]:
     """How a described model differs from the lesson's CNN, in words (empty when it matches)."""
     if "error" in description:
@@ -73,6 +85,10 @@ def model_mistakes(description: dict) -> list[str]:
             f"the layers are in the wrong order: layer {i + 1} is {kinds_got[i]} where the lesson has "
             f"{_layer_text(*LAYERS[i])}; the lesson's order is " + " -> ".join(kinds_want)
         )
+    elif len(got) == len(want) + 1 and _extra_layer(got, want) is not None:
+        i = _extra_layer(got, want)
+        mistakes.append(f"layer {i + 1} ({got[i][0]}) is extra: the lesson's model has {len(want)} layers, "
+                        + " -> ".join(kinds_want))
     else:
         for i, (g, w) in enumerate(zip(got, want)):
             if g[0] != w[0]:

@@ -73,9 +73,10 @@ def _frame_facts(value) -> tuple[dict, np.ndarray | None]:
     facts["dataframe"] = type(value).__name__ == "DataFrame" and hasattr(value, "columns")
     if facts["dataframe"]:
         cols = [str(c) for c in value.columns]
-        first_row = [str(v) for v in value.iloc[0].tolist()] if len(value) else []
+        first_row = [str(v) for v in value.iloc[0].tolist()[:N_PIXELS + 1]] if len(value) else []
         index = getattr(value, "index", None)
-        facts.update(columns_ok=cols == COLUMNS, first_columns=cols[:3], has_label="label" in cols,
+        facts.update(columns_ok=cols == COLUMNS, first_columns=[c if len(c) <= 24 else c[:21] + "..." for c in cols[:3]],
+                     has_label="label" in cols,
                      header_row="label" in first_row,
                      index_name=None if getattr(index, "name", None) is None else str(index.name))
     return facts, a
@@ -122,9 +123,13 @@ def load_csv_mistakes(frames: dict, rows: dict | None = None) -> list[tuple[str,
         elif not f.get("columns_ok"):
             found[name] = (f"{name}'s columns are {f.get('first_columns')}..., not label, pixel1, ...",
                            "read the file with its header row and without index_col: pd.read_csv(path)")
+        elif f.get("kind") not in ("i", "u", "f"):
+            found[name] = (f"{name} holds {f.get('dtype')} values, not the CSV's numbers",
+                           f"let pandas read the numbers: {read(name)}, without dtype")
     if not found and set(frames) == set(CSV_FILES):
         train, valid = frames["train_df"]["shape"][0], frames["valid_df"]["shape"][0]
-        if train < valid:  # the training file is the larger one
+        # the training file is the larger one; where the sizes are known, each holds the other's
+        if (train < valid) if rows is None else (train, valid) == (rows["valid_df"], rows["train_df"]) != (valid, train):
             return [(f"train_df has fewer rows ({train:,}) than valid_df ({valid:,}): the two files are swapped",
                      f"read {CSV_FILES['train_df']} into train_df and {CSV_FILES['valid_df']} into valid_df")]
     for name, f in frames.items():  # the number of rows, where it is known
@@ -155,16 +160,30 @@ def _judge_load_csv(obs, ref, models):
     return mistakes
 
 
-def labels_mistake(name: str, shape, n: int) -> tuple[str, str] | None:
-    """``y_train``/``y_valid`` not one label per row, as ``(mistake, fix)`` (None: the shape is right).
+def labels_mistake(name: str, shape, n: int, top: float | None = None, bottom: float | None = None,
+                   column_gone: bool = False, dtype: str | None = None) -> tuple[str, str] | None:
+    """``y_train``/``y_valid`` not the label column, as ``(mistake, fix)`` (None: nothing seen).
 
     Stated once, with :func:`label_kept_mistake`: the grader's judge (:func:`_judge_labels`) and
     the learners' self-check (``asl_course.learners.checks.check_labels``) both say these words.
+    ``top``/``bottom``: the largest and smallest value (None: not known); ``column_gone``: the
+    DataFrame has no label column any more (the cell deleted it), so the fix first reads the CSV again;
+    ``dtype``: the values' type (None: not known).
     """
     df = "train_df" if name == "y_train" else "valid_df"
+    take = f'{name} = {df}["label"]'
+    if column_gone:
+        take += " (the label column is deleted already: rerun exercise 1's cell first, then this one)"
     shape = tuple(int(d) for d in (shape or ()))
     if shape != (n,):
-        return f"{name} has shape {shape}; it should be the label column, {n:,} labels", f'{name} = {df}["label"]'
+        return f"{name} has shape {shape}; it should be the label column, {n:,} labels", take
+    if dtype is not None and dtype[:1] not in ("i", "u", "f"):
+        return f"{name} holds {dtype} values, not the integer labels", take
+    if top is not None and (top > NUM_CLASSES - 1 or (bottom is not None and bottom < 0)):
+        if top == NUM_CLASSES and bottom == 0:
+            return (f"{name} holds labels up to 24: the Kaggle release's numbering; the course's CSVs number "
+                    "the letters 0..23", "use the course's CSVs (asl-course data import maps the release's 0..24)")
+        return f"{name} holds values {bottom:g}..{top:g}, not the label column's 0..23", take
     return None
 
 
@@ -179,23 +198,28 @@ def _judge_labels(obs, ref, models):
     for name, n in (("y_train", len(ref.y_train)), ("y_valid", len(ref.y_valid))):
         f = obs[name]
         df = "train_df" if name == "y_train" else "valid_df"
-        wrong = labels_mistake(name, f.get("shape"), n)
+        wrong = labels_mistake(name, f.get("shape"), n, f.get("max"), f.get("min"), not obs[df]["has_label"],
+                               f.get("dtype"))
         if wrong:
             mistakes.append(said(wrong))
         elif f.get("digest") != ref.digest(name):
-            mistakes.append(f"{name} is not the label column of {df}: {name} = {df}[\"label\"]")
+            mistakes.append(f"{name} is not the label column of {df}: {name} = {df}[\"label\"]"
+                            + ("" if obs[df]["has_label"] else
+                               " (the label column is deleted already: rerun exercise 1's cell first, then this one)"))
     for df in ("train_df", "valid_df"):
         if obs[df]["has_label"]:
             mistakes.append(said(label_kept_mistake(df)))
     return mistakes
 
 
-def images_mistake(name: str, type_name: str, shape, n: int | None = None) -> tuple[str, str] | None:
+def images_mistake(name: str, type_name: str, shape, n: int | None = None, top: float | None = None,
+                   dtype: str | None = None) -> tuple[str, str] | None:
     """What is wrong with an image array taken from its DataFrame, as ``(mistake, fix)`` (None: right).
 
     Stated once: the grader's judge (:func:`_judge_images`) and the learners' self-check
     (``asl_course.learners.checks.check_images``) both say these words. ``type_name``: the
-    value's type's name; ``n``: the number of rows it must have (None: not checked).
+    value's type's name; ``n``: the number of rows it must have (None: not checked); ``top``: its
+    largest value and ``dtype`` its values' type (None: not known).
     """
     df = "train_df" if name == "x_train" else "valid_df"
     values = f"{name} = {df}.values"
@@ -209,7 +233,19 @@ def images_mistake(name: str, type_name: str, shape, n: int | None = None) -> tu
     if len(shape) != 2 or shape[1] != N_PIXELS or (n is not None and shape[0] != n):
         return (f"{name} has shape {shape}, not ({'N' if n is None else n}, 784)",
                 f"{values}, after deleting the 'label' column")
+    if dtype is not None and dtype[:1] not in ("i", "u", "f"):
+        return f"{name} holds {dtype} values, not the pixels as numbers", values
+    if top is not None and 0 < top <= 1:
+        return (f"{name} goes up only to {top:g}: it is scaled already; this exercise takes the pixels 0..255 "
+                "(exercise 5 divides them)", values)
     return None
+
+
+def pixels_mistake(name: str) -> tuple[str, str]:
+    """An image array of the right shape that is not its DataFrame's pixels, as ``(mistake, fix)``:
+    the grader sees it against its reference data, the self-check against the DataFrame."""
+    df = "train_df" if name == "x_train" else "valid_df"
+    return f"{name} does not hold the pixel columns of {df} in their order", f"{name} = {df}.values"
 
 
 def _judge_images(obs, ref, models):
@@ -217,11 +253,11 @@ def _judge_images(obs, ref, models):
     for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
         f = obs[name]
         df = "train_df" if name == "x_train" else "valid_df"
-        wrong = images_mistake(name, f["type"], f.get("shape"), n)
+        wrong = images_mistake(name, f["type"], f.get("shape"), n, f.get("max"), f.get("dtype"))
         if wrong:
             mistakes.append(said(wrong))
         elif f.get("digest") != ref.digest(name):
-            mistakes.append(f"{name} does not hold the pixel columns of {df}")
+            mistakes.append(said(pixels_mistake(name)))
     return mistakes
 
 
@@ -232,13 +268,20 @@ def one_hot_facts(value) -> dict:
     return facts
 
 
-def one_hot_mistake(name: str, f: dict, n: int | None = None) -> tuple[str, str] | None:
+def _encode_again(name: str) -> str:
+    return (f"{name} is no longer the integer labels, and exercise 2 deleted their column: run the notebook "
+            "again from the top (Run All Above Selected Cell), then this cell once")
+
+
+def one_hot_mistake(name: str, f: dict, n: int | None = None, num_classes=None) -> tuple[str, str] | None:
     """What is wrong with one-hot labels of facts ``f`` (:func:`one_hot_facts`), as ``(mistake, fix)``.
 
     Stated once: the grader's judge (:func:`_judge_one_hot`) and the learners' self-check
     (``asl_course.learners.checks.check_one_hot``) both say these words. ``n``: the number of
     labels (None: not checked). None: one-hot with 24 columns (the grader also checks, apart,
-    that they encode the right labels).
+    that they encode the right labels). ``num_classes``: the notebook's (None: not known), said first
+    while the labels are still integers. Once the labels are encoded, running the cell again
+    would encode them twice, so such a fix says to start again from the top.
     """
     shape = f.get("shape")
     encode = f"{name} = keras.utils.to_categorical({name}, num_classes)"
@@ -250,55 +293,105 @@ def one_hot_mistake(name: str, f: dict, n: int | None = None) -> tuple[str, str]
                     "skipping 9 for J), so to_categorical(y, 24) has no column for 24 (IndexError)",
                     "use the course's labels 0..23 as loaded (asl-course data import maps the release's); if you "
                     "load the Kaggle files yourself, map 10..24 to 9..23 first")
+        if isinstance(num_classes, int) and num_classes_mistake(num_classes):  # a number set wrong
+            return num_classes_mistake(num_classes)[0], "set num_classes = 24, then run this cell again"
         return f"{name} is still a vector of integer labels, not one-hot encoded", f"one-hot encode it: {encode}"
+    if f["type"] != "ndarray":
+        return (f"{name} is a {f['type']}, not the NumPy array keras.utils.to_categorical returns",
+                _encode_again(name) + " (with keras.utils.to_categorical)")
+    if len(shape) == 3 and shape[-1] == NUM_CLASSES:
+        return (f"{name} has shape {tuple(shape)}: it was one-hot encoded twice (to_categorical of labels that "
+                "were one-hot already)", _encode_again(name))
     if len(shape) != 2 or (n is not None and shape[0] != n):
-        return f"{name} has shape {tuple(shape)}, not ({'N' if n is None else n}, 24)", encode
+        return f"{name} has shape {tuple(shape)}, not ({'N' if n is None else n}, 24)", _encode_again(name)
     if shape[1] != NUM_CLASSES:
-        why = " (25 columns: the Kaggle release's labels 0..24?)" if shape[1] == 25 else ""
-        return (f"{name} has {shape[1]} columns{why}; one-hot encoding needs 24 classes",
-                "keras.utils.to_categorical(y, 24) with the course's labels 0..23")
+        if f.get("top_class", 0) >= NUM_CLASSES:
+            return (f"{name} has {shape[1]} columns and uses column {f['top_class']}: the Kaggle release's labels "
+                    "0..24; the course's are 0..23", "use the course's CSVs (asl-course data import), then run the "
+                    "notebook again from the top with num_classes = 24")
+        return (f"{name} has {shape[1]} columns: it was encoded with num_classes = {shape[1]}; one-hot encoding "
+                "needs 24 classes", "set num_classes = 24; " + _encode_again(name))
     if not f.get("onehot"):
         return (f"{name}'s rows are not one-hot (each row should hold a single 1)",
-                "encode the integer labels once with keras.utils.to_categorical")
+                "encode the integer labels once with keras.utils.to_categorical; " + _encode_again(name))
     return None
 
 
 def num_classes_mistake(num) -> tuple[str, str] | None:
-    """``num_classes`` other than 24, as ``(mistake, fix)``; stated once for the judge and the self-check."""
+    """``num_classes`` other than 24 while the labels are right, as ``(mistake, fix)``; stated once for the
+    judge and the self-check (both look at it only when the labels themselves are right)."""
     if num in (NUM_CLASSES, None):
         return None
-    return f"num_classes is {num}; the alphabet has 24 static letters (no J, no Z)", "set num_classes = 24"
+    return (f"num_classes is {num}; the alphabet has 24 static letters (no J, no Z)",
+            "set num_classes = 24 (the labels are encoded right already: do not encode them again)")
 
 
 def _judge_one_hot(obs, ref, models):
     mistakes = []
     for name, labels in (("y_train", ref.y_train), ("y_valid", ref.y_valid)):
-        wrong = one_hot_mistake(name, obs[name], len(labels))
+        wrong = one_hot_mistake(name, obs[name], len(labels), obs.get("num_classes"))
         if wrong:
             mistakes.append(said(wrong))
         elif obs[name].get("argmax") != _sha(np.ascontiguousarray(labels, dtype=np.uint8)):
-            mistakes.append(f"{name} is not the one-hot encoding of the labels")
+            mistakes.append(f"{name} is not the one-hot encoding of the labels; {_encode_again(name)}")
     if not mistakes and num_classes_mistake(obs.get("num_classes")):
         mistakes.append(said(num_classes_mistake(obs["num_classes"])))
     return mistakes
 
 
-def scale_mistake(name: str, kind: str, dtype: str, top: float, bottom: float) -> tuple[str, str] | None:
+def scale_facts(value) -> dict:
+    """What :func:`scale_mistake` reads of an image array: type, dtype, shape, min, max, and
+    ``off_grid``: how far ``value * 255`` is from whole numbers at worst (None: not floats)."""
+    facts, a = _facts(value)
+    worst = _scaled_digest(a)[1] if a is not None else math.inf
+    facts["off_grid"] = None if math.isinf(worst) else worst
+    return facts
+
+
+def _from_pixels(name: str) -> str:
+    df = "train_df" if name == "x_train" else "valid_df"
+    return f"rerun exercise 3's cell ({name} = {df}.values) to get the pixels back, then {name} = {name} / 255"
+
+
+def scale_mistake(name: str, kind: str, dtype: str, top: float, bottom: float, off_grid: float | None = None,
+                  peak: float | None = None, type_name: str = "ndarray") -> tuple[str, str] | None:
     """What is wrong with one array's scaling, as ``(mistake, fix)`` (None: floats in 0..1).
 
     Stated once: the grader's judge (:func:`_judge_normalize`) and the learners' self-check
     (``asl_course.learners.checks.check_normalized``) both say these words. ``kind`` is the
-    dtype's kind (``"f"``: floating), ``top`` and ``bottom`` the array's largest and smallest value.
+    dtype's kind (``"f"``: floating), ``top`` and ``bottom`` the array's largest and smallest
+    value, ``off_grid`` how far ``array * 255`` is from whole numbers at worst (None: not
+    measured): the pixels divided by 255 are whole multiples of 1/255, so a value off that grid
+    (``/ 256``, ``/ 127.5``) is a wrong divisor. ``peak``: the data's largest pixel (the grader's
+    reference; the self-check's ``train_df``; None: not known), which names the divisor used.
+    A fix never repeats a division on values already divided: it says where the pixels come back.
+    ``type_name``: the value's type's name.
     """
+    divide = f"{name} = {name} / 255"
+    if type_name != "ndarray":
+        return array_mistake(name, type_name)
+    if top == 0 and bottom == 0:
+        return f"{name} holds only zeros", _from_pixels(name)
     if kind != "f":
-        return f"{name} is not divided by 255: it holds {dtype} values 0..255", f"{name} = {name} / 255"
-    if top > 1.0 + 1e-6:
-        return f"{name} is not divided by 255: its values go up to {top:g}", f"{name} = {name} / 255"
-    if 0 < top < 0.5:
-        return (f"{name} goes up to only {top:g}: the pixels were scaled twice (divided by 255 twice)",
-                "divide by 255 once (run the cells once, from the top)")
+        if top <= 1:
+            return (f"{name} holds {dtype} values {bottom:g}..{top:g}: integer division (//) dropped the fractions",
+                    _from_pixels(name) + " (/, not //)")
+        return f"{name} is not divided by 255: it holds {dtype} values 0..255", divide
     if bottom < 0:
-        return f"{name} has negative values", "divide by 255; do not subtract a mean"
+        return f"{name} has negative values", "divide by 255; do not subtract a mean: " + _from_pixels(name)
+    if top > 1.0 + 1e-6 and (peak is None or math.isclose(top, peak)) and float(top).is_integer():
+        return f"{name} is not divided by 255: its values go up to {top:g}", divide
+    twice = top * 255 * 255
+    if 0 < top < 0.5 and math.isclose(twice, round(twice), abs_tol=1e-6) and twice <= 255:
+        return (f"{name} goes up to only {top:g}: the pixels were scaled twice (divided by 255 twice)",
+                "divide by 255 once: " + _from_pixels(name))
+    if dtype == "float16":
+        return (f"{name} is float16, too coarse for the pixels / 255 (they are rounded)",
+                _from_pixels(name) + " (float64; float32 is fine too)")
+    if top > 1.0 + 1e-6 or (off_grid is not None and off_grid > 1e-3):
+        by = f" ({peak:g} / {peak / top:.4g}: divided by {peak / top:.4g}?)" if peak else ""
+        return (f"{name} is not divided by 255: its values are not whole multiples of 1/255 and go up to "
+                f"{top:.4g}{by}", _from_pixels(name))
     return None
 
 
@@ -312,7 +405,9 @@ def _judge_normalize(obs, ref, models):
     for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
         f = obs[name]
         shape = f.get("shape")
-        scaling = scale_mistake(name, f.get("kind"), f.get("dtype"), f.get("max", 0), f.get("min", 0))
+        ref_x = ref.x_train if name == "x_train" else ref.x_valid
+        scaling = scale_mistake(name, f.get("kind"), f.get("dtype"), f.get("max", 0), f.get("min", 0),
+                                f.get("off_grid"), float(np.max(ref_x)) if len(ref_x) else None, f["type"])
         if shape is None or not shape or shape[0] != n or math.prod(shape) != n * N_PIXELS:
             mistakes.append(f"{name} has shape {tuple(shape or ())}, expected ({n}, 784)")
         elif scaling:
@@ -322,13 +417,20 @@ def _judge_normalize(obs, ref, models):
     return mistakes
 
 
-def reshape_mistake(name: str, shape, n: int | None = None) -> tuple[str, str] | None:
+def array_mistake(name: str, type_name: str) -> tuple[str, str]:
+    """An image array held as another type (a list, a tensor, a DataFrame), as ``(mistake, fix)``."""
+    return f"{name} is a {type_name}, not a NumPy array", f"{name} = np.asarray({name})"
+
+
+def reshape_mistake(name: str, shape, n: int | None = None, type_name: str = "ndarray") -> tuple[str, str] | None:
     """What is wrong with a reshaped image array of ``shape``, as ``(mistake, fix)`` (None: right).
 
     Stated once: the grader's judge (:func:`_judge_reshape`) and the learners' self-check
     (``asl_course.learners.checks.check_reshaped``) both say these words. ``n``: the number of
-    images it must hold (None: not checked).
+    images it must hold (None: not checked); ``type_name``: the value's type's name.
     """
+    if type_name != "ndarray":
+        return array_mistake(name, type_name)
     shape = tuple(int(d) for d in (shape or ()))
     reshape = f"{name} = {name}.reshape(-1, 28, 28, 1)"
     if len(shape) == 3 and shape[1:] == (28, 28):
@@ -348,13 +450,21 @@ def _judge_reshape(obs, ref, models):
     mistakes = []
     for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
         f = obs[name]
-        wrong = reshape_mistake(name, f.get("shape"), n)
+        wrong = reshape_mistake(name, f.get("shape"), n, f["type"])
         if wrong:
             mistakes.append(said(wrong))
         elif f.get("scaled") != ref.digest(name):
-            mistakes.append(f"{name} does not hold the normalised pixels in their order: reshape, do not transpose "
-                            "or rescale")
+            mistakes.append(said(order_mistake(name)))
     return mistakes
+
+
+def order_mistake(name: str) -> tuple[str, str]:
+    """An image array of the right shape whose pixels are not the normalised pixels in their order,
+    as ``(mistake, fix)``: the grader sees it against its reference data, the self-check against
+    the DataFrame the pixels came from."""
+    df = "train_df" if name == "x_train" else "valid_df"
+    return (f"{name} does not hold the normalised pixels in their order: reshape, do not transpose or rescale",
+            f"start again from the pixels: {name} = {df}.values / 255, then {name} = {name}.reshape(-1, 28, 28, 1)")
 
 
 # --- Repairs: the right values, so that the next exercise is graded on its own ---------------------

@@ -58,7 +58,7 @@ def _obs_batch(ns, ref, folder):
     out["flow_x"] = {**fx, "scaled": _scaled_digest(fa)[0] if fa is not None and fa.ndim == 4 else None}
     fy, ya = _facts(getattr(it, "y", None))
     out["flow_y"] = {**fy, **_onehot_facts(ya)}
-    out["x_batch"], out["y_batch"] = batch_facts(ns["x_batch"], ns["y_batch"])
+    out["x_batch"], out["y_batch"] = batch_facts(ns["x_batch"], ns["y_batch"], fa)
     return out
 
 
@@ -82,7 +82,10 @@ def _judge_datagen(obs, ref, models):
                 mistakes.append(f"{key} is {have!r}, the lesson uses {key}={want!r}")
     for key, want in DATAGEN_OFF.items():
         have = s.get(key)
-        if (want in (None, False) and have not in (None, False, 0, 0.0)) or \
+        if isinstance(want, str) and have != want:
+            mistakes.append(f"{key} is {have!r}; the lesson leaves it at the generator's default ({want!r}), which "
+                            "repeats the nearest pixel into the gaps")
+        elif (want in (None, False) and have not in (None, False, 0, 0.0)) or \
                 (isinstance(want, float) and isinstance(have, (int, float)) and have != want):
             mistakes.append(f"{key} is {have!r}; the lesson leaves it off ({want!r})")
     sample = obs.get("sample", {})
@@ -114,6 +117,10 @@ def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -
     """
     out = []
     shape = tuple(x_batch.get("shape") or ())
+    draw = "x_batch, y_batch = next(img_iter)"
+    if x_batch.get("type") in ("tuple", "list") and not shape:
+        return [(f"x_batch is a {x_batch['type']}: next(img_iter) gives the pair (images, labels)",
+                 f"unpack it: {draw}")]
     if shape != (batch_size, 28, 28, 1):
         out.append((f"x_batch has shape {shape}, not ({batch_size}, 28, 28, 1)",
                     f"draw one batch with x_batch, y_batch = next(img_iter) from img_iter = datagen.flow(x_train, "
@@ -121,6 +128,9 @@ def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -
     elif x_batch.get("max", 0) > 1.0 + 1e-6 or x_batch.get("min", 0) < -1e-6:
         out.append((f"x_batch's pixels are not in 0..1 (they go from {x_batch.get('min', 0):g} to "
                     f"{x_batch.get('max', 0):g})", "flow the normalised x_train (divided by 255)"))
+    elif x_batch.get("unaugmented"):
+        out.append(("x_batch holds images of x_train exactly as they are: they did not go through the generator",
+                    f"draw them from it: {draw}"))
     yshape = tuple(y_batch.get("shape") or ())
     if len(yshape) != 2 or yshape[1] != NUM_CLASSES or not y_batch.get("onehot"):
         out.append((f"y_batch has shape {yshape}, not a batch of {batch_size} one-hot labels ({batch_size}, "
@@ -131,27 +141,49 @@ def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -
     return out
 
 
-def batch_facts(x_batch, y_batch) -> tuple[dict, dict]:
-    """The facts :func:`batch_mistakes` reads, from the arrays themselves."""
-    bx, _ = _facts(x_batch)
+def batch_facts(x_batch, y_batch, flowed=None) -> tuple[dict, dict]:
+    """The facts :func:`batch_mistakes` reads, from the arrays themselves; ``flowed``: the images the
+    iterator flows (None: not known), for ``unaugmented``: every image of x_batch is one of them unchanged."""
+    bx, xa = _facts(x_batch)
     by, ya = _facts(y_batch)
+    if flowed is not None and xa is not None and xa.ndim == 4 and len(xa) and xa.shape[1:] == flowed.shape[1:]:
+        bx["unaugmented"] = _all_among(xa, flowed)
     return bx, {**by, **_onehot_facts(ya)}
+
+
+def _all_among(images: np.ndarray, pool: np.ndarray) -> bool:
+    """Whether every image is one of ``pool``'s, unchanged (found through the images' sums first)."""
+    sums = pool.reshape(len(pool), -1).sum(axis=1, dtype=np.float64)
+    for image in images:
+        candidates = np.flatnonzero(sums == image.sum(dtype=np.float64))
+        if not any(np.array_equal(pool[i], image) for i in candidates[:64]):
+            return False
+    return True
+
+
+def flow_mistakes(batch_size, x_ok: bool, y_ok: bool) -> list[tuple[str, str]]:
+    """What is wrong with ``img_iter`` itself, as ``(mistake, fix)`` pairs: its batch size, and whether
+    it flows the prepared x_train and the one-hot y_train (``x_ok``, ``y_ok``: the grader compares them
+    with its reference, the self-check with the notebook's arrays)."""
+    flow = f"datagen.flow(x_train, y_train, batch_size={BATCH_SIZE})"
+    out = []
+    if batch_size != BATCH_SIZE:
+        out.append((f"img_iter makes batches of {batch_size}, not {BATCH_SIZE}", flow))
+    if not x_ok:
+        out.append(("img_iter does not flow the prepared x_train (normalised, shape (N, 28, 28, 1))", flow))
+    if not y_ok:
+        out.append(("img_iter does not flow the one-hot y_train", flow))
+    return out
 
 
 def _judge_batch(obs, ref, models):
     from .nb01_prepare_data import said
 
-    mistakes = []
     n = len(ref.y_train)
-    if obs["batch_size"] != BATCH_SIZE:
-        mistakes.append(f"img_iter makes batches of {obs['batch_size']}, not 32: datagen.flow(x_train, y_train, batch_size=32)")
-    fx = obs["flow_x"]
-    if fx.get("shape") != [n, 28, 28, 1] or fx.get("scaled") != ref.digest("x_train"):
-        mistakes.append("img_iter does not flow the prepared x_train (normalised, shape (N, 28, 28, 1)): "
-                        "datagen.flow(x_train, y_train, batch_size=32)")
-    fy = obs["flow_y"]
-    if fy.get("shape") != [n, NUM_CLASSES] or not fy.get("onehot"):
-        mistakes.append("img_iter does not flow the one-hot y_train: datagen.flow(x_train, y_train, batch_size=32)")
+    fx, fy = obs["flow_x"], obs["flow_y"]
+    x_ok = fx.get("shape") == [n, 28, 28, 1] and fx.get("scaled") == ref.digest("x_train")
+    y_ok = fy.get("shape") == [n, NUM_CLASSES] and bool(fy.get("onehot"))
+    mistakes = [said(m) for m in flow_mistakes(obs["batch_size"], x_ok, y_ok)]
     mistakes += [said(m) for m in batch_mistakes(obs["x_batch"], obs["y_batch"])]
     return mistakes
 

@@ -25,6 +25,7 @@ def _obs_compile(ns, ref, folder):
         cfg = {}
     loss = cfg.get("loss")
     if isinstance(loss, dict):
+        out["from_logits"] = bool(loss.get("config", {}).get("from_logits"))
         loss = loss.get("config", {}).get("name") or loss.get("class_name")
     out["loss"] = None if loss is None else str(loss)
     out["metrics"] = [str(m.get("class_name") if isinstance(m, dict) else m) for m in (cfg.get("metrics") or [])]
@@ -102,6 +103,9 @@ def _judge_compile(obs, ref, models):
         hint = (" sparse_categorical_crossentropy is for integer labels; ours are one-hot"
                 if "sparse" in obs["loss"] else "")
         mistakes.append(f"the loss is {obs['loss']}, not categorical_crossentropy.{hint}")
+    if obs.get("from_logits"):
+        mistakes.append("the loss has from_logits=True, but the model's last layer gives probabilities (softmax), "
+                        "not logits: model.compile(loss=\"categorical_crossentropy\", metrics=[\"accuracy\"])")
     if not any(m in ("accuracy", "acc", "CategoricalAccuracy", "categorical_accuracy") for m in obs["metrics"]):
         mistakes.append(f"the metrics are {obs['metrics']}: add metrics=[\"accuracy\"]")
     return mistakes
@@ -112,19 +116,22 @@ def _expected_steps(ref) -> tuple[int, int]:
     return images, math.ceil(images / BATCH_SIZE)
 
 
-def steps_mistake(steps, steps_type: str, images: int, batch_size: int = BATCH_SIZE) -> tuple[str, str] | None:
+def steps_mistake(steps, steps_type: str, images: int, batch_size=BATCH_SIZE) -> tuple[str, str] | None:
     """What is wrong with ``steps_per_epoch`` for ``images`` in batches of ``batch_size``, as
     ``(mistake, fix)`` (None: right).
 
     Stated once: the grader's judge (:func:`_judge_steps`) and the learners' self-check
     (``asl_course.learners.checks.check_steps``) both say these words. ``steps`` is the value as a
-    number (None when it is not one), ``steps_type`` its type's name.
+    number (None when it is not one), ``steps_type`` its type's name; ``batch_size`` the notebook's.
     """
+    if batch_size != BATCH_SIZE:
+        return (f"batch_size is {batch_size}, the lesson uses {BATCH_SIZE}",
+                f"batch_size = {BATCH_SIZE}, then img_iter and steps_per_epoch from it")
     want = math.ceil(images / batch_size)
     fix = "steps_per_epoch = math.ceil(len(x_train) / batch_size), or len(img_iter)"
     if steps_type in ("float", "float64", "float32"):
         return f"steps_per_epoch is a float ({steps:g}); Keras 3 needs an integer (TypeError)", fix
-    if steps is None:
+    if steps is None or steps_type == "bool":
         return f"steps_per_epoch is a {steps_type}, not an integer", fix
     if steps == images // batch_size and steps != want:
         return (f"steps_per_epoch={steps:g} rounds down (//) and drops the last, partial batch "
@@ -139,11 +146,9 @@ def steps_mistake(steps, steps_type: str, images: int, batch_size: int = BATCH_S
 def _judge_steps(obs, ref, models):
     images, _ = _expected_steps(ref)
     mistakes = []
-    steps = steps_mistake(obs["steps"], obs["steps_type"], images)
+    steps = steps_mistake(obs["steps"], obs["steps_type"], images, obs["batch_size"])
     if steps:
         mistakes.append(f"{steps[0]}; {steps[1]}")
-    if obs["batch_size"] != BATCH_SIZE:
-        mistakes.append(f"batch_size is {obs['batch_size']}, the lesson uses 32")
     if obs["iter_batch_size"] != BATCH_SIZE or obs["iter_images"] != images:
         mistakes.append(f"img_iter should flow the {images:,} training images of the run plan in batches of 32 "
                         "(datagen.flow(x_train, y_train, batch_size=batch_size))")
@@ -158,13 +163,21 @@ FIT_CALL = ("history = model.fit(img_iter, epochs=epochs, steps_per_epoch=steps_
 HISTORY_LOSS_TOLERANCE = 0.05
 
 
-def trained_mistake(iterations: int | None) -> tuple[str, str] | None:
-    """A model whose optimizer made no step (``iterations``: 0 or None), as ``(mistake, fix)``.
+def trained_mistake(iterations: int | None, fit_steps: int | None = None) -> tuple[str, str] | None:
+    """A model whose optimizer made no step (``iterations``: 0 or None), or other steps than the fit
+    that made ``history`` (``fit_steps``: its epochs times its steps per epoch; None: not checked),
+    as ``(mistake, fix)``.
 
     Stated once: the grader's judge (:func:`_judge_fit`) and the learners' self-check
     (``asl_course.learners.checks.check_trained``) both say these words.
     """
-    return None if iterations else ("the model has not been trained", FIT_CALL)
+    if not iterations:
+        return "the model has not been trained", FIT_CALL
+    if fit_steps is not None and iterations != fit_steps:
+        return (f"the model's optimizer made {iterations:,} training steps, but this fit made {fit_steps:,}: the "
+                "model was trained before this fit (loaded from a file, or fit run twice?)",
+                "rerun the notebook from the top (the model is rebuilt there) and train it once")
+    return None
 
 
 def history_mistake(f: dict) -> tuple[str, str] | None:
@@ -226,10 +239,8 @@ def _judge_fit(obs, ref, models):
     elif obs["params"] != {"epochs": epochs, "steps": steps}:
         mistakes.append(f"model.fit ran {obs['params']}; the run plan is {epochs} epoch(s) of {steps} steps: "
                         "epochs=epochs, steps_per_epoch=steps_per_epoch")
-    elif iterations != epochs * steps:
-        mistakes.append(f"the model's optimizer made {iterations:,} training steps, but this fit made "
-                        f"{epochs * steps:,}: the model was trained before this fit (loaded from a file, or fit "
-                        "run twice?); train the notebook's model once, from the top")
+    elif trained_mistake(iterations, epochs * steps):
+        mistakes.append(said(trained_mistake(iterations, epochs * steps)))
     if not mistakes and history:
         mistakes.append(said(history))
     if mistakes:
@@ -248,7 +259,7 @@ def _judge_fit(obs, ref, models):
     run = plan()
     mode = "fast" if run["fast"] else "full"
     need = MIN_VAL_ACCURACY[mode] if run.get("data", "real") == "real" else MIN_VAL_ACCURACY_STANDIN[mode]
-    validated = history_mistake({**facts, "accuracy": accuracy})  # the grader's own measurement
+    validated = history_mistake({**facts, "accuracy": accuracy, "loss": (models or {}).get("loss")})  # measured here
     if accuracy < need:
         mistakes.append(f"the trained model classifies {accuracy:.1%} of the validation images correctly (measured "
                         f"by the grader); training as the lesson does reaches at least {need:.0%} here. Check that "
@@ -309,6 +320,9 @@ def _measure_fit(obs, ref, live, load, seed):
     if not model_mistakes(out["trained"]) and not (live and grading_mode()):
         probabilities = _predict(model, ref.valid_images())
         out["accuracy"] = float((probabilities.argmax(axis=1) == ref.y_valid).mean())
+        # categorical cross-entropy as Keras computes it (probabilities clipped to [1e-7, 1 - 1e-7])
+        right = np.clip(probabilities[np.arange(len(ref.y_valid)), ref.y_valid], 1e-7, 1 - 1e-7)
+        out["loss"] = float(-np.log(right).mean())
     return out
 
 

@@ -69,9 +69,29 @@ def _n_rows(x) -> int:
 # --- Step 1 -------------------------------------------------------------------------------
 
 
-def check_dataframes(train_df, valid_df) -> None:
+def csv_rows(data_dir) -> dict | None:
+    """The number of data rows of each of the course's two CSV files in ``data_dir`` (lines less the
+    header), or None when a file is not there: what the self-check compares the DataFrames with."""
+    from pathlib import Path
+
+    rows = {}
+    for name, file in grading.CSV_FILES.items():
+        path = Path(data_dir) / file if data_dir is not None else None
+        if path is None or not path.is_file():
+            return None
+        lines, last = 0, b"\n"
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+        rows[name] = lines - 1 + (last != b"\n")
+    return rows
+
+
+def check_dataframes(train_df, valid_df, rows: dict | None = None) -> None:
+    """``rows``: the files' row counts (:func:`csv_rows`; None: not known, then a wrong number of
+    rows is not seen)."""
     frames = {"train_df": grading.frame_facts(train_df), "valid_df": grading.frame_facts(valid_df)}
-    mistakes = grading.load_csv_mistakes(frames)
+    mistakes = grading.load_csv_mistakes(frames, rows)
     if mistakes:  # the grader's words (asl_course.grading.nb01_prepare_data.load_csv_mistakes)
         _fail(*mistakes[0])
     _ok(f"train_df {train_df.shape}, valid_df {valid_df.shape}")
@@ -79,18 +99,22 @@ def check_dataframes(train_df, valid_df) -> None:
 
 def check_labels(y_train, y_valid, train_df, valid_df) -> None:
     for name, y, df_name, df in (("y_train", y_train, "train_df", train_df), ("y_valid", y_valid, "valid_df", valid_df)):
-        y = np.asarray(y)
-        mistake = grading.labels_mistake(name, y.shape, len(df))
+        facts = grading.one_hot_facts(y)
+        mistake = grading.labels_mistake(name, facts.get("shape"), len(df), facts.get("max"), facts.get("min"),
+                                         "label" not in df.columns, facts.get("dtype"))
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
             _fail(*mistake)
         if "label" in df.columns:
             _fail(*grading.label_kept_mistake(df_name))
-        if y.min() < 0 or y.max() > NUM_CLASSES - 1:  # the grader compares the labels themselves
-            _fail(
-                f"{name} holds values from {y.min()} to {y.max()}; the course uses 0..23.",
-                "use the course's CSVs (asl-course data import maps the release's 0..24).",
-            )
     _ok(f"labels: {len(y_train):,} train, {len(y_valid):,} valid, the label column is gone")
+
+
+def _same_rows(x: np.ndarray, df, scale: float = 1, rows: int = 256) -> bool:
+    """Whether ``x * scale`` holds DataFrame ``df``'s rows in their order, on up to ``rows`` rows spread
+    over the array (a transpose, a reversal, a shuffle or a rescaling moves nearly every row)."""
+    pick = np.unique(np.linspace(0, len(x) - 1, min(rows, len(x))).astype(int)) if len(x) else np.zeros(0, int)
+    got = np.asarray(x[pick], dtype=np.float64) * scale
+    return np.array_equal(np.rint(got) if scale != 1 else got, df.iloc[pick].to_numpy())
 
 
 def _frames(ns: dict) -> tuple:
@@ -102,38 +126,59 @@ def _frames(ns: dict) -> tuple:
 
 def check_images(x_train, x_valid, train_df=None, valid_df=None) -> None:
     for name, x, df in (("x_train", x_train, train_df), ("x_valid", x_valid, valid_df)):
-        mistake = grading.images_mistake(name, type(x).__name__, np.shape(x) if isinstance(x, np.ndarray) else None,
-                                         None if df is None else len(df))
+        array = isinstance(x, np.ndarray)
+        mistake = grading.images_mistake(name, type(x).__name__, np.shape(x) if array else None,
+                                         None if df is None else len(df),
+                                         float(x.max()) if array and x.size and x.dtype.kind in "biuf" else None,
+                                         str(x.dtype) if array else None)
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.images_mistake)
             _fail(*mistake)
+        if df is not None and not _same_rows(x, df):  # the grader compares with its reference
+            _fail(*grading.pixels_mistake(name))
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}")
 
 
-def check_one_hot(y_train, y_valid, num_classes=None) -> None:
-    mistake = grading.num_classes_mistake(num_classes)
-    if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
-        _fail(*mistake)
-    for name, y in (("y_train", y_train), ("y_valid", y_valid)):
-        mistake = grading.one_hot_mistake(name, grading.one_hot_facts(y))
-        if mistake:
+def check_one_hot(y_train, y_valid, num_classes=None, n_train=None, n_valid=None) -> None:
+    """As the grader: the labels first, then ``num_classes`` (whose fix assumes the labels are right)."""
+    for name, y, n in (("y_train", y_train, n_train), ("y_valid", y_valid, n_valid)):
+        mistake = grading.one_hot_mistake(name, grading.one_hot_facts(y), n, num_classes)
+        if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
             _fail(*mistake)
+    mistake = grading.num_classes_mistake(num_classes)
+    if mistake:
+        _fail(*mistake)
     _ok(f"one-hot labels: y_train {np.shape(y_train)}, y_valid {np.shape(y_valid)}")
 
 
-def check_normalized(x_train, x_valid) -> None:
-    for name, x in (("x_train", x_train), ("x_valid", x_valid)):
-        x = np.asarray(x)
-        mistake = grading.scale_mistake(name, x.dtype.kind, str(x.dtype), float(x.max()), float(x.min()))
+def _peak(df) -> float | None:
+    """The largest pixel of a DataFrame of pixels (None: not one)."""
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame) or not df.size or not all(k in "iuf" for k in (d.kind for d in df.dtypes)):
+        return None
+    return float(df.max().max())
+
+
+def check_normalized(x_train, x_valid, train_df=None, valid_df=None) -> None:
+    """``train_df``/``valid_df``: the pixels the arrays came from, whose largest value names a wrong divisor."""
+    for name, x, df in (("x_train", x_train, train_df), ("x_valid", x_valid, valid_df)):
+        f = grading.scale_facts(x)
+        mistake = grading.scale_mistake(name, f.get("kind"), f.get("dtype"), f.get("max", 0), f.get("min", 0),
+                                        f.get("off_grid"), _peak(df), f["type"])
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.scale_mistake)
             _fail(*mistake)
     _ok("pixels are floats in 0..1")
 
 
-def check_reshaped(x_train, x_valid, n_train=None, n_valid=None) -> None:
-    for name, x, n in (("x_train", x_train, n_train), ("x_valid", x_valid, n_valid)):
-        mistake = grading.reshape_mistake(name, np.shape(x), n)
+def check_reshaped(x_train, x_valid, n_train=None, n_valid=None, train_df=None, valid_df=None) -> None:
+    """``train_df``/``valid_df``: the pixels the arrays came from (None: their order is not checked)."""
+    for name, x, n, df in (("x_train", x_train, n_train, train_df), ("x_valid", x_valid, n_valid, valid_df)):
+        mistake = grading.reshape_mistake(name, np.shape(x), n, type(x).__name__)
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.reshape_mistake)
             _fail(*mistake)
+        if df is not None and np.shape(df) == (len(x), 784) and \
+                not _same_rows(np.asarray(x).reshape(len(x), -1), df, scale=255):
+            _fail(*grading.order_mistake(name))
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}: ready for a CNN")
 
 
@@ -182,8 +227,17 @@ def check_datagen(datagen) -> None:
     _ok("ImageDataGenerator settings match the lesson")
 
 
-def check_batch(x_batch, y_batch, batch_size: int = 32) -> None:
-    mistakes = grading.batch_mistakes(*grading.batch_facts(x_batch, y_batch), batch_size)
+def check_batch(x_batch, y_batch, batch_size: int = 32, img_iter=None, x_train=None, y_train=None) -> None:
+    """``img_iter``, ``x_train``, ``y_train``: the iterator and the arrays it should flow (None: not checked)."""
+    flowed = getattr(img_iter, "x", None)
+    if img_iter is not None and x_train is not None and y_train is not None:
+        same = lambda a, b: isinstance(a, np.ndarray) and np.shape(a) == np.shape(b) and np.array_equal(a, b)  # noqa: E731
+        mistakes = grading.flow_mistakes(getattr(img_iter, "batch_size", None), same(flowed, x_train),
+                                         same(getattr(img_iter, "y", None), y_train))
+        if mistakes:  # the grader's words (asl_course.grading.nb03_augmentation.flow_mistakes)
+            _fail(*mistakes[0])
+    mistakes = grading.batch_mistakes(*grading.batch_facts(x_batch, y_batch, flowed if isinstance(flowed, np.ndarray)
+                                                           else None), batch_size)
     if mistakes:  # the grader's words (asl_course.grading.nb03_augmentation.batch_mistakes)
         _fail(*mistakes[0])
     _ok(f"one augmented batch: x {np.shape(x_batch)}, y {np.shape(y_batch)}")
@@ -229,7 +283,10 @@ def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2
     if mistake:
         _fail(*mistake)
     optimizer = getattr(model, "optimizer", None)
-    mistake = grading.trained_mistake(int(optimizer.iterations.numpy()) if optimizer else None)
+    params = getattr(history, "params", None) or {}
+    fit_steps = params["epochs"] * params["steps"] if isinstance(params.get("epochs"), int) and \
+        isinstance(params.get("steps"), int) else None
+    mistake = grading.trained_mistake(int(optimizer.iterations.numpy()) if optimizer else None, fit_steps)
     if mistake:
         _fail(*mistake)
     loss, accuracy = model.evaluate(x_valid, y_valid, verbose=0)
@@ -323,23 +380,29 @@ def _rgb_picture(ns: dict) -> dict:
     return next(p for p in ns["pictures"] if p["kind"] == "rgb")
 
 
+def _picture(ns: dict, kind: str, row: int):
+    """The path of the picture of ``kind`` made from ``row`` (None: there is none)."""
+    return next((p["path"] for p in ns["pictures"] if p["kind"] == kind and p["row"] == row), None)
+
+
 EXERCISES: dict[str, Exercise] = {
     # notebook 1
     "load_csv": Exercise("1. Load the CSV files", ("train_df", "valid_df"), (),
-                         lambda ns: check_dataframes(ns["train_df"], ns["valid_df"])),
+                         lambda ns: check_dataframes(ns["train_df"], ns["valid_df"], csv_rows(ns.get("DATA_DIR")))),
     "labels": Exercise("2. Extract the labels", ("y_train", "y_valid"), ("train_df", "valid_df"),
                        lambda ns: check_labels(ns["y_train"], ns["y_valid"], ns["train_df"], ns["valid_df"])),
     "images": Exercise("3. Extract the images", ("x_train", "x_valid"), (),
                        lambda ns: check_images(ns["x_train"], ns["x_valid"], *_frames(ns))),
     "one_hot": Exercise("4. One-hot encode the labels", ("num_classes",), ("y_train", "y_valid"),
-                        lambda ns: check_one_hot(ns["y_train"], ns["y_valid"], ns["num_classes"]),
+                        lambda ns: check_one_hot(ns["y_train"], ns["y_valid"], ns["num_classes"],
+                                                 *(None if df is None else len(df) for df in _frames(ns))),
                         hint="If that cell stopped with an IndexError from to_categorical, the labels "
                              "are not numbered 0..23."),
     "normalize": Exercise("5. Normalise the pixels", (), ("x_train", "x_valid"),
-                          lambda ns: check_normalized(ns["x_train"], ns["x_valid"])),
+                          lambda ns: check_normalized(ns["x_train"], ns["x_valid"], *_frames(ns))),
     "reshape": Exercise("6. Reshape the images for a CNN", (), ("x_train", "x_valid", "train_df", "valid_df"),
                         lambda ns: check_reshaped(ns["x_train"], ns["x_valid"], len(ns["train_df"]),
-                                                  len(ns["valid_df"]))),
+                                                  len(ns["valid_df"]), *_frames(ns))),
     # notebook 2
     "model": Exercise("1. The architecture", ("model",), (), lambda ns: check_model(ns["model"]),
                       hint="If that cell stopped with an error, read its last line: a layer's "
@@ -347,7 +410,8 @@ EXERCISES: dict[str, Exercise] = {
     # notebook 3
     "datagen": Exercise("2. The lesson's augmentations", ("datagen",), (), lambda ns: check_datagen(ns["datagen"])),
     "batch": Exercise("3. A batch of augmented images", ("img_iter", "x_batch", "y_batch"), ("datagen",),
-                      lambda ns: check_batch(ns["x_batch"], ns["y_batch"]),
+                      lambda ns: check_batch(ns["x_batch"], ns["y_batch"], 32, ns["img_iter"], ns.get("x_train"),
+                                             ns.get("y_train")),
                       hint="If that cell stopped with AttributeError: ... has no attribute 'next': "
                            f"{grading.NEXT_METHOD}."),
     # notebook 4
@@ -367,7 +431,8 @@ EXERCISES: dict[str, Exercise] = {
     "prepare_image": Exercise(
         "3. Prepare a picture exactly as the training data was prepared", ("prepare_image",), ("pictures", "rows", "x_valid"),
         lambda ns: _nb5("check_prepare_image")(ns["prepare_image"], _rgb_picture(ns)["path"],
-                                               ns["x_valid"][ns["rows"][_rgb_picture(ns)["row"]]])),
+                                               ns["x_valid"][ns["rows"][_rgb_picture(ns)["row"]]],
+                                               _picture(ns, "plain", _rgb_picture(ns)["row"]))),
     "predict_letter": Exercise(
         "4. From probabilities to a letter", ("LETTERS", "predict_letter"), ("model", "pictures", "prepare_image"),
         lambda ns: (_nb5("check_letters")(ns["LETTERS"]),

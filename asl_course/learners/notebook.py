@@ -149,9 +149,25 @@ def _colab_data() -> Path:
     return dest
 
 
+def quiet_mixed_types() -> None:
+    """Silence pandas' DtypeWarning (and only it) in this kernel.
+
+    ``pd.read_csv(path, header=None)`` on the course's CSVs reads the header as a row of text, so
+    every column has mixed types, and pandas warns once per file with all 785 column numbers
+    (7,700 characters): more than a screen above the self-check, which says the same in one line
+    ("the CSV was read with header=None") with its fix.
+    """
+    import warnings
+
+    import pandas as pd
+
+    warnings.filterwarnings("ignore", category=pd.errors.DtypeWarning)
+
+
 def setup(data_dir: str | os.PathLike | None = None) -> Path:
     """Find the data (fetch it on Colab when missing) and print data source, GPU and mode."""
     _import_tensorflow_quietly()  # first, before anything imports it with its start-up log
+    quiet_mixed_types()
     try:
         folder = _data.locate(data_dir)
     except _data.DataNotFoundError:

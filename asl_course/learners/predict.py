@@ -611,6 +611,12 @@ def check_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:
     if getattr(model, "optimizer", None) is not None and int(model.optimizer.iterations.numpy()) == 0:
         _fail("the model has never been trained (a freshly built model?).",
               f'load the trained one from the file: keras.models.load_model("{path}").')
+    if Path(path).is_file():  # the grader compares the two as well
+        probe = np.random.default_rng(0).random((8, *INPUT_SHAPE)).astype("float32")
+        saved = keras.models.load_model(path, compile=False)
+        if not np.allclose(model.predict(probe, verbose=0), saved.predict(probe, verbose=0), atol=1e-4):
+            _fail(f"model does not predict what the model saved in {path} predicts (a model built or trained here?).",
+                  f'load that file: model = keras.models.load_model("{path}").')
     _ok(f"a trained model that takes {_shape_text(model.input_shape)} images and gives 24 probabilities")
 
 
@@ -633,13 +639,25 @@ def _prepared_mistake(got, original: np.ndarray) -> str | None:
     return None
 
 
-def check_prepare_image(prepare_image_fn, path, original_pixels) -> None:
-    """Self-check: ``prepare_image(path)`` gives the (1, 28, 28, 1) image of ``original_pixels``."""
+def check_prepare_image(prepare_image_fn, path, original_pixels, plain_path=None) -> None:
+    """Self-check: ``prepare_image(path)`` gives the (1, 28, 28, 1) image of ``original_pixels``;
+    ``plain_path``: the same image as a 28x28 grayscale picture, which must come back exactly
+    (the grader's words: ``grading.prepared_mistake``)."""
+    from asl_course import grading
+
     original_pixels = np.asarray(original_pixels)
     if np.issubdtype(original_pixels.dtype, np.floating) and original_pixels.max() <= 1.0:
         original_pixels = np.rint(original_pixels * 255)
     if not callable(prepare_image_fn):
         _fail("prepare_image is not a function.", "define it with def prepare_image(path): ... return image")
+    plain = prepare_image_fn(str(plain_path)) if plain_path is not None else None
+    if isinstance(plain, np.ndarray) and plain.dtype.kind in "biuf" and plain.size == IMAGE_SIZE * IMAGE_SIZE:
+        facts = {"type": "ndarray", "shape": list(plain.shape), "kind": plain.dtype.kind,
+                 "values": np.asarray(plain, dtype="float64").reshape(-1).tolist()}
+        mistake = grading.prepared_mistake(facts, original_pixels.reshape(-1), "plain")
+        if mistake:
+            _fail(f"prepare_image({Path(plain_path).name!r}): {mistake}",
+                  "grayscale, resize to (28, 28), / 255, reshape(1, 28, 28, 1).")
     got = prepare_image_fn(str(path))
     if got is None:
         _fail("prepare_image returned None.", "end the function with return <the prepared array>.")
@@ -693,6 +711,13 @@ def check_predict_letter(predict_letter_fn, model, path) -> None:
 def check_top_k(top_k_fn, model, path) -> None:
     """Self-check: ``top_k(probabilities, 3)`` gives the 3 best (letter, probability), best first."""
     probs = probabilities(model, prepare_image(path))[0]
+    for k in (1, 5):  # the grader asks for other k as well
+        try:
+            others = list(top_k_fn(probs.copy(), k))
+        except Exception:  # noqa: BLE001 - said below, with k=3
+            break
+        if len(others) != k:
+            _fail(f"top_k(..., {k}) returned {len(others)} pairs.", "take the first k of the sorted indices: order[:k].")
     got = top_k_fn(model.predict(prepare_image(path), verbose=0)[0], 3)
     want = top_k(probs, 3)
     try:
