@@ -57,6 +57,17 @@ c.OverwriteCells.add_missing_cells = True
 # Outputs kept in the autograded notebooks (and feedback) per cell.
 c.LimitOutput.max_lines = 200
 
+# --- Validation: `nbgrader validate` and JupyterLab's *Validate* button ------------------------------
+# nbgrader's Validator runs each cell under its stock Execute preprocessor, whose one limit is 30 s:
+# notebook 4's training cell and notebook 5's catch-up training (when asl_model.keras is missing)
+# take longer, and a right notebook failed ("history is not defined"). A validation trains what
+# grading trains (fast mode whatever ASL_COURSE_FAST says: one epoch of 858 steps on the real data,
+# asl_course.lesson.fast_mode), and any of its cells may run as long as the autograder's longest
+# per-cell limit (the training cell's 600 s). `c.Validator.Execute` reaches only the validator's
+# Execute (`c.Execute` would also set the autograder's GuardedExecute, a subclass). The Validate
+# button reads this file from the folder JupyterLab was started in: start it in the course folder.
+c.Validator.Execute.timeout = 600
+
 # --- Feedback ------------------------------------------------------------------------------------
 # Show each mistake's message, never the hidden tests or their tracebacks (nbgrader issue 917).
 c.GenerateFeedback.preprocessors = [
