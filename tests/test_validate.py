@@ -4,8 +4,8 @@
 nbgrader's Validator runs each cell under its own Execute limit (30 s unless configured), and the
 JupyterLab *Validate* button runs the same Validator with the ``nbgrader_config.py`` of the folder
 JupyterLab was started in. A validation trains what grading trains (fast mode), and the course's
-config gives each cell of a validation the autograder's longest per-cell limit
-(``c.Validator.Execute.timeout``). The Validate button itself is tested in tests/test_browser.py;
+config gives each cell of a validation at least the autograder's longest per-cell limit
+(``c.Validator.Execute.timeout``, 1200 s). The Validate button itself is tested in tests/test_browser.py;
 tests/test_registry.py validates every source notebook through the Python API on the stand-in.
 """
 
