@@ -88,6 +88,20 @@ c.OverwriteCells.add_missing_cells = True
 # Outputs kept in the autograded notebooks (and feedback) per cell.
 c.LimitOutput.max_lines = 200
 
+# --- Validation: `nbgrader validate` and JupyterLab's *Validate* button ------------------------------
+# nbgrader's Validator runs each cell under its stock Execute preprocessor, whose one limit is 30 s:
+# notebook 4's training cell and notebook 5's catch-up training (when asl_model.keras is missing)
+# take longer, and a right notebook failed ("history is not defined"). A validation trains what
+# grading trains (fast mode whatever ASL_COURSE_FAST says: one epoch of 858 steps on the real data,
+# asl_course.lesson.fast_mode), on the student's own machine, which may be slower or busier than the
+# grader's: any of its cells may run 1200 s, twice the autograder's longest per-cell limit (the
+# training cell's 600 s). Measured on 2 CPU cores (real data): the epoch took 43-84 s on an idle
+# machine (2026-11-28) and over 600 s with the load average at 20 (2026-12-07), where 600 s stopped
+# it. A cell that hangs holds a validation for 20 minutes at most. `c.Validator.Execute` reaches only
+# the validator's Execute (`c.Execute` would also set the autograder's GuardedExecute, a subclass).
+# The Validate button reads this file from the folder JupyterLab was started in: start it here.
+c.Validator.Execute.timeout = 1200
+
 # --- Feedback ------------------------------------------------------------------------------------
 # Show each mistake's message, never the hidden tests or their tracebacks (nbgrader issue 917).
 c.GenerateFeedback.preprocessors = [

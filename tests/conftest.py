@@ -93,6 +93,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    from _quiet import QuietCells
+
+    config.pluginmanager.register(QuietCells(), "asl-quiet-cells")  # stderr in a solved notebook's cell fails it
     #: (student, assignment) -> seconds its notebook ran under the autograder (tests/test_grading.py).
     config.asl_class_times = {}
     #: Whether this session grades the whole simulated class (the course fixture submits only

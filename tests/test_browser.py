@@ -11,11 +11,14 @@ instructor plugins are switched off with the command the README gives learners
 - the student edition: the setup cell runs, an untouched exercise stops with its stub's
   ``NotImplementedError``, and its self-check answers with the "define ... in the cell above"
   message, not a traceback; test and setup cells cannot be edited or deleted (an answer cell
-  and a plain cell, as controls, can); nbgrader's instructor panels are not there.
+  and a plain cell, as controls, can); nbgrader's instructor panels are not there;
+- nbgrader's *Validate* button on a solved notebook 4 (one epoch of training) says it passes.
 
-Every test fails on a JavaScript error (page errors, console errors; the Colab badge image
-cannot load offline and is the one exception) and on a Jupyter dialog. Screenshots go to
-``$ASL_BROWSER_ARTIFACTS`` (CI: ``test-artifacts/browser/``, git-ignored), the path is printed.
+JupyterLab starts in a copy of the course folder (with its ``nbgrader_config.py``, which the
+Validate button reads), as the README tells learners. Every test fails on a JavaScript error
+(page errors, console errors; the Colab badge image cannot load offline and is the one
+exception), on a Jupyter dialog, and on stderr in a cell it ran that tests/_quiet.py does not
+allow. Screenshots go to ``$ASL_BROWSER_ARTIFACTS`` (CI: ``test-artifacts/browser/``, git-ignored), the path is printed.
 ``$ASL_BROWSER_EDITIONS`` points the test at another build (a folder holding ``notebooks/`` and
 ``release/``). Without Playwright or Chromium the tests skip, except under ``CI=true``, where they fail.
 """
@@ -36,7 +39,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from _quiet import unexpected
 from asl_course import editions
+from asl_course.tooling import classroom
 
 #: A JupyterLab server and a real browser: not for the fast loop (CI runs this file first, alone).
 pytestmark = pytest.mark.slow
@@ -48,6 +53,8 @@ IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 EDITIONS = Path(os.environ.get("ASL_BROWSER_EDITIONS") or REPO)
 ARTIFACTS = Path(os.environ.get("ASL_BROWSER_ARTIFACTS") or REPO / "test-artifacts" / "browser")
 NAME = "01_prepare_data"  # the quickest notebook with exercises: no training
+TRAIN = "04_train_and_save"  # the Validate button's test: the notebook whose training outlasted nbgrader's 30 s
+VALIDATED = "Success! Your notebook passes all the tests."
 #: What a learner's JupyterLab does not need (the README's `jupyter labextension disable` line).
 INSTRUCTOR_PLUGINS = ("@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader",
                       "@jupyter/nbgrader:course-list")
@@ -101,6 +108,9 @@ def lab(tmp_path_factory, playwright_api):
     (work / "release" / NAME).mkdir(parents=True)
     shutil.copy(EDITIONS / "notebooks" / f"{NAME}.ipynb", work / "notebooks")
     shutil.copy(EDITIONS / "release" / NAME / f"{NAME}.ipynb", work / "release" / NAME)
+    (work / "release" / TRAIN).mkdir()  # a student's solved notebook 4
+    nbformat.write(classroom.solution_notebook(EDITIONS, TRAIN), work / "release" / TRAIN / f"{TRAIN}.ipynb")
+    shutil.copy(REPO / "nbgrader_config.py", work)  # the course folder's: the Validate button reads it
     env = dict(
         os.environ,
         JUPYTER_CONFIG_DIR=str(base / "config"),
@@ -122,7 +132,7 @@ def lab(tmp_path_factory, playwright_api):
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     log = open(base / "jupyterlab.log", "w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -216,6 +226,23 @@ class Learner:
         assert not texts, f"a Jupyter dialog is open: {texts}"
         assert not self.errors, "JavaScript errors in JupyterLab:\n" + "\n".join(self.errors)
 
+    def check_quiet(self, panel, path: Path) -> None:
+        """Save the notebook (Ctrl+S, as a learner does) and read it back: no cell that ran shows
+        stderr that tests/_quiet.py does not allow (a red block the learner cannot act on)."""
+        before = path.stat().st_mtime_ns
+        panel.locator(".jp-Notebook .jp-InputPrompt").first.click()
+        self.page.keyboard.press("Escape")
+        self.page.keyboard.press("Control+s")
+        deadline = time.monotonic() + 30
+        while path.stat().st_mtime_ns == before:
+            assert time.monotonic() < deadline, f"{path.name} was not saved within 30 s"
+            self.page.wait_for_timeout(250)
+        self.page.wait_for_timeout(500)  # the contents API writes the file in one go; let it finish
+        nb = nbformat.read(path, as_version=4)
+        found = {i: unexpected(c.get("outputs")) for i, c in enumerate(nb.cells)}
+        found = {i: lines for i, lines in found.items() if lines}
+        assert not found, f"stderr in {path.name} (cell: lines): {found}"
+
 
 @pytest.fixture
 def learner(playwright_api, lab, artifacts, request):
@@ -291,6 +318,7 @@ def test_selfstudy_answer_hidden_until_opened_and_run_all_works(learner, lab):
     assert TRACEBACK not in outputs, "Run All of the untouched self-study notebook shows a traceback"
     assert "Running the answer" in outputs, "the answer cells did not fill the exercises in"
     learner.check_clean()
+    learner.check_quiet(panel, lab[2] / "notebooks" / f"{NAME}.ipynb")
 
 
 def test_release_setup_exercise_and_self_check(learner, lab):
@@ -312,6 +340,7 @@ def test_release_setup_exercise_and_self_check(learner, lab):
         f"an untouched exercise's self-check shows a traceback instead of its message:\n{check_out}")
     assert "define `train_df`" in check_out and "in the cell above" in check_out, check_out
     learner.check_clean()
+    learner.check_quiet(panel, lab[2] / "release" / NAME / f"{NAME}.ipynb")
 
 
 def _source(learner, panel, index: int) -> str:
@@ -368,4 +397,24 @@ def test_release_locked_cells_and_no_instructor_panels(learner, lab):
         learner.shot("08-release-nbgrader-menu")
         page.keyboard.press("Escape")
         assert not {"Formgrader", "Course List"} & set(items), f"instructor items in the Nbgrader menu: {items}"
+    learner.check_clean()
+
+
+def test_validate_button_passes_a_solved_notebook_4(learner, lab):
+    """nbgrader's *Validate* button (a toolbar button, for students) on a solved notebook 4: it saves
+    the notebook, the server runs nbgrader's Validator with the course folder's config (one epoch of
+    training, longer than nbgrader's own 30 s limit per cell), and a dialog gives the verdict."""
+    path = f"release/{TRAIN}/{TRAIN}.ipynb"
+    nb = nbformat.read(lab[2] / path, as_version=4)
+    learner.open(path, len(nb.cells))
+    button = learner.page.locator(".jp-NotebookPanel:visible .validate-button")
+    button.click()
+    results = learner.page.locator(".jp-Dialog", has_text="Validation Results")
+    start = time.monotonic()
+    results.wait_for(timeout=1_500_000)  # one epoch: 1-2 minutes on 2 cores; the config allows a cell 1200 s
+    text = results.inner_text()
+    learner.shot("09-validate-button-result")
+    print(f"the Validate button answered in {time.monotonic() - start:.0f} s")
+    assert VALIDATED in text, f"the Validate button on a solved notebook 4 says:\n{text[-3000:]}"
+    results.locator(".jp-Dialog-button.jp-mod-accept").click()
     learner.check_clean()

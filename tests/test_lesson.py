@@ -54,6 +54,10 @@ def test_run_plan_modes(monkeypatch):
     monkeypatch.delenv("ASL_COURSE_FAST")
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert lesson.run_plan().fast
+    # a validation trains what grading trains, whatever the learner's ASL_COURSE_FAST says
+    monkeypatch.setenv("ASL_COURSE_FAST", "0")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    assert lesson.run_plan() == lesson.run_plan(fast=True)
 
 
 @pytest.mark.parametrize("value, expected", [(None, False), ("", False), ("autograde", True), ("validate", True)])

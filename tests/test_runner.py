@@ -51,3 +51,15 @@ def test_a_hanging_cell_times_out(tmp_path, data_dir):
     with pytest.raises(UserError) as info:
         runner.run_notebooks([slow], tmp_path / "out", fast=True, data_dir=data_dir, cell_timeout=3, log=lambda *_: None)
     assert "CellTimeoutError" in str(info.value)
+
+
+def test_kernels_start_without_a_warning_on_the_terminal(tmp_path, data_dir, capfd):
+    """ipykernel 7.4 warns on the terminal for each kernel on TCP without CurveZMQ keys ("Kernel is
+    running over TCP without encryption"): the runner's kernels get keys, and say nothing."""
+    notebook = write(tmp_path / "01_a.ipynb", "print('ran')")
+    capfd.readouterr()
+    runner.run_notebooks([notebook], tmp_path / "out", fast=True, data_dir=data_dir, cell_timeout=120,
+                         log=lambda *_: None)
+    terminal = capfd.readouterr()
+    assert "without encryption" not in terminal.err, terminal.err
+    assert terminal.err.strip() == "", f"a kernel of asl-course run wrote to the terminal:\n{terminal.err}"

@@ -47,13 +47,12 @@ def under_nbgrader() -> bool:
 
 
 def fast_mode() -> bool:
-    """True when ``ASL_COURSE_FAST`` is set to a true value, or under nbgrader's autograder."""
-    value = os.environ.get(FAST_ENV, "").strip().lower()
-    if value in {"1", "true", "yes", "on"}:
+    """True under nbgrader (its autograder, ``nbgrader validate`` and JupyterLab's *Validate*
+    button: a validation trains what grading trains, whatever ``ASL_COURSE_FAST`` says), else when
+    ``ASL_COURSE_FAST`` is set to a true value."""
+    if under_nbgrader():
         return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    return under_nbgrader()
+    return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +74,7 @@ class RunPlan:
         images = "all training images" if self.train_images is None else f"the first {self.train_images:,} training images"
         epochs = "1 epoch" if self.epochs == 1 else f"{self.epochs} epochs"
         return (
-            f"Fast mode ({FAST_ENV}=1 or grading): {epochs} on {images}, batch size "
+            f"Fast mode ({FAST_ENV}=1, grading or validating): {epochs} on {images}, batch size "
             f"{self.batch_size}. Use it to check that everything runs; its accuracies are not the lesson's."
         )
 

@@ -545,6 +545,25 @@ def savedmodel_path(keras_path: str | os.PathLike) -> Path:
     return keras_path.with_name(keras_path.stem + SAVEDMODEL_SUFFIX)
 
 
+def quiet_tensorflow_info() -> None:
+    """Keep TensorFlow's Python INFO lines out of a notebook; its warnings and errors still show.
+
+    In an interactive kernel (where it finds ``sys.ps1``) TensorFlow sets its Python logger to INFO,
+    so every SavedModel export logs "INFO:tensorflow:Assets written to: ..." twice, once as
+    stderr (absl's ``logging.info`` during the export gives the root logger a stderr handler,
+    and TensorFlow's logger propagates to it). A level the learner chose above INFO is kept.
+    """
+    import logging
+
+    try:
+        import tensorflow as tf
+    except ImportError:  # the course's own import of keras says what is missing
+        return
+    logger = tf.get_logger()
+    if logger.getEffectiveLevel() < logging.WARNING:
+        logger.setLevel(logging.WARNING)
+
+
 def export_savedmodel(model, keras_path: str | os.PathLike = MODEL_FILE, dest: str | os.PathLike | None = None) -> Path:
     """Write ``model`` as a TensorFlow SavedModel alongside its ``.keras`` file, for serving.
 
@@ -557,6 +576,7 @@ def export_savedmodel(model, keras_path: str | os.PathLike = MODEL_FILE, dest: s
     dest = Path(dest) if dest is not None else savedmodel_path(keras_path)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
+    quiet_tensorflow_info()
     try:
         model.export(str(staging), format="tf_saved_model", verbose=False)
         if dest.exists():

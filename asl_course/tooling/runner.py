@@ -37,11 +37,26 @@ def _figures(nb, stem: str, folder: Path) -> list[Path]:
     return paths
 
 
+def transport_encryption() -> str:
+    """How the runner's kernels talk to it: CurveZMQ keys provisioned by the kernel manager
+    where pyzmq has CURVE (its wheels do). ipykernel 7.4 warns, on the terminal, for every kernel
+    that runs over TCP without them ("Kernel is running over TCP without encryption")."""
+    import zmq
+
+    return "auto" if zmq.has("curve") else "disabled"
+
+
 def _progress_client(log):
-    """An nbclient NotebookClient that echoes Keras' epoch lines while a cell runs."""
+    """An nbclient NotebookClient that echoes Keras' epoch lines while a cell runs, and starts its
+    kernel with encrypted sockets (:func:`transport_encryption`)."""
     from nbclient import NotebookClient
 
     class ProgressClient(NotebookClient):
+        def create_kernel_manager(self):
+            manager = super().create_kernel_manager()
+            manager.transport_encryption = transport_encryption()
+            return manager
+
         def output(self, outs, msg, display_id, cell_index):
             if msg["msg_type"] == "stream":
                 for part in msg["content"].get("text", "").split("\n"):
