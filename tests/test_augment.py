@@ -252,6 +252,7 @@ runpy.run_module("asl_course", run_name="__main__")
 
 
 @pytest.mark.slow
+@pytest.mark.full_class  # the device script's path (deploy/device/); JAX itself is tested in test_jit_augment.py
 def test_bench_augmentation_on_jax_without_tensorflow():
     import importlib.util
     import os
