@@ -272,3 +272,25 @@ def test_secure_copies_only_regular_files_and_never_follows_links(tmp_path):
     # a test cell that ran twice is void
     session.secure("test_labels", folder)
     assert (kept / "VOID").exists()
+
+
+def test_the_answer_cells_sandbox_has_a_kernels_bounds():
+    from asl_course.grading.plugins import autograder, harness
+
+    traits = autograder.GuardedExecute.class_traits()
+    assert harness.BOUNDS_MEMORY == traits["memory_limit"].default_value
+    assert harness.BOUNDS_PROCESSES == traits["max_processes"].default_value
+    assert harness.bounds().memory == harness.BOUNDS_MEMORY
+
+
+@pytest.mark.slow
+def test_answer_cells_over_the_memory_limit_stop_with_the_limit_named(monkeypatch):
+    from asl_course.grading.plugins import harness, limits, sandbox
+
+    if not sandbox.available() or limits.mechanism() not in ("cgroup-v1", "cgroup-v2"):
+        pytest.skip("needs bubblewrap and cgroups (root)")
+    monkeypatch.setattr(harness, "BOUNDS_MEMORY", 3 * 2**30 // 2)
+    package = Path(grading.__file__).resolve().parent.parent.parent
+    hog = ["big = bytearray(4 * 2**30)  # zero-filled: every page touched"]
+    with pytest.raises(harness.HarnessError, match="memory limit"):
+        harness.Harness(hog, None, package)

@@ -31,6 +31,12 @@ import numpy as np
 #: Seconds the answer cells may take to run (loading TensorFlow and the model), and one call.
 START_TIMEOUT = 180
 CALL_TIMEOUT = 60
+#: The bounds of the answer cells' sandbox: one notebook kernel's (GuardedExecute's defaults
+#: ``memory_limit`` and ``max_processes``, held equal by tests/test_trust.py), and no file larger
+#: than the hidden tests' largest record.
+BOUNDS_MEMORY = 4 * 2**30
+BOUNDS_PROCESSES = 512
+BOUNDS_FILE_SIZE = 512 * 2**20
 #: Names the setup cell of notebook 5 defines, defined the same way before the answer cells run.
 PRELUDE = """
 from pathlib import Path
@@ -134,8 +140,16 @@ class HarnessError(RuntimeError):
     pass
 
 
-def _command(folder: Path, package: Path) -> tuple[list[str], dict]:
-    """The command that runs the child in ``folder`` (with the sandbox when the course has it)."""
+def bounds():
+    """The answer cells' sandbox limits (:mod:`asl_course.grading.plugins.limits`)."""
+    from asl_course.grading.plugins import limits
+
+    return limits.Limits(memory=BOUNDS_MEMORY, processes=BOUNDS_PROCESSES, file_size=BOUNDS_FILE_SIZE)
+
+
+def _command(folder: Path, package: Path) -> tuple[list[str], dict, object]:
+    """The command that runs the child in ``folder`` (with the sandbox when the course has it),
+    its environment, and the sandbox's :class:`limits.Box` (None without a sandbox)."""
     bootstrap = (f"import sys; sys.path.insert(0, {str(package)!r}); "
                  "from asl_course.grading.plugins import harness; harness.child()")
     argv = [sys.executable, "-I", "-c", bootstrap]
@@ -148,11 +162,14 @@ def _command(folder: Path, package: Path) -> tuple[list[str], dict]:
             sandbox.require()
         print(f"[asl-course verifier] WARNING: the answer cells run without a sandbox ({sandbox.problem()})",
               file=sys.stderr, flush=True)
-        return argv, env
+        return argv, env, None
+    from asl_course.grading.plugins import limits
+
     os.chmod(folder, 0o755)  # bwrap enters it before dropping to the sandbox user
     sandbox.give(folder)
+    box = limits.Box(bounds())
     return sandbox.command(argv, ro_binds=[str(package)], rw_binds=[str(folder)], workdir=folder,
-                           env={k: v for k, v in env.items() if k not in ("PATH", "HOME")}), env
+                           env={k: v for k, v in env.items() if k not in ("PATH", "HOME")}, box=box), env, box
 
 
 class Harness:
@@ -163,29 +180,39 @@ class Harness:
         if model_file is not None and Path(model_file).is_file():
             shutil.copyfile(model_file, self.folder / "asl_model.keras")
         self.model_path = self.folder / "asl_model.keras"
-        argv, env = _command(self.folder, package)
+        argv, env, self.box = _command(self.folder, package)
         self._log = open(self.folder.parent / f"{self.folder.name}.log", "ab")
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                                         cwd=self.folder, env=env, text=True, bufsize=1, start_new_session=True)
-        reply = self._ask({"cells": list(cells)}, START_TIMEOUT)
+        try:
+            reply = self._ask({"cells": list(cells)}, START_TIMEOUT)
+        except HarnessError:
+            self.close()
+            raise
         self.defined = set(reply.get("defined", []))
         self.errors = list(reply.get("errors", []))
 
+    def stopped(self) -> str:
+        """Why the answer cells' sandbox is gone: the limit it went over, where one did."""
+        over = self.box.exceeded() if self.box is not None else None
+        return "the sandbox running the answer cells stopped" + (f": {over}" if over else "")
+
     def _ask(self, request: dict, timeout: float) -> dict:
         if self.process.poll() is not None:
-            raise HarnessError("the sandbox running the answer cells stopped")
+            raise HarnessError(self.stopped())
         try:
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
-            raise HarnessError("the sandbox running the answer cells stopped") from exc
+            raise HarnessError(self.stopped()) from exc
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
             self.close()
             raise HarnessError(f"the answer cells took more than {timeout:.0f} s")
         line = self.process.stdout.readline()
         if not line:
-            raise HarnessError("the sandbox running the answer cells stopped")
+            self.process.wait()
+            raise HarnessError(self.stopped())
         return json.loads(line)
 
     def call(self, name: str, *args):
@@ -223,6 +250,8 @@ class Harness:
             except OSError:
                 self.process.kill()
             self.process.wait()
+        if self.box is not None:
+            self.box.close()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)  # the sandbox's stderr: nothing reads it after
         shutil.rmtree(self.folder, ignore_errors=True)
