@@ -14,8 +14,10 @@
   whose mistakes CI grades inside a combined one, whose verdicts and messages are tested
   in-process, or that another test grades (solutions graded again, tests/test_parallel.py's
   class), and ``nbgrader validate`` of each notebook under the autograder (the class grades each
-  full solution through nbgrader itself): deselected unless ``--full-class`` (or
-  ``ASL_FULL_CLASS=1``), which ``.ci/run --full`` passes.
+  full solution through nbgrader itself), the browser's *Validate* button on notebook 4 (a
+  training; tests/test_validate.py checks the button's configuration fast) and the JAX bench
+  without TensorFlow: deselected unless ``--full-class`` (or ``ASL_FULL_CLASS=1``), which
+  ``.ci/run --full`` sets.
 """
 
 from __future__ import annotations

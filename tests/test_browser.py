@@ -400,6 +400,7 @@ def test_release_locked_cells_and_no_instructor_panels(learner, lab):
     learner.check_clean()
 
 
+@pytest.mark.full_class  # 1-7 min of training in CI; the button's config path: tests/test_validate.py (fast)
 def test_validate_button_passes_a_solved_notebook_4(learner, lab):
     """nbgrader's *Validate* button (a toolbar button, for students) on a solved notebook 4: it saves
     the notebook, the server runs nbgrader's Validator with the course folder's config (one epoch of
