@@ -727,3 +727,18 @@ def test_setup_silences_pandas_mixed_types_warning_only(data_dir):
         warnings.warn("another warning", UserWarning)
     assert [type(w.message) for w in caught if "warning" in str(w.message) or "mixed" in str(w.message)] == \
         [UserWarning]
+
+
+def test_the_batch_self_check_passes_a_flow_of_the_lessons_float64_arrays():
+    """``flow`` keeps its images as float32; the lesson's x_train / 255 is float64: the same images
+    (a self-check that compared the dtypes too failed every right answer under the autograder)."""
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    x = np.random.default_rng(0).integers(0, 256, (64, 28, 28, 1)) / 255
+    y = np.eye(24)[np.arange(64) % 24]
+    it = ImageDataGenerator(rotation_range=10, zoom_range=0.1).flow(x, y, batch_size=32)
+    assert it.x.dtype == np.float32 and x.dtype == np.float64
+    x_batch, y_batch = next(it)
+    checks.check_batch(x_batch, y_batch, 32, it, x, y)  # no mistake raised
+    assert checks.flows(it.x, x) and checks.flows(it.y, y)
+    assert not checks.flows(it.x, x[::-1]) and not checks.flows(it.x, x[:10]) and not checks.flows(None, x)

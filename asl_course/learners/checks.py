@@ -227,13 +227,23 @@ def check_datagen(datagen) -> None:
     _ok("ImageDataGenerator settings match the lesson")
 
 
+def flows(flowed, array) -> bool:
+    """Whether an iterator's array is ``array``: ``flow`` keeps the images as float32 (the
+    generator's dtype), so ``array`` is compared in the iterator's own dtype."""
+    if not isinstance(flowed, np.ndarray) or np.shape(flowed) != np.shape(array):
+        return False
+    try:
+        return bool(np.array_equal(flowed, np.asarray(array, dtype=flowed.dtype)))
+    except (TypeError, ValueError):
+        return False
+
+
 def check_batch(x_batch, y_batch, batch_size: int = 32, img_iter=None, x_train=None, y_train=None) -> None:
     """``img_iter``, ``x_train``, ``y_train``: the iterator and the arrays it should flow (None: not checked)."""
     flowed = getattr(img_iter, "x", None)
     if img_iter is not None and x_train is not None and y_train is not None:
-        same = lambda a, b: isinstance(a, np.ndarray) and np.shape(a) == np.shape(b) and np.array_equal(a, b)  # noqa: E731
-        mistakes = grading.flow_mistakes(getattr(img_iter, "batch_size", None), same(flowed, x_train),
-                                         same(getattr(img_iter, "y", None), y_train))
+        mistakes = grading.flow_mistakes(getattr(img_iter, "batch_size", None), flows(flowed, x_train),
+                                         flows(getattr(img_iter, "y", None), y_train))
         if mistakes:  # the grader's words (asl_course.grading.nb03_augmentation.flow_mistakes)
             _fail(*mistakes[0])
     mistakes = grading.batch_mistakes(*grading.batch_facts(x_batch, y_batch, flowed if isinstance(flowed, np.ndarray)
