@@ -119,23 +119,25 @@ def handle_robustness(args) -> int:
 
     if args.seeds < 1:
         raise UserError("--seeds must be at least 1")
-    try:
-        report = robustness.run(args.recipes or robustness.RECIPES, seeds=range(args.seeds),
-                                epochs=args.epochs or facts.FULL_EPOCHS, fast=args.fast,
-                                save_models=args.save_models)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
-    if args.json:
-        robustness.save_report(report, args.json)
-    return 0
+    return _robustness_report(args, lambda: robustness.run(
+        args.recipes or robustness.RECIPES, seeds=range(args.seeds), epochs=args.epochs or facts.FULL_EPOCHS,
+        fast=args.fast, save_models=args.save_models))
 
 
 def handle_splits(args) -> int:
+    from asl_course.tooling import robustness
+
+    return _robustness_report(args, lambda: robustness.splits(args.recipe, seed=args.seed, epochs=args.epochs,
+                                                              fast=args.fast))
+
+
+def _robustness_report(args, make) -> int:
+    """Run ``make`` (a bench of :mod:`asl_course.tooling.robustness`); its bad arguments as one line; --json."""
     from asl_course.errors import UserError
     from asl_course.tooling import robustness
 
     try:
-        report = robustness.splits(args.recipe, seed=args.seed, epochs=args.epochs, fast=args.fast)
+        report = make()
     except ValueError as exc:
         raise UserError(str(exc)) from None
     if args.json:
