@@ -207,9 +207,9 @@ ROTATION_OPTIONS = {
     "rotation_range=90": "right",
 }
 ROTATION_ANSWER = "rotation_range=90"
-ROTATION_WHY = ("up to a quarter turn makes some hands another letter: U turned sideways is H, K turned to point down "
-                "is P, G pointing down is Q, so those augmented images would carry the old, wrong label (the figure "
-                "below turns a U, a K and a G a quarter turn)")
+ROTATION_WHY = ("up to a quarter turn makes some hands another letter: U turned sideways is H, G turned to point down "
+                "is Q, and K tipped towards the floor looks like P, so those augmented images would carry the old, "
+                "wrong label (the figure below turns a U, a K and a G a quarter turn)")
 
 
 def rotation_mistake(value, type_name: str) -> tuple[str, str] | None:
