@@ -11,6 +11,8 @@ are recorded and re-measured. Every other table is derived from there. The layou
 - :mod:`.arrays`, :mod:`.models`: measuring arrays (digests, shapes, value ranges) and Keras models;
 - :mod:`.nb01_prepare_data` ... :mod:`.nb06_fast_and_stable`: each notebook's observers, judges,
   model measurements, record hooks and repairs;
+- :mod:`.predictions`: the thinking exercises' observer and words (a choice, a count, a share, a
+  pair of letters), each notebook's question in its own module;
 - :mod:`.judging`: observe / judge / measure one exercise through its declaration;
 - :mod:`.raw`: the raw values a hidden test records, and how the verifier rebuilds them;
 - :mod:`.kernel`: in the student's kernel: :func:`check` (the hidden test), :func:`repair`;

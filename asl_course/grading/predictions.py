@@ -84,7 +84,7 @@ def count_mistake(value, type_name: str, truth: int, what: str, known: dict, why
 def share_mistake(value, type_name: str, truth: float, tolerance: float, what: str, known: list,
                   why: str) -> tuple[str, str] | None:
     """A share in 0..1 judged within ``tolerance``. ``known``: ``[(number, what it is instead), ...]``
-    (matched within ``tolerance``)."""
+    (matched within 5 % of the number, or within ``tolerance`` where the number is not tiny)."""
     answer = f"it is {truth:.3f}: {why}"
     if type_name == "str" or value is None or type_name == "bool" or not type_name.startswith(("int", "float")):
         return f"prediction is {_a(type_name)}, not a number", f"set it to {what}, a number between 0 and 1; {answer}"
