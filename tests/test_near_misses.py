@@ -959,11 +959,190 @@ def test_notebook_5_s_right_functions_pass_both(exercise, nb5_ns):
     assert _judged(f"test_{exercise}", ns, ref) == []
 
 
+# --- The thinking exercises: a prediction, judged on the answer to its question ----------------------
+#
+# Plain values, so fast: each near-miss is the learner's ``prediction``; the notebook's state the
+# self-check measures (the labels, the model's layers, the iterator, the model's predictions, the
+# schedule) is made small and cheap here. The grader's plan says the real release, whose counts the
+# validation labels below have (notebook 1), and N training images (notebook 4: its question is about the
+# release's 27,455, whose last batch holds 31; the self-check shows the N images' last batch beside it).
+
+
+def _guess(exercise: str, value, words: str) -> Live:
+    """A near-miss of a thinking exercise: the learner's ``prediction = value``."""
+    return Live(exercise, f"prediction = {value!r}", lambda ns: ns.update(prediction=value), words,
+                learner=(f"prediction = {value!r}",))
+
+
+RELEASE = grading.RELEASE_TRAIN_IMAGES
+LAST = RELEASE - (-(-RELEASE // 32) - 1) * 32  # the last batch of the release's training images: 31
+
+
+def _guesses():
+    def g(exercise, words, *values):
+        for value in values:
+            yield _guess(exercise, value, words)
+
+    yield from g("predict_balance", 'the answer is "lopsided"', "equal", "uneven", "Equal")
+    yield from g("predict_balance", "not one of the options", "balanced", "lop-sided", "")
+    yield from g("predict_balance", "not one of the options", 2, ("lopsided",), None, True)
+    params = {450: "one input channel and no biases", 500: "on one channel", 33_750: "the weights alone",
+              3_800: "per input channel", 3_750: "per input channel", 33_825: "a bias per input channel",
+              750: "the first Conv2D", 11_275: "the third Conv2D", 205_312: "the first Dense layer",
+              264_049: "the whole model", 33_801: "is not 33,801", 67_600: "is not 67,600"}
+    for value, words in params.items():
+        yield _guess("predict_params", value, words)
+    yield from g("predict_params", "is a float", 33_800.0, np.float64(33_800))
+    yield from g("predict_params", "not a number", "33800", "33,800", True, None, [33_800])
+    yield from g("predict_params", "not a whole number", 33_800.5)
+    yield from g("predict_rotation", "the lesson uses it", "rotation_range=10", "zoom_range=0.1",
+                 "horizontal_flip=True")
+    yield from g("predict_rotation", "not one of the options", "vertical_flip=True", "rotation", 90, ["rotation_range=90"])
+    last = {32: "a full batch", 0: "rounding down", -(-RELEASE // 32): "the number of batches",
+            RELEASE // 32: "full batches", RELEASE: "all the training images", RELEASE // 32 * 32: "the images in the full",
+            32 - LAST: "what the last batch lacks", LAST + 3: f"is not {LAST + 3}"}
+    for value, words in last.items():
+        yield _guess("predict_last_batch", value, words)
+    yield from g("predict_last_batch", "is a float", float(LAST), np.float64(LAST))
+    yield from g("predict_last_batch", "not a whole number", RELEASE / 32)
+    yield from g("predict_last_batch", "not a number", str(LAST), True, None)
+    yield from g("predict_confusion", "not two", "M", "MNO", "", "M1")
+    yield from g("predict_confusion", "one letter twice", "MM", "m-m")
+    yield from g("predict_confusion", "the course has no J or Z", "MJ", "JZ", "z a")
+    yield from g("predict_confusion", "not a string of two letters", ("M", "N"), 12, None)
+    decay = {0.25: "a straight line", 0.5: "the middle of the run", 0.75: "the share of the run gone",
+             0.854: "the share of the step gone", 1.0: "a constant step", 1: "a constant step", 0.0: "the end of the run",
+             1.46e-4: "the step itself", -0.707: "cos(pi x 15 / 20) alone", 14.6: "a percentage",
+             0.2: "0.05 away", 0.12: "0.03 away", 0.17: "0.02 away"}
+    for value, words in decay.items():
+        yield _guess("predict_decay", value, words)
+    yield from g("predict_decay", "not a number", "0.15", True, None)
+
+
+class Conv2D:
+    """A layer the self-check counts (the lesson's second Conv2D has 33,800 parameters)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def count_params(self):
+        return self.n
+
+
+class Batches:
+    """An iterator of ``n`` images in batches of 32, indexed as ``NumpyArrayIterator`` is."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return -(-self.n // 32)
+
+    def __getitem__(self, i):
+        return np.zeros((min(32, self.n - 32 * i), 28, 28, 1)), None
+
+
+VALID = np.repeat(np.arange(24), grading.RELEASE_VALID_COUNTS)  # labels counted as the real release's
+
+
+@pytest.fixture
+def think(monkeypatch):
+    """The notebooks' state each self-check measures, and the grader's reference and plan."""
+    import json
+    import math
+
+    monkeypatch.setenv(grading.GRADING_PLAN_ENV, json.dumps({"fast": True, "epochs": 1, "train_images": N,
+                                                             "data": "real"}))
+    ref = grading.Reference(np.zeros((N, 784), np.uint8), np.arange(N) % 24, np.zeros((len(VALID), 784), np.uint8),
+                            VALID)
+    ns = {"y_valid": VALID, "model": type("Model", (), {"layers": [Conv2D(750), Conv2D(33_800)]})(),
+          "img_iter": Batches(N), "x_train": np.zeros((N, 28, 28, 1)), "labels_valid": np.arange(48) % 24,
+          "predicted": np.r_[np.arange(24), np.full(24, 12)], "steps_per_epoch": 8,
+          "lr_schedule": lambda step: 1e-3 * 0.5 * (1 + math.cos(math.pi * min(step, 160) / 160))}
+    return ns, ref
+
+
+def _graded(exercise: str, ns: dict, ref) -> str:
+    gid = f"test_{exercise}"
+    return " ".join(grading.judge(gid, grading.observe(gid, ns, ref), ref))
+
+
+@pytest.mark.parametrize("miss", list(_guesses()), ids=lambda m: m.id)
+def test_thinking_exercises_reject_each_near_miss(miss, think):
+    TRIED.add(miss.id)
+    ns, ref = think
+    ns = dict(ns)
+    miss.make(ns)
+    seen = _self_check_says(miss.exercise, ns)
+    assert seen, f"{miss.id}: the self-check passes it"
+    _assert_rejected(miss, seen, _graded(miss.exercise, ns, ref))
+    _rejected(miss)
+
+
+RIGHT = {"predict_balance": ("lopsided", " Lopsided", '"lopsided"'), "predict_params": (33_800, np.int64(33_800)),
+         "predict_rotation": ("rotation_range=90", "Rotation_range=90 "), "predict_last_batch": (LAST, np.int32(LAST)),
+         "predict_confusion": ("MN", "m-n", "N M"), "predict_decay": (0.15, 0.146, np.float32(0.14), 0.155)}
+
+
+@pytest.mark.parametrize("exercise", list(RIGHT))
+def test_thinking_exercises_right_answers_pass_both(exercise, think, capsys):
+    """The yardstick: the right answer, however written, passes both sides; the self-check then says
+    what it measured (the run) and why."""
+    ns, ref = think
+    for value in RIGHT[exercise]:
+        checks.self_check(exercise, dict(ns, prediction=value))
+        assert _graded(exercise, dict(ns, prediction=value), ref) == "", value
+        said = capsys.readouterr().out
+        assert said.startswith("\u2714") and len(said) > 120, said
+
+
+def test_the_thinking_exercises_are_judged_on_the_grader_s_own_answers(think, monkeypatch):
+    """Notebook 1: the grader counts its reference's labels, not the kernel's; on other data than the release
+    (the stand-in, balanced by construction) the question is the release's, and the words say so. Notebook 4:
+    the release's 27,455 images, whatever the run's. Notebook 5: any checkable pair passes."""
+    ns, ref = think
+    balanced = grading.Reference(ref.x_train, ref.y_train, ref.x_valid, np.arange(len(VALID)) % 24)
+    assert _graded("predict_balance", dict(ns, prediction="equal"), balanced) == ""
+    assert 'the answer is "lopsided"' in _graded("predict_balance", dict(ns, prediction="equal"), ref)
+    small = grading.Reference(ref.x_train, ref.y_train, ref.x_valid[:48], np.arange(48) % 24)
+    assert _graded("predict_balance", dict(ns, prediction="lopsided"), small) == ""
+    assert "in the real release (this run's validation data, 48 images" in \
+        _graded("predict_balance", dict(ns, prediction="equal"), small)
+    assert f"the real release's; this run has {N}" in _graded("predict_last_batch", dict(ns, prediction=6), ref)
+    assert _graded("predict_confusion", dict(ns, prediction="BD"), ref) == ""
+
+
+@pytest.mark.parametrize("value, passes", [("lopsided", True), ("equal", False), (np.str_("lopsided"), False),
+                                           (("lopsided",), False), (2, False)])
+def test_the_verifier_judges_the_recorded_prediction(value, passes, think, tmp_path):
+    """The hidden test records the raw value; the verifier rebuilds it and judges it itself (and agrees with
+    the kernel's judgement: a numpy string is not taken for a str on either side)."""
+    ns, ref = think
+    run = tmp_path / f"{grading.RUN_PREFIX}0"
+    run.mkdir()
+    grading.record("test_predict_balance", dict(ns, prediction=value), run)
+    assert (grading.verify("test_predict_balance", tmp_path, ref) == []) is passes
+    assert (_graded("predict_balance", dict(ns, prediction=value), ref) == "") is passes
+
+
+def test_the_release_s_figures_the_questions_use(real_data_dir):
+    ref = grading.load_reference_csv(real_data_dir)
+    assert tuple(np.bincount(ref.y_valid, minlength=24)) == grading.RELEASE_VALID_COUNTS
+    assert len(ref.y_train) == grading.RELEASE_TRAIN_IMAGES
+    assert grading.balance_answer(np.bincount(ref.y_valid, minlength=24))[0] == "lopsided"
+    assert grading.last_batch_answer(len(ref.y_train))[0] == 31
+
+
+def test_thinking_exercises_reject_their_whole_families(capsys):
+    """Runs after the thinking exercises' near-misses: their count, per exercise."""
+    _count(list(_guesses()), capsys)
+
+
 # --- The count: every exercise, its whole family rejected -----------------------------------------------
 
 
 def _every_family() -> list:
-    return _nb1_family() + _live_family() + list(_nb5_family())
+    return _nb1_family() + _live_family() + list(_nb5_family()) + list(_guesses())
 
 
 def test_every_exercise_has_a_family_and_no_id_twice():

@@ -11,6 +11,8 @@ are recorded and re-measured. Every other table is derived from there. The layou
 - :mod:`.arrays`, :mod:`.models`: measuring arrays (digests, shapes, value ranges) and Keras models;
 - :mod:`.nb01_prepare_data` ... :mod:`.nb06_fast_and_stable`: each notebook's observers, judges,
   model measurements, record hooks and repairs;
+- :mod:`.predictions`: the thinking exercises' observer and words (a choice, a count, a share, a
+  pair of letters), each notebook's question in its own module;
 - :mod:`.judging`: observe / judge / measure one exercise through its declaration;
 - :mod:`.raw`: the raw values a hidden test records, and how the verifier rebuilds them;
 - :mod:`.kernel`: in the student's kernel: :func:`check` (the hidden test), :func:`repair`;
@@ -60,21 +62,29 @@ del _sys
 from .expected import (  # noqa: E402
     BATCH_SIZE, COLUMNS, DATAGEN, DATAGEN_OFF, GRADING_CODE_ENV, GRADING_DIR_ENV, GRADING_PLAN_ENV, HISTORY_TOLERANCE,
     INPUT_SHAPE, LAYERS, LETTERS, MAX_MODEL_BYTES, MIN_DESCENT, MIN_MOVED, MIN_VAL_ACCURACY, MIN_VAL_ACCURACY_STANDIN,
-    MODEL_FILE, MODEL_PARAMS, N_PIXELS, NUM_CLASSES, OBSERVATION_FILE, PREPARE_TOLERANCE, PROBE_KINDS, GradingFailed)
+    MODEL_FILE, MODEL_PARAMS, N_PIXELS, NUM_CLASSES, OBSERVATION_FILE, PREPARE_TOLERANCE, PROBE_KINDS,
+    DECAY_QUESTION_EPOCH, RELEASE_TRAIN_IMAGES, RELEASE_VALID_COUNTS, GradingFailed)
 from .refdata import (  # noqa: E402
     Reference, grading_mode, load_reference_csv, load_reference_npz, plan, reference, save_reference)
 from .models import (  # noqa: E402
     descent, describe_model, initial_weights, load_saved_model, model_mistakes, reinitialise)
-from .nb01_prepare_data import (CSV_FILES, frame_facts, images_mistake, label_kept_mistake, labels_mistake,  # noqa: E402
+from .nb01_prepare_data import (CSV_FILES, balance_answer, balance_mistake, frame_facts,  # noqa: E402
+                                images_mistake, label_kept_mistake, labels_mistake,
                                 load_csv_mistakes, num_classes_mistake, one_hot_facts, one_hot_mistake,
                                 order_mistake, pixels_mistake, reshape_mistake, scale_facts, scale_mistake)
-from .nb03_augmentation import NEXT_METHOD, batch_facts, batch_mistakes, flow_mistakes  # noqa: E402
-from .nb04_train_and_save import (_expected_steps, history_facts, history_mistake, save_mistake,  # noqa: E402
-                                  steps_mistake, trained_mistake)
-from .nb05_predictions import prepare_picture, prepared_mistake, probe_picture, top_letters  # noqa: E402
-from .nb06_fast_and_stable import (augment_mistakes, dataset_graph, dataset_graph_facts, describe_augment,  # noqa: E402
+from .nb02_cnn_model import conv_params, params_mistake  # noqa: E402
+from .nb03_augmentation import (NEXT_METHOD, ROTATION_WHY, batch_facts, batch_mistakes, flow_mistakes,  # noqa: E402
+                                rotation_mistake)
+from .nb04_train_and_save import (_expected_steps, history_facts, history_mistake, last_batch_answer,  # noqa: E402
+                                  last_batch_mistake, save_mistake, steps_mistake, trained_mistake)
+from .nb05_predictions import (confusion_pair_mistake, prepare_picture, prepared_mistake, probe_picture,  # noqa: E402
+                               top_letters)
+from .nb06_fast_and_stable import (augment_mistakes, decay_answer, decay_mistake, dataset_graph,  # noqa: E402
+                                   dataset_graph_facts, describe_augment,
                                    rebuild_schedule, run_steps, schedule_config, schedule_facts, schedule_mistakes,
                                    train_ds_mistakes)
+from .predictions import letter_pair  # noqa: E402
+from .predictions import observe as observe_prediction  # noqa: E402
 from .raw import RECORD_FILE, RUN_PREFIX  # noqa: E402
 from .registry import (  # noqa: E402
     BY_ID, CELL_TIMEOUTS, EXERCISES, FUNCTION_EXERCISES, MODEL_EXERCISES, NO_REFERENCE, POINTS, READS, REGISTRY, TOTAL_POINTS,

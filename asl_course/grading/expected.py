@@ -135,3 +135,16 @@ BUILTIN_SCHEDULES = ("CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "
                      "PiecewiseConstantDecay", "PolynomialDecay")
 #: The largest tf.data graph record the verifier reads (the big constants are stripped first).
 MAX_GRAPH_BYTES = 4 * 2**20
+
+#: The real release's figures the thinking exercises ask about (checked against the data in
+#: tests/test_near_misses.py). Each letter's images in the validation file (the release's test
+#: file), A..Y without J and Z; and the training file's images.
+RELEASE_VALID_COUNTS = (331, 432, 310, 245, 498, 247, 348, 436, 288, 331, 209, 394, 291, 246, 347, 164, 144, 246,
+                        248, 266, 346, 206, 267, 332)
+RELEASE_TRAIN_IMAGES = 27_455
+#: The letters of the alphabet the course has no class for (they need a motion).
+MISSING_LETTERS = "JZ"
+#: Notebook 6's question: the share of the starting step left after this many of the 20 epochs,
+#: judged within PREDICTION_TOLERANCE.
+DECAY_QUESTION_EPOCH = 15
+PREDICTION_TOLERANCE = 0.01

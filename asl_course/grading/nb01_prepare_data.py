@@ -502,3 +502,54 @@ def _repair_normalize(ns, ref):
 def _repair_reshape(ns, ref):
     ns["x_train"] = (ref.x_train / 255).reshape(-1, 28, 28, 1)
     ns["x_valid"] = (ref.x_valid / 255).reshape(-1, 28, 28, 1)
+
+
+# --- Thinking: how balanced is the validation file? (predict_balance) ------------------------------
+
+#: Each option, and what it would mean (said when it is chosen and the count says otherwise).
+BALANCE_OPTIONS = {
+    "equal": "that would put every letter within 10 % of the commonest letter's images",
+    "uneven": "that would keep the rarest letter above half of the commonest letter's images",
+    "lopsided": "that would put some letter below half of the commonest letter's images",
+}
+
+
+def balance_answer(counts) -> tuple[str, str]:
+    """The right option for the validation file's images per letter (``counts``, 24 numbers) and
+    why, in words. The question is about the real release: on other data (the synthetic stand-in,
+    balanced by construction, or a test's few rows) the answer is the release's
+    (:data:`~.expected.RELEASE_VALID_COUNTS`), and the words say so."""
+    from .expected import LETTERS, RELEASE_VALID_COUNTS
+
+    counts = np.asarray(counts, dtype=np.int64)
+    other = int(counts.sum()) != sum(RELEASE_VALID_COUNTS)
+    where = (f"in the real release (this run's validation data, {int(counts.sum()):,} images, is not its "
+             f"{sum(RELEASE_VALID_COUNTS):,}), ") if other else ""
+    counts = np.asarray(RELEASE_VALID_COUNTS, dtype=np.int64) if other else counts
+    rare, common = int(counts.argmin()), int(counts.argmax())
+    ratio = counts[rare] / counts[common]
+    truth = "equal" if ratio >= 0.9 else ("uneven" if ratio >= 0.5 else "lopsided")
+    weight = f"{counts[common] / max(counts[rare], 1):.1f}"
+    return truth, (f"{where}{LETTERS[rare]} has {counts[rare]:,} validation images and {LETTERS[common]} "
+                   f"{counts[common]:,} (the rarest {ratio:.0%} of the commonest), so {LETTERS[common]} weighs "
+                   f"{weight} times as much as {LETTERS[rare]} in an accuracy over the whole file: read each "
+                   "letter's accuracy too (notebook 5)")
+
+
+def balance_mistake(value, type_name: str, counts) -> tuple[str, str] | None:
+    """Stated once: the hidden test's judge and the self-check say these words."""
+    from .predictions import choice_mistake
+
+    truth, why = balance_answer(counts)
+    return choice_mistake(value, type_name, BALANCE_OPTIONS, truth, why)
+
+
+def _obs_prediction(ns, ref, folder):
+    from .predictions import observe
+
+    return observe(ns)
+
+
+def _judge_predict_balance(obs, ref, models):
+    mistake = balance_mistake(obs["value"], obs["type"], np.bincount(ref.y_valid, minlength=NUM_CLASSES))
+    return [said(mistake)] if mistake else []

@@ -434,3 +434,27 @@ def _repair_top_k(ns, ref):
 
 def _repair_accuracy_per_letter(ns, ref):
     ns["accuracy_per_letter"] = lambda cm: np.diagonal(cm) / np.asarray(cm).sum(axis=1)
+
+
+# --- Thinking: which pair of letters will the model confuse most? (predict_confusion) ---------------
+
+
+def confusion_pair_mistake(value, type_name: str) -> tuple[str, str] | None:
+    """Stated once: the hidden test's judge and the self-check say these words. Which pairs a model
+    confuses depends on its training, so the guess is graded as a pair that can be checked (two
+    different letters of the course); the self-check compares it with the model's mistakes."""
+    from .expected import MISSING_LETTERS
+    from .predictions import pair_mistake
+
+    return pair_mistake(value, type_name, LETTERS, MISSING_LETTERS)
+
+
+def _obs_prediction(ns, ref, folder):
+    from .predictions import observe
+
+    return observe(ns)
+
+
+def _judge_predict_confusion(obs, ref, models):
+    mistake = confusion_pair_mistake(obs["value"], obs["type"])
+    return [f"{mistake[0]}; {mistake[1]}"] if mistake else []

@@ -491,3 +491,51 @@ def _repair_schedule(ns, ref):
 
     ns["lr_schedule"] = keras.optimizers.schedules.CosineDecay(SCHEDULE_PEAK, decay_steps=run_steps(len(ref.y_train)),
                                                                alpha=0.0)
+
+
+# --- Thinking: how much of the step is left for the last 5 epochs? (predict_decay) ------------------
+
+
+def decay_answer() -> tuple[float, list, str]:
+    """The share of the starting step a cosine decay over the run leaves after
+    :data:`~.expected.DECAY_QUESTION_EPOCH` epochs, the shares near-misses give (-> what they are
+    instead), and why."""
+    from .expected import DECAY_QUESTION_EPOCH, SCHEDULE_EPOCHS
+
+    e, total = DECAY_QUESTION_EPOCH, SCHEDULE_EPOCHS
+    truth = 0.5 * (1 + math.cos(math.pi * e / total))
+    known = [(1 - e / total, f"a straight line from the start to 0 ({total - e} of {total} epochs left); a cosine "
+                             "falls slowly at first, fastest in the middle, and flattens near 0"),
+             (0.5, f"the share at the middle of the run, after {total // 2} epochs"),
+             (e / total, f"the share of the run gone ({e} of {total} epochs), not of the step left"),
+             (1 - truth, "the share of the step gone, not the share left"),
+             (1.0, "a constant step: the schedule's point is that it falls"),
+             (0.0, f"the end of the run, after {total} epochs"),
+             (SCHEDULE_PEAK * truth, f"the step itself ({SCHEDULE_PEAK * truth:.3g}), not its share of the start"),
+             (math.cos(math.pi * e / total), f"cos(pi x {e} / {total}) alone: the schedule is (1 + cos(pi x {e} / "
+                                             f"{total})) / 2 of the start")]
+    why = (f"the cosine decay's step after {e} of {total} epochs is {SCHEDULE_PEAK:g} x (1 + cos(pi x {e} / {total})) "
+           f"/ 2 = {SCHEDULE_PEAK * truth:.3g}: the last {total - e} epochs train at {truth:.0%} of the start or less, "
+           "so the weights, and the normalisation's moving statistics with them, settle")
+    return truth, known, why
+
+
+def decay_mistake(value, type_name: str) -> tuple[str, str] | None:
+    """Stated once: the hidden test's judge and the self-check say these words."""
+    from .expected import DECAY_QUESTION_EPOCH, PREDICTION_TOLERANCE
+    from .predictions import share_mistake
+
+    truth, known, why = decay_answer()
+    return share_mistake(value, type_name, truth, PREDICTION_TOLERANCE,
+                         f"the share of the starting step left after {DECAY_QUESTION_EPOCH} epochs", known, why)
+
+
+def _obs_prediction(ns, ref, folder):
+    from .predictions import observe
+
+    return observe(ns)
+
+
+def _judge_predict_decay(obs, ref, models):
+    mistake = decay_mistake(obs["value"], obs["type"])
+    return [f"{mistake[0]}; {mistake[1]}"] if mistake else []

@@ -94,6 +94,7 @@ REGISTRY: tuple[Exercise, ...] = (
              repair=nb1._repair_load_csv),
     Exercise("test_labels", _NB1, 1, ("y_train", "y_valid", "train_df", "valid_df"), nb1._obs_labels,
              nb1._judge_labels, repair=nb1._repair_labels, shallow={"train_df": "columns", "valid_df": "columns"}),
+    Exercise("test_predict_balance", _NB1, 1, ("prediction",), nb1._obs_prediction, nb1._judge_predict_balance),
     Exercise("test_images", _NB1, 1, ("x_train", "x_valid"), nb1._obs_images, nb1._judge_images,
              repair=nb1._repair_images),
     Exercise("test_one_hot", _NB1, 1, ("y_train", "y_valid"), nb1._obs_one_hot, nb1._judge_one_hot,
@@ -106,9 +107,13 @@ REGISTRY: tuple[Exercise, ...] = (
     Exercise("test_model", _NB2, 3, ("model",), nb2._obs_model, nb2._judge_model, needs_reference=False,
              timeout=120, measure=nb2._measure_model, model_file="model.keras", from_record=nb2._model_from_record,
              refused=nb2._model_refused, measured=nb2._model_measured),
+    Exercise("test_predict_params", _NB2, 1, ("prediction",), nb2._obs_prediction, nb2._judge_predict_params,
+             needs_reference=False),
     # Notebook 3: augmentation
     Exercise("test_datagen", _NB3, 2, ("datagen",), nb3._obs_datagen, nb3._judge_datagen, needs_reference=False,
              repair=nb3._repair_datagen, timeout=120),
+    Exercise("test_predict_rotation", _NB3, 1, ("prediction",), nb3._obs_prediction, nb3._judge_predict_rotation,
+             needs_reference=False),
     Exercise("test_batch", _NB3, 1, ("img_iter", "x_batch", "y_batch"), nb3._obs_batch, nb3._judge_batch, timeout=120,
              hint=f" ({nb3.NEXT_METHOD})"),
     # Notebook 4: train and save
@@ -116,6 +121,7 @@ REGISTRY: tuple[Exercise, ...] = (
              repair=nb4._repair_compile, model_file="model.keras", from_record=nb4._compile_from_record),
     Exercise("test_steps", _NB4, 1, ("steps_per_epoch", "batch_size", "img_iter"), nb4._obs_steps,
              nb4._judge_steps, repair=nb4._repair_steps, shallow={"img_iter": "length"}, seeds_next=True),
+    Exercise("test_predict_last_batch", _NB4, 1, ("prediction",), nb4._obs_prediction, nb4._judge_predict_last_batch),
     Exercise("test_fit", _NB4, 3, ("model", "history"), nb4._obs_fit, nb4._judge_fit,
              hint=" (history = model.fit(img_iter, ...))", timeout=240, answer_timeout=600, seeded=True,
              measure=nb4._measure_fit, model_file="trained.keras",
@@ -134,6 +140,8 @@ REGISTRY: tuple[Exercise, ...] = (
              function=True),
     Exercise("test_top_k", _NB5, 1, ("top_k",), nb5._obs_top_k, nb5._judge_top_k, needs_reference=False,
              repair=nb5._repair_top_k, function=True),
+    Exercise("test_predict_confusion", _NB5, 1, ("prediction",), nb5._obs_prediction, nb5._judge_predict_confusion,
+             needs_reference=False),
     Exercise("test_accuracy_per_letter", _NB5, 1, ("accuracy_per_letter",), nb5._obs_accuracy_per_letter,
              nb5._judge_accuracy_per_letter, needs_reference=False, repair=nb5._repair_accuracy_per_letter,
              function=True),
@@ -146,6 +154,8 @@ REGISTRY: tuple[Exercise, ...] = (
              record_files=nb6._record_train_ds, from_record=nb6._train_ds_from_record),
     Exercise("test_schedule", _NB6, 1, ("lr_schedule",), nb6._obs_schedule, nb6._judge_schedule,
              repair=nb6._repair_schedule, record_files=nb6._record_schedule, from_record=nb6._schedule_from_record),
+    Exercise("test_predict_decay", _NB6, 1, ("prediction",), nb6._obs_prediction, nb6._judge_predict_decay,
+             needs_reference=False),
 )
 
 

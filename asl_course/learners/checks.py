@@ -361,6 +361,137 @@ def check_schedule(lr_schedule, n_images: int) -> None:
     _ok(f"lr_schedule starts at 1e-3 and decays as a cosine to 0 over the run's {total:,} steps")
 
 
+# --- The thinking exercises: the prediction, then the notebook's own measurement ----------------
+#
+# Each self-check measures the answer in the notebook (the run), then compares the learner's
+# prediction with the answer the grader judges it by, in the grader's words
+# (``grading.balance_mistake``, ``grading.params_mistake``, ``grading.rotation_mistake``,
+# ``grading.last_batch_mistake``, ``grading.confusion_pair_mistake``, ``grading.decay_mistake``).
+
+
+def _said(prediction) -> tuple:
+    obs = grading.observe_prediction({"prediction": prediction})
+    return obs["value"], obs["type"]
+
+
+def label_counts(y) -> np.ndarray | None:
+    """Images per letter of labels ``y`` (0..23, or one-hot rows); None when ``y`` is neither."""
+    try:
+        a = np.asarray(y)
+        if a.ndim == 2 and a.shape[1] == NUM_CLASSES:
+            a = a.argmax(axis=1)
+        labels = a.astype(np.int64)
+    except (TypeError, ValueError):
+        return None
+    if a.ndim != 1 or not len(a) or not np.array_equal(labels, a) or labels.min() < 0 or labels.max() >= NUM_CLASSES:
+        return None
+    return np.bincount(labels, minlength=NUM_CLASSES)
+
+
+def check_predict_balance(prediction, y_valid) -> None:
+    counts = label_counts(y_valid)
+    if counts is None:
+        _fail("y_valid does not hold the labels 0..23, so its letters cannot be counted",
+              "rerun the notebook from the top to section 2 (the labels), then this cell")
+    mistake = grading.balance_mistake(*_said(prediction), counts)
+    if mistake:
+        _fail(*mistake)
+    truth, why = grading.balance_answer(counts)
+    _ok(f'right, "{truth}": {why}')
+
+
+def _second_conv(model) -> int | None:
+    convs = [layer for layer in getattr(model, "layers", []) if type(layer).__name__ == "Conv2D"]
+    return int(convs[1].count_params()) if len(convs) > 1 else None
+
+
+def check_predict_params(prediction, model) -> None:
+    measured = _second_conv(model)
+    mistake = grading.params_mistake(*_said(prediction))
+    seen = f" (your model's second Conv2D: {measured:,})" if measured is not None else ""
+    if mistake:
+        _fail(mistake[0] + seen, mistake[1])
+    truth, _, why = grading.conv_params()
+    _ok(f"right, {truth:,}: {why}{seen}; the summary below shows every layer's count")
+
+
+def check_predict_rotation(prediction) -> None:
+    mistake = grading.rotation_mistake(*_said(prediction))
+    if mistake:
+        _fail(*mistake)
+    _ok(f"right: {grading.ROTATION_WHY}")
+
+
+def _last_batch(img_iter) -> int | None:
+    try:
+        return int(len(img_iter[len(img_iter) - 1][0]))
+    except Exception:  # noqa: BLE001 - not an iterator that can be indexed: nothing measured
+        return None
+
+
+def check_predict_last_batch(prediction, img_iter, n_images: int) -> None:
+    measured = _last_batch(img_iter)
+    seen = f" (measured: img_iter's last batch holds {measured})" if measured is not None else ""
+    mistake = grading.last_batch_mistake(*_said(prediction), n_images)
+    if mistake:
+        _fail(mistake[0] + seen, mistake[1])
+    truth, _, why = grading.last_batch_answer(n_images)
+    _ok(f"right, {truth}: {why}{seen}")
+
+
+def confused_pairs(labels, predicted, top: int = 5) -> list[tuple[str, int, int]]:
+    """The ``top`` pairs of letters most confused, either way: ``(pair, a read as b, b read as a)``."""
+    cm = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    np.add.at(cm, (np.asarray(labels, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
+    pairs = [(grading.LETTERS[a] + grading.LETTERS[b], int(cm[a, b]), int(cm[b, a]))
+             for a in range(NUM_CLASSES) for b in range(a + 1, NUM_CLASSES) if cm[a, b] + cm[b, a]]
+    return sorted(pairs, key=lambda p: -(p[1] + p[2]))[:top]
+
+
+def _times(n: int) -> str:
+    return f"{n} time" if n == 1 else f"{n} times"
+
+
+def check_predict_confusion(prediction, labels_valid, predicted) -> None:
+    mistake = grading.confusion_pair_mistake(*_said(prediction))
+    if mistake:
+        _fail(*mistake)
+    a, b = sorted(grading.letter_pair(prediction))
+    top = confused_pairs(labels_valid, predicted)
+    mine = confused_pairs(labels_valid, predicted, top=NUM_CLASSES * NUM_CLASSES)
+    ab, ba = next(((x, y) for p, x, y in mine if p == a + b), (0, 0))
+    listed = ", ".join(f"{p[0]}-{p[1]} {x + y}" for p, x, y in top) or "none"
+    if any(p == a + b for p, _, _ in top):
+        verdict = ("one of them: what you saw in the hand shapes is what the pixels keep too")
+    elif ab + ba:
+        verdict = ("not among them: the model's mistakes are not always where our eyes expect them; the "
+                   "sections below show its mistakes and the hand shapes behind them")
+    else:
+        verdict = ("it never confused them: what looks alike to us is not always what looks alike at 28x28 "
+                   "pixels; the sections below show where it does fail")
+    _ok(f"your pair {a}-{b}: the model read {a} as {b} {_times(ab)} and {b} as {a} {_times(ba)}. Its most confused "
+        f"pairs on this run (mistakes either way): {listed}. Yours is {verdict}")
+
+
+def _decay_share(lr_schedule, steps_per_epoch) -> float | None:
+    try:
+        start = float(lr_schedule(0))
+        return float(lr_schedule(grading.DECAY_QUESTION_EPOCH * int(steps_per_epoch))) / start
+    except Exception:  # noqa: BLE001 - not a schedule: nothing measured
+        return None
+
+
+def check_predict_decay(prediction, lr_schedule, steps_per_epoch) -> None:
+    measured = _decay_share(lr_schedule, steps_per_epoch)
+    seen = (f" (measured: your lr_schedule after {grading.DECAY_QUESTION_EPOCH} epochs is {measured:.3f} of its "
+            "start)") if measured is not None else ""
+    mistake = grading.decay_mistake(*_said(prediction))
+    if mistake:
+        _fail(mistake[0] + seen, mistake[1])
+    truth, _, why = grading.decay_answer()
+    _ok(f"right, {truth:.3f}: {why}{seen}")
+
+
 # --- The test cells' entry point: self_check("exercise", globals()) -------------------------
 
 
@@ -401,6 +532,8 @@ EXERCISES: dict[str, Exercise] = {
                          lambda ns: check_dataframes(ns["train_df"], ns["valid_df"], csv_rows(ns.get("DATA_DIR")))),
     "labels": Exercise("2. Extract the labels", ("y_train", "y_valid"), ("train_df", "valid_df"),
                        lambda ns: check_labels(ns["y_train"], ns["y_valid"], ns["train_df"], ns["valid_df"])),
+    "predict_balance": Exercise("Think first: how balanced is the validation file?", ("prediction",), ("y_valid",),
+                                lambda ns: check_predict_balance(ns["prediction"], ns["y_valid"])),
     "images": Exercise("3. Extract the images", ("x_train", "x_valid"), (),
                        lambda ns: check_images(ns["x_train"], ns["x_valid"], *_frames(ns))),
     "one_hot": Exercise("4. One-hot encode the labels", ("num_classes",), ("y_train", "y_valid"),
@@ -417,8 +550,12 @@ EXERCISES: dict[str, Exercise] = {
     "model": Exercise("1. The architecture", ("model",), (), lambda ns: check_model(ns["model"]),
                       hint="If that cell stopped with an error, read its last line: a layer's "
                            "argument is misspelt or its output became too small (padding)."),
+    "predict_params": Exercise("Think first: the parameters of one layer", ("prediction",), ("model",),
+                               lambda ns: check_predict_params(ns["prediction"], ns["model"])),
     # notebook 3
     "datagen": Exercise("2. The lesson's augmentations", ("datagen",), (), lambda ns: check_datagen(ns["datagen"])),
+    "predict_rotation": Exercise("Think first: which option would hurt?", ("prediction",), (),
+                                 lambda ns: check_predict_rotation(ns["prediction"])),
     "batch": Exercise("3. A batch of augmented images", ("img_iter", "x_batch", "y_batch"), ("datagen",),
                       lambda ns: check_batch(ns["x_batch"], ns["y_batch"], 32, ns["img_iter"], ns.get("x_train"),
                                              ns.get("y_train")),
@@ -428,6 +565,9 @@ EXERCISES: dict[str, Exercise] = {
     "compile": Exercise("1. Compile", (), ("model",), lambda ns: check_compiled(ns["model"])),
     "steps": Exercise("2. How long is an epoch?", ("batch_size", "img_iter", "steps_per_epoch"), ("x_train",),
                       lambda ns: check_steps(ns["steps_per_epoch"], len(ns["x_train"]), ns["batch_size"])),
+    "predict_last_batch": Exercise("Think first: the last batch", ("prediction",), ("img_iter", "x_train"),
+                                   lambda ns: check_predict_last_batch(ns["prediction"], ns["img_iter"],
+                                                                       len(ns["x_train"]))),
     "fit": Exercise("3. Train on the augmented batches", ("history",), ("model", "x_valid", "y_valid"),
                     lambda ns: check_trained(ns["model"], ns["history"], ns["x_valid"], ns["y_valid"],
                                               standin=_on_standin(ns)),
@@ -449,6 +589,10 @@ EXERCISES: dict[str, Exercise] = {
                     _nb5("check_predict_letter")(ns["predict_letter"], ns["model"], ns["pictures"][0]["path"]))),
     "top_k": Exercise("5. The top 3", ("top_k",), ("model", "pictures", "LETTERS"),
                       lambda ns: _nb5("check_top_k")(ns["top_k"], ns["model"], ns["pictures"][0]["path"])),
+    "predict_confusion": Exercise("Think first: which letters will it mix up?", ("prediction",),
+                                  ("labels_valid", "predicted"),
+                                  lambda ns: check_predict_confusion(ns["prediction"], ns["labels_valid"],
+                                                                     ns["predicted"])),
     "accuracy_per_letter": Exercise(
         "6. Where does the model go wrong?", ("accuracy_per_letter",), ("cm",),
         lambda ns: _nb5("check_accuracy_per_letter")(ns["accuracy_per_letter"], ns["cm"])),
@@ -459,6 +603,10 @@ EXERCISES: dict[str, Exercise] = {
                          lambda ns: check_train_ds(ns["train_ds"], len(ns["x_train"]))),
     "schedule": Exercise("4. A step size that decays", ("lr_schedule",), ("x_train",),
                          lambda ns: check_schedule(ns["lr_schedule"], len(ns["x_train"]))),
+    "predict_decay": Exercise("Think first: how much step is left for the last 5 epochs?", ("prediction",),
+                              ("lr_schedule", "steps_per_epoch"),
+                              lambda ns: check_predict_decay(ns["prediction"], ns["lr_schedule"],
+                                                             ns["steps_per_epoch"])),
 }
 
 

@@ -445,7 +445,7 @@ PARALLEL_CLASS = {A1: ["a01_partial"], A2: ["a02_solution", "a02_release"]}
 
 def catalogue() -> list[Submission]:
     return [
-        # --- notebook 1: preparing the data (6 points) ---
+        # --- notebook 1: preparing the data (7 points) ---
         Submission("a01_solution", A1, sol(A1), set(), kind="baseline", what="the full solution"),
         Submission("a01_release", A1, lambda root: cr.release_notebook(root, A1), ALL(A1),
                    ("NotImplementedError",), kind="baseline", what="the untouched release"),
@@ -463,12 +463,15 @@ def catalogue() -> list[Submission]:
             ("one_hot", "num_classes = 24\n",
              "num_classes = 24\n# the Kaggle release numbers the letters 0..24, skipping 9 (J)\n"
              "y_train = y_train.where(y_train < 9, y_train + 1)\ny_valid = y_valid.where(y_valid < 9, y_valid + 1)\n"),
-            NO_SCALING, ("reshape", "reshape(-1, 28, 28, 1)", "reshape(-1, 28, 28)", 2)),
-            ALL(A1), ("header", "del train_df", ".values", "Kaggle release", "divided by 255", "channel"),
+            NO_SCALING, ("reshape", "reshape(-1, 28, 28, 1)", "reshape(-1, 28, 28)", 2),
+            ("predict_balance", 'prediction = "lopsided"', 'prediction = "equal"')),
+            ALL(A1), ("header", "del train_df", ".values", "Kaggle release", "divided by 255", "channel",
+                      "within 10 % of the commonest"),
             kind="combined", covers=("m01_header_none", "m01_label_kept", "m01_dataframe", "m01_release_labels",
                                      "m01_no_255", "m01_no_channel"),
             what="one mistake in each exercise: header=None, the label column kept, no .values, the release's "
-                 "labels, no scaling, no channel axis (each graded after the grader repaired the one before)"),
+                 "labels, no scaling, no channel axis, \"equal\" for the lopsided validation file (each graded after the "
+                 "grader repaired the one before)"),
         Submission("m01_scaled_twice", A1, edit(A1, ("normalize", "x_train / 255\n", "x_train / 255 / 255\n")),
                    {"test_normalize"}, ("twice",), what="x_train divided by 255 twice", in_ci=False),
         Submission("m01_not_one_hot", A1, edit(A1, NO_ONE_HOT), {"test_one_hot"}, ("one-hot",),
@@ -564,7 +567,7 @@ def catalogue() -> list[Submission]:
                         "it: the rest scores 0)", in_ci=False),
         Submission("zz01_solution", A1, sol(A1), set(), kind="baseline",
                    what="the full solution, graded after all the adversarial submissions"),
-        # --- notebook 2: the model (3 points) ---
+        # --- notebook 2: the model (4 points) ---
         Submission("a02_solution", A2, sol(A2), set(), kind="baseline", what="the full solution"),
         Submission("a02_release", A2, lambda root: cr.release_notebook(root, A2), ALL(A2), kind="baseline",
                    what="the untouched release (CI grades it in tests/test_parallel.py's class, serially and "
@@ -576,7 +579,7 @@ def catalogue() -> list[Submission]:
                    {"test_model"}, ("wrong order",), what="Dropout and BatchNormalization swapped", in_ci=False),
         Submission("m02_no_softmax", A2, edit(A2, ("model", 'Dense(units=24, activation="softmax")', "Dense(units=24)")),
                    {"test_model"}, ("softmax",), what="the last Dense layer without softmax", in_ci=False),
-        # --- notebook 3: augmentation (3 points) ---
+        # --- notebook 3: augmentation (4 points) ---
         Submission("a03_solution", A3, sol(A3), set(), kind="baseline", what="the full solution"),
         Submission("a03_release", A3, lambda root: cr.release_notebook(root, A3), ALL(A3), kind="baseline",
                    what="the untouched release"),
@@ -584,7 +587,7 @@ def catalogue() -> list[Submission]:
                    {"test_datagen"}, ("vertical_flip",), what="vertical_flip=True", in_ci=False),
         Submission("m03_next_method", A3, edit(A3, ("batch", "next(img_iter)", "img_iter.next()")),
                    {"test_batch"}, ("next(img_iter)",), what="img_iter.next() (Keras 2)"),
-        # --- notebook 4: training and saving (6 points); each of these trains once ---
+        # --- notebook 4: training and saving (7 points); each of these trains once ---
         Submission("a04_solution", A4, sol(A4), set(), kind="baseline", what="the full solution"),
         Submission("a04_release", A4, lambda root: cr.release_notebook(root, A4), ALL(A4), kind="baseline",
                    what="the untouched release"),
@@ -618,7 +621,7 @@ def catalogue() -> list[Submission]:
         Submission("x04_loaded_model", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", LOADED_MODEL)),
                    {"test_fit"}, kind="adversarial",
                    what="another student's trained model loaded from a file, then fine-tuned"),
-        # --- notebook 5: predictions (7 points); each submission has a trained asl_model.keras ---
+        # --- notebook 5: predictions (8 points); each submission has a trained asl_model.keras ---
         Submission("a05_solution", A5, sol(A5), set(), kind="baseline", what="the full solution"),
         Submission("a05_release", A5, lambda root: cr.release_notebook(root, A5), ALL(A5), kind="baseline",
                    what="the untouched release"),
@@ -642,12 +645,14 @@ def catalogue() -> list[Submission]:
             ("prepare_image", 'Image.open(path).convert("L")', "Image.open(path)"),
             ("accuracy_per_letter", "cm.sum(axis=1)", "cm.sum(axis=0)"),
             ("predict_letter", 'LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"', 'LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXY"'),
-            ("top_k", "np.argsort(probabilities)[::-1][:k]", "np.argsort(probabilities)[-k:]")),
+            ("top_k", "np.argsort(probabilities)[::-1][:k]", "np.argsort(probabilities)[-k:]"),
+            ("predict_confusion", 'prediction = "MN"', 'prediction = "MJ"')),
             ALL(A5), ("does not predict what the model saved", "grayscale", "column sums", "J and Z need motion",
-                      "increasing order"),
+                      "increasing order", "the course has no J or Z"),
             kind="combined", covers=("m05_built_model", "m05_rgb_columns", "m05_j_ascending"),
             what="one mistake in each exercise: a new model built, RGB pictures, per-letter accuracy over the "
-                 "columns, LETTERS with J, top_k increasing (each graded after the grader repaired the one before)"),
+                 "columns, LETTERS with J, top_k increasing, the pair \"MJ\" (no J in the course) (each graded after the "
+                 "grader repaired the one before)"),
         Submission("x05_tamper", A5, edit(
             A5, ("accuracy_per_letter", "cm.sum(axis=1)", "cm.sum(axis=0)"),
             ("top_k", "float(probabilities[i])", "round(float(probabilities[i]), 2)"),
@@ -658,7 +663,7 @@ def catalogue() -> list[Submission]:
                  "(top_k's rounded probabilities pass in the kernel, not in the verifier)"),
         Submission("zz05_solution", A5, sol(A5), set(), kind="baseline",
                    what="the full solution, graded after the adversarial submission"),
-        # --- notebook 6: fast augmentation, stable training (5 points) ---
+        # --- notebook 6: fast augmentation, stable training (6 points) ---
         Submission("a06_solution", A6, sol(A6), set(), kind="baseline", what="the full solution"),
         Submission("a06_release", A6, lambda root: cr.release_notebook(root, A6), ALL(A6), kind="baseline",
                    what="the untouched release (the training cell runs on the grader's repaired values)"),
@@ -666,10 +671,13 @@ def catalogue() -> list[Submission]:
             A6, ("augment_layers", 'layers.RandomRotation(10 / 360, fill_mode="nearest")',
                  'layers.RandomRotation(0.1, fill_mode="nearest")'),
             ("train_ds", "augment(images, training=True)", "augment(images, training=False)"),
-            ("schedule", "decay_steps=steps_per_epoch * EPOCHS", "decay_steps=steps_per_epoch")),
-            ALL(A6), ("fraction of a full turn", "does not transform the images", "reached 0 by the middle"),
+            ("schedule", "decay_steps=steps_per_epoch * EPOCHS", "decay_steps=steps_per_epoch"),
+            ("predict_decay", "prediction = 0.15", "prediction = 0.25")),
+            ALL(A6), ("fraction of a full turn", "does not transform the images", "reached 0 by the middle",
+                      "a straight line from the start"),
             what="one mistake in each exercise: RandomRotation(0.1) (36 degrees), the layers mapped with "
-                 "training=False (they do nothing), a schedule that decays within one epoch"),
+                 "training=False (they do nothing), a schedule that decays within one epoch, 0.25 (a straight line) for "
+                 "the step left after 15 of 20 epochs"),
         # --- issue 10: attacks on what the grader trusts ---
         Submission("x01_rerun_repaired", A1, edit(A1, NO_SCALING, after_setup(RERUN_FAILED_TESTS)),
                    {"test_normalize"}, ("runs twice is void",), kind="adversarial",
