@@ -80,12 +80,12 @@ def test_a_savedmodel_export_in_a_notebook_logs_nothing(tmp_path, data_dir):
 
 @pytest.mark.slow
 def test_export_savedmodel_keeps_tensorflows_info_lines_out(tmp_path, caplog):
-    """``asl_course.predict.export_savedmodel`` where TensorFlow's logger is at INFO (as in any
+    """``asl_course.learners.predict.export_savedmodel`` where TensorFlow's logger is at INFO (as in any
     interactive kernel): no INFO record; the logger is left at WARNING, warnings still pass."""
     import keras
     import tensorflow as tf
 
-    from asl_course import predict
+    from asl_course.learners import predict
 
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(24)])
     logger = tf.get_logger()

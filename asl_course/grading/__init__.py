@@ -69,7 +69,7 @@ from .nb01_prepare_data import (CSV_FILES, frame_facts, images_mistake, label_ke
                                 load_csv_mistakes, num_classes_mistake, one_hot_facts, one_hot_mistake,
                                 order_mistake, pixels_mistake, reshape_mistake, scale_facts, scale_mistake)
 from .nb03_augmentation import NEXT_METHOD, batch_facts, batch_mistakes, flow_mistakes  # noqa: E402
-from .nb04_train_and_save import (_expected_steps, history_facts, history_mistake, save_mistake,  # noqa: E402
+from .nb04_train_and_save import (expected_steps, history_facts, history_mistake, save_mistake,  # noqa: E402
                                   steps_mistake, trained_mistake)
 from .nb05_predictions import prepare_picture, prepared_mistake, probe_picture, top_letters  # noqa: E402
 from .nb06_fast_and_stable import (augment_mistakes, dataset_graph, dataset_graph_facts, describe_augment,  # noqa: E402

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from .models import (_save_model, describe_model, model_mistakes, saved_model_from_record, saved_model_refused,
+from .models import (save_model, describe_model, model_mistakes, saved_model_from_record, saved_model_refused,
                      take_measured)
 
 
 def _obs_model(ns, ref, folder):
     out = {"model": describe_model(ns["model"])}
     if folder is not None:
-        out["saved"] = _save_model(ns["model"], folder / "model.keras")
+        out["saved"] = save_model(ns["model"], folder / "model.keras")
     return out
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .expected import INPUT_SHAPE, LETTERS, MAX_MODEL_BYTES, MODEL_FILE, NUM_CLASSES, PREPARE_TOLERANCE, PROBE_KINDS, _MAX_STORED
-from .arrays import _facts
-from .models import _predict, _save_model, load_saved_model
+from .expected import INPUT_SHAPE, LETTERS, MAX_MODEL_BYTES, MODEL_FILE, NUM_CLASSES, PREPARE_TOLERANCE, PROBE_KINDS, MAX_STORED
+from .arrays import array_facts
+from .models import predict, save_model, load_saved_model
 
 
 def _grader_rng() -> np.random.Generator:
@@ -43,8 +43,8 @@ def _call(fn, *args) -> tuple[object, str | None]:
 
 def _array_facts(value) -> dict:
     """Shape, dtype and (when small) the values of what a function returned."""
-    facts, a = _facts(value)
-    if a is not None and a.dtype.kind in "biuf" and a.size <= _MAX_STORED:
+    facts, a = array_facts(value)
+    if a is not None and a.dtype.kind in "biuf" and a.size <= MAX_STORED:
         facts["values"] = np.asarray(a, dtype="float64").reshape(-1).tolist()
     return facts
 
@@ -58,15 +58,15 @@ def _copy_model_file(path: Path, folder: Path | None, name: str) -> dict:
     return out
 
 
-def _model_path(ns: dict) -> Path:
+def saved_model_path(ns: dict) -> Path:
     return Path(ns.get("__model_path__", MODEL_FILE)).absolute()
 
 
 def _obs_load_model(ns, ref, folder):
     model = ns["model"]
-    out = {"type": type(model).__name__, "file": _copy_model_file(_model_path(ns), folder, "file.keras")}
+    out = {"type": type(model).__name__, "file": _copy_model_file(saved_model_path(ns), folder, "file.keras")}
     if folder is not None:
-        out["saved"] = _save_model(model, folder / "model.keras")
+        out["saved"] = save_model(model, folder / "model.keras")
     return out
 
 
@@ -95,7 +95,7 @@ def _obs_predict_letter(ns, ref, folder):
     letters = ns["LETTERS"]
     out = {"letters": "".join(letters) if isinstance(letters, (str, list, tuple))
            and all(isinstance(t, str) for t in letters) else repr(letters)[:60],
-           "file": _copy_model_file(_model_path(ns), folder, "file.keras")}
+           "file": _copy_model_file(saved_model_path(ns), folder, "file.keras")}
     fn = ns["predict_letter"]
     if not callable(fn):
         return {**out, "not_callable": type(fn).__name__}
@@ -356,7 +356,7 @@ def _measure_load_model(obs, ref, live, load, seed):
         out["input_shape"] = out["output_shape"] = None
     if out["input_shape"] == list(INPUT_SHAPE):
         sample = ref.valid_images()[:256]
-        mine, theirs = _predict(model, sample), _predict(file_model, sample)
+        mine, theirs = predict(model, sample), predict(file_model, sample)
         out["same"] = bool(mine.shape == theirs.shape and np.allclose(mine, theirs, atol=1e-5))
     else:
         out["same"] = False
@@ -373,7 +373,7 @@ def _measure_predict_letter(obs, ref, live, load, seed):
     if not _rows_ok(rows, ref, 1):
         return out
     images = (ref.x_valid[rows] / 255.0).reshape(-1, 28, 28, 1).astype("float32")
-    probabilities = _predict(file_model, images)
+    probabilities = predict(file_model, images)
     out["expected"] = {str(r): [int(p.argmax()), float(p.max())] for r, p in zip(rows, probabilities)}
     return out
 
@@ -395,7 +395,7 @@ def top_letters(probabilities, k: int = 3) -> list[tuple[str, float]]:
 
 def _record_load_model(namespace, folder, meta):
     """The model file the notebook loads (a copy), to compare with the model it loaded."""
-    _copy_model_file(_model_path(namespace), folder, "file.keras")
+    _copy_model_file(saved_model_path(namespace), folder, "file.keras")
 
 
 def _load_model_from_record(meta, folder):
@@ -408,7 +408,7 @@ def _load_model_from_record(meta, folder):
 
 
 def _repair_load_model(ns, ref):
-    path = _model_path(ns)
+    path = saved_model_path(ns)
     if path.is_file():
         ns["model"] = load_saved_model(path)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .expected import (AUGMENT_FILL_MODE, AUGMENT_LAYERS, BATCH_SIZE, BUILTIN_SCHEDULES, MAX_GRAPH_BYTES,
                        NUM_CLASSES, SCHEDULE_EPOCHS, SCHEDULE_PEAK)
-from .models import _is_keras_model, _save_model, saved_model_from_record, saved_model_refused, take_measured
+from .models import is_keras_model, save_model, saved_model_from_record, saved_model_refused, take_measured
 
 GRAPH_FILE = "train_ds.graph.pb"
 #: Constants with more elements than this are written as their shape and type only.
@@ -57,7 +57,7 @@ def _range(value):
 
 def describe_augment(model) -> dict:
     """What ``augment`` is: its class and, per layer, the settings that decide the transforms."""
-    if not _is_keras_model(model):
+    if not is_keras_model(model):
         return {"type": type(model).__name__, "layers": None}
     rows = []
     for layer in model.layers:
@@ -140,7 +140,7 @@ def augment_mistakes(description: dict) -> list[tuple[str, str]]:
 def _obs_augment(ns, ref, folder):
     out = {"augment": describe_augment(ns["augment"])}
     if folder is not None:
-        out["saved"] = _save_model(ns["augment"], folder / "augment.keras")
+        out["saved"] = save_model(ns["augment"], folder / "augment.keras")
     return out
 
 
@@ -478,7 +478,7 @@ def _repair_train_ds(ns, ref):
     import numpy as np
     import tensorflow as tf
 
-    augment = ns.get("augment") if _is_keras_model(ns.get("augment")) else _grader_augment()
+    augment = ns.get("augment") if is_keras_model(ns.get("augment")) else _grader_augment()
     x = (np.asarray(ref.x_train, dtype="float32") / 255).reshape(-1, 28, 28, 1)
     y = np.eye(NUM_CLASSES, dtype="float32")[np.asarray(ref.y_train)]
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(BATCH_SIZE)

@@ -16,7 +16,7 @@ REFERENCE_MODULES = ("lesson", "predict", "evaluation", "checks", "grading", "sy
 def reference_calls(source: str) -> list[str]:
     """What an answer cell uses of the course's own package (its reference implementation):
     imports of ``asl_course``, attributes of the modules the setup imports (``lesson.build_model``),
-    and strings naming the package (``__import__("asl_course.lesson")``). Empty for own work."""
+    and strings naming the package (``__import__("asl_course.learners.lesson")``, or an old release's ``asl_course.lesson``). Empty for own work."""
     import ast
 
     try:

@@ -12,7 +12,7 @@ import numpy as np
 import dataclasses
 
 from .expected import COLUMNS, GRADING_DIR_ENV, GRADING_PLAN_ENV, GradingFailed
-from .arrays import _sha
+from .arrays import sha
 
 
 # --- Plan, reference data ----------------------------------------------------------------------
@@ -78,7 +78,7 @@ class Reference:
                 "y_train": lambda: self.y_train,
                 "y_valid": lambda: self.y_valid,
             }
-            cache[what] = _sha(np.ascontiguousarray(arrays[what](), dtype=np.uint8))
+            cache[what] = sha(np.ascontiguousarray(arrays[what](), dtype=np.uint8))
         return cache[what]
 
 

@@ -107,7 +107,7 @@ REGISTRY: tuple[Exercise, ...] = (
              timeout=120, measure=nb2._measure_model, model_file="model.keras", from_record=nb2._model_from_record,
              refused=nb2._model_refused, measured=nb2._model_measured),
     # Notebook 3: augmentation
-    Exercise("test_datagen", _NB3, 2, ("datagen",), nb3._obs_datagen, nb3._judge_datagen, needs_reference=False,
+    Exercise("test_datagen", _NB3, 2, ("datagen",), nb3.obs_datagen, nb3._judge_datagen, needs_reference=False,
              repair=nb3._repair_datagen, timeout=120),
     Exercise("test_batch", _NB3, 1, ("img_iter", "x_batch", "y_batch"), nb3._obs_batch, nb3._judge_batch, timeout=120,
              hint=f" ({nb3.NEXT_METHOD})"),

@@ -51,6 +51,7 @@ import math
 import numpy as np
 
 from asl_course import facts
+from asl_course.learners import lesson
 
 #: The three ways, in the order the figure and the benchmark show them.
 WAYS = ("generator", "layers", "tf.data")
@@ -118,7 +119,6 @@ def model_with_layers(model=None, settings: dict | None = None, *, seed: int | N
     """
     import keras
 
-    from asl_course.learners import lesson
 
     model = lesson.build_model() if model is None else model
     return keras.Sequential([keras.Input(shape=(28, 28, 1)), make_layers(settings, seed=seed), *model.layers],
@@ -333,7 +333,6 @@ def model_with_fused_layer(model=None, settings: dict | None = None, *, seed: in
     :func:`make_jit_layer`) in front: it acts only in ``fit``."""
     import keras
 
-    from asl_course.learners import lesson
 
     model = lesson.build_model() if model is None else model
     layer = (make_jit_layer if jit else make_fused_layer)(settings, seed=seed)
@@ -527,7 +526,6 @@ def timing_ways(x, y, *, steps: int, warmup: int = 3, seed: int = 0, ways=ALL_WA
     the reason as a string."""
     import keras
 
-    from asl_course.learners import lesson
 
     unknown = set(ways) - set(ALL_WAYS + JIT_WAYS)
     if unknown:

@@ -18,6 +18,7 @@ import numpy as np
 
 from asl_course import dataset as _data
 from asl_course.learners import lesson
+from asl_course.learners import predict
 from asl_course.errors import UserError, one_line
 
 #: Set by ``asl-course run``, the test suite and the grader: the notebook is not interactive.
@@ -168,8 +169,6 @@ def setup(data_dir: str | os.PathLike | None = None) -> Path:
     """Find the data (fetch it on Colab when missing) and print data source, GPU and mode."""
     _import_tensorflow_quietly()  # first, before anything imports it with its start-up log
     quiet_mixed_types()
-    from asl_course.learners import predict
-
     predict.quiet_tensorflow_info()  # notebook 5's SavedModel export: no "INFO:tensorflow:Assets written"
     try:
         folder = _data.locate(data_dir)
