@@ -262,3 +262,55 @@ def test_no_module_imports_another_modules_underscore_name(tmp_path):
     assert [line.split(": ", 1)[1] for line in private_imports(tmp_path / "asl_course")] == [
         "from asl_course.dataset.files import _x", "from asl_course.grading.raw import _y"]
 
+
+#: Third-party packages imported inside the functions that use them, and why (ARCHITECTURE.md,
+#: "Imports inside functions"). Anything else a function imports belongs at the top of its module.
+HEAVY = {
+    # seconds to start, and a notebook's setup cell imports asl_course first to quiet TensorFlow's
+    # start-up log; `asl-course --help`, the data step and the grader's bookkeeping never need them
+    "keras": "TensorFlow", "tensorflow": "TensorFlow", "jax": "an optional backend", "torch": "an optional backend",
+    "matplotlib": "figures only", "pandas": "CSV reading only (the data step writes without it)",
+    "PIL": "pictures only (notebook 5, the camera shifts)", "scipy": "the families and the camera shifts only",
+    # there only in one place: Colab, the `fetch` extra, an instructor's grading machine
+    "google": "Colab only", "IPython": "a kernel only", "kagglehub": "the optional `fetch` extra",
+    "nbgrader": "the instructor's tools only", "nbclient": "asl-course run only", "nbconvert": "feedback pages, asl-course run",
+    "jupyter_client": "the autograder's kernels", "jupyter_core": "the autograder's kernels", "zmq": "asl-course run only",
+    "sqlalchemy": "the gradebook merge only", "psutil": "parallel grading only", "yaml": "an LMS roster only",
+    "nh3": "feedback pages only",
+}
+#: Files whose functions import what they run (the package's own code too), and why.
+LAZY = {
+    "asl_course/tooling/commands/": "a subcommand imports its code when it runs: `asl-course --help` and the "
+                                    "other commands start without TensorFlow, nbgrader or pandas",
+    "asl_course/tooling/bench.py": "`asl-course bench grading` alone needs nbgrader (classroom, editions, parallel)",
+}
+#: Left inside ``parallel.merge`` (issue 25 item 3 splits that function; its imports go up then).
+NOT_YET = {("asl_course/grading/instructor/parallel.py", "warnings")}
+
+
+def function_imports(root: Path) -> list[tuple[str, int, str]]:
+    """``(file, line, top-level module)`` of every import statement inside a function."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import):
+                    found += [(str(path.relative_to(root.parent)), node.lineno, a.name.split(".")[0]) for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    module = "asl_course" if node.level else (node.module or "").split(".")[0]
+                    found.append((str(path.relative_to(root.parent)), node.lineno, module))
+    return sorted(set(found))
+
+
+def test_imports_inside_functions_have_a_reason():
+    """A function imports a heavy or optional third-party package (HEAVY), or what it runs where
+    LAZY says why; anything else (the standard library, the package's own light modules,
+    or an import that hides a cycle) goes at the top of the module."""
+    bad = [f"{path}:{line}: {module}" for path, line, module in function_imports(PACKAGE)
+           if module not in HEAVY and (path, module) not in NOT_YET
+           and not any(path.startswith(prefix) for prefix in LAZY)]
+    assert not bad, "imports inside functions without a reason (move them to the top):\n" + "\n".join(bad)
+

@@ -128,8 +128,6 @@ def save_model(model, path: Path) -> str | None:
 
         if not isinstance(model, keras.Model):
             return f"{type(model).__name__} is not a Keras model"
-        import warnings
-
         with warnings.catch_warnings():  # e.g. "saving a model that has not yet been built" (notebook 6's layers)
             warnings.simplefilter("ignore")
             model.save(path)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .expected import BATCH_SIZE, DATAGEN, DATAGEN_OFF, NUM_CLASSES
 from .arrays import array_facts, onehot_facts, scaled_digest
+from .nb01_prepare_data import said
 
 
 def _datagen_sample(datagen, n: int = 200) -> dict:
@@ -177,8 +178,6 @@ def flow_mistakes(batch_size, x_ok: bool, y_ok: bool) -> list[tuple[str, str]]:
 
 
 def _judge_batch(obs, ref, models):
-    from .nb01_prepare_data import said
-
     n = len(ref.y_train)
     fx, fy = obs["flow_x"], obs["flow_y"]
     x_ok = fx.get("shape") == [n, 28, 28, 1] and fx.get("scaled") == ref.digest("x_train")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -71,8 +72,6 @@ def _obs_load_model(ns, ref, folder):
 
 
 def _obs_prepare_image(ns, ref, folder):
-    import tempfile
-
     fn = ns["prepare_image"]
     if not callable(fn):
         return {"not_callable": type(fn).__name__}
@@ -90,8 +89,6 @@ def _obs_prepare_image(ns, ref, folder):
 
 
 def _obs_predict_letter(ns, ref, folder):
-    import tempfile
-
     letters = ns["LETTERS"]
     out = {"letters": "".join(letters) if isinstance(letters, (str, list, tuple))
            and all(isinstance(t, str) for t in letters) else repr(letters)[:60],

@@ -25,9 +25,12 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from .expected import (AUGMENT_FILL_MODE, AUGMENT_LAYERS, BATCH_SIZE, BUILTIN_SCHEDULES, MAX_GRAPH_BYTES,
                        NUM_CLASSES, SCHEDULE_EPOCHS, SCHEDULE_PEAK)
 from .models import is_keras_model, save_model, saved_model_from_record, saved_model_refused, take_measured
+from .nb01_prepare_data import said
 
 GRAPH_FILE = "train_ds.graph.pb"
 #: Constants with more elements than this are written as their shape and type only.
@@ -36,8 +39,6 @@ _STRIPPED_ELEMENTS = 4096
 
 def _said(pair):
     """The grader's sentence: ``mistake; fix`` (a fix that is bare code reads "use <code>")."""
-    from .nb01_prepare_data import said
-
     mistake, fix = pair
     return said((mistake, f"use {fix}" if fix.startswith((".", "keras.", "tf.")) else fix))
 
@@ -475,7 +476,6 @@ def _repair_augment(ns, ref):
 
 
 def _repair_train_ds(ns, ref):
-    import numpy as np
     import tensorflow as tf
 
     augment = ns.get("augment") if is_keras_model(ns.get("augment")) else _grader_augment()

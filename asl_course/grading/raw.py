@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -141,8 +142,6 @@ def _load_npy(folder: Path, file: str) -> np.ndarray:
 
 def compile_config(path: Path):
     """The compile settings a .keras file holds (read from its config.json; nothing is executed)."""
-    import zipfile
-
     with zipfile.ZipFile(path) as z:
         config = json.loads(z.read("config.json"))
     return config.get("compile_config")

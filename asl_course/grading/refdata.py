@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -20,8 +21,6 @@ from .arrays import sha
 
 def _sibling(name: str):
     """A fresh copy of a learners' module (``asl_course/learners/<name>.py``, by path, not from ``sys.modules``)."""
-    import importlib.util
-
     path = Path(__file__).parent.parent / "learners" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"_asl_grading_{name}", path)
     module = importlib.util.module_from_spec(spec)

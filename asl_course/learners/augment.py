@@ -46,7 +46,10 @@ blurs a little more. :func:`compare` measures that the three ways make the same 
 from __future__ import annotations
 
 import functools
+import logging
 import math
+import statistics
+import time
 
 import numpy as np
 
@@ -724,8 +727,6 @@ def time_ways(ways: dict, *, steps: int, rounds: int = 3) -> dict:
     ways. Returns, per way, seconds, ms per step, median, every round and the ratio to ``"none"``."""
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    import logging
-
     runnable = [name for name, way in ways.items() if not isinstance(way, str)]
     # Each fit traces its step function anew, and TensorFlow warns of "retracing"; that is expected here.
     tf_logger = logging.getLogger("tensorflow")
@@ -738,9 +739,6 @@ def time_ways(ways: dict, *, steps: int, rounds: int = 3) -> dict:
 
 
 def _time_rounds(ways: dict, runnable: list, steps: int, rounds: int) -> dict:
-    import statistics
-    import time
-
     for name in runnable:
         ways[name][0]()
     times: dict[str, list[float]] = {name: [] for name in runnable}

@@ -22,6 +22,7 @@ so their words are the grade's.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -46,8 +47,6 @@ def _n_rows(x) -> int:
 def csv_rows(data_dir) -> dict | None:
     """The number of data rows of each of the course's two CSV files in ``data_dir`` (lines less the
     header), or None when a file is not there: what the self-check compares the DataFrames with."""
-    from pathlib import Path
-
     rows = {}
     for name, file in grading.CSV_FILES.items():
         path = Path(data_dir) / file if data_dir is not None else None
@@ -283,8 +282,6 @@ def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2
 
 
 def check_saved(path, model, x_valid) -> None:
-    from pathlib import Path
-
     import keras
 
     path = Path(path)

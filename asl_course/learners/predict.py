@@ -30,9 +30,12 @@ The notebook-5 self-checks (``check_*``) are at the end of this module; they rai
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import shutil
 import uuid
+import zipfile
+from collections import deque
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -210,8 +213,6 @@ def wall_mask(gray: np.ndarray, step: int = 5) -> np.ndarray:
 
     A rough cut-out, good enough to give a picture another background while keeping the hand.
     """
-    from collections import deque
-
     img = np.asarray(gray, dtype=np.int64)
     height, width = img.shape
     mask = np.zeros(img.shape, dtype=bool)
@@ -367,8 +368,6 @@ def check_model_shapes(model, path: str | os.PathLike = "the model") -> None:
 
 def _keras_archive_problem(path: Path) -> str | None:
     """Why ``path`` is not a Keras 3 archive (a zip with config.json and weights), or None."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -552,8 +551,6 @@ def quiet_tensorflow_info() -> None:
     stderr (absl's ``logging.info`` during the export gives the root logger a stderr handler,
     and TensorFlow's logger propagates to it). A level the learner chose above INFO is kept.
     """
-    import logging
-
     try:
         import tensorflow as tf
     except ImportError:  # the course's own import of keras says what is missing

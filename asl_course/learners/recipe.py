@@ -34,6 +34,7 @@ the weights or from the normalisation statistics.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import math
@@ -501,8 +502,6 @@ def stored_runs_figure(stored: dict, your_history: dict | None = None, your_labe
 
 def main(argv=None) -> int:
     """``python -m asl_course.learners.recipe RECIPE SEED [SEED ...] [--epochs N] [--log F] [--out F] [--diagnose] [--holdout]``."""
-    import argparse
-
     p = argparse.ArgumentParser(prog="python -m asl_course.learners.recipe")
     p.add_argument("recipe", choices=RECIPES)
     p.add_argument("seeds", nargs="+", type=int)

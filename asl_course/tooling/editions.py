@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
@@ -178,8 +179,6 @@ def publication(start: Path | None = None) -> Site:
         site = _site_in(pyproject)
         if site is not None:
             return site
-    from importlib import metadata
-
     try:
         urls = dict(u.split(", ", 1) for u in metadata.metadata("asl-course").get_all("Project-URL") or [])
     except metadata.PackageNotFoundError:
