@@ -15,6 +15,7 @@ import importlib
 import json
 import os
 import re
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -47,14 +48,15 @@ CONFIG_API = {"asl_course.grading.plugins.autograder": {"GuardedExecute", "Verif
               "asl_course.tooling.editions": {"ReleaseEdition"}}
 #: What an older release imported (its notebooks and nbgrader_config.py), and what each gives now:
 #: asl_course.MOVED, the one list of old flat names.
+L, P = "asl_course.learners.", "asl_course.grading.plugins."
 OLD_IMPORTS = {
-    "from asl_course import notebook": ("notebook", "asl_course.learners.notebook"),
-    "from asl_course import checks": ("checks", "asl_course.learners.checks"),
-    "from asl_course import lesson": ("lesson", "asl_course.learners.lesson"),
-    "from asl_course import evaluation, lesson, predict": ("predict", "asl_course.learners.predict"),
-    "from asl_course import selfstudy": ("selfstudy", "asl_course.learners.selfstudy"),
-    "import asl_course.autograder": ("asl_course.autograder", "asl_course.grading.plugins.autograder"),
-    "import asl_course.feedback": ("asl_course.feedback", "asl_course.grading.plugins.feedback"),
+    "from asl_course import notebook": {"notebook": L + "notebook"},
+    "from asl_course import checks": {"checks": L + "checks"},
+    "from asl_course import lesson": {"lesson": L + "lesson"},
+    "from asl_course import evaluation, lesson, predict": {"evaluation": L + "evaluation", "predict": L + "predict"},
+    "from asl_course import selfstudy": {"selfstudy": L + "selfstudy"},
+    "import asl_course.autograder": {"asl_course.autograder": P + "autograder"},
+    "import asl_course.feedback": {"asl_course.feedback": P + "feedback"},
 }
 ROOT = PACKAGE.parent
 NOTEBOOKS = sorted(p for d in ("source", "release", "notebooks", "solutions") for p in (ROOT / d).rglob("*.ipynb")
@@ -116,9 +118,7 @@ def test_the_check_sees_a_forbidden_import():
 def clean_interpreter(code: str) -> subprocess.CompletedProcess:
     """``code`` run by an interpreter that sees this checkout and the installed packages but no
     ``.pth`` hooks (an editable install of another checkout would find its own old files)."""
-    import site
-
-    path = os.pathsep.join([str(ROOT), *site.getsitepackages()])
+    path = os.pathsep.join([str(ROOT), *site.getsitepackages(), site.getusersitepackages()])
     return subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": path})
 
@@ -128,9 +128,11 @@ def test_an_older_releases_imports_give_the_modules_of_today():
     nbgrader_config.py copied from one still imports the old flat names: each is the module of its
     new path itself, so its self-checks and the grader see the same code. Other old paths are gone."""
     code = ["import importlib, sys", "import asl_course"]
-    for old, (name, new) in OLD_IMPORTS.items():
-        key = name if "." in name else "asl_course." + name
-        code += [old, f"assert {name} is importlib.import_module({new!r}) is sys.modules[{key!r}], {old!r}"]
+    for old, names in OLD_IMPORTS.items():
+        code.append(old)
+        for name, new in names.items():
+            key = name if "." in name else "asl_course." + name
+            code.append(f"assert {name} is importlib.import_module({new!r}) is sys.modules[{key!r}], {old!r}")
     code += ["from traitlets.utils.importstring import import_item",
              "assert import_item('asl_course.autograder.GuardedExecute') is asl_course.grading.plugins.autograder.GuardedExecute",
              "gone = ['asl_course.data', 'asl_course.bench', 'asl_course.commands', 'asl_course.synthetic']",
@@ -140,7 +142,7 @@ def test_an_older_releases_imports_give_the_modules_of_today():
              "    raise AssertionError(name + ' is still importable')"]
     done = clean_interpreter("\n".join(code))
     assert done.returncode == 0, done.stderr[-800:]
-    assert set(asl_course.MOVED) == {new.rpartition(".")[2] for _, new in OLD_IMPORTS.values()} | {"evaluation", "lesson"}
+    assert set(asl_course.MOVED) == {name.rpartition(".")[2] for names in OLD_IMPORTS.values() for name in names}
 
 
 def test_no_alias_module_and_every_module_in_a_part():

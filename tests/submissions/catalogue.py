@@ -718,10 +718,10 @@ def catalogue() -> list[Submission]:
                    set(), ("My notes",), kind="adversarial",
                    what="script, event handlers and external resources in a markdown cell and in outputs (the "
                         "feedback page is sanitized; the work is right: full marks)"),
-        Submission("a02_old_imports", A2, edit(A2, old_release_imports), set(), kind="baseline",
-                   what="the full solution handed in from an older release: its setup cell (the student's copy) "
-                        "imports `from asl_course import notebook` (tests/test_layout.py checks the old names "
-                        "in CI)", in_ci=False),
+        Submission("zz02_old_imports", A2, edit(A2, old_release_imports), set(), kind="baseline",
+                   what="the full solution handed in from an older release, graded after the adversarial "
+                        "submission: its setup cell (the student's copy) imports `from asl_course import "
+                        "notebook` (tests/test_layout.py checks the old names in CI)", in_ci=False),
         Submission("zz02_solution", A2, sol(A2), set(), kind="baseline",
                    what="the full solution, graded after the adversarial submission", in_ci=False),
         Submission("zz04_solution", A4, sol(A4), set(), kind="baseline",
