@@ -218,7 +218,7 @@ def test_a_kernel_shows_the_message_not_a_traceback(tmp_path):
     nb = nbformat.v4.new_notebook()
     grade = {"grade": True, "points": 1, "solution": False, "locked": True, "schema_version": 3}
     nb.cells = [
-        nbformat.v4.new_code_cell(f"import pandas as pd\nfrom asl_course import checks\nDATA = {str(data)!r}\n"),
+        nbformat.v4.new_code_cell(f"import pandas as pd\nfrom asl_course.learners import checks\nDATA = {str(data)!r}\n"),
         nbformat.v4.new_code_cell('checks.self_check("labels", globals())'),
         nbformat.v4.new_code_cell('train_df = pd.read_csv(DATA + "/sign_mnist_train.csv", header=None)\n'
                                   'valid_df = pd.read_csv(DATA + "/sign_mnist_valid.csv", header=None)'),

@@ -91,7 +91,7 @@ def _undo_selfstudy(cells) -> list[str]:
         if "with selfstudy.self_check(" in text:
             first, _, rest = text.partition("\n")
             lines = rest.splitlines()
-            assert lines[0].startswith("from asl_course import selfstudy") and lines[1] == ""
+            assert lines[0].startswith("from asl_course.learners import selfstudy") and lines[1] == ""
             assert re.fullmatch(r"with selfstudy\.self_check\('\w+'\):", lines[2]), lines[2]
             text = "\n".join([first] + [line[4:] for line in lines[3:]])
         if editions.SELFSTUDY_STUB in text:

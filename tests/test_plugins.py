@@ -587,7 +587,7 @@ def test_an_error_in_the_kernel_scores_0_and_is_kept(session, monkeypatch):
 
 def test_an_answer_calling_the_reference_implementation_scores_0(session, monkeypatch):
     folder = _graded(session, monkeypatch, right(session))
-    nb = one_hot_notebook([PASSES], answer_source="from asl_course import lesson\n"
+    nb = one_hot_notebook([PASSES], answer_source="from asl_course.learners import lesson\n"
                                                   "y_train, y_valid = lesson.one_hot(y_train), lesson.one_hot(y_valid)")
     cell = verify(nb, folder)
     assert "reference implementation" in cell.outputs[0].evalue and "scores 0" in cell.outputs[0].evalue
