@@ -3,7 +3,7 @@
 The course directory is this repository: ``source/`` (instructor notebooks, the single
 source of truth), ``release/`` (generated student edition, committed), and the per-class
 folders ``submitted/``, ``autograded/``, ``feedback/`` and ``gradebook.db`` (git-ignored).
-See README, "Instructors", and ``asl_course.autograder`` for what each setting defends against.
+See README, "Instructors", and ``asl_course.grading.plugins.autograder`` for what each setting defends against.
 """
 
 import os
@@ -42,22 +42,22 @@ c.GenerateAssignment.preprocessors = [
 ]
 
 # --- Autograding ---------------------------------------------------------------------------------
-# nbgrader's pipeline with two course plugins (asl_course.autograder):
+# nbgrader's pipeline with two course plugins (asl_course.grading.plugins.autograder):
 # - GuardedExecute instead of Execute: a grading folder per notebook (fresh data copy, the
 #   course package as it was when grading started, reference data), fast mode, per-cell time
 #   limits, and a kernel that dies or hangs stops only its own notebook;
-#   each kernel runs in a bubblewrap sandbox of its own (asl_course.sandbox): it sees the system
+#   each kernel runs in a bubblewrap sandbox of its own (asl_course.grading.plugins.sandbox): it sees the system
 #   and its own folders only (not this course folder, the gradebook, this file, other students,
 #   the verifier), read-only but for its notebook's folder, has no network, runs as an
 #   unprivileged user, and everything it starts dies with it;
 # - VerifyOutsideKernel before SaveAutoGrades: every exercise is judged again in a separate
 #   process that the students' code never reaches (models reloaded, accuracy re-measured).
 c.Autograde.autograde_preprocessors = [
-    "asl_course.autograder.GuardedExecute",
+    "asl_course.grading.plugins.autograder.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "asl_course.autograder.VerifyOutsideKernel",
+    "asl_course.grading.plugins.autograder.VerifyOutsideKernel",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -72,7 +72,7 @@ c.GuardedExecute.sandbox = "bubblewrap"
 # `timeout` (any cell) 60 s, `first_cell_timeout` (setup: TensorFlow import, data, catch-up)
 # 240 s, `cell_timeouts` by grade_id (notebook 4's training cell "fit" 600 s, ...). Override
 # them here for a slower machine, e.g.:
-#   from asl_course.autograder import CELL_TIMEOUTS
+#   from asl_course.grading.plugins.autograder import CELL_TIMEOUTS
 #   c.GuardedExecute.cell_timeouts = dict(CELL_TIMEOUTS, fit=1200)
 # Resource limits of each notebook's sandbox (asl_course/grading/plugins/limits.py; defaults, and
 # the honest peaks they are sized from, in GuardedExecute's traits; the README's "Resource limits"
@@ -93,7 +93,7 @@ c.LimitOutput.max_lines = 200
 # notebook 4's training cell and notebook 5's catch-up training (when asl_model.keras is missing)
 # take longer, and a right notebook failed ("history is not defined"). A validation trains what
 # grading trains (fast mode whatever ASL_COURSE_FAST says: one epoch of 858 steps on the real data,
-# asl_course.lesson.fast_mode), on the student's own machine, which may be slower or busier than the
+# asl_course.learners.lesson.fast_mode), on the student's own machine, which may be slower or busier than the
 # grader's: any of its cells may run 1200 s, twice the autograder's longest per-cell limit (the
 # training cell's 600 s). Measured on 2 CPU cores (real data): the epoch took 43-84 s on an idle
 # machine (2026-11-28) and over 600 s with the load average at 20 (2026-12-07), where 600 s stopped
@@ -107,9 +107,9 @@ c.Validator.Execute.timeout = 1200
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "asl_course.feedback.HideHiddenTests",
+    "asl_course.grading.plugins.feedback.HideHiddenTests",
     # No <script>, event handler or external resource from a student's markdown or outputs.
-    "asl_course.feedback.SanitizeStudentHTML",
+    "asl_course.grading.plugins.feedback.SanitizeStudentHTML",
 ]
 # The formgrader's pages (and every HTML export with this configuration) are sanitized the same way.
-c.HTMLExporter.preprocessors = ["asl_course.feedback.SanitizeStudentHTML"]
+c.HTMLExporter.preprocessors = ["asl_course.grading.plugins.feedback.SanitizeStudentHTML"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asl_course import data
+from asl_course import dataset as data
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "asl_data"

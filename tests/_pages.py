@@ -4,7 +4,7 @@ page nbconvert makes of it (what generate_feedback shows), and what in such HTML
 
 import re
 
-from asl_course import feedback
+from asl_course.grading.plugins import feedback
 
 #: Elements that run, load, submit or restyle the page (none of them is the student's to keep).
 ACTIVE = ("script", "style", "iframe", "frame", "object", "embed", "svg", "math", "base", "meta", "link", "form",

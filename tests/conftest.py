@@ -38,7 +38,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _choose_data() -> tuple[Path, str]:
-    from asl_course import data
+    from asl_course import dataset as data
 
     if os.environ.get(data.DATA_ENV):
         folder = Path(os.environ[data.DATA_ENV])
@@ -58,7 +58,7 @@ os.environ["ASL_DATA_DIR"] = str(DATA_DIR)
 
 
 def pytest_report_header(config):
-    from asl_course import data
+    from asl_course import dataset as data
 
     return [f"asl-course data ({DATA_KIND}): {DATA_DIR}", data.describe(DATA_DIR)]
 
@@ -80,7 +80,7 @@ def real_data_dir() -> Path:
 @pytest.fixture(scope="session")
 def prepared(data_dir):
     """The lesson's prepared arrays (steps 1-2) from the session's data."""
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     return lesson.prepare(data_dir)
 
@@ -146,7 +146,7 @@ def trained_model(prepared, tmp_path_factory):
     """
     import keras
 
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     plan = lesson.run_plan(True)
     keras.utils.set_random_seed(0)

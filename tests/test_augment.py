@@ -1,4 +1,4 @@
-"""The lesson's augmentation three ways (asl_course.augment) and `asl-course bench augmentation`."""
+"""The lesson's augmentation three ways (asl_course.learners.augment) and `asl-course bench augmentation`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from asl_course import augment, facts
+from asl_course import facts
+from asl_course.learners import augment
 
 pytest.importorskip("tensorflow")
 
@@ -281,7 +282,7 @@ def re_ratio(name: str, text: str) -> float | None:
 
 
 def _cli(argv, capsys):
-    from asl_course import cli
+    from asl_course.tooling import cli
 
     code = cli.main(argv)
     out = capsys.readouterr()
@@ -289,7 +290,7 @@ def _cli(argv, capsys):
 
 
 def test_bench_full_refuses_on_the_stand_in(tmp_path, monkeypatch, capsys):
-    from asl_course import data
+    from asl_course import dataset as data
 
     data.write_synthetic(tmp_path / "asl_data", log=lambda *_: None)
     monkeypatch.setenv("ASL_DATA_DIR", str(tmp_path / "asl_data"))
@@ -310,7 +311,7 @@ def test_bench_full_refuses_bad_options(argv, message, capsys):
 
 
 def test_bench_augmentation_lines():
-    from asl_course import bench
+    from asl_course.tooling import bench
 
     report = {"full_epoch": False, "steps": 100, "batch_size": 32, "rounds": 3, "machine": "a machine",
               "data": "real data", "cpu_load_before": 0.5, "cpu_load_after": 1.5,
@@ -325,7 +326,7 @@ def test_bench_augmentation_lines():
 
 
 def test_bench_full_table_lines():
-    from asl_course import bench
+    from asl_course.tooling import bench
     from asl_course.learners import recipe
 
     def run(name, seed, val):

@@ -40,7 +40,7 @@ import nbformat
 import pytest
 
 from _quiet import unexpected
-from asl_course import editions
+from asl_course.tooling import editions
 from asl_course.tooling import classroom
 
 #: A JupyterLab server and a real browser: not for the fast loop (CI runs this file first, alone).

@@ -23,7 +23,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from asl_course import checks, editions, lesson
+from asl_course.learners import checks, lesson
+from asl_course.tooling import editions
 import _datautil
 from submissions import catalogue as cat
 
@@ -217,7 +218,7 @@ def test_a_kernel_shows_the_message_not_a_traceback(tmp_path):
     nb = nbformat.v4.new_notebook()
     grade = {"grade": True, "points": 1, "solution": False, "locked": True, "schema_version": 3}
     nb.cells = [
-        nbformat.v4.new_code_cell(f"import pandas as pd\nfrom asl_course import checks\nDATA = {str(data)!r}\n"),
+        nbformat.v4.new_code_cell(f"import pandas as pd\nfrom asl_course.learners import checks\nDATA = {str(data)!r}\n"),
         nbformat.v4.new_code_cell('checks.self_check("labels", globals())'),
         nbformat.v4.new_code_cell('train_df = pd.read_csv(DATA + "/sign_mnist_train.csv", header=None)\n'
                                   'valid_df = pd.read_csv(DATA + "/sign_mnist_valid.csv", header=None)'),
@@ -253,7 +254,7 @@ def test_a_kernel_shows_the_message_not_a_traceback(tmp_path):
 
 def test_the_shift_options_move_the_way_notebook_3_says():
     """Notebook 3 teaches that width_shift_range moves rows and height_shift_range columns (Keras 2.9-3.15)."""
-    from asl_course import notebook
+    from asl_course.learners import notebook
 
     moved = notebook.shift_axes(0.3, draws=40)
     rows, cols = moved["width_shift_range"]
@@ -284,7 +285,7 @@ def test_before_after_pairs_each_original_with_its_copy(monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from asl_course import notebook
+    from asl_course.learners import notebook
 
     figures = []
     monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
@@ -302,7 +303,7 @@ def test_before_after_pairs_each_original_with_its_copy(monkeypatch):
 def test_the_stored_results_table_shows_each_recorded_run():
     """Notebook 4's stored results: each recorded run's figures, date and file, and each figure is
     what the run's own history says where the record keeps it."""
-    from asl_course import notebook
+    from asl_course.learners import notebook
 
     runs = notebook.stored_results()
     assert [r["augmentation"] for r in runs] == [True, False]
@@ -718,7 +719,7 @@ def test_setup_silences_pandas_mixed_types_warning_only(data_dir):
 
     import pandas as pd
 
-    from asl_course import notebook
+    from asl_course.learners import notebook
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from asl_course import data, lesson, notebook
+from asl_course import dataset as data
+from asl_course.learners import lesson, notebook
 
 REPO = Path(__file__).resolve().parent.parent
 STANDIN = REPO / ".ci" / "colab_support" / "site"
@@ -134,7 +135,7 @@ def test_absl_lines_are_filtered_but_other_stderr_kept(tmp_path):
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(fake.parent)!r})
-        from asl_course import notebook
+        from asl_course.learners import notebook
         notebook._import_tensorflow_quietly()
         import tensorflow
         print("imported", tensorflow.__file__)

@@ -1,4 +1,4 @@
-"""asl_course.data and `asl-course data`: labels, locate, import (real and bad inputs), fetch, check.
+"""asl_course.dataset and `asl-course data`: labels, locate, import (real and bad inputs), fetch, check.
 
 The real release is read from <repo>/../shared/asl_data when it is there (those tests skip
 otherwise); bad inputs are small CSVs made here or modified copies of the release written to
@@ -37,7 +37,8 @@ from _datautil import (
     snapshot,
     write_pair,
 )
-from asl_course import cli, data
+from asl_course import dataset as data
+from asl_course.tooling import cli
 from asl_course.errors import UserError
 
 SMALL_ROWS = {"train": 48, "test": 24}

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from asl_course import editions
+from asl_course.tooling import editions
 from asl_course.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -91,7 +91,7 @@ def _undo_selfstudy(cells) -> list[str]:
         if "with selfstudy.self_check(" in text:
             first, _, rest = text.partition("\n")
             lines = rest.splitlines()
-            assert lines[0].startswith("from asl_course import selfstudy") and lines[1] == ""
+            assert lines[0].startswith("from asl_course.learners import selfstudy") and lines[1] == ""
             assert re.fullmatch(r"with selfstudy\.self_check\('\w+'\):", lines[2]), lines[2]
             text = "\n".join([first] + [line[4:] for line in lines[3:]])
         if editions.SELFSTUDY_STUB in text:
@@ -158,7 +158,7 @@ def _tiny_source(learner_code: str | None):
 def test_selfstudy_run_all_keeps_a_passing_answer(learner_code, expect_x, expect_out, capsys):
     """Run All in the self-study edition never stops; a learner's passing answer is kept, a
     failing one is reported and the answer runs after it (on what the learner's code left)."""
-    from asl_course import selfstudy
+    from asl_course.learners import selfstudy
 
     selfstudy.reset()
     namespace = {}
@@ -249,7 +249,7 @@ def test_kernel_shutdown_is_guarded():
     nb = read(REPO / "solutions" / "04_train_and_save.ipynb")
     cell = next(c for c in nb.cells if "do_shutdown" in c.source)
     assert "notebook.interactive()" in cell.source
-    from asl_course import notebook
+    from asl_course.learners import notebook
 
     assert not notebook.interactive(), "the test session must count as automated"
 

@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from asl_course import autograder, checks, data, facts, grading, lesson, predict, synthetic
+from asl_course import dataset as data, facts, grading
+from asl_course.dataset import synthetic
+from asl_course.grading.plugins import autograder
+from asl_course.learners import checks, lesson, predict
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "lesson-spec.md"
 CONFIG = Path(__file__).resolve().parents[1] / "nbgrader_config.py"

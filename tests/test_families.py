@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pytest
 
-from asl_course import data
+from asl_course import dataset as data
 from asl_course.dataset import families as fam
 
 

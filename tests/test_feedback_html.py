@@ -17,7 +17,7 @@ import os
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from asl_course import feedback
+from asl_course.grading.plugins import feedback
 
 from _pages import dangers, page as _page, sanitized as _sanitized  # shared with the other feedback tests
 

@@ -23,7 +23,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from asl_course import autograder, classroom, editions, grading, notebook
+from asl_course import grading
+from asl_course.grading.plugins import autograder
+from asl_course.learners import notebook
+from asl_course.tooling import classroom, editions
 from submissions.catalogue import catalogue
 
 REPO = Path(__file__).resolve().parent.parent
@@ -93,7 +96,7 @@ def test_hidden_tests_load_a_fresh_copy_of_the_grading_code(name):
 
 
 def test_grading_spec_matches_the_lesson():
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     assert grading.describe_model(lesson.build_model())["params"] == lesson.MODEL_PARAMS == grading.MODEL_PARAMS
     assert grading.model_mistakes(grading.describe_model(lesson.build_model())) == []
@@ -186,7 +189,7 @@ def test_notebook1_hidden_checks_name_the_other_catalogued_mistakes(solved, ref,
 def test_model_checks_name_each_mistake():
     import keras
 
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     good = grading.describe_model(lesson.build_model())
     assert grading.model_mistakes(good) == []
@@ -203,7 +206,7 @@ def test_model_checks_name_each_mistake():
 
 
 def test_datagen_checks_behaviour_not_only_settings():
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     datagen = lesson.make_datagen()
     datagen.vertical_flip = True
@@ -283,7 +286,7 @@ def test_notebook5_checks_pass_the_solution_in_the_kernel_and_in_the_verifier(so
 def test_notebook5_verifier_rejects_edited_measurements(solved5, ref, tmp_path):
     """A model file changed after the hidden test recorded it (a tampered kernel) fails outside it;
     notebook 5's functions are judged from the answer cells (tests/test_trust.py)."""
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     assert _check5("test_load_model", solved5) is None
     (run,) = grading.runs(tmp_path / "grading" / "artefacts" / "test_load_model")
@@ -298,7 +301,7 @@ def test_notebook5_verifier_rejects_edited_measurements(solved5, ref, tmp_path):
 def test_notebook5_checks_name_each_mistake_and_repair(solved5, monkeypatch):
     from PIL import Image
 
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     monkeypatch.delenv(grading.GRADING_DIR_ENV)  # under the autograder the autograder repairs, not the test
 
@@ -338,7 +341,7 @@ def test_sentences():
 
 
 def test_feedback_preprocessor_removes_hidden_tests_and_tracebacks():
-    from asl_course.feedback import HideHiddenTests
+    from asl_course.grading.plugins.feedback import HideHiddenTests
 
     cell = nbformat.v4.new_code_cell('"""Self-check."""\n### BEGIN HIDDEN TESTS\nsecret_grading_call(x, y)\n'
                                      '### END HIDDEN TESTS\nchecks.visible(x)')
@@ -435,7 +438,7 @@ def course(tmp_path_factory, data_dir, pytestconfig):
 def _briefly_trained_model(path: Path) -> bytes:
     import keras
 
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     keras.utils.set_random_seed(0)
     model = lesson.build_model()
@@ -505,7 +508,7 @@ def test_simulated_submission(course, sub, data_dir):
 def test_adversarial_submissions_do_not_touch_the_graders_data(course):
     graded(course, "01_prepare_data")
     assert (course.root / "data" / "asl_data" / "sign_mnist_train.csv").is_file(), "the grader's data was restored"
-    from asl_course import data
+    from asl_course import dataset as data
 
     assert data.check(course.root / "data" / "asl_data")["kind"] in ("real", "synthetic")
 

@@ -1,4 +1,4 @@
-"""Intake of LMS downloads (``asl_course.intake``, ``asl-course intake``): no grading (fast).
+"""Intake of LMS downloads (``asl_course.grading.instructor.intake``, ``asl-course intake``): no grading (fast).
 
 Zips made here in the forms Canvas, Moodle, Blackboard and Gradescope export, with a roster:
 each hand-in must land in ``submitted/<student>/<assignment>/<assignment>.ipynb``, the latest
@@ -15,7 +15,8 @@ import nbformat
 import pytest
 
 from _course import course_folder
-from asl_course import classroom, cli, intake
+from asl_course.grading.instructor import intake
+from asl_course.tooling import classroom, cli
 from asl_course.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from asl_course import checks, lesson
+from asl_course.learners import checks, lesson
 
 
 def test_model_has_the_lessons_parameters():
@@ -29,7 +29,7 @@ def test_steps_per_epoch_rounds_up():
 
 
 def test_prepare_shapes_and_scaling(prepared, data_dir):
-    from asl_course import data
+    from asl_course import dataset as data
 
     x_train, y_train, x_valid, y_valid = data.load_arrays(data_dir)
     assert prepared.x_train.shape == (len(x_train), 28, 28, 1)
@@ -63,7 +63,7 @@ def test_run_plan_modes(monkeypatch):
 @pytest.mark.parametrize("value, expected", [(None, False), ("", False), ("autograde", True), ("validate", True)])
 def test_under_nbgrader_is_nbgraders_own_sign(monkeypatch, value, expected):
     """What notebooks skip while graded (notebook 4's baseline, notebook 6's timing) reads this."""
-    from asl_course import notebook
+    from asl_course.learners import notebook
 
     monkeypatch.delenv("ASL_COURSE_AUTOMATED", raising=False)
     if value is None:
@@ -129,7 +129,7 @@ def test_training_learns_on_the_session_data(prepared):
 @pytest.mark.parametrize("fast,epochs", [(True, 1), (False, 20)])
 def test_baseline_on_the_real_data_is_the_recorded_run_never_trained_again(monkeypatch, tmp_path, fast, epochs):
     """Fast mode's one epoch on every image is the recorded run's first epoch: shown, not retrained."""
-    from asl_course import notebook
+    from asl_course.learners import notebook
 
     def no_training(*args, **kwargs):
         raise AssertionError("the baseline was trained again")
@@ -146,7 +146,7 @@ def test_baseline_on_the_real_data_is_the_recorded_run_never_trained_again(monke
 
 def test_baseline_is_trained_with_the_notebooks_plan_where_no_recorded_run_covers_it(monkeypatch, tmp_path):
     """The stand-in, or a fast plan on fewer images: trained here, with the augmented run's plan."""
-    from asl_course import notebook
+    from asl_course.learners import notebook
 
     calls = []
 

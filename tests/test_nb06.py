@@ -249,7 +249,7 @@ def test_the_timing_cell_is_skipped_only_under_nbgrader(graded, monkeypatch, cap
 
     import nbformat
 
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     path = Path(__file__).resolve().parent.parent / "source" / "06_fast_and_stable" / "06_fast_and_stable.ipynb"
     (cell,) = [c for c in nbformat.read(path, as_version=4).cells if "time_ways(" in c.source]

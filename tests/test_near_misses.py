@@ -27,7 +27,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from asl_course import checks, grading
+from asl_course import grading
+from asl_course.learners import checks
 import _datautil
 
 REPO = Path(__file__).resolve().parent.parent
@@ -386,7 +387,7 @@ def _model_family():
                lambda ns: ns.update(model=_sequential(spec[:-1] + [("Dense", {"units": 128, "activation": "relu"}), spec[-1]])),
                "layer 14 (Dense) is extra")
     yield Live("model", "the building function, not a model",
-               lambda ns: ns.update(model=__import__("asl_course.lesson", fromlist=["x"]).build_model), "not a Keras model")
+               lambda ns: ns.update(model=__import__("asl_course.learners.lesson", fromlist=["x"]).build_model), "not a Keras model")
 
 
 def _datagen(**changes):
@@ -674,7 +675,7 @@ def _save_family():
 def _another_model():
     import keras
 
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     keras.utils.set_random_seed(7)
     return lesson.build_model()
@@ -698,7 +699,7 @@ def models():
     one (other weights), shared by the tests that do not change how they are compiled."""
     import keras
 
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     keras.utils.set_random_seed(0)
     model = lesson.build_model()
@@ -715,7 +716,7 @@ def live_ns(nb1_data, models, tmp_path, monkeypatch):
 
     import keras
 
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     folder, ref = nb1_data
     monkeypatch.chdir(tmp_path)
@@ -738,7 +739,7 @@ def _prepare_live(miss, ns) -> None:
     if miss.exercise in ("compile", "model"):
         import keras
 
-        from asl_course import lesson
+        from asl_course.learners import lesson
 
         keras.utils.set_random_seed(0)
         ns["model"] = lesson.build_model()  # a model of its own: these compile or replace it
@@ -906,7 +907,7 @@ def nb5_ns(nb1_data, tmp_path, monkeypatch):
     training: its weights are the seed's), the model loaded from it, pictures of validation rows."""
     import keras
 
-    from asl_course import lesson
+    from asl_course.learners import lesson
     from asl_course.learners import predict
 
     from asl_course.grading.refdata import Reference

@@ -1,4 +1,4 @@
-"""Grading a class in parallel (``asl_course.parallel``, ``asl-course grade``, ``deploy/``).
+"""Grading a class in parallel (``asl_course.grading.instructor.parallel``, ``asl-course grade``, ``deploy/``).
 
 Unit tests first (no grading). Then small classes graded through ``nbgrader autograde``
 (notebooks 1 and 2, a few students each, ~10 s per submission on an idle core):
@@ -28,7 +28,8 @@ import pytest
 import yaml
 
 from _course import course_folder
-from asl_course import classroom, cli, parallel
+from asl_course.grading.instructor import parallel
+from asl_course.tooling import classroom, cli
 from submissions.catalogue import PARALLEL_CLASS, catalogue
 
 REPO = Path(__file__).resolve().parent.parent
@@ -420,7 +421,7 @@ def test_slurm_job_array_simulated(sim_course, tmp_path):
 def test_preflight_skips_what_cannot_be_graded_and_says_why(tmp_path):
     """Empty, binary, invalid JSON, an HTML export, another assignment's notebook, one too large, one damaged:
     each skipped with its reason; the clean and the repaired ones go on to grading."""
-    from asl_course import repair
+    from asl_course.grading.instructor import repair
 
     root = course_folder(tmp_path / "course", (A1, A2))
     solution = classroom.solution_notebook(REPO, A2)

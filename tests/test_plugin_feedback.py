@@ -1,6 +1,6 @@
 """The feedback plugins on their own, on small notebooks built in memory (as
-tests/test_plugins.py does for the grading plugins): :class:`~asl_course.feedback.HideHiddenTests`
-(hidden tests and tracebacks out of the feedback) and :class:`~asl_course.feedback.SanitizeStudentHTML`
+tests/test_plugins.py does for the grading plugins): :class:`~asl_course.grading.plugins.feedback.HideHiddenTests`
+(hidden tests and tracebacks out of the feedback) and :class:`~asl_course.grading.plugins.feedback.SanitizeStudentHTML`
 (nothing of a student's runs or loads in a feedback or formgrader page). tests/test_feedback_html.py
 renders whole pages of harder cases. Fast: no kernel, no Keras.
 """
@@ -12,7 +12,7 @@ import json
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from asl_course import feedback
+from asl_course.grading.plugins import feedback
 
 from _pages import dangers, page as _page, sanitized as _sanitized
 

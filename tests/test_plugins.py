@@ -5,15 +5,15 @@ is called directly, with no ``nbgrader autograde`` and no course folder, so that
 plugin fails here, in seconds, under its own name (tests/test_grading.py runs the whole
 simulated class through nbgrader).
 
-- :class:`~asl_course.autograder.GuardedExecute`: per-cell time limits, a grading folder per
+- :class:`~asl_course.grading.plugins.autograder.GuardedExecute`: per-cell time limits, a grading folder per
   notebook and the kernel's environment, a kernel that fails to start, dies or cannot be
   interrupted (only its notebook stops), data a submission changed is restored, and a test
   cell's own outputs decide nothing (the verifier's verdict decides the repair);
-- :class:`~asl_course.autograder.VerifyOutsideKernel`: the verdict it writes into a test cell
+- :class:`~asl_course.grading.plugins.autograder.VerifyOutsideKernel`: the verdict it writes into a test cell
   when the hidden test's measurements are right, wrong, missing, forged, repeated or cached,
   and the outputs it strips (``execute_result``, stderr).
 
-The grading session is a real :class:`~asl_course.autograder.GradingSession` (its verifier
+The grading session is a real :class:`~asl_course.grading.plugins.autograder.GradingSession` (its verifier
 process included) on the small synthetic stand-in, made once for this module. Kernels run in
 the bubblewrap sandbox (as in grading) when it is installed, else unsandboxed; they run tiny
 cells (no TensorFlow). Notebook 5's functions are judged by the verifier in a harness that
@@ -31,7 +31,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from traitlets.config import Config
 
-from asl_course import autograder, grading, sandbox
+from asl_course import grading
+from asl_course.grading.plugins import autograder, sandbox
 from asl_course.grading.plugins import limits
 
 ONE_HOT = "test_one_hot"  # the cheapest exercise to record and verify (two label arrays)
@@ -93,7 +94,7 @@ def errors(cell):
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
     """A real grading session (data, reference, package copy, verifier process) on the stand-in."""
-    from asl_course import data
+    from asl_course import dataset as data
 
     folder = tmp_path_factory.mktemp("plugins") / "asl_data"
     data.write_synthetic(folder, log=lambda *_: None)
@@ -251,7 +252,7 @@ def test_a_kernel_that_cannot_start_scores_the_notebooks_tests_0(session, no_ker
 
 
 def test_data_a_submission_changed_is_restored(session, no_kernel, tmp_path):
-    from asl_course import data
+    from asl_course import dataset as data
 
     train = session.data_dir / data.TRAIN_FILE
     original = train.read_bytes()
@@ -586,7 +587,7 @@ def test_an_error_in_the_kernel_scores_0_and_is_kept(session, monkeypatch):
 
 def test_an_answer_calling_the_reference_implementation_scores_0(session, monkeypatch):
     folder = _graded(session, monkeypatch, right(session))
-    nb = one_hot_notebook([PASSES], answer_source="from asl_course import lesson\n"
+    nb = one_hot_notebook([PASSES], answer_source="from asl_course.learners import lesson\n"
                                                   "y_train, y_valid = lesson.one_hot(y_train), lesson.one_hot(y_valid)")
     cell = verify(nb, folder)
     assert "reference implementation" in cell.outputs[0].evalue and "scores 0" in cell.outputs[0].evalue

@@ -32,8 +32,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asl_course import cli, data, evaluation, lesson, predict
-from asl_course.checks import SelfCheckFailed
+from asl_course import dataset as data
+from asl_course.learners import evaluation, lesson, predict
+from asl_course.tooling import cli
+from asl_course.learners.checks import SelfCheckFailed
 from asl_course.errors import UserError
 from asl_course.grading import GradingFailed
 

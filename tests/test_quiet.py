@@ -54,7 +54,7 @@ def test_notebook_4s_kernel_shutdown_says_nothing_and_shuts_down(tmp_path):
     notebook's last cell); the course imports ``Application`` from traitlets, the same object."""
     solved = nbformat.read(REPO / "solutions" / "04_train_and_save.ipynb", as_version=4)
     shutdown = next(c.source for c in solved.cells if "do_shutdown" in c.source)
-    nb, alive = learner_kernel(tmp_path, "from asl_course import notebook\nassert notebook.interactive()", shutdown)
+    nb, alive = learner_kernel(tmp_path, "from asl_course.learners import notebook\nassert notebook.interactive()", shutdown)
     assert not alive, "the cell did not shut the kernel down"
     assert nb.cells[0].outputs == [], nb.cells[0].outputs
     assert nb.cells[1].get("outputs", []) == [], f"the shutdown cell shows: {nb.cells[1].outputs}"
@@ -66,7 +66,7 @@ def test_a_savedmodel_export_in_a_notebook_logs_nothing(tmp_path, data_dir):
     INFO): no "INFO:tensorflow:Assets written to" on stdout, nor on stderr."""
     nb, alive = learner_kernel(
         tmp_path,
-        f"from asl_course import notebook\nDATA_DIR = notebook.setup({str(data_dir)!r})",
+        f"from asl_course.learners import notebook\nDATA_DIR = notebook.setup({str(data_dir)!r})",
         "import keras\nmodel = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(24)])\n"
         "model.export('asl_model_savedmodel', verbose=False)",
         "import logging, tensorflow as tf\ntf.get_logger().warning('a real warning still shows')",
@@ -80,12 +80,12 @@ def test_a_savedmodel_export_in_a_notebook_logs_nothing(tmp_path, data_dir):
 
 @pytest.mark.slow
 def test_export_savedmodel_keeps_tensorflows_info_lines_out(tmp_path, caplog):
-    """``asl_course.predict.export_savedmodel`` where TensorFlow's logger is at INFO (as in any
+    """``asl_course.learners.predict.export_savedmodel`` where TensorFlow's logger is at INFO (as in any
     interactive kernel): no INFO record; the logger is left at WARNING, warnings still pass."""
     import keras
     import tensorflow as tf
 
-    from asl_course import predict
+    from asl_course.learners import predict
 
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(24)])
     logger = tf.get_logger()

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-from asl_course import lesson  # noqa: E402
+from asl_course.learners import lesson  # noqa: E402
 from asl_course.learners import recipe  # noqa: E402
 
 
@@ -139,7 +139,7 @@ def test_summary_table_and_targets():
 
 
 def test_run_refuses_the_stand_in(tmp_path):
-    from asl_course import data
+    from asl_course import dataset as data
     from asl_course.errors import UserError
 
     data.write_synthetic(tmp_path / "asl_data", log=lambda *_: None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from asl_course import bench, notebook
+from asl_course.learners import notebook
+from asl_course.tooling import bench
 
 
 def test_recorded_baseline_is_labelled_and_complete():

@@ -20,7 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from asl_course import checks, editions, grading
+from asl_course import grading
+from asl_course.learners import checks
+from asl_course.tooling import editions
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "asl_course" / "grading"
@@ -145,7 +147,7 @@ def test_the_fresh_copy_is_a_package_of_fresh_modules_without_asl_course():
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
     """The synthetic stand-in data (one epoch is 53 steps), for the validation runs."""
-    from asl_course import data
+    from asl_course import dataset as data
 
     folder = tmp_path_factory.mktemp("standin") / "asl_data"
     data.write_synthetic(folder, log=lambda *_: None)
@@ -197,7 +199,7 @@ def test_nbgrader_validate_passes_under_the_autograder_and_the_verifier_agrees(n
     (``aNN_solution``, tests/test_grading.py) through ``nbgrader autograde`` itself, whose verifier
     must agree for full marks. This is the same check on one notebook, without the class (for
     example ``pytest --full-class -k "under_the_autograder and 06"`` after a change to its grading)."""
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     folder = tmp_path / "grading"
     folder.mkdir()

@@ -1,4 +1,4 @@
-"""Repair (``asl_course.repair``, ``asl-course repair``): each kind of damage on small notebooks.
+"""Repair (``asl_course.grading.instructor.repair``, ``asl-course repair``): each kind of damage on small notebooks.
 
 Each damaged notebook is made here from the release and the solution (notebooks 2 and 3),
 the way another editor, Colab or a student leaves it; the repaired notebook must hold exactly
@@ -17,7 +17,8 @@ import nbformat
 import pytest
 
 from _course import course_folder
-from asl_course import classroom, cli, repair
+from asl_course.grading.instructor import repair
+from asl_course.tooling import classroom, cli
 
 REPO = Path(__file__).resolve().parent.parent
 A2, A3 = "02_cnn_model", "03_augmentation"
@@ -532,7 +533,7 @@ def test_every_message_to_the_student_is_true(kind, tmp_path):
 def test_a_solution_from_nbgraders_plain_release_saved_by_colab_is_rebuilt_once_and_truly(a):
     """The issue's class: students were handed nbgrader's own release (no "(read-only)", the badge and how-to
     marks unfilled) and Colab dropped nbgrader's metadata; graded against the course's release."""
-    from asl_course import editions
+    from asl_course.tooling import editions
 
     d = _dict(_solution(a))
     for cell in d["cells"]:

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from asl_course import runner
+from asl_course.tooling import runner
 from asl_course.errors import UserError
 
 

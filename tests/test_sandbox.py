@@ -1,4 +1,4 @@
-"""The sandbox every student kernel runs in (asl_course.sandbox, bubblewrap).
+"""The sandbox every student kernel runs in (asl_course.grading.plugins.sandbox, bubblewrap).
 
 Each test runs a small Python program in a sandbox, as a hostile submission would, and checks
 from outside what it could reach. Seconds in all. The whole simulated class
@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from asl_course import autograder, sandbox
+from asl_course.grading.plugins import autograder, sandbox
 from asl_course.grading.plugins import limits
 
 needs_bwrap = pytest.mark.skipif(not sandbox.available(), reason=f"no sandbox here: {sandbox.problem()}")

@@ -12,7 +12,7 @@ from asl_course.learners import shifts
 @pytest.fixture(scope="module")
 def arrays(data_dir):
     """40 validation images as the data file holds them (uint8, (N, 784)) and their labels."""
-    from asl_course import data
+    from asl_course import dataset as data
 
     _, _, x_valid, y_valid = data.load_arrays(data_dir)
     return x_valid[:40].astype(np.uint8), y_valid[:40]

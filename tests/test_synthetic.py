@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from _datautil import quiet
-from asl_course import cli, data, synthetic
+from asl_course import dataset as data
+from asl_course.dataset import synthetic
+from asl_course.tooling import cli
 
 FILES = (data.TRAIN_FILE, data.VALID_FILE, data.MARKER_FILE)
 

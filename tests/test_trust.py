@@ -22,8 +22,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from asl_course import editions, grading
-from asl_course.feedback import SanitizeStudentHTML, clean_markdown
+from asl_course import grading
+from asl_course.tooling import editions
+from asl_course.grading.plugins.feedback import SanitizeStudentHTML, clean_markdown
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -97,7 +98,7 @@ def test_dataframes_and_types_are_rebuilt_from_raw_values(ref, grading_dir):
 @pytest.mark.slow
 def test_kernel_written_inputs_are_never_read_for_notebook_5(ref, tmp_path):
     """The verifier calls the functions itself (answer cells run afresh) on inputs of its own."""
-    from asl_course import harness
+    from asl_course.grading.plugins import harness
 
     package = Path(grading.__file__).resolve().parent.parent.parent
     right = ['LETTERS = "ABCDEFGHIKLMNOPQRSTUVWXY"',
@@ -134,7 +135,7 @@ def test_kernel_written_inputs_are_never_read_for_notebook_5(ref, tmp_path):
 
 
 def _fit_judgement(ref, model, seed, accuracy=0.8, monkeypatch=None):
-    images, steps = grading._expected_steps(ref)
+    images, steps = grading.expected_steps(ref)
     description = grading.describe_model(model)
     obs = {"model": description, "iterations": steps, "is_history": True, "history_model_is_model": True,
            "params": {"epochs": 1, "steps": steps}, "history": {"val_accuracy": [accuracy]}}
@@ -144,7 +145,7 @@ def _fit_judgement(ref, model, seed, accuracy=0.8, monkeypatch=None):
 
 
 def test_training_must_start_from_the_graders_initialisation(ref, monkeypatch):
-    from asl_course import lesson
+    from asl_course.learners import lesson
 
     monkeypatch.setenv(grading.GRADING_PLAN_ENV, json.dumps({"fast": True, "epochs": 1, "train_images": None,
                                                                "data": "synthetic"}))
@@ -169,9 +170,12 @@ def test_training_must_start_from_the_graders_initialisation(ref, monkeypatch):
 
 
 def test_answers_calling_the_reference_are_flagged():
-    assert grading.reference_calls("model = asl_course.lesson.build_model()")
+    assert grading.reference_calls("model = asl_course.learners.lesson.build_model()")
+    assert grading.reference_calls("model = asl_course.lesson.build_model()")  # an older release's path
+    assert grading.reference_calls("from asl_course.learners import lesson\nmodel = lesson.build_model()")
     assert grading.reference_calls("from asl_course import lesson\nmodel = lesson.build_model()")
     assert grading.reference_calls("prepare_image = predict.prepare_image")
+    assert grading.reference_calls("m = __import__('asl_course.learners.lesson').lesson")
     assert grading.reference_calls("m = __import__('asl_course.lesson').lesson")
     assert grading.reference_calls('model = keras.models.load_model("asl_model.keras")') == []
     for name in grading.POINTS:  # the solutions are the students' own code
@@ -233,13 +237,13 @@ def test_feedback_and_formgrader_use_the_sanitizer():
 
     loader = PyFileConfigLoader("nbgrader_config.py", path=str(REPO))
     config = loader.load_config()
-    assert "asl_course.feedback.SanitizeStudentHTML" in config.GenerateFeedback.preprocessors
-    assert "asl_course.feedback.SanitizeStudentHTML" in config.HTMLExporter.preprocessors
+    assert "asl_course.grading.plugins.feedback.SanitizeStudentHTML" in config.GenerateFeedback.preprocessors
+    assert "asl_course.grading.plugins.feedback.SanitizeStudentHTML" in config.HTMLExporter.preprocessors
 
 
 def test_secure_copies_only_regular_files_and_never_follows_links(tmp_path):
     """What the kernel left is copied out of its reach without following links it may plant."""
-    from asl_course.autograder import GradingSession
+    from asl_course.grading.plugins.autograder import GradingSession
 
     session = GradingSession.__new__(GradingSession)
     session.root = tmp_path / "session"

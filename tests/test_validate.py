@@ -48,7 +48,7 @@ def test_a_validation_gives_each_cell_the_autograders_longest_limit_and_grading_
     from nbgrader.preprocessors import Execute
     from nbgrader.validator import Validator
 
-    from asl_course.autograder import GuardedExecute
+    from asl_course.grading.plugins.autograder import GuardedExecute
 
     config = course_config(REPO)
     validating = Execute(parent=Validator(config=config))  # as the Validator makes it

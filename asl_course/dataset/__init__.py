@@ -31,8 +31,7 @@ One module per concern, in the order the data goes through them:
 - :mod:`.families`: near-copy families of the training file (cached in the folder), and
   validation splits that hold out whole families (``asl_course.dataset.families``).
 
-This package is also ``asl_course.data`` (the old module's path: the same module object, with
-every name it had). It may import :mod:`asl_course.facts`, :mod:`asl_course.errors`, numpy and
+It may import :mod:`asl_course.facts`, :mod:`asl_course.errors`, numpy and
 pandas only (scipy in :mod:`.families`, kagglehub inside :func:`fetch`): nothing of the learners' API, grading or tooling.
 """
 
@@ -50,7 +49,6 @@ from .kaggle import fetch
 from .labels import course_to_release_label, letter, release_to_course_label
 from .synthetic import write_synthetic
 from .validate import validate_csv
-from .files import _one_line  # noqa: E402,F401 - the old module's helper, for code written against asl_course.data
 
 __all__ = [
     "COLUMNS", "COURSE_FILES", "DATA_ENV", "FAMILIES_FILE", "HEADER", "IMAGE_SIZE", "KAGGLE_DATASET", "KAGGLE_URL", "LETTERS",

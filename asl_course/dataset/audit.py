@@ -8,8 +8,9 @@ import os
 from pathlib import Path
 
 from . import files as _files  # read at call time: tests patch RELEASE_ROWS, RELEASE_SHA256 there
-from .files import DATA_ENV, MARKER_FILE, TRAIN_FILE, VALID_FILE, DataError, DataNotFoundError, _one_line, sha256_bytes
-from .folder import _read_marker, default_dest, describe, locate
+from asl_course.errors import one_line
+from .files import DATA_ENV, MARKER_FILE, TRAIN_FILE, VALID_FILE, DataError, DataNotFoundError, sha256_bytes
+from .folder import read_marker, default_dest, describe, locate
 from .validate import validate_csv
 
 
@@ -40,7 +41,7 @@ def check(data_dir=None) -> dict:
     result = {"kind": "invalid", "path": str(folder), "reasons": [], "rows": {}, "notes": []}
     reasons, notes = result["reasons"], result["notes"]
     try:
-        marker = _read_marker(folder)
+        marker = read_marker(folder)
     except DataError as exc:
         marker = None
         reasons.append(str(exc))
@@ -49,7 +50,7 @@ def check(data_dir=None) -> dict:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            reasons.append(f"{path} cannot be read ({_one_line(exc)}).")
+            reasons.append(f"{path} cannot be read ({one_line(exc)}).")
             continue
         lines = data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
         result["rows"][role] = max(lines - 1, 0)

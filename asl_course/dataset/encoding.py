@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .files import _HEADER_BYTES, COLUMNS
+from .files import HEADER_BYTES, COLUMNS
 
 
 _TOKENS = np.zeros((256, 4), np.uint8)
@@ -27,7 +27,7 @@ def encode_csv(values: np.ndarray, chunk_rows: int = 4096) -> bytes:
     if values.ndim != 2 or values.shape[1] != len(COLUMNS):
         raise ValueError(f"expected rows of {len(COLUMNS)} values, got shape {values.shape}")
     values = values.astype(np.uint8, copy=False)
-    parts = [_HEADER_BYTES + b"\n"]
+    parts = [HEADER_BYTES + b"\n"]
     width = values.shape[1]
     for start in range(0, len(values), chunk_rows):
         flat = values[start : start + chunk_rows].ravel()

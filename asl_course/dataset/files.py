@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from asl_course import facts as _facts
-from asl_course.errors import UserError, one_line
+from asl_course.errors import UserError
 
 
 #: Course label ``i`` is the letter ``LETTERS[i]``: 24 classes, no J and no Z (they move).
@@ -46,7 +46,7 @@ COURSE_FILES = {"train": TRAIN_FILE, "test": VALID_FILE}
 NUM_PIXELS = _facts.NUM_PIXELS
 COLUMNS = ["label"] + [f"pixel{i}" for i in range(1, NUM_PIXELS + 1)]
 HEADER = ",".join(COLUMNS)
-_HEADER_BYTES = HEADER.encode("ascii")
+HEADER_BYTES = HEADER.encode("ascii")
 #: Release labels (0..24 without 9, J) in course order: course label i is release RELEASE_LABELS[i].
 RELEASE_LABELS = _facts.RELEASE_LABELS
 
@@ -57,7 +57,7 @@ SYNTHETIC_DESCRIPTION = (
     "Language MNIST."
 )
 
-_GET_DATA = (
+GET_DATA = (
     "Get the data with one of: `asl-course data fetch` (downloads the release from Kaggle), "
     "`asl-course data import PATH` (the files or the zip downloaded by hand from "
     f"{KAGGLE_URL}), or `asl-course data synthetic` (an offline stand-in, not the real data)."
@@ -73,10 +73,6 @@ class DataNotFoundError(DataError):
 
 
 Log = Callable[[str], object]
-
-
-def _one_line(exc: BaseException | str, limit: int = 300) -> str:
-    return one_line(exc, limit)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import (_GET_DATA, COLUMNS, DATA_ENV, MARKER_FILE, NUM_CLASSES, REAL_DESCRIPTION, TRAIN_FILE, VALID_FILE,
-                    DataError, DataNotFoundError, _one_line)
+from asl_course.errors import one_line
+from .files import (GET_DATA, COLUMNS, DATA_ENV, MARKER_FILE, NUM_CLASSES, REAL_DESCRIPTION, TRAIN_FILE, VALID_FILE,
+                    DataError, DataNotFoundError)
 
 
 def default_dest() -> Path:
@@ -39,7 +40,7 @@ def locate(data_dir=None) -> Path:
             return folder
         raise DataNotFoundError(
             f"No course data in {folder}: it should hold {TRAIN_FILE} and {VALID_FILE}. "
-            + _GET_DATA.replace("PATH`", f"PATH --dest {folder}`")
+            + GET_DATA.replace("PATH`", f"PATH --dest {folder}`")
             .replace("data fetch`", f"data fetch --dest {folder}`")
             .replace("data synthetic`", f"data synthetic --dest {folder}`")
         )
@@ -50,7 +51,7 @@ def locate(data_dir=None) -> Path:
             return folder
         raise DataNotFoundError(
             f"No course data in {folder} (named by ${DATA_ENV}): it should hold {TRAIN_FILE} "
-            f"and {VALID_FILE}. {_GET_DATA} They write to ${DATA_ENV}; unset it to use "
+            f"and {VALID_FILE}. {GET_DATA} They write to ${DATA_ENV}; unset it to use "
             "./data/asl_data instead."
         )
     cwd = Path.cwd()
@@ -60,11 +61,11 @@ def locate(data_dir=None) -> Path:
             return candidate
     raise DataNotFoundError(
         f"No course data found: ${DATA_ENV} is not set and no data/asl_data holding {TRAIN_FILE} "
-        f"and {VALID_FILE} is in {cwd} or its parents. {_GET_DATA}"
+        f"and {VALID_FILE} is in {cwd} or its parents. {GET_DATA}"
     )
 
 
-def _read_marker(folder: Path) -> dict:
+def read_marker(folder: Path) -> dict:
     path = folder / MARKER_FILE
     try:
         marker = json.loads(path.read_text(encoding="utf-8"))
@@ -76,7 +77,7 @@ def _read_marker(folder: Path) -> dict:
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(
-            f"{path} cannot be read ({_one_line(exc)}). Re-create the folder with "
+            f"{path} cannot be read ({one_line(exc)}). Re-create the folder with "
             "`asl-course data import PATH`, `asl-course data fetch` or `asl-course data synthetic`."
         ) from None
     if not isinstance(marker, dict) or marker.get("kind") not in ("real", "synthetic"):
@@ -89,7 +90,7 @@ def _read_marker(folder: Path) -> dict:
 
 def provenance(data_dir=None) -> dict:
     """The parsed ``SOURCE.json`` of the data folder (keys include ``kind`` and ``description``)."""
-    return _read_marker(locate(data_dir))
+    return read_marker(locate(data_dir))
 
 
 def describe(data_dir=None) -> str:
@@ -139,7 +140,7 @@ def _load_course_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
         # Parsed as int64 and checked: several times faster than dtype=uint8 in pandas.
         frame = pd.read_csv(path, engine="c", index_col=False)
     except Exception as exc:  # noqa: BLE001 - any parse failure is bad data to the learner
-        raise DataError(f"{path} cannot be read as course data ({_one_line(exc)}). {fix}") from None
+        raise DataError(f"{path} cannot be read as course data ({one_line(exc)}). {fix}") from None
     if list(frame.columns) != COLUMNS:
         raise DataError(f"{path} does not have the header label,pixel1,...,pixel784. {fix}")
     if not all(pd.api.types.is_integer_dtype(t) for t in frame.dtypes.unique()):

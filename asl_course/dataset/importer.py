@@ -17,10 +17,10 @@ from asl_course import __version__
 from . import files as _files  # read at call time: tests patch RELEASE_ROWS, RELEASE_SHA256 there
 from .encoding import encode_csv
 from .files import COURSE_FILES, LETTERS, REAL_DESCRIPTION, RELEASE_FILES, RELEASE_LABELS, DataError, Log, sha256_bytes, sha256_file
-from .folder import _read_marker, default_dest
-from .install import _check_dest, _file_entry, _install, _marker_kind
+from .folder import read_marker, default_dest
+from .install import check_dest, file_entry, install_files, marker_kind
 from .labels import release_to_course_label
-from .sources import _collect_sources, _read_role, _Source
+from .sources import collect_sources, read_role, Source
 from .validate import validate_csv
 
 
@@ -49,7 +49,7 @@ def _swapped(role: str, label: str, why: str) -> DataError:
 
 def _already_imported(dest: Path, digests: dict[str, str], allow_mismatch: bool) -> dict | None:
     try:
-        marker = _read_marker(dest)
+        marker = read_marker(dest)
     except DataError:
         return None
     release = marker.get("release", {})
@@ -70,11 +70,11 @@ def _already_imported(dest: Path, digests: dict[str, str], allow_mismatch: bool)
     return marker if all(_both(same).values()) else None
 
 
-def _read_release(found: dict[str, list[_Source]], log: Log) -> tuple[dict, dict, dict]:
+def _read_release(found: dict[str, list[Source]], log: Log) -> tuple[dict, dict, dict]:
     """The two files' sources, bytes and sha256, read side by side; swapped files refused."""
 
     def read(role):
-        source, content = _read_role(found[role])
+        source, content = read_role(found[role])
         return source, content, sha256_bytes(content)
 
     got = _both(read)
@@ -143,7 +143,7 @@ def _release_marker(chosen: dict, raw: dict, digests: dict, rows: dict, files: d
             for role in ROLES
         },
         "files": {
-            COURSE_FILES[role]: {**_file_entry(files[COURSE_FILES[role]], rows[role]), "from": RELEASE_FILES[role]}
+            COURSE_FILES[role]: {**file_entry(files[COURSE_FILES[role]], rows[role]), "from": RELEASE_FILES[role]}
             for role in ROLES
         },
         "label_mapping": {
@@ -167,8 +167,8 @@ def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log 
     """
     started = time.perf_counter()
     dest = Path(dest).expanduser().absolute() if dest is not None else default_dest()
-    _check_dest(dest)
-    chosen, raw, digests = _read_release(_collect_sources(paths), log)
+    check_dest(dest)
+    chosen, raw, digests = _read_release(collect_sources(paths), log)
 
     existing = _already_imported(dest, digests, allow_checksum_mismatch)
     if existing is not None:
@@ -197,8 +197,8 @@ def import_release(paths, dest=None, *, allow_checksum_mismatch=False, log: Log 
     encoded = _both(convert)
     files = {COURSE_FILES[role]: encoded[role] for role in ROLES}
     marker = _release_marker(chosen, raw, digests, rows, files, matched)
-    replacing = _marker_kind(dest)
-    _install(dest, files, marker)
+    replacing = marker_kind(dest)
+    install_files(dest, files, marker)
     log(
         f"Wrote {dest} ({rows['train']:,} train + {rows['test']:,} validation images"
         + (f", replacing the {replacing} data there" if replacing else "")

@@ -11,11 +11,12 @@ import shutil
 import uuid
 from pathlib import Path
 
-from .files import FAMILIES_FILE, MARKER_FILE, TRAIN_FILE, VALID_FILE, DataError, _one_line, sha256_bytes
-from .folder import _read_marker
+from asl_course.errors import one_line
+from .files import FAMILIES_FILE, MARKER_FILE, TRAIN_FILE, VALID_FILE, DataError, sha256_bytes
+from .folder import read_marker
 
 
-def _check_dest(dest: Path) -> None:
+def check_dest(dest: Path) -> None:
     """Refuse a destination that is a file or holds anything but a course data folder's files."""
     if dest.exists() and not dest.is_dir():
         raise DataError(f"{dest} exists and is not a folder: choose another --dest.")
@@ -60,13 +61,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _install(dest: Path, files: dict[str, bytes], marker: dict) -> None:
+def install_files(dest: Path, files: dict[str, bytes], marker: dict) -> None:
     """Write ``files`` and the marker into ``dest``: all of it, or nothing.
 
     Everything goes into a temporary sibling folder first; then the old folder (if any) is
     renamed aside, the new one renamed into place, and the old one deleted.
     """
-    _check_dest(dest)
+    check_dest(dest)
     try:
         _clean_stale(dest)
     except OSError:
@@ -98,7 +99,7 @@ def _install(dest: Path, files: dict[str, bytes], marker: dict) -> None:
     except OSError as exc:
         shutil.rmtree(new, ignore_errors=True)
         raise DataError(
-            f"Could not write the data to {dest} ({_one_line(exc)}); nothing there was changed. "
+            f"Could not write the data to {dest} ({one_line(exc)}); nothing there was changed. "
             "Check the folder's permissions and free space, or choose another --dest."
         ) from None
     except BaseException:
@@ -107,13 +108,13 @@ def _install(dest: Path, files: dict[str, bytes], marker: dict) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _file_entry(data: bytes, rows: int) -> dict:
+def file_entry(data: bytes, rows: int) -> dict:
     return {"sha256": sha256_bytes(data), "rows": rows, "bytes": len(data)}
 
 
 
-def _marker_kind(dest: Path) -> str | None:
+def marker_kind(dest: Path) -> str | None:
     try:
-        return _read_marker(dest)["kind"]
+        return read_marker(dest)["kind"]
     except DataError:
         return None

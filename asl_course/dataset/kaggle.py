@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from .files import KAGGLE_DATASET, KAGGLE_URL, DataError, Log, _one_line
+from asl_course.errors import one_line
+from .files import KAGGLE_DATASET, KAGGLE_URL, DataError, Log
 from .importer import import_release
 
 
@@ -27,7 +28,7 @@ def fetch(dest=None, *, log: Log = print) -> dict:
     except Exception as exc:  # noqa: BLE001 - network errors come in many types
         raise DataError(
             f"Downloading {KAGGLE_DATASET} from Kaggle failed ({type(exc).__name__}: "
-            f"{_one_line(exc, 200)}). {by_hand}"
+            f"{one_line(exc, 200)}). {by_hand}"
         ) from None
     log(f"Downloaded to {folder}.")
     return import_release(folder, dest, log=log)

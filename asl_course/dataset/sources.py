@@ -12,14 +12,15 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .files import KAGGLE_URL, RELEASE_FILES, DataError, _one_line, sha256_bytes
+from asl_course.errors import one_line
+from .files import KAGGLE_URL, RELEASE_FILES, DataError, sha256_bytes
 
 
 _RELEASE_NAME = re.compile(r"^sign_mnist_(train|test)(?: ?\(\d+\))?\.csv(\.gz)?$", re.IGNORECASE)
 
 
 @dataclass
-class _Source:
+class Source:
     role: str  # "train" or "test"
     path: Path
     member: str | None = None  # name inside a zip
@@ -48,19 +49,19 @@ class _Source:
             raise DataError(f"{self.label}: no such file. Check the path and try again.") from None
         except (OSError, EOFError, zlib.error, zipfile.BadZipFile, gzip.BadGzipFile) as exc:
             raise DataError(
-                f"{self.label} cannot be unpacked ({_one_line(exc)}): the download is damaged "
+                f"{self.label} cannot be unpacked ({one_line(exc)}): the download is damaged "
                 "or incomplete. Get the file again."
             ) from None
         return data
 
 
-def _zip_sources(path: Path) -> list[_Source]:
+def _zip_sources(path: Path) -> list[Source]:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (OSError, zipfile.BadZipFile) as exc:
         raise DataError(
-            f"{path} is not a readable zip ({_one_line(exc)}): the download is damaged or "
+            f"{path} is not a readable zip ({one_line(exc)}): the download is damaged or "
             "incomplete. Get it again."
         ) from None
     found = []
@@ -71,7 +72,7 @@ def _zip_sources(path: Path) -> list[_Source]:
             continue
         match = _RELEASE_NAME.match(base)
         if match and not match.group(2):
-            found.append(_Source(match.group(1).lower(), path, info.filename, info.file_size, info.CRC))
+            found.append(Source(match.group(1).lower(), path, info.filename, info.file_size, info.CRC))
     if not found:
         names = [i.filename for i in infos if not i.is_dir()]
         shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "") if names else "nothing"
@@ -95,7 +96,7 @@ def _walk_files(root: Path) -> list[Path]:
     return found
 
 
-def _collect_sources(paths) -> dict[str, list[_Source]]:
+def collect_sources(paths) -> dict[str, list[Source]]:
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = [Path(p).expanduser() for p in paths]
@@ -104,14 +105,14 @@ def _collect_sources(paths) -> dict[str, list[_Source]]:
             "No input given: pass the release's sign_mnist_train.csv and sign_mnist_test.csv, "
             "the zip from Kaggle, or a folder holding them."
         )
-    found: dict[str, list[_Source]] = {"train": [], "test": []}
+    found: dict[str, list[Source]] = {"train": [], "test": []}
     for path in paths:
         if path.is_dir():
             sources = []
             for item in _walk_files(path):
                 match = _RELEASE_NAME.match(item.name)
                 if match:
-                    sources.append(_Source(match.group(1).lower(), item))
+                    sources.append(Source(match.group(1).lower(), item))
                 elif item.suffix.lower() == ".zip":
                     sources.extend(_zip_sources(item))
             if not sources:
@@ -123,7 +124,7 @@ def _collect_sources(paths) -> dict[str, list[_Source]]:
         elif path.is_file():
             match = _RELEASE_NAME.match(path.name)
             if match:
-                sources = [_Source(match.group(1).lower(), path)]
+                sources = [Source(match.group(1).lower(), path)]
             elif path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
                 sources = _zip_sources(path)
             else:
@@ -149,7 +150,7 @@ def _collect_sources(paths) -> dict[str, list[_Source]]:
     return found
 
 
-def _read_role(sources: list[_Source]) -> tuple[_Source, bytes]:
+def read_role(sources: list[Source]) -> tuple[Source, bytes]:
     """Read the one file for a role; several identical copies are fine, different ones are not."""
     first = sources[0]
     if len(sources) > 1 and all(s.crc is not None for s in sources):

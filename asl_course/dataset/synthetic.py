@@ -2,7 +2,7 @@
 
 NOT the real data set. It exists so that the course's notebooks, tests and CI run without
 a download; figures made from it are not results on Sign Language MNIST. ``asl-course data
-synthetic`` (:func:`write_synthetic`, also ``asl_course.data.write_synthetic``) writes it in the
+synthetic`` (:func:`write_synthetic`, also ``asl_course.dataset.write_synthetic``) writes it in the
 course's layout.
 
 Each of the 24 letters is a hand drawn from simple shapes: a palm with a thumb-side bulge and
@@ -45,7 +45,7 @@ from asl_course import __version__, facts as _facts
 from .encoding import encode_csv
 from .files import SYNTHETIC_DESCRIPTION, TRAIN_FILE, VALID_FILE, DataError, Log
 from .folder import default_dest
-from .install import _check_dest, _file_entry, _install, _marker_kind
+from .install import check_dest, file_entry, install_files, marker_kind
 
 #: Bump when the drawing changes (recorded in the data folder's marker).
 GENERATOR_VERSION = 1
@@ -333,8 +333,8 @@ def write_synthetic(dest=None, *, seed: int = 0, log: Log = print) -> dict:
     """
     started = time.perf_counter()
     dest = Path(dest).expanduser().absolute() if dest is not None else default_dest()
-    _check_dest(dest)
-    if _marker_kind(dest) == "real":
+    check_dest(dest)
+    if marker_kind(dest) == "real":
         raise DataError(
             f"{dest} holds the real release; the stand-in would replace it. Choose another "
             "--dest (e.g. data/asl_synthetic and set ASL_DATA_DIR to it), or delete the folder first."
@@ -350,14 +350,14 @@ def write_synthetic(dest=None, *, seed: int = 0, log: Log = print) -> dict:
         "kind": "synthetic",
         "description": SYNTHETIC_DESCRIPTION,
         "seed": int(seed),
-        "generator": "asl_course.synthetic",
+        "generator": "asl_course.dataset.synthetic",
         "generator_version": GENERATOR_VERSION,
         "splits": SPLIT_NOTES,
-        "files": {name: _file_entry(files[name], rows[name]) for name in files},
+        "files": {name: file_entry(files[name], rows[name]) for name in files},
         "letters": LETTERS,
         "asl_course_version": __version__,
     }
-    _install(dest, files, marker)
+    install_files(dest, files, marker)
     total = sum(len(b) for b in files.values())
     log(
         f"Wrote the SYNTHETIC stand-in (not the real data) to {dest}: {rows[TRAIN_FILE]:,} train + "

@@ -9,7 +9,8 @@ import re
 
 import numpy as np
 
-from .files import _HEADER_BYTES, COLUMNS, NUM_CLASSES, NUM_PIXELS, DataError, _one_line
+from asl_course.errors import one_line
+from .files import HEADER_BYTES, COLUMNS, NUM_CLASSES, NUM_PIXELS, DataError
 
 
 def _line_of_row(data: bytes, row: int) -> int:
@@ -32,7 +33,7 @@ def _check_header(data: bytes, name: str) -> None:
         )
     end = data.find(b"\n")
     first = (data if end < 0 else data[:end]).rstrip(b"\r")
-    if first == _HEADER_BYTES:
+    if first == HEADER_BYTES:
         return
     text = first[:100_000].decode("latin-1")
     fields = text.split(",")
@@ -126,7 +127,7 @@ def validate_csv(data: bytes, name: str, numbering: str = "release") -> np.ndarr
     pixels 0..255; labels in the numbering. Raises :class:`DataError` naming ``name``, the
     line and the column. Row counts and checksums are the caller's business.
     """
-    import pandas as pd  # noqa: F811 - imported here so that `import asl_course.data` stays light
+    import pandas as pd  # noqa: F811 - imported here so that `import asl_course.dataset` stays light
 
     _check_header(data, name)
     try:
@@ -140,9 +141,9 @@ def validate_csv(data: bytes, name: str, numbering: str = "release") -> np.ndarr
                 f"{name}, line {match.group(2)}: the row has {match.group(3)} values, more than "
                 f"the {len(COLUMNS)} of the header. The file is damaged or edited: get it again."
             ) from None
-        raise DataError(f"{name} is not a readable CSV ({_one_line(exc)}). Get it again.") from None
+        raise DataError(f"{name} is not a readable CSV ({one_line(exc)}). Get it again.") from None
     except Exception as exc:  # noqa: BLE001
-        raise DataError(f"{name} is not a readable CSV ({_one_line(exc)}). Get it again.") from None
+        raise DataError(f"{name} is not a readable CSV ({one_line(exc)}). Get it again.") from None
     if len(frame) == 0:
         raise DataError(f"{name} has a header but no data rows. Get the file again.")
     problem = _cell_problem(frame, data, name)

@@ -75,7 +75,7 @@ from .nb01_prepare_data import (CSV_FILES, balance_answer, balance_mistake, fram
 from .nb02_cnn_model import conv_params, params_mistake  # noqa: E402
 from .nb03_augmentation import (NEXT_METHOD, ROTATION_WHY, batch_facts, batch_mistakes, flow_mistakes,  # noqa: E402
                                 rotation_mistake)
-from .nb04_train_and_save import (_expected_steps, history_facts, history_mistake, last_batch_answer,  # noqa: E402
+from .nb04_train_and_save import (expected_steps, history_facts, history_mistake, last_batch_answer,  # noqa: E402
                                   last_batch_mistake, save_mistake, steps_mistake, trained_mistake)
 from .nb05_predictions import (confusion_pair_mistake, prepare_picture, prepared_mistake, probe_picture,  # noqa: E402
                                top_letters)

@@ -10,11 +10,11 @@ import numpy as np
 # --- Measuring values (canonical digests, facts) ------------------------------------------------
 
 
-def _sha(a: np.ndarray) -> str:
+def sha(a: np.ndarray) -> str:
     return hashlib.sha256(memoryview(np.ascontiguousarray(a))).hexdigest()
 
 
-def _facts(value) -> tuple[dict, np.ndarray | None]:
+def array_facts(value) -> tuple[dict, np.ndarray | None]:
     """Type, dtype, shape, min and max of a value, and the value as an array (None if it is not one)."""
     facts = {"type": type(value).__name__}
     if value is None:
@@ -38,7 +38,7 @@ def _chunks(a: np.ndarray, rows: int = 2048):
         yield a[start:start + rows]
 
 
-def _int_digest(a: np.ndarray) -> str | None:
+def int_digest(a: np.ndarray) -> str | None:
     """sha256 of the values as uint8 when they are all integers in 0..255 (else None)."""
     if a is None or a.dtype.kind not in "biuf" or a.ndim == 0:
         return None
@@ -53,7 +53,7 @@ def _int_digest(a: np.ndarray) -> str | None:
     return digest.hexdigest()
 
 
-def _scaled_digest(a: np.ndarray) -> tuple[str | None, float]:
+def scaled_digest(a: np.ndarray) -> tuple[str | None, float]:
     """sha256 of round(a * 255) as uint8 when a is k/255 for integers k in 0..255, and the
     largest distance of a * 255 from an integer."""
     if a is None or a.dtype.kind != "f" or a.ndim == 0:
@@ -70,11 +70,11 @@ def _scaled_digest(a: np.ndarray) -> tuple[str | None, float]:
     return (digest.hexdigest() if worst <= 1e-3 else None), worst
 
 
-def _onehot_facts(a: np.ndarray) -> dict:
+def onehot_facts(a: np.ndarray) -> dict:
     if a is None or a.ndim != 2 or a.dtype.kind not in "biuf" or not a.size:
         return {}
     return {
         "onehot": bool(np.isin(a, (0, 1)).all() and np.allclose(a.sum(axis=1), 1)),
-        "argmax": _sha(np.ascontiguousarray(a.argmax(axis=1), dtype=np.uint8)),
+        "argmax": sha(np.ascontiguousarray(a.argmax(axis=1), dtype=np.uint8)),
         "top_class": int(a.argmax(axis=1).max()),
     }

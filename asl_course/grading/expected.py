@@ -106,7 +106,7 @@ PROBE_KINDS = ("plain", "enlarged", "rgb")
 #: much on average (resizing 224 -> 28 with another filter moves pixels by about 0.01).
 PREPARE_TOLERANCE = 0.05
 #: A returned array bigger than this is described, not stored.
-_MAX_STORED = 4 * N_PIXELS
+MAX_STORED = 4 * N_PIXELS
 
 
 #: Each layer kernel of a trained model must correlate at least this much with its initial

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from .expected import GRADING_DIR_ENV, GradingFailed
 from .judging import judge, measure_models, observe
-from .nb05_predictions import _model_path
-from .raw import RECORD_FILE, RUN_PREFIX, _record_value, _type_name
+from .nb05_predictions import saved_model_path
+from .raw import RECORD_FILE, RUN_PREFIX, record_value, type_name_of
 from .refdata import reference
 from .registry import exercise
 
@@ -27,9 +27,9 @@ def record(grade_id: str, namespace: dict, folder: Path) -> None:
             if name not in namespace:
                 continue
             try:
-                meta["values"][name] = _record_value(ex, name, namespace[name], namespace, folder)
+                meta["values"][name] = record_value(ex, name, namespace[name], namespace, folder)
             except Exception as exc:  # noqa: BLE001 - a value that cannot be written: say so
-                meta["values"][name] = {"type": _type_name(namespace[name]), "kind": "broken",
+                meta["values"][name] = {"type": type_name_of(namespace[name]), "kind": "broken",
                                         "error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     if ex.record_files is not None:
         ex.record_files(namespace, folder, meta)
@@ -98,7 +98,7 @@ def check(grade_id: str, namespace: dict) -> None:
         if "missing" not in obs and "broken" not in obs:
             try:
                 live = {name: namespace.get(name) for name in exercise(grade_id).reads}
-                live.update(model=namespace.get("model"), model_path=_model_path(namespace))
+                live.update(model=namespace.get("model"), model_path=saved_model_path(namespace))
                 models = measure_models(grade_id, obs, ref, live=live)
             except Exception as exc:  # noqa: BLE001
                 models = None

@@ -12,7 +12,7 @@ import numpy as np
 from .expected import INPUT_SHAPE, LAYERS, MODEL_PARAMS
 
 
-def _is_keras_model(value) -> bool:
+def is_keras_model(value) -> bool:
     return any(c.__name__ in ("Model", "Sequential", "Functional") and c.__module__.startswith("keras")
                for c in type(value).__mro__)
 
@@ -121,15 +121,13 @@ def model_mistakes(description: dict) -> list[str]:
     return mistakes
 
 
-def _save_model(model, path: Path) -> str | None:
+def save_model(model, path: Path) -> str | None:
     """Save a Keras model for the verifier; the reason when it cannot be saved."""
     try:
         import keras
 
         if not isinstance(model, keras.Model):
             return f"{type(model).__name__} is not a Keras model"
-        import warnings
-
         with warnings.catch_warnings():  # e.g. "saving a model that has not yet been built" (notebook 6's layers)
             warnings.simplefilter("ignore")
             model.save(path)
@@ -141,7 +139,7 @@ def _save_model(model, path: Path) -> str | None:
 # --- Measuring real models (in the kernel on live objects, in the verifier on saved files) -------
 
 
-def _predict(model, images: np.ndarray) -> np.ndarray:
+def predict(model, images: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(images, verbose=0, batch_size=512))
 
 
@@ -191,7 +189,7 @@ def _weight_names(model) -> list[tuple[str, tuple]]:
 def reinitialise(namespace: dict, seed: int) -> None:
     """Set the notebook's model to the grader's initialisation (run by the autograder)."""
     model = namespace.get("model")
-    if model is not None and _is_keras_model(model):
+    if model is not None and is_keras_model(model):
         model.set_weights(initial_weights(_weight_names(model), seed))
 
 

@@ -7,7 +7,9 @@ import math
 import numpy as np
 
 from .expected import COLUMNS, N_PIXELS, NUM_CLASSES
-from .arrays import _facts, _int_digest, _onehot_facts, _scaled_digest, _sha
+from .arrays import array_facts, int_digest, onehot_facts, scaled_digest, sha
+from .expected import LETTERS, RELEASE_VALID_COUNTS
+from .predictions import choice_mistake, observe
 
 
 # --- Observing -----
@@ -15,7 +17,7 @@ from .arrays import _facts, _int_digest, _onehot_facts, _scaled_digest, _sha
 def _observe_arrays(ns: dict, names, extra) -> dict:
     out = {}
     for name in names:
-        facts, a = _facts(ns[name])
+        facts, a = array_facts(ns[name])
         extra(facts, a)
         out[name] = facts
     return out
@@ -25,13 +27,13 @@ def _obs_load_csv(ns, ref, folder):
     out = {}
     for name in ("train_df", "valid_df"):
         facts, a = _frame_facts(ns[name])
-        facts["digest"] = _int_digest(a)
+        facts["digest"] = int_digest(a)
         out[name] = facts
     return out
 
 
 def _obs_labels(ns, ref, folder):
-    out = _observe_arrays(ns, ("y_train", "y_valid"), lambda f, a: f.update(digest=_int_digest(a)))
+    out = _observe_arrays(ns, ("y_train", "y_valid"), lambda f, a: f.update(digest=int_digest(a)))
     for name in ("train_df", "valid_df"):
         cols = getattr(ns[name], "columns", None)
         out[name] = {"has_label": cols is not None and "label" in list(cols)}
@@ -39,14 +41,14 @@ def _obs_labels(ns, ref, folder):
 
 
 def _obs_images(ns, ref, folder):
-    return _observe_arrays(ns, ("x_train", "x_valid"), lambda f, a: f.update(digest=_int_digest(a)))
+    return _observe_arrays(ns, ("x_train", "x_valid"), lambda f, a: f.update(digest=int_digest(a)))
 
 
 def _obs_one_hot(ns, ref, folder):
     def extra(f, a):
-        f.update(_onehot_facts(a))
+        f.update(onehot_facts(a))
         if a is not None and a.ndim == 1:
-            f["digest"] = _int_digest(a)
+            f["digest"] = int_digest(a)
 
     out = _observe_arrays(ns, ("y_train", "y_valid"), extra)
     num = ns.get("num_classes")
@@ -58,7 +60,7 @@ def _obs_one_hot(ns, ref, folder):
 
 def _obs_scaled(ns, ref, folder):
     def extra(f, a):
-        digest, worst = _scaled_digest(a)
+        digest, worst = scaled_digest(a)
         f.update(scaled=digest, off_grid=None if math.isinf(worst) else worst)
 
     return _observe_arrays(ns, ("x_train", "x_valid"), extra)
@@ -69,7 +71,7 @@ CSV_FILES = {"train_df": "sign_mnist_train.csv", "valid_df": "sign_mnist_valid.c
 
 
 def _frame_facts(value) -> tuple[dict, np.ndarray | None]:
-    facts, a = _facts(value)
+    facts, a = array_facts(value)
     facts["dataframe"] = type(value).__name__ == "DataFrame" and hasattr(value, "columns")
     if facts["dataframe"]:
         cols = [str(c) for c in value.columns]
@@ -263,8 +265,8 @@ def _judge_images(obs, ref, models):
 
 def one_hot_facts(value) -> dict:
     """What :func:`one_hot_mistake` reads of a label array: type, shape, min, max, one-hot or not."""
-    facts, a = _facts(value)
-    facts.update(_onehot_facts(a))
+    facts, a = array_facts(value)
+    facts.update(onehot_facts(a))
     return facts
 
 
@@ -332,7 +334,7 @@ def _judge_one_hot(obs, ref, models):
         wrong = one_hot_mistake(name, obs[name], len(labels), obs.get("num_classes"))
         if wrong:
             mistakes.append(said(wrong))
-        elif obs[name].get("argmax") != _sha(np.ascontiguousarray(labels, dtype=np.uint8)):
+        elif obs[name].get("argmax") != sha(np.ascontiguousarray(labels, dtype=np.uint8)):
             mistakes.append(f"{name} is not the one-hot encoding of the labels; {_encode_again(name)}")
     if not mistakes and num_classes_mistake(obs.get("num_classes")):
         mistakes.append(said(num_classes_mistake(obs["num_classes"])))
@@ -342,8 +344,8 @@ def _judge_one_hot(obs, ref, models):
 def scale_facts(value) -> dict:
     """What :func:`scale_mistake` reads of an image array: type, dtype, shape, min, max, and
     ``off_grid``: how far ``value * 255`` is from whole numbers at worst (None: not floats)."""
-    facts, a = _facts(value)
-    worst = _scaled_digest(a)[1] if a is not None else math.inf
+    facts, a = array_facts(value)
+    worst = scaled_digest(a)[1] if a is not None else math.inf
     facts["off_grid"] = None if math.isinf(worst) else worst
     return facts
 
@@ -519,7 +521,6 @@ def balance_answer(counts) -> tuple[str, str]:
     why, in words. The question is about the real release: on other data (the synthetic stand-in,
     balanced by construction, or a test's few rows) the answer is the release's
     (:data:`~.expected.RELEASE_VALID_COUNTS`), and the words say so."""
-    from .expected import LETTERS, RELEASE_VALID_COUNTS
 
     counts = np.asarray(counts, dtype=np.int64)
     other = int(counts.sum()) != sum(RELEASE_VALID_COUNTS)
@@ -538,14 +539,12 @@ def balance_answer(counts) -> tuple[str, str]:
 
 def balance_mistake(value, type_name: str, counts) -> tuple[str, str] | None:
     """Stated once: the hidden test's judge and the self-check say these words."""
-    from .predictions import choice_mistake
 
     truth, why = balance_answer(counts)
     return choice_mistake(value, type_name, BALANCE_OPTIONS, truth, why)
 
 
 def _obs_prediction(ns, ref, folder):
-    from .predictions import observe
 
     return observe(ns)
 

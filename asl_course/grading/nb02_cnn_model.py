@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from .models import (_save_model, describe_model, model_mistakes, saved_model_from_record, saved_model_refused,
+from .models import (save_model, describe_model, model_mistakes, saved_model_from_record, saved_model_refused,
                      take_measured)
+from .expected import LAYERS, MODEL_PARAMS
+from .predictions import count_mistake, observe
 
 
 def _obs_model(ns, ref, folder):
     out = {"model": describe_model(ns["model"])}
     if folder is not None:
-        out["saved"] = _save_model(ns["model"], folder / "model.keras")
+        out["saved"] = save_model(ns["model"], folder / "model.keras")
     return out
 
 
@@ -43,7 +45,6 @@ def _model_measured(obs, models):
 def conv_params() -> tuple[int, dict, str]:
     """The second Conv2D's parameters as the lesson's layers make them, the counts a near-miss
     gives (-> what it is instead), and how the count comes about."""
-    from .expected import LAYERS, MODEL_PARAMS
 
     convs = [s for name, s in LAYERS if name == "Conv2D"]
     (kh, kw), c_in, f = convs[1]["kernel_size"], convs[0]["filters"], convs[1]["filters"]
@@ -71,14 +72,12 @@ def conv_params() -> tuple[int, dict, str]:
 
 def params_mistake(value, type_name: str) -> tuple[str, str] | None:
     """Stated once: the hidden test's judge and the self-check say these words."""
-    from .predictions import count_mistake
 
     truth, known, why = conv_params()
     return count_mistake(value, type_name, truth, "the second Conv2D's parameter count", known, why)
 
 
 def _obs_prediction(ns, ref, folder):
-    from .predictions import observe
 
     return observe(ns)
 

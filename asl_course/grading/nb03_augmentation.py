@@ -7,7 +7,9 @@ import math
 import numpy as np
 
 from .expected import BATCH_SIZE, DATAGEN, DATAGEN_OFF, NUM_CLASSES
-from .arrays import _facts, _onehot_facts, _scaled_digest
+from .arrays import array_facts, onehot_facts, scaled_digest
+from .nb01_prepare_data import said
+from .predictions import choice_mistake, observe
 
 
 def _datagen_sample(datagen, n: int = 200) -> dict:
@@ -24,7 +26,7 @@ def _datagen_sample(datagen, n: int = 200) -> dict:
             "max_zoom": max(zooms), "hflip_share": sum(hflips) / n, "vflip_share": sum(vflips) / n}
 
 
-def _obs_datagen(ns, ref, folder, sample: bool = True):
+def obs_datagen(ns, ref, folder, sample: bool = True):
     d = ns["datagen"]
     out = {"type": type(d).__name__, "settings": {}}
     for key in (*DATAGEN, *DATAGEN_OFF):
@@ -54,10 +56,10 @@ def _obs_batch(ns, ref, folder):
     it = ns["img_iter"]
     out = {"iterator": type(it).__name__, "batch_size": getattr(it, "batch_size", None)}
     flow_x = getattr(it, "x", None)
-    fx, fa = _facts(flow_x)
-    out["flow_x"] = {**fx, "scaled": _scaled_digest(fa)[0] if fa is not None and fa.ndim == 4 else None}
-    fy, ya = _facts(getattr(it, "y", None))
-    out["flow_y"] = {**fy, **_onehot_facts(ya)}
+    fx, fa = array_facts(flow_x)
+    out["flow_x"] = {**fx, "scaled": scaled_digest(fa)[0] if fa is not None and fa.ndim == 4 else None}
+    fy, ya = array_facts(getattr(it, "y", None))
+    out["flow_y"] = {**fy, **onehot_facts(ya)}
     out["x_batch"], out["y_batch"] = batch_facts(ns["x_batch"], ns["y_batch"], fa)
     return out
 
@@ -112,8 +114,8 @@ def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -
 
     Stated once: the grader's judge (:func:`_judge_batch`) and the learners' self-check
     (``asl_course.learners.checks.check_batch``) both say these words. ``x_batch`` and
-    ``y_batch`` are the arrays' facts (:func:`asl_course.grading.arrays._facts`, with
-    ``_onehot_facts`` for the labels): shape, smallest and largest value, one-hot or not.
+    ``y_batch`` are the arrays' facts (:func:`asl_course.grading.arrays.array_facts`, with
+    ``onehot_facts`` for the labels): shape, smallest and largest value, one-hot or not.
     """
     out = []
     shape = tuple(x_batch.get("shape") or ())
@@ -144,11 +146,11 @@ def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -
 def batch_facts(x_batch, y_batch, flowed=None) -> tuple[dict, dict]:
     """The facts :func:`batch_mistakes` reads, from the arrays themselves; ``flowed``: the images the
     iterator flows (None: not known), for ``unaugmented``: every image of x_batch is one of them unchanged."""
-    bx, xa = _facts(x_batch)
-    by, ya = _facts(y_batch)
+    bx, xa = array_facts(x_batch)
+    by, ya = array_facts(y_batch)
     if flowed is not None and xa is not None and xa.ndim == 4 and len(xa) and xa.shape[1:] == flowed.shape[1:]:
         bx["unaugmented"] = _all_among(xa, flowed)
-    return bx, {**by, **_onehot_facts(ya)}
+    return bx, {**by, **onehot_facts(ya)}
 
 
 def _all_among(images: np.ndarray, pool: np.ndarray) -> bool:
@@ -177,8 +179,6 @@ def flow_mistakes(batch_size, x_ok: bool, y_ok: bool) -> list[tuple[str, str]]:
 
 
 def _judge_batch(obs, ref, models):
-    from .nb01_prepare_data import said
-
     n = len(ref.y_train)
     fx, fy = obs["flow_x"], obs["flow_y"]
     x_ok = fx.get("shape") == [n, 28, 28, 1] and fx.get("scaled") == ref.digest("x_train")
@@ -214,13 +214,11 @@ ROTATION_WHY = ("up to a quarter turn makes some hands another letter: U turned 
 
 def rotation_mistake(value, type_name: str) -> tuple[str, str] | None:
     """Stated once: the hidden test's judge and the self-check say these words."""
-    from .predictions import choice_mistake
 
     return choice_mistake(value, type_name, ROTATION_OPTIONS, ROTATION_ANSWER, ROTATION_WHY)
 
 
 def _obs_prediction(ns, ref, folder):
-    from .predictions import observe
 
     return observe(ns)
 

@@ -11,9 +11,11 @@ import numpy as np
 from .expected import (BATCH_SIZE, HISTORY_TOLERANCE, MAX_MODEL_BYTES, MIN_DESCENT, MIN_MOVED, MIN_VAL_ACCURACY,
                        MIN_VAL_ACCURACY_STANDIN)
 from .nb01_prepare_data import said
-from .models import _predict, _save_model, descent, describe_model, load_saved_model, model_mistakes
-from .raw import _CompiledModel, _compile_config
+from .models import predict, save_model, descent, describe_model, load_saved_model, model_mistakes
+from .raw import CompiledModel, compile_config
 from .refdata import grading_mode, plan
+from .expected import RELEASE_TRAIN_IMAGES
+from .predictions import count_mistake, observe
 
 
 def _obs_compile(ns, ref, folder):
@@ -69,7 +71,7 @@ def _obs_fit(ns, ref, folder):
     out["model"] = describe_model(model)
     out["iterations"] = _iterations(model)
     if folder is not None:
-        out["saved"] = _save_model(model, folder / "trained.keras")
+        out["saved"] = save_model(model, folder / "trained.keras")
     return out
 
 
@@ -89,7 +91,7 @@ def _obs_save(ns, ref, folder):
     if folder is not None:
         if out["exists"] and out["bytes"] <= MAX_MODEL_BYTES:
             shutil.copyfile(path, folder / "saved.keras")
-        out["memory_saved"] = _save_model(ns["model"], folder / "memory.keras")
+        out["memory_saved"] = save_model(ns["model"], folder / "memory.keras")
     return out
 
 
@@ -111,7 +113,7 @@ def _judge_compile(obs, ref, models):
     return mistakes
 
 
-def _expected_steps(ref) -> tuple[int, int]:
+def expected_steps(ref) -> tuple[int, int]:
     images = plan(len(ref.y_train))["train_images"]
     return images, math.ceil(images / BATCH_SIZE)
 
@@ -144,7 +146,7 @@ def steps_mistake(steps, steps_type: str, images: int, batch_size=BATCH_SIZE) ->
 
 
 def _judge_steps(obs, ref, models):
-    images, _ = _expected_steps(ref)
+    images, _ = expected_steps(ref)
     mistakes = []
     steps = steps_mistake(obs["steps"], obs["steps_type"], images, obs["batch_size"])
     if steps:
@@ -226,7 +228,7 @@ def _judge_fit(obs, ref, models):
     accuracy = models.get("accuracy") if models else None
     if trained_mistake(iterations):
         return [said(trained_mistake(iterations))]
-    images, steps = _expected_steps(ref)
+    images, steps = expected_steps(ref)
     epochs = plan()["epochs"]
     facts = {"is_history": obs["is_history"], "history_type": obs.get("history_type"), "history": obs.get("history"),
              "epochs": epochs}
@@ -318,7 +320,7 @@ def _measure_fit(obs, ref, live, load, seed):
     # Under the autograder the verifier re-measures accuracy outside the kernel; measuring it
     # here as well would only cost time (one more pass over the validation images).
     if not model_mistakes(out["trained"]) and not (live and grading_mode()):
-        probabilities = _predict(model, ref.valid_images())
+        probabilities = predict(model, ref.valid_images())
         out["accuracy"] = float((probabilities.argmax(axis=1) == ref.y_valid).mean())
         # categorical cross-entropy as Keras computes it (probabilities clipped to [1e-7, 1 - 1e-7])
         right = np.clip(probabilities[np.arange(len(ref.y_valid)), ref.y_valid], 1e-7, 1 - 1e-7)
@@ -342,7 +344,7 @@ def _measure_save(obs, ref, live, load, seed):
     if not model_mistakes(out["saved"]):
         memory = live["model"] if live else load("memory.keras")
         sample = ref.valid_images()[:256]
-        out["same_predictions"] = bool(np.allclose(_predict(saved, sample), _predict(memory, sample), atol=1e-4))
+        out["same_predictions"] = bool(np.allclose(predict(saved, sample), predict(memory, sample), atol=1e-4))
     return out
 
 
@@ -364,7 +366,7 @@ def _compile_from_record(meta, folder):
     entry = meta["values"]["model"]
     if entry.get("kind") != "model" or entry.get("error"):
         return {"compiled": False, "loss": None, "metrics": [], "optimizer": None}
-    return _obs_compile({"model": _CompiledModel(_compile_config(folder / entry["file"]))}, None, None)
+    return _obs_compile({"model": CompiledModel(compile_config(folder / entry["file"]))}, None, None)
 
 
 def _fit_from_record(meta, folder):
@@ -414,7 +416,7 @@ def _repair_compile(ns, ref):
 
 
 def _repair_steps(ns, ref):
-    images, steps = _expected_steps(ref)
+    images, steps = expected_steps(ref)
     ns["batch_size"], ns["steps_per_epoch"] = BATCH_SIZE, steps
     it = ns.get("img_iter")
     if getattr(it, "batch_size", None) != BATCH_SIZE or len(getattr(it, "x", [])) != images:
@@ -430,7 +432,6 @@ def last_batch_answer(images: int) -> tuple[int, dict, str]:
     near-miss gives (-> what it is instead), and why. The question is about the real release's
     27,455 images: on other data (the stand-in, a test's few rows) the answer is the release's, and
     the words say so."""
-    from .expected import RELEASE_TRAIN_IMAGES
 
     n = RELEASE_TRAIN_IMAGES
     steps = math.ceil(n / BATCH_SIZE)
@@ -451,14 +452,12 @@ def last_batch_answer(images: int) -> tuple[int, dict, str]:
 
 def last_batch_mistake(value, type_name: str, images: int) -> tuple[str, str] | None:
     """Stated once: the hidden test's judge and the self-check say these words."""
-    from .predictions import count_mistake
 
     truth, known, why = last_batch_answer(images)
     return count_mistake(value, type_name, truth, "the last batch's number of images", known, why)
 
 
 def _obs_prediction(ns, ref, folder):
-    from .predictions import observe
 
     return observe(ns)
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .expected import INPUT_SHAPE, LETTERS, MAX_MODEL_BYTES, MODEL_FILE, NUM_CLASSES, PREPARE_TOLERANCE, PROBE_KINDS, _MAX_STORED
-from .arrays import _facts
-from .models import _predict, _save_model, load_saved_model
+from .expected import INPUT_SHAPE, LETTERS, MAX_MODEL_BYTES, MODEL_FILE, NUM_CLASSES, PREPARE_TOLERANCE, PROBE_KINDS, MAX_STORED
+from .arrays import array_facts
+from .models import predict, save_model, load_saved_model
+from .expected import MISSING_LETTERS
+from .predictions import observe, pair_mistake
 
 
 def _grader_rng() -> np.random.Generator:
@@ -43,8 +46,8 @@ def _call(fn, *args) -> tuple[object, str | None]:
 
 def _array_facts(value) -> dict:
     """Shape, dtype and (when small) the values of what a function returned."""
-    facts, a = _facts(value)
-    if a is not None and a.dtype.kind in "biuf" and a.size <= _MAX_STORED:
+    facts, a = array_facts(value)
+    if a is not None and a.dtype.kind in "biuf" and a.size <= MAX_STORED:
         facts["values"] = np.asarray(a, dtype="float64").reshape(-1).tolist()
     return facts
 
@@ -58,21 +61,19 @@ def _copy_model_file(path: Path, folder: Path | None, name: str) -> dict:
     return out
 
 
-def _model_path(ns: dict) -> Path:
+def saved_model_path(ns: dict) -> Path:
     return Path(ns.get("__model_path__", MODEL_FILE)).absolute()
 
 
 def _obs_load_model(ns, ref, folder):
     model = ns["model"]
-    out = {"type": type(model).__name__, "file": _copy_model_file(_model_path(ns), folder, "file.keras")}
+    out = {"type": type(model).__name__, "file": _copy_model_file(saved_model_path(ns), folder, "file.keras")}
     if folder is not None:
-        out["saved"] = _save_model(model, folder / "model.keras")
+        out["saved"] = save_model(model, folder / "model.keras")
     return out
 
 
 def _obs_prepare_image(ns, ref, folder):
-    import tempfile
-
     fn = ns["prepare_image"]
     if not callable(fn):
         return {"not_callable": type(fn).__name__}
@@ -90,12 +91,10 @@ def _obs_prepare_image(ns, ref, folder):
 
 
 def _obs_predict_letter(ns, ref, folder):
-    import tempfile
-
     letters = ns["LETTERS"]
     out = {"letters": "".join(letters) if isinstance(letters, (str, list, tuple))
            and all(isinstance(t, str) for t in letters) else repr(letters)[:60],
-           "file": _copy_model_file(_model_path(ns), folder, "file.keras")}
+           "file": _copy_model_file(saved_model_path(ns), folder, "file.keras")}
     fn = ns["predict_letter"]
     if not callable(fn):
         return {**out, "not_callable": type(fn).__name__}
@@ -356,7 +355,7 @@ def _measure_load_model(obs, ref, live, load, seed):
         out["input_shape"] = out["output_shape"] = None
     if out["input_shape"] == list(INPUT_SHAPE):
         sample = ref.valid_images()[:256]
-        mine, theirs = _predict(model, sample), _predict(file_model, sample)
+        mine, theirs = predict(model, sample), predict(file_model, sample)
         out["same"] = bool(mine.shape == theirs.shape and np.allclose(mine, theirs, atol=1e-5))
     else:
         out["same"] = False
@@ -373,7 +372,7 @@ def _measure_predict_letter(obs, ref, live, load, seed):
     if not _rows_ok(rows, ref, 1):
         return out
     images = (ref.x_valid[rows] / 255.0).reshape(-1, 28, 28, 1).astype("float32")
-    probabilities = _predict(file_model, images)
+    probabilities = predict(file_model, images)
     out["expected"] = {str(r): [int(p.argmax()), float(p.max())] for r, p in zip(rows, probabilities)}
     return out
 
@@ -395,7 +394,7 @@ def top_letters(probabilities, k: int = 3) -> list[tuple[str, float]]:
 
 def _record_load_model(namespace, folder, meta):
     """The model file the notebook loads (a copy), to compare with the model it loaded."""
-    _copy_model_file(_model_path(namespace), folder, "file.keras")
+    _copy_model_file(saved_model_path(namespace), folder, "file.keras")
 
 
 def _load_model_from_record(meta, folder):
@@ -408,7 +407,7 @@ def _load_model_from_record(meta, folder):
 
 
 def _repair_load_model(ns, ref):
-    path = _model_path(ns)
+    path = saved_model_path(ns)
     if path.is_file():
         ns["model"] = load_saved_model(path)
 
@@ -443,14 +442,11 @@ def confusion_pair_mistake(value, type_name: str) -> tuple[str, str] | None:
     """Stated once: the hidden test's judge and the self-check say these words. Which pairs a model
     confuses depends on its training, so the guess is graded as a pair that can be checked (two
     different letters of the course); the self-check compares it with the model's mistakes."""
-    from .expected import MISSING_LETTERS
-    from .predictions import pair_mistake
 
     return pair_mistake(value, type_name, LETTERS, MISSING_LETTERS)
 
 
 def _obs_prediction(ns, ref, folder):
-    from .predictions import observe
 
     return observe(ns)
 

@@ -25,9 +25,14 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
+
 from .expected import (AUGMENT_FILL_MODE, AUGMENT_LAYERS, BATCH_SIZE, BUILTIN_SCHEDULES, MAX_GRAPH_BYTES,
                        NUM_CLASSES, SCHEDULE_EPOCHS, SCHEDULE_PEAK)
-from .models import _is_keras_model, _save_model, saved_model_from_record, saved_model_refused, take_measured
+from .models import is_keras_model, save_model, saved_model_from_record, saved_model_refused, take_measured
+from .nb01_prepare_data import said
+from .expected import DECAY_QUESTION_EPOCH, PREDICTION_TOLERANCE, SCHEDULE_EPOCHS
+from .predictions import observe, share_mistake
 
 GRAPH_FILE = "train_ds.graph.pb"
 #: Constants with more elements than this are written as their shape and type only.
@@ -36,8 +41,6 @@ _STRIPPED_ELEMENTS = 4096
 
 def _said(pair):
     """The grader's sentence: ``mistake; fix`` (a fix that is bare code reads "use <code>")."""
-    from .nb01_prepare_data import said
-
     mistake, fix = pair
     return said((mistake, f"use {fix}" if fix.startswith((".", "keras.", "tf.")) else fix))
 
@@ -57,7 +60,7 @@ def _range(value):
 
 def describe_augment(model) -> dict:
     """What ``augment`` is: its class and, per layer, the settings that decide the transforms."""
-    if not _is_keras_model(model):
+    if not is_keras_model(model):
         return {"type": type(model).__name__, "layers": None}
     rows = []
     for layer in model.layers:
@@ -140,7 +143,7 @@ def augment_mistakes(description: dict) -> list[tuple[str, str]]:
 def _obs_augment(ns, ref, folder):
     out = {"augment": describe_augment(ns["augment"])}
     if folder is not None:
-        out["saved"] = _save_model(ns["augment"], folder / "augment.keras")
+        out["saved"] = save_model(ns["augment"], folder / "augment.keras")
     return out
 
 
@@ -475,10 +478,9 @@ def _repair_augment(ns, ref):
 
 
 def _repair_train_ds(ns, ref):
-    import numpy as np
     import tensorflow as tf
 
-    augment = ns.get("augment") if _is_keras_model(ns.get("augment")) else _grader_augment()
+    augment = ns.get("augment") if is_keras_model(ns.get("augment")) else _grader_augment()
     x = (np.asarray(ref.x_train, dtype="float32") / 255).reshape(-1, 28, 28, 1)
     y = np.eye(NUM_CLASSES, dtype="float32")[np.asarray(ref.y_train)]
     ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x)).batch(BATCH_SIZE)
@@ -500,7 +502,6 @@ def decay_answer() -> tuple[float, list, str]:
     """The share of the starting step a cosine decay over the run leaves after
     :data:`~.expected.DECAY_QUESTION_EPOCH` epochs, the shares near-misses give (-> what they are
     instead), and why."""
-    from .expected import DECAY_QUESTION_EPOCH, SCHEDULE_EPOCHS
 
     e, total = DECAY_QUESTION_EPOCH, SCHEDULE_EPOCHS
     truth = 0.5 * (1 + math.cos(math.pi * e / total))
@@ -522,8 +523,6 @@ def decay_answer() -> tuple[float, list, str]:
 
 def decay_mistake(value, type_name: str) -> tuple[str, str] | None:
     """Stated once: the hidden test's judge and the self-check say these words."""
-    from .expected import DECAY_QUESTION_EPOCH, PREDICTION_TOLERANCE
-    from .predictions import share_mistake
 
     truth, known, why = decay_answer()
     return share_mistake(value, type_name, truth, PREDICTION_TOLERANCE,
@@ -531,7 +530,6 @@ def decay_mistake(value, type_name: str) -> tuple[str, str] | None:
 
 
 def _obs_prediction(ns, ref, folder):
-    from .predictions import observe
 
     return observe(ns)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 
 from .registry import answer_of  # noqa: F401 - re-exported: the answer cell an exercise grades
 
@@ -16,9 +17,7 @@ REFERENCE_MODULES = ("lesson", "predict", "evaluation", "checks", "grading", "sy
 def reference_calls(source: str) -> list[str]:
     """What an answer cell uses of the course's own package (its reference implementation):
     imports of ``asl_course``, attributes of the modules the setup imports (``lesson.build_model``),
-    and strings naming the package (``__import__("asl_course.lesson")``). Empty for own work."""
-    import ast
-
+    and strings naming the package (``__import__("asl_course.learners.lesson")``, or an old release's ``asl_course.lesson``). Empty for own work."""
     try:
         tree = ast.parse(source)
     except SyntaxError:

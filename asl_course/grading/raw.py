@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .expected import DATAGEN, DATAGEN_OFF
-from .models import _is_keras_model, _save_model
-from .nb03_augmentation import _obs_datagen
+from .models import is_keras_model, save_model
+from .nb03_augmentation import obs_datagen
 
 
 # --- Raw values: what the hidden test records, what the verifier rebuilds -------------------------
@@ -28,7 +29,7 @@ RECORD_FILE = "record.json"
 RUN_PREFIX = "run-"
 
 
-def _type_name(value) -> str:
+def type_name_of(value) -> str:
     return type(value).__name__
 
 
@@ -51,9 +52,9 @@ def _scalar(value):
     return None
 
 
-def _record_value(exercise, name: str, value, ns: dict, folder: Path) -> dict:
+def record_value(exercise, name: str, value, ns: dict, folder: Path) -> dict:
     """One raw value of ``exercise`` (a :class:`~.registry.Exercise`) written into ``folder``."""
-    kind = _type_name(value)
+    kind = type_name_of(value)
     out = {"type": kind}
     shallow = exercise.shallow.get(name)
     if shallow == "columns":
@@ -65,9 +66,9 @@ def _record_value(exercise, name: str, value, ns: dict, folder: Path) -> dict:
                 "length": len(x) if hasattr(x, "__len__") else None}
     if value is None or isinstance(value, (bool, int, float, str, np.generic)):
         return {**out, "kind": "scalar", "value": _scalar(value), "repr": repr(value)[:60]}
-    if _is_keras_model(value):
+    if is_keras_model(value):
         file = exercise.model_file or f"{name}.keras"
-        error = _save_model(value, folder / file)
+        error = save_model(value, folder / file)
         return {**out, "kind": "model", "file": file, "error": error}
     if kind == "DataFrame" and hasattr(value, "columns"):
         _save_array(value.to_numpy(), folder / f"{name}.npy")
@@ -76,7 +77,7 @@ def _record_value(exercise, name: str, value, ns: dict, folder: Path) -> dict:
         _save_array(value.to_numpy(), folder / f"{name}.npy")
         return {**out, "kind": "series", "file": f"{name}.npy"}
     if hasattr(value, "get_random_transform") and hasattr(value, "rotation_range"):
-        settings = _obs_datagen({"datagen": value}, None, None, sample=False)["settings"]
+        settings = obs_datagen({"datagen": value}, None, None, sample=False)["settings"]
         return {**out, "kind": "datagen", "settings": settings}
     if hasattr(value, "batch_size") and hasattr(value, "x") and hasattr(value, "n"):
         _save_array(value.x, folder / f"{name}.x.npy")
@@ -139,16 +140,14 @@ def _load_npy(folder: Path, file: str) -> np.ndarray:
     return np.load(path, allow_pickle=False, mmap_mode="r")
 
 
-def _compile_config(path: Path):
+def compile_config(path: Path):
     """The compile settings a .keras file holds (read from its config.json; nothing is executed)."""
-    import zipfile
-
     with zipfile.ZipFile(path) as z:
         config = json.loads(z.read("config.json"))
     return config.get("compile_config")
 
 
-def _rebuild(entry: dict, folder: Path, name: str):
+def rebuild(entry: dict, folder: Path, name: str):
     kind = entry.get("kind")
     type_name = entry.get("type", "object")
     if kind == "scalar":
@@ -205,7 +204,7 @@ def _rebuild(entry: dict, folder: Path, name: str):
     return _named(type_name)(entry.get("repr", entry.get("error", "")))
 
 
-class _CompiledModel:
+class CompiledModel:
     """What the compile exercise reads of a model, rebuilt from its saved file."""
 
     def __init__(self, config):

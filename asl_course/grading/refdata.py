@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -12,7 +13,7 @@ import numpy as np
 import dataclasses
 
 from .expected import COLUMNS, GRADING_DIR_ENV, GRADING_PLAN_ENV, GradingFailed
-from .arrays import _sha
+from .arrays import sha
 
 
 # --- Plan, reference data ----------------------------------------------------------------------
@@ -20,8 +21,6 @@ from .arrays import _sha
 
 def _sibling(name: str):
     """A fresh copy of a learners' module (``asl_course/learners/<name>.py``, by path, not from ``sys.modules``)."""
-    import importlib.util
-
     path = Path(__file__).parent.parent / "learners" / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"_asl_grading_{name}", path)
     module = importlib.util.module_from_spec(spec)
@@ -78,7 +77,7 @@ class Reference:
                 "y_train": lambda: self.y_train,
                 "y_valid": lambda: self.y_valid,
             }
-            cache[what] = _sha(np.ascontiguousarray(arrays[what](), dtype=np.uint8))
+            cache[what] = sha(np.ascontiguousarray(arrays[what](), dtype=np.uint8))
         return cache[what]
 
 

@@ -110,7 +110,7 @@ REGISTRY: tuple[Exercise, ...] = (
     Exercise("test_predict_params", _NB2, 1, ("prediction",), nb2._obs_prediction, nb2._judge_predict_params,
              needs_reference=False),
     # Notebook 3: augmentation
-    Exercise("test_datagen", _NB3, 2, ("datagen",), nb3._obs_datagen, nb3._judge_datagen, needs_reference=False,
+    Exercise("test_datagen", _NB3, 2, ("datagen",), nb3.obs_datagen, nb3._judge_datagen, needs_reference=False,
              repair=nb3._repair_datagen, timeout=120),
     Exercise("test_predict_rotation", _NB3, 1, ("prediction",), nb3._obs_prediction, nb3._judge_predict_rotation,
              needs_reference=False),

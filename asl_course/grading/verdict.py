@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from .judging import judge, measure_models, observe
-from .raw import RECORD_FILE, RUN_PREFIX, _rebuild
+from .raw import RECORD_FILE, RUN_PREFIX, rebuild
 from .refdata import Reference
 from .registry import exercise
 
@@ -26,7 +26,7 @@ def observe_record(grade_id: str, folder: Path, ref: Reference) -> dict:
         return {"broken": "; ".join(broken)[:300]}
     if ex.from_record is not None:
         return ex.from_record(meta, folder)
-    ns = {name: _rebuild(entry, folder, name) for name, entry in values.items()}
+    ns = {name: rebuild(entry, folder, name) for name, entry in values.items()}
     return observe(grade_id, ns, ref, None)
 
 

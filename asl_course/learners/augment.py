@@ -46,11 +46,15 @@ blurs a little more. :func:`compare` measures that the three ways make the same 
 from __future__ import annotations
 
 import functools
+import logging
 import math
+import statistics
+import time
 
 import numpy as np
 
 from asl_course import facts
+from asl_course.learners import lesson
 
 #: The three ways, in the order the figure and the benchmark show them.
 WAYS = ("generator", "layers", "tf.data")
@@ -118,7 +122,6 @@ def model_with_layers(model=None, settings: dict | None = None, *, seed: int | N
     """
     import keras
 
-    from asl_course.learners import lesson
 
     model = lesson.build_model() if model is None else model
     return keras.Sequential([keras.Input(shape=(28, 28, 1)), make_layers(settings, seed=seed), *model.layers],
@@ -333,7 +336,6 @@ def model_with_fused_layer(model=None, settings: dict | None = None, *, seed: in
     :func:`make_jit_layer`) in front: it acts only in ``fit``."""
     import keras
 
-    from asl_course.learners import lesson
 
     model = lesson.build_model() if model is None else model
     layer = (make_jit_layer if jit else make_fused_layer)(settings, seed=seed)
@@ -527,7 +529,6 @@ def timing_ways(x, y, *, steps: int, warmup: int = 3, seed: int = 0, ways=ALL_WA
     the reason as a string."""
     import keras
 
-    from asl_course.learners import lesson
 
     unknown = set(ways) - set(ALL_WAYS + JIT_WAYS)
     if unknown:
@@ -726,8 +727,6 @@ def time_ways(ways: dict, *, steps: int, rounds: int = 3) -> dict:
     ways. Returns, per way, seconds, ms per step, median, every round and the ratio to ``"none"``."""
     if rounds < 1:
         raise ValueError("rounds must be at least 1")
-    import logging
-
     runnable = [name for name, way in ways.items() if not isinstance(way, str)]
     # Each fit traces its step function anew, and TensorFlow warns of "retracing"; that is expected here.
     tf_logger = logging.getLogger("tensorflow")
@@ -740,9 +739,6 @@ def time_ways(ways: dict, *, steps: int, rounds: int = 3) -> dict:
 
 
 def _time_rounds(ways: dict, runnable: list, steps: int, rounds: int) -> dict:
-    import statistics
-    import time
-
     for name in runnable:
         ways[name][0]()
     times: dict[str, list[float]] = {name: [] for name in runnable}

@@ -4,7 +4,7 @@ A self-check prints one line starting with a tick when the work is right, and ra
 :class:`SelfCheckFailed` (an ``AssertionError``, so nbgrader counts it as a failed test)
 whose message says what is wrong and what to do. In IPython (Jupyter, Colab, nbgrader's
 kernel) it is shown as that message alone, not as a traceback through this package
-(:meth:`SelfCheckFailed._render_traceback_`); the cell still ends in an error output.
+(:meth:`.mistakes.SelfCheckFailed._render_traceback_`); the cell still ends in an error output.
 
 The notebooks' test cells call :func:`self_check` with the exercise's name and ``globals()``,
 so that an exercise not done yet (its variables not defined) gets "define ... in the cell
@@ -22,41 +22,16 @@ so their words are the grade's.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from asl_course import grading
+from asl_course import dataset, grading
+from asl_course.learners import evaluation, predict
+from asl_course.learners.mistakes import NotDoneYet, SelfCheckFailed, fail  # noqa: F401 - SelfCheckFailed: the notebooks' name for it
 
 NUM_CLASSES = grading.NUM_CLASSES
-
-_RED, _BOLD, _RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
-
-
-class SelfCheckFailed(AssertionError):
-    """A self-check found a mistake; the message names it and the fix.
-
-    IPython calls ``_render_traceback_`` instead of printing a traceback: the learner sees a
-    heading and the message, and the cell still records an error (nbgrader: failed).
-    """
-
-    heading = "Self-check failed"
-
-    def _render_traceback_(self) -> list[str]:
-        lines = [line for line in str(self).splitlines() if line.strip()]
-        return [f"{_RED}{_BOLD}\u2718 {self.heading}{_RESET}"] + [
-            f"  {line.strip()}" if not line.startswith("  ") else line for line in lines]
-
-
-class NotDoneYet(SelfCheckFailed):
-    """The exercise's variables are not defined: the exercise above has not been run (or it failed)."""
-
-    heading = "Not done yet"
-
-
-def _fail(mistake: str, fix: str) -> None:
-    raise SelfCheckFailed(f"\n  Mistake: {mistake}\n  Fix: {fix}")
-
 
 def _ok(message: str) -> None:
     print(f"\u2714 {message}")
@@ -72,8 +47,6 @@ def _n_rows(x) -> int:
 def csv_rows(data_dir) -> dict | None:
     """The number of data rows of each of the course's two CSV files in ``data_dir`` (lines less the
     header), or None when a file is not there: what the self-check compares the DataFrames with."""
-    from pathlib import Path
-
     rows = {}
     for name, file in grading.CSV_FILES.items():
         path = Path(data_dir) / file if data_dir is not None else None
@@ -93,7 +66,7 @@ def check_dataframes(train_df, valid_df, rows: dict | None = None) -> None:
     frames = {"train_df": grading.frame_facts(train_df), "valid_df": grading.frame_facts(valid_df)}
     mistakes = grading.load_csv_mistakes(frames, rows)
     if mistakes:  # the grader's words (asl_course.grading.nb01_prepare_data.load_csv_mistakes)
-        _fail(*mistakes[0])
+        fail(*mistakes[0])
     _ok(f"train_df {train_df.shape}, valid_df {valid_df.shape}")
 
 
@@ -103,9 +76,9 @@ def check_labels(y_train, y_valid, train_df, valid_df) -> None:
         mistake = grading.labels_mistake(name, facts.get("shape"), len(df), facts.get("max"), facts.get("min"),
                                          "label" not in df.columns, facts.get("dtype"))
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
-            _fail(*mistake)
+            fail(*mistake)
         if "label" in df.columns:
-            _fail(*grading.label_kept_mistake(df_name))
+            fail(*grading.label_kept_mistake(df_name))
     _ok(f"labels: {len(y_train):,} train, {len(y_valid):,} valid, the label column is gone")
 
 
@@ -132,9 +105,9 @@ def check_images(x_train, x_valid, train_df=None, valid_df=None) -> None:
                                          float(x.max()) if array and x.size and x.dtype.kind in "biuf" else None,
                                          str(x.dtype) if array else None)
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.images_mistake)
-            _fail(*mistake)
+            fail(*mistake)
         if df is not None and not _same_rows(x, df):  # the grader compares with its reference
-            _fail(*grading.pixels_mistake(name))
+            fail(*grading.pixels_mistake(name))
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}")
 
 
@@ -143,10 +116,10 @@ def check_one_hot(y_train, y_valid, num_classes=None, n_train=None, n_valid=None
     for name, y, n in (("y_train", y_train, n_train), ("y_valid", y_valid, n_valid)):
         mistake = grading.one_hot_mistake(name, grading.one_hot_facts(y), n, num_classes)
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data)
-            _fail(*mistake)
+            fail(*mistake)
     mistake = grading.num_classes_mistake(num_classes)
     if mistake:
-        _fail(*mistake)
+        fail(*mistake)
     _ok(f"one-hot labels: y_train {np.shape(y_train)}, y_valid {np.shape(y_valid)}")
 
 
@@ -166,7 +139,7 @@ def check_normalized(x_train, x_valid, train_df=None, valid_df=None) -> None:
         mistake = grading.scale_mistake(name, f.get("kind"), f.get("dtype"), f.get("max", 0), f.get("min", 0),
                                         f.get("off_grid"), _peak(df), f["type"])
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.scale_mistake)
-            _fail(*mistake)
+            fail(*mistake)
     _ok("pixels are floats in 0..1")
 
 
@@ -175,10 +148,10 @@ def check_reshaped(x_train, x_valid, n_train=None, n_valid=None, train_df=None, 
     for name, x, n, df in (("x_train", x_train, n_train, train_df), ("x_valid", x_valid, n_valid, valid_df)):
         mistake = grading.reshape_mistake(name, np.shape(x), n, type(x).__name__)
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.reshape_mistake)
-            _fail(*mistake)
+            fail(*mistake)
         if df is not None and np.shape(df) == (len(x), 784) and \
                 not _same_rows(np.asarray(x).reshape(len(x), -1), df, scale=255):
-            _fail(*grading.order_mistake(name))
+            fail(*grading.order_mistake(name))
     _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}: ready for a CNN")
 
 
@@ -202,7 +175,7 @@ def model_mistakes(model) -> list[str]:
 def check_model(model) -> None:
     mistakes = model_mistakes(model)
     if mistakes:
-        _fail(
+        fail(
             grading.sentences(mistakes),
             "compare your layers with the table above: filters, 3x3 kernels, "
             "padding='same', strides, dropout rates, and Dense(24, activation='softmax') last.",
@@ -221,7 +194,7 @@ def datagen_mistakes(datagen) -> list[str]:
 def check_datagen(datagen) -> None:
     mistakes = datagen_mistakes(datagen)
     if mistakes:
-        _fail(grading.sentences(mistakes),
+        fail(grading.sentences(mistakes),
               "use rotation_range=10, zoom_range=0.1, width_shift_range=0.1, "
               "height_shift_range=0.1, horizontal_flip=True, vertical_flip=False.")
     _ok("ImageDataGenerator settings match the lesson")
@@ -245,11 +218,11 @@ def check_batch(x_batch, y_batch, batch_size: int = 32, img_iter=None, x_train=N
         mistakes = grading.flow_mistakes(getattr(img_iter, "batch_size", None), flows(flowed, x_train),
                                          flows(getattr(img_iter, "y", None), y_train))
         if mistakes:  # the grader's words (asl_course.grading.nb03_augmentation.flow_mistakes)
-            _fail(*mistakes[0])
+            fail(*mistakes[0])
     mistakes = grading.batch_mistakes(*grading.batch_facts(x_batch, y_batch, flowed if isinstance(flowed, np.ndarray)
                                                            else None), batch_size)
     if mistakes:  # the grader's words (asl_course.grading.nb03_augmentation.batch_mistakes)
-        _fail(*mistakes[0])
+        fail(*mistakes[0])
     _ok(f"one augmented batch: x {np.shape(x_batch)}, y {np.shape(y_batch)}")
 
 
@@ -259,7 +232,7 @@ def check_batch(x_batch, y_batch, batch_size: int = 32, img_iter=None, x_train=N
 def check_compiled(model) -> None:
     mistakes = _registry_mistakes("test_compile", {"model": model})
     if mistakes:
-        _fail(grading.sentences(mistakes),
+        fail(grading.sentences(mistakes),
               "model.compile(loss='categorical_crossentropy', metrics=['accuracy']) (one-hot labels: "
               "categorical, not sparse).")
     loss = getattr(model, "loss", None)
@@ -270,16 +243,14 @@ def check_steps(steps, n_images: int, batch_size: int = 32) -> None:
     number = isinstance(steps, (int, float, np.integer, np.floating)) and not isinstance(steps, bool)
     mistake = grading.steps_mistake(float(steps) if number else None, type(steps).__name__, n_images, batch_size)
     if mistake:  # the grader's words (asl_course.grading.nb04_train_and_save.steps_mistake)
-        _fail(*mistake)
+        fail(*mistake)
     _ok(f"steps_per_epoch = {steps}: every image once per epoch")
 
 
 def _on_standin(namespace: dict) -> bool:
     """True when the notebook runs on the synthetic stand-in data (its setup's ``DATA_DIR``)."""
-    from asl_course import dataset as data
-
     try:
-        return data.provenance(namespace.get("DATA_DIR")).get("kind") == "synthetic"
+        return dataset.provenance(namespace.get("DATA_DIR")).get("kind") == "synthetic"
     except Exception:  # noqa: BLE001 - no data folder: not the stand-in
         return False
 
@@ -291,40 +262,38 @@ def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2
     facts = grading.history_facts(history)
     mistake = grading.history_mistake(facts)
     if mistake:
-        _fail(*mistake)
+        fail(*mistake)
     optimizer = getattr(model, "optimizer", None)
     params = getattr(history, "params", None) or {}
     fit_steps = params["epochs"] * params["steps"] if isinstance(params.get("epochs"), int) and \
         isinstance(params.get("steps"), int) else None
     mistake = grading.trained_mistake(int(optimizer.iterations.numpy()) if optimizer else None, fit_steps)
     if mistake:
-        _fail(*mistake)
+        fail(*mistake)
     loss, accuracy = model.evaluate(x_valid, y_valid, verbose=0)
     mistake = grading.history_mistake({**facts, "accuracy": float(accuracy), "loss": float(loss)})
     if mistake:
-        _fail(*mistake)
+        fail(*mistake)
     if accuracy < min_accuracy and not standin:
-        _fail(f"the trained model gets only {accuracy:.1%} of the validation images right.",
+        fail(f"the trained model gets only {accuracy:.1%} of the validation images right.",
               "check steps_per_epoch, that fit uses img_iter, and that the data are normalised.")
     note = " (the synthetic stand-in: accuracy stays near chance there, so it is not checked)" if standin else ""
     _ok(f"trained for {len(facts['history']['val_accuracy'])} epochs; validation accuracy now {accuracy:.3f}{note}")
 
 
 def check_saved(path, model, x_valid) -> None:
-    from pathlib import Path
-
     import keras
 
     path = Path(path)
     if not path.is_file():  # the grader's words (asl_course.grading.nb04_train_and_save.save_mistake)
         others = sorted(p.name for p in path.absolute().parent.glob("asl_model*") if p.name != path.name)[:5]
-        _fail(*grading.save_mistake(str(path), False, others))
+        fail(*grading.save_mistake(str(path), False, others))
     if path.suffix != ".keras":
-        _fail(f"{path} is not a .keras file.", 'Keras 3 saves models as .keras: model.save("asl_model.keras").')
+        fail(f"{path} is not a .keras file.", 'Keras 3 saves models as .keras: model.save("asl_model.keras").')
     loaded = keras.models.load_model(path)
     sample = np.asarray(x_valid[:64], dtype="float32")
     if not np.allclose(loaded.predict(sample, verbose=0), model.predict(sample, verbose=0), atol=1e-4):
-        _fail(*grading.save_mistake(str(path), True, same_predictions=False))
+        fail(*grading.save_mistake(str(path), True, same_predictions=False))
     _ok(f"{path} loads and predicts like the trained model")
 
 
@@ -334,18 +303,18 @@ def check_saved(path, model, x_valid) -> None:
 def check_augment_layers(augment) -> None:
     mistakes = grading.augment_mistakes(grading.describe_augment(augment))
     if mistakes:
-        _fail(*mistakes[0])
+        fail(*mistakes[0])
     _ok("augment makes the lesson's transforms: rotation up to 10 degrees, zoom and shifts up to 10%, "
         "left-right flips, gaps filled as the generator fills them")
 
 
 def check_train_ds(train_ds, n_images: int) -> None:
     if not hasattr(train_ds, "_as_serialized_graph"):
-        _fail(f"train_ds is a {type(train_ds).__name__}, not a tf.data.Dataset",
+        fail(f"train_ds is a {type(train_ds).__name__}, not a tf.data.Dataset",
               "build it with tf.data.Dataset.from_tensor_slices((x_train, y_train)) and its methods")
     mistakes = grading.train_ds_mistakes(grading.dataset_graph_facts(grading.dataset_graph(train_ds)), n_images)
     if mistakes:
-        _fail(*mistakes[0])
+        fail(*mistakes[0])
     _ok(f"train_ds shuffles the {n_images:,} images, makes batches of 32, augments each batch in parallel "
         "threads and prefetches the next")
 
@@ -357,7 +326,7 @@ def check_schedule(lr_schedule, n_images: int) -> None:
     facts = grading.schedule_facts(schedule, total) if schedule is not None else None
     mistakes = grading.schedule_mistakes(facts, type(lr_schedule).__name__, config)
     if mistakes:
-        _fail(*mistakes[0])
+        fail(*mistakes[0])
     _ok(f"lr_schedule starts at 1e-3 and decays as a cosine to 0 over the run's {total:,} steps")
 
 
@@ -391,11 +360,11 @@ def label_counts(y) -> np.ndarray | None:
 def check_predict_balance(prediction, y_valid) -> None:
     counts = label_counts(y_valid)
     if counts is None:
-        _fail("y_valid does not hold the labels 0..23, so its letters cannot be counted",
+        fail("y_valid does not hold the labels 0..23, so its letters cannot be counted",
               "rerun the notebook from the top to section 2 (the labels), then this cell")
     mistake = grading.balance_mistake(*_said(prediction), counts)
     if mistake:
-        _fail(*mistake)
+        fail(*mistake)
     truth, why = grading.balance_answer(counts)
     _ok(f'right, "{truth}": {why}')
 
@@ -410,7 +379,7 @@ def check_predict_params(prediction, model) -> None:
     mistake = grading.params_mistake(*_said(prediction))
     seen = f" (your model's second Conv2D: {measured:,})" if measured is not None else ""
     if mistake:
-        _fail(mistake[0] + seen, mistake[1])
+        fail(mistake[0] + seen, mistake[1])
     truth, _, why = grading.conv_params()
     _ok(f"right, {truth:,}: {why}{seen}; the summary below shows every layer's count")
 
@@ -418,7 +387,7 @@ def check_predict_params(prediction, model) -> None:
 def check_predict_rotation(prediction) -> None:
     mistake = grading.rotation_mistake(*_said(prediction))
     if mistake:
-        _fail(*mistake)
+        fail(*mistake)
     _ok(f"right: {grading.ROTATION_WHY}")
 
 
@@ -434,7 +403,7 @@ def check_predict_last_batch(prediction, img_iter, n_images: int) -> None:
     seen = f" (measured: img_iter's last batch holds {measured})" if measured is not None else ""
     mistake = grading.last_batch_mistake(*_said(prediction), n_images)
     if mistake:
-        _fail(mistake[0] + seen, mistake[1])
+        fail(mistake[0] + seen, mistake[1])
     truth, _, why = grading.last_batch_answer(n_images)
     _ok(f"right, {truth}: {why}{seen}")
 
@@ -455,7 +424,7 @@ def _times(n: int) -> str:
 def check_predict_confusion(prediction, labels_valid, predicted) -> None:
     mistake = grading.confusion_pair_mistake(*_said(prediction))
     if mistake:
-        _fail(*mistake)
+        fail(*mistake)
     a, b = sorted(grading.letter_pair(prediction))
     top = confused_pairs(labels_valid, predicted)
     mine = confused_pairs(labels_valid, predicted, top=NUM_CLASSES * NUM_CLASSES)
@@ -487,7 +456,7 @@ def check_predict_decay(prediction, lr_schedule, steps_per_epoch) -> None:
             "start)") if measured is not None else ""
     mistake = grading.decay_mistake(*_said(prediction))
     if mistake:
-        _fail(mistake[0] + seen, mistake[1])
+        fail(mistake[0] + seen, mistake[1])
     truth, _, why = grading.decay_answer()
     _ok(f"right, {truth:.3f}: {why}{seen}")
 
@@ -508,10 +477,8 @@ class Exercise:
 
 
 def _nb5(name: str):
-    """A notebook 5 self-check from asl_course.learners.predict / asl_course.learners.evaluation (imported late)."""
+    """A notebook 5 self-check from asl_course.learners.predict / asl_course.learners.evaluation."""
     def call(*args):
-        from asl_course.learners import evaluation, predict
-
         module = evaluation if name == "check_accuracy_per_letter" else predict
         return getattr(module, name)(*args)
     return call

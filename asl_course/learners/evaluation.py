@@ -17,6 +17,8 @@ import dataclasses
 import numpy as np
 
 from asl_course import dataset as _data
+from asl_course.learners import notebook
+from asl_course.learners.mistakes import fail
 
 LETTERS = _data.LETTERS
 NUM_CLASSES = _data.NUM_CLASSES
@@ -107,8 +109,6 @@ def misclassified(labels, predicted, probabilities=None) -> np.ndarray:
 
 def figure_caption(data_dir=None, model_label: str = "asl_model.keras") -> str:
     """A figure title naming the data (real, or the synthetic stand-in) and the model evaluated."""
-    from asl_course.learners import notebook
-
     if notebook.is_real(data_dir):
         return f"Sign Language MNIST validation set (real data), model {model_label}"
     return f"SYNTHETIC STAND-IN, not real results - model {model_label}"
@@ -209,11 +209,6 @@ def show_misclassified(images, labels, predicted, probabilities=None, *, max_ima
 
 def check_accuracy_per_letter(fn, cm) -> None:
     """Self-check: ``fn(cm)`` gives each letter's share of its own images predicted right."""
-    from asl_course.learners.checks import SelfCheckFailed
-
-    def fail(mistake, fix):
-        raise SelfCheckFailed(f"\n  Mistake: {mistake}\n  Fix: {fix}")
-
     got = np.asarray(fn(cm), dtype="float64")
     want = accuracy_per_letter(cm)
     if got.shape != (NUM_CLASSES,):

@@ -7,17 +7,23 @@ no figure is ever shown without saying where it came from.
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
 import re
+import shutil
 import sys
+import tempfile
+import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from asl_course import dataset as _data
 from asl_course.learners import lesson
+from asl_course.learners import predict
 from asl_course.errors import UserError, one_line
 
 #: Set by ``asl-course run``, the test suite and the grader: the notebook is not interactive.
@@ -59,8 +65,6 @@ def _import_tensorflow_quietly() -> None:
     """
     if "tensorflow" in sys.modules:
         return
-    import tempfile
-
     try:
         sys.stderr.flush()
         saved = os.dup(2)
@@ -157,8 +161,6 @@ def quiet_mixed_types() -> None:
     (7,700 characters): more than a screen above the self-check, which says the same in one line
     ("the CSV was read with header=None") with its fix.
     """
-    import warnings
-
     import pandas as pd
 
     warnings.filterwarnings("ignore", category=pd.errors.DtypeWarning)
@@ -168,8 +170,6 @@ def setup(data_dir: str | os.PathLike | None = None) -> Path:
     """Find the data (fetch it on Colab when missing) and print data source, GPU and mode."""
     _import_tensorflow_quietly()  # first, before anything imports it with its start-up log
     quiet_mixed_types()
-    from asl_course.learners import predict
-
     predict.quiet_tensorflow_info()  # notebook 5's SavedModel export: no "INFO:tensorflow:Assets written"
     try:
         folder = _data.locate(data_dir)
@@ -242,8 +242,6 @@ def keep_model(path: str | os.PathLike = "asl_model.keras", *, drive: bool = Tru
         return None
     folder = _mydrive(mount=drive and interactive())
     if folder is not None:
-        import shutil
-
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / path.name
         shutil.copyfile(path, target)
@@ -301,9 +299,6 @@ def model_for_notebook_5(prepared: lesson.Prepared, path: str | os.PathLike = "a
     if in_colab():
         folder = _mydrive(mount=drive and interactive())
         if folder is not None and (folder / path.name).is_file():
-            import datetime
-            import shutil
-
             source = folder / path.name
             saved = datetime.datetime.fromtimestamp(source.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
             shutil.copyfile(source, path)
@@ -527,8 +522,6 @@ def frame_figure(fig, *, title: str | None = None, handles=(), notes=(), ncol: i
     """Title, one legend and notes around a constrained-layout figure's plots, each in a band
     of its own: the title on top, the legend under it (never over a curve), the notes (what a
     short legend entry stands for, in full) wrapped under the plots. Sizes in inches."""
-    import textwrap
-
     height = fig.get_size_inches()[1]
     top = 0.08
     if title:

@@ -23,23 +23,28 @@ error classes are :class:`asl_course.errors.UserError`, so ``asl-course`` prints
 line, without a traceback.
 
 The notebook-5 self-checks (``check_*``) are at the end of this module; they raise
-:class:`asl_course.learners.checks.SelfCheckFailed`. Notebook 5's hidden tests are in
+:class:`asl_course.learners.mistakes.SelfCheckFailed`. Notebook 5's hidden tests are in
 :mod:`asl_course.grading` (``nb05_predictions``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import shutil
 import uuid
+import zipfile
+from collections import deque
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from asl_course import dataset as _data, facts as _facts
+from asl_course import grading
 from asl_course.errors import UserError, one_line
+from asl_course.learners.mistakes import fail
 
 #: Course label ``i`` is ``LETTERS[i]``: 24 static letters, no J and no Z (they need motion).
 LETTERS = _data.LETTERS
@@ -74,9 +79,6 @@ class ImageError(PredictError):
 class ModelError(PredictError):
     """A model file that is missing, unreadable, or not a 28x28x1 -> 24-letter classifier."""
 
-
-def _one_line(exc: BaseException | str, limit: int = 240) -> str:
-    return one_line(exc, limit)
 
 
 # --- Letters --------------------------------------------------------------------------------
@@ -123,7 +125,7 @@ def open_image(path):
         ) from None
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageError(
-            f"{path} cannot be read as an image ({_one_line(exc)}). The file may be truncated "
+            f"{path} cannot be read as an image ({one_line(exc, 240)}). The file may be truncated "
             "or damaged: save or download it again."
         ) from None
     return image
@@ -211,8 +213,6 @@ def wall_mask(gray: np.ndarray, step: int = 5) -> np.ndarray:
 
     A rough cut-out, good enough to give a picture another background while keeping the hand.
     """
-    from collections import deque
-
     img = np.asarray(gray, dtype=np.int64)
     height, width = img.shape
     mask = np.zeros(img.shape, dtype=bool)
@@ -368,8 +368,6 @@ def check_model_shapes(model, path: str | os.PathLike = "the model") -> None:
 
 def _keras_archive_problem(path: Path) -> str | None:
     """Why ``path`` is not a Keras 3 archive (a zip with config.json and weights), or None."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -377,7 +375,7 @@ def _keras_archive_problem(path: Path) -> str | None:
     except zipfile.BadZipFile:
         return "a .keras file is a zip archive, and this file is not one"
     except OSError as exc:
-        return f"it cannot be read ({_one_line(exc)})"
+        return f"it cannot be read ({one_line(exc, 240)})"
     if bad is not None:
         return f"its member {bad} is damaged"
     missing = [n for n in ("config.json", "model.weights.h5") if n not in names]
@@ -424,7 +422,7 @@ def load_model(path: str | os.PathLike | None = None):
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # noqa: BLE001 - a corrupt file can fail in many ways
         raise ModelError(
-            f"{path} cannot be loaded as a Keras model ({type(exc).__name__}: {_one_line(exc)}). "
+            f"{path} cannot be loaded as a Keras model ({type(exc).__name__}: {one_line(exc, 240)}). "
             "The file may be corrupt or incomplete (an interrupted save or download), or not a "
             f"model at all. {_TRAIN_AGAIN}"
         ) from None
@@ -553,8 +551,6 @@ def quiet_tensorflow_info() -> None:
     stderr (absl's ``logging.info`` during the export gives the root logger a stderr handler,
     and TensorFlow's logger propagates to it). A level the learner chose above INFO is kept.
     """
-    import logging
-
     try:
         import tensorflow as tf
     except ImportError:  # the course's own import of keras says what is missing
@@ -605,12 +601,6 @@ def load_savedmodel(path: str | os.PathLike):
 # --- Notebook 5: self-checks (visible) and grading (hidden tests) ---------------------------
 
 
-def _fail(mistake: str, fix: str) -> None:
-    from asl_course.learners.checks import SelfCheckFailed
-
-    raise SelfCheckFailed(f"\n  Mistake: {mistake}\n  Fix: {fix}")
-
-
 def _ok(message: str) -> None:
     print(f"\u2714 {message}")
 
@@ -620,22 +610,22 @@ def check_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:
     import keras
 
     if isinstance(model, (str, os.PathLike)):
-        _fail("model is a file name, not a model.", f'load it: model = keras.models.load_model("{path}").')
+        fail("model is a file name, not a model.", f'load it: model = keras.models.load_model("{path}").')
     if not isinstance(model, keras.Model):
-        _fail(f"model is a {type(model).__name__}, not a Keras model.",
+        fail(f"model is a {type(model).__name__}, not a Keras model.",
               f'model = keras.models.load_model("{path}").')
     try:
         check_model_shapes(model, "model")
     except ModelError as exc:
-        _fail(str(exc), f'load the lesson\'s model: keras.models.load_model("{path}").')
+        fail(str(exc), f'load the lesson\'s model: keras.models.load_model("{path}").')
     if getattr(model, "optimizer", None) is not None and int(model.optimizer.iterations.numpy()) == 0:
-        _fail("the model has never been trained (a freshly built model?).",
+        fail("the model has never been trained (a freshly built model?).",
               f'load the trained one from the file: keras.models.load_model("{path}").')
     if Path(path).is_file():  # the grader compares the two as well
         probe = np.random.default_rng(0).random((8, *INPUT_SHAPE)).astype("float32")
         saved = keras.models.load_model(path, compile=False)
         if not np.allclose(model.predict(probe, verbose=0), saved.predict(probe, verbose=0), atol=1e-4):
-            _fail(f"model does not predict what the model saved in {path} predicts (a model built or trained here?).",
+            fail(f"model does not predict what the model saved in {path} predicts (a model built or trained here?).",
                   f'load that file: model = keras.models.load_model("{path}").')
     _ok(f"a trained model that takes {_shape_text(model.input_shape)} images and gives 24 probabilities")
 
@@ -663,30 +653,28 @@ def check_prepare_image(prepare_image_fn, path, original_pixels, plain_path=None
     """Self-check: ``prepare_image(path)`` gives the (1, 28, 28, 1) image of ``original_pixels``;
     ``plain_path``: the same image as a 28x28 grayscale picture, which must come back exactly
     (the grader's words: ``grading.prepared_mistake``)."""
-    from asl_course import grading
-
     original_pixels = np.asarray(original_pixels)
     if np.issubdtype(original_pixels.dtype, np.floating) and original_pixels.max() <= 1.0:
         original_pixels = np.rint(original_pixels * 255)
     if not callable(prepare_image_fn):
-        _fail("prepare_image is not a function.", "define it with def prepare_image(path): ... return image")
+        fail("prepare_image is not a function.", "define it with def prepare_image(path): ... return image")
     plain = prepare_image_fn(str(plain_path)) if plain_path is not None else None
     if isinstance(plain, np.ndarray) and plain.dtype.kind in "biuf" and plain.size == IMAGE_SIZE * IMAGE_SIZE:
         facts = {"type": "ndarray", "shape": list(plain.shape), "kind": plain.dtype.kind,
                  "values": np.asarray(plain, dtype="float64").reshape(-1).tolist()}
         mistake = grading.prepared_mistake(facts, original_pixels.reshape(-1), "plain")
         if mistake:
-            _fail(f"prepare_image({Path(plain_path).name!r}): {mistake}",
+            fail(f"prepare_image({Path(plain_path).name!r}): {mistake}",
                   "grayscale, resize to (28, 28), / 255, reshape(1, 28, 28, 1).")
     got = prepare_image_fn(str(path))
     if got is None:
-        _fail("prepare_image returned None.", "end the function with return <the prepared array>.")
+        fail("prepare_image returned None.", "end the function with return <the prepared array>.")
     mistake = _prepared_mistake(got, np.asarray(original_pixels))
     if mistake:
-        _fail(f"prepare_image({Path(path).name!r}): {mistake}", "grayscale, resize to (28, 28), / 255, reshape(1, 28, 28, 1).")
+        fail(f"prepare_image({Path(path).name!r}): {mistake}", "grayscale, resize to (28, 28), / 255, reshape(1, 28, 28, 1).")
     error = float(np.abs(np.asarray(got) - np.asarray(original_pixels).reshape(1, *INPUT_SHAPE) / 255.0).mean())
     if error > 0.05:
-        _fail(f"prepare_image({Path(path).name!r}) is far from the original image (mean difference {error:.3f}).",
+        fail(f"prepare_image({Path(path).name!r}) is far from the original image (mean difference {error:.3f}).",
               "convert to grayscale, resize the whole picture to (28, 28) (no cropping), divide by 255.")
     _ok(f"prepare_image gives shape {np.shape(got)}, pixels in 0..1, close to the original (mean difference {error:.4f})")
 
@@ -694,13 +682,13 @@ def check_prepare_image(prepare_image_fn, path, original_pixels, plain_path=None
 def check_letters(letters) -> None:
     """Self-check: the 24-letter alphabet of the course labels."""
     if not isinstance(letters, str) and not isinstance(letters, (list, tuple)):
-        _fail(f"LETTERS is a {type(letters).__name__}.", f'LETTERS = "{LETTERS}"')
+        fail(f"LETTERS is a {type(letters).__name__}.", f'LETTERS = "{LETTERS}"')
     text = "".join(letters)
     if "J" in text or "Z" in text:
-        _fail("LETTERS holds J or Z. They need motion, so the data set has no J and no Z, and every "
+        fail("LETTERS holds J or Z. They need motion, so the data set has no J and no Z, and every "
               "letter after I would be shifted by one (class 9 is K, not J).", f'LETTERS = "{LETTERS}"')
     if text != LETTERS:
-        _fail(f"LETTERS is {text!r}: {len(text)} letters.", f'the 24 static letters, A..Y without J: "{LETTERS}"')
+        fail(f"LETTERS is {text!r}: {len(text)} letters.", f'the 24 static letters, A..Y without J: "{LETTERS}"')
     _ok("24 letters, A..Y without J: class 9 is K, class 23 is Y")
 
 
@@ -708,22 +696,22 @@ def check_predict_letter(predict_letter_fn, model, path) -> None:
     """Self-check: ``predict_letter(path)`` returns (letter, probability) matching the model."""
     result = predict_letter_fn(str(path))
     if not isinstance(result, tuple) or len(result) != 2:
-        _fail(f"predict_letter returned {result!r}.", "return a pair: return letter, probability")
+        fail(f"predict_letter returned {result!r}.", "return a pair: return letter, probability")
     got_letter, prob = result
     probs = probabilities(model, prepare_image(path))[0]
     index = int(np.argmax(probs))
     if not isinstance(got_letter, str):
-        _fail(f"the letter is {got_letter!r}, a {type(got_letter).__name__}.",
+        fail(f"the letter is {got_letter!r}, a {type(got_letter).__name__}.",
               "map the class index to its letter: LETTERS[index].")
     if got_letter != LETTERS[index]:
-        _fail(f"predict_letter says {got_letter!r}; the model's most likely class is {index}, letter "
+        fail(f"predict_letter says {got_letter!r}; the model's most likely class is {index}, letter "
               f"{LETTERS[index]!r}.", "index = probabilities.argmax(); letter = LETTERS[index].")
     try:
         prob = float(prob)
     except (TypeError, ValueError):
-        _fail(f"the probability is {prob!r}.", "return float(probabilities[index]).")
+        fail(f"the probability is {prob!r}.", "return float(probabilities[index]).")
     if abs(prob - probs[index]) > 1e-4:
-        _fail(f"the probability is {prob:.4f}; the model gives {probs[index]:.4f} to {LETTERS[index]}.",
+        fail(f"the probability is {prob:.4f}; the model gives {probs[index]:.4f} to {LETTERS[index]}.",
               "return the probability of the chosen letter: probabilities[index].")
     _ok(f"predict_letter({Path(path).name!r}) = ({got_letter!r}, {prob:.3f})")
 
@@ -737,19 +725,19 @@ def check_top_k(top_k_fn, model, path) -> None:
         except Exception:  # noqa: BLE001 - said below, with k=3
             break
         if len(others) != k:
-            _fail(f"top_k(..., {k}) returned {len(others)} pairs.", "take the first k of the sorted indices: order[:k].")
+            fail(f"top_k(..., {k}) returned {len(others)} pairs.", "take the first k of the sorted indices: order[:k].")
     got = top_k_fn(model.predict(prepare_image(path), verbose=0)[0], 3)
     want = top_k(probs, 3)
     try:
         pairs = [(str(t), float(p)) for t, p in got]
     except (TypeError, ValueError):
-        _fail(f"top_k returned {got!r}.", "return a list of (letter, probability) pairs.")
+        fail(f"top_k returned {got!r}.", "return a list of (letter, probability) pairs.")
     if len(pairs) != 3:
-        _fail(f"top_k(..., 3) returned {len(pairs)} pairs.", "take the first k of the sorted indices: order[:k].")
+        fail(f"top_k(..., 3) returned {len(pairs)} pairs.", "take the first k of the sorted indices: order[:k].")
     if [t for t, _ in pairs] == [t for t, _ in want][::-1] or pairs[0][1] < pairs[-1][1]:
-        _fail("the letters are in increasing order of probability.",
+        fail("the letters are in increasing order of probability.",
               "np.argsort sorts ascending: reverse it, np.argsort(probabilities)[::-1][:k].")
     if [t for t, _ in pairs] != [t for t, _ in want] or not np.allclose([p for _, p in pairs], [p for _, p in want], atol=1e-4):
-        _fail(f"top_k gives {pairs}; expected {[(t, round(p, 4)) for t, p in want]}.",
+        fail(f"top_k gives {pairs}; expected {[(t, round(p, 4)) for t, p in want]}.",
               "order = np.argsort(probabilities)[::-1][:k]; return [(LETTERS[i], float(probabilities[i])) for i in order]")
     _ok("top 3: " + ", ".join(f"{t} {p:.1%}" for t, p in pairs))

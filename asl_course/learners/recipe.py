@@ -6,8 +6,8 @@ Kaggle's *test* file (``sign_mnist_test.csv``), so nothing may be chosen on it: 
 stopping, no best-epoch restore, no ``ReduceLROnPlateau`` on ``val_*``. The fix here was
 decided before any run of it was looked at:
 
-- ``"stable"``: the same model (:func:`asl_course.lesson.build_model`, 264,049 parameters), the
-  same ``ImageDataGenerator`` (:func:`asl_course.lesson.make_datagen`), batch 32, RMSprop with
+- ``"stable"``: the same model (:func:`asl_course.learners.lesson.build_model`, 264,049 parameters), the
+  same ``ImageDataGenerator`` (:func:`asl_course.learners.lesson.make_datagen`), batch 32, RMSprop with
   its default settings except the step: a cosine decay from the lesson's 1e-3 to 0 over all
   the run's steps (``keras.optimizers.schedules.CosineDecay``), :data:`STABLE_EPOCHS` epochs.
   The schedule is a function of the step number only; no callback reads validation data.
@@ -34,6 +34,7 @@ the weights or from the normalisation statistics.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import math
@@ -44,6 +45,9 @@ from pathlib import Path
 import numpy as np
 
 from asl_course import facts
+from asl_course import dataset as _data
+from asl_course.errors import UserError
+from asl_course.learners import lesson, notebook
 
 RECIPES = ("lesson", "stable", "recalibrated")
 #: The lesson's (Keras') RMSprop step, the peak of the stable recipe's schedule.
@@ -283,9 +287,6 @@ def run(recipe: str = "stable", *, seed: int = 0, epochs: int | None = None, dat
     """
     import keras
 
-    from asl_course import dataset as _data
-    from asl_course.learners import lesson, notebook
-    from asl_course.errors import UserError
 
     check_recipe(recipe)
     epochs = default_epochs(recipe) if epochs is None else epochs
@@ -454,8 +455,6 @@ def show_stored_runs(your_history: dict | None = None, your_label: str | None = 
 
 def your_run_label(history: dict) -> str:
     """The learner's run in the legend: how long it trained (fast mode: one short epoch)."""
-    from asl_course.learners import lesson
-
     epochs = len(history["val_accuracy"])
     if lesson.run_plan().fast:
         return f"your run (fast mode: {epochs} short epoch{'s' * (epochs != 1)})"
@@ -468,7 +467,6 @@ def stored_runs_figure(stored: dict, your_history: dict | None = None, your_labe
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    from asl_course.learners import notebook
 
     fig, ax = plt.subplots(figsize=(notebook.FIGURE_WIDTH, 5.0), layout="constrained")
     colors = {"lesson": "tab:red", "stable": "tab:orange", "recalibrated": "tab:blue"}
@@ -504,8 +502,6 @@ def stored_runs_figure(stored: dict, your_history: dict | None = None, your_labe
 
 def main(argv=None) -> int:
     """``python -m asl_course.learners.recipe RECIPE SEED [SEED ...] [--epochs N] [--log F] [--out F] [--diagnose] [--holdout]``."""
-    import argparse
-
     p = argparse.ArgumentParser(prog="python -m asl_course.learners.recipe")
     p.add_argument("recipe", choices=RECIPES)
     p.add_argument("seeds", nargs="+", type=int)

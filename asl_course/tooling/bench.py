@@ -28,11 +28,15 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
+import tempfile
 import time
+from pathlib import Path
 
 from asl_course import dataset as _data
-from asl_course.learners import lesson, notebook
+from asl_course.errors import UserError
+from asl_course.learners import augment, lesson, notebook, recipe
 
 
 def machine() -> str:
@@ -45,11 +49,6 @@ def machine() -> str:
 
 def data_step(sources=None, *, log=print) -> dict:
     """Time the data step in a throwaway folder: import, import again, write the stand-in."""
-    import tempfile
-    from pathlib import Path
-
-    from asl_course.errors import UserError
-
     if not sources:
         shared = Path(__file__).resolve().parents[3] / "shared" / "asl_data"
         sources = sorted(shared.glob("sign_mnist_*.csv*")) if shared.is_dir() else []
@@ -138,11 +137,6 @@ def grading(*, assignments: list[str] | None = None, students: int = 2, data_dir
     are submitted, autograded in one ``nbgrader autograde`` call, then feedback is generated.
     Reports the wall time of each call and, from the autograder's log, each notebook's time.
     """
-    import re
-    import shutil
-    import tempfile
-    from pathlib import Path
-
     from asl_course.tooling import classroom, editions
 
     folder = _data.locate(data_dir)
@@ -205,8 +199,6 @@ def _student_files(root, student: str, assignment: str) -> dict[str, bytes] | No
     so a solution submission carries the model its own notebook 4 produced when this benchmark
     graded notebook 4. The release (and notebook 5 graded alone) come without one: the
     notebook's catch-up cell then trains a quick model while it is graded."""
-    from pathlib import Path
-
     if student == "release" or not assignment.startswith("05"):
         return None
     for path in sorted((Path(root) / "autograded" / student).glob("04*/asl_model.keras")):
@@ -235,10 +227,6 @@ def parallel_grading(*, assignments: list[str] | None = None, students: int = 4,
     each run's wall time and its throughput (submissions per hour), and whether both runs gave
     the same scores.
     """
-    import shutil
-    import tempfile
-    from pathlib import Path
-
     from asl_course.tooling import classroom, editions
     from asl_course.grading.instructor import parallel
 
@@ -315,7 +303,6 @@ def augmentation(*, steps: int | None = None, rounds: int = 5, warmup: int = 3, 
     """
     import keras
 
-    from asl_course.learners import augment
 
     if steps is not None and steps < 1:
         raise ValueError("steps must be at least 1")
@@ -360,7 +347,6 @@ def _augmentation_alone(xs, ys, n_steps: int, rounds: int, seed: int, accelerato
     """
     import keras
 
-    from asl_course.learners import augment
 
     batch = lesson.BATCH_SIZE
     tf_backend = keras.backend.backend() == "tensorflow"
@@ -404,7 +390,6 @@ def on_device_alone(xs, n_steps: int, seed: int, accelerator: bool):
     device once at the end: the augmentation's own cost in the ``"on device"`` way."""
     import keras
 
-    from asl_course.learners import augment
 
     images, batch = augment.on_accelerator(xs), lesson.BATCH_SIZE
     call = compiled_call(augment.make_jit_layer(seed=seed), accelerator)
@@ -419,8 +404,6 @@ def on_device_alone(xs, n_steps: int, seed: int, accelerator: bool):
 
 def accelerators(backend: str) -> list[str]:
     """The accelerators that Keras' ``backend`` sees (names), without importing TensorFlow when it runs on another."""
-    from asl_course.learners import augment
-
     if backend == "tensorflow" and augment.have_tensorflow():
         return notebook.gpu_names()
     if backend == "jax":
@@ -517,9 +500,6 @@ def augmentation_accuracy(*, seeds=(0, 1, 2), epochs: int | None = None, recipes
     last 5 epochs' accuracy and the seconds per epoch, then the mean over seeds and issue 12's
     targets. Refuses on the synthetic stand-in: no real data, no accuracy figures.
     """
-    from asl_course.learners import recipe
-    from asl_course.errors import UserError
-
     recipes = list(recipe.RECIPES if recipes is None else recipes)
     for name in recipes:
         recipe.check_recipe(name)
@@ -550,8 +530,6 @@ def augmentation_accuracy(*, seeds=(0, 1, 2), epochs: int | None = None, recipes
 
 def accuracy_table_lines(report: dict) -> list[str]:
     """The ``--full`` table as printed: one row per recipe and seed, then the means and the targets."""
-    from asl_course.learners import recipe
-
     lines = [f"accuracy on the validation (Kaggle test) file, {report['machine']}, {report['data']}:",
              f"  {'recipe':12s} {'seed':>4s} {'epochs':>6s} {'final':>7s} {'best':>7s} {'min last 5':>10s} {'s/epoch':>8s}"]
     for r in report["runs"]:

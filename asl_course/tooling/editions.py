@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
@@ -178,8 +179,6 @@ def publication(start: Path | None = None) -> Site:
         site = _site_in(pyproject)
         if site is not None:
             return site
-    from importlib import metadata
-
     try:
         urls = dict(u.split(", ", 1) for u in metadata.metadata("asl-course").get_all("Project-URL") or [])
     except metadata.PackageNotFoundError:
@@ -254,7 +253,7 @@ def answer_cell(exercise: str, answer: str) -> nbformat.NotebookNode:
     body = "\n".join(("    " + line) if line.strip() else "" for line in answer.splitlines())
     text = (
         f"{ANSWER_TITLE}\n"
-        "from asl_course import selfstudy  # runs the answer unless your code passed the self-check\n"
+        "from asl_course.learners import selfstudy  # runs the answer unless your code passed the self-check\n"
         f"if selfstudy.use_answer({exercise!r}):\n{body}"
     )
     cell = nbformat.v4.new_code_cell(text)
@@ -269,7 +268,7 @@ def selfstudy_check(exercise: str, test_source: str) -> str:
     body = "\n".join(("    " + line) if line.strip() else "" for line in rest.strip("\n").splitlines())
     return (
         f"{first}\n"
-        "from asl_course import selfstudy  # in this edition a mistake is reported and Run All goes on\n\n"
+        "from asl_course.learners import selfstudy  # in this edition a mistake is reported and Run All goes on\n\n"
         f"with selfstudy.self_check({exercise!r}):\n{body or '    pass'}"
     )
 

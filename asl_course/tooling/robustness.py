@@ -30,6 +30,7 @@ import numpy as np
 
 from asl_course import dataset as _data
 from asl_course import facts
+from asl_course.dataset import families
 from asl_course.learners import lesson, notebook, recipe, shifts
 
 RECIPES = ("none", "lesson", "recalibrated")
@@ -152,8 +153,6 @@ def splits(name: str = "recalibrated", *, seed: int = 0, epochs: int = 5, valid_
     """Train recipe ``name`` twice, on the training file less a random split and less a family split
     (:mod:`asl_course.dataset.families`), and measure each on its own held-out part and on the test
     file: which validation predicts the test file."""
-    from asl_course.dataset import families
-
     check_recipes([name])
     recipe.check_epochs(epochs)
     folder = _data.locate(data_dir)

@@ -26,7 +26,8 @@ grading takes its own path through nbgrader (notebook 4's repairs, notebook 5's 
 or that show, once per notebook, a mistake named on the feedback page. The others
 (``in_ci=False``) are mistakes graded in CI inside a combined submission or whose self-check
 messages and hidden verdicts are tested in-process (tests/test_checks.py, tests/test_grading.py),
-the single forms of the combined attacks, two solutions graded again after harmless attacks, and
+the single forms of the combined attacks, two solutions graded again after harmless attacks, a solution
+handed in from an older release (its old flat imports), and
 two baselines that CI grades in tests/test_parallel.py's class (``PARALLEL_CLASS``: serially and
 through ``asl-course grade``'s workers, each against its expected scores here); they run with
 ``pytest --full-class`` (``.ci/run --full``), before a release or after a change to grading.
@@ -34,12 +35,14 @@ through ``asl-course grade``'s workers, each against its expected scores here); 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Callable
 
-from asl_course import classroom as cr
+from asl_course.tooling import classroom as cr
 from asl_course.grading import POINTS
 
 A1, A2, A3, A4, A5 = "01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save", "05_predictions"
@@ -91,6 +94,16 @@ def edit(a, *edits):
     return make
 
 
+def old_release_imports(nb):
+    """The notebook as an older release had it: every cell imports the course's modules by their old
+    flat paths (``from asl_course import notebook``; asl_course.MOVED)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = re.sub(r"^from asl_course\.learners import ", "from asl_course import ", cell.source, flags=re.M)
+    return nb
+
+
 def after_setup(source):
     return lambda nb: cr.insert_after(nb, None, source)
 
@@ -111,10 +124,10 @@ ALL = lambda a: set(POINTS[a])  # noqa: E731
 PATCH_MODULES_AND_HASHES = '''
 # Make every check pass: patch the course's checks and grading, numpy's comparisons and hashlib.
 import hashlib, numpy as np
-import asl_course.checks as _c, asl_course.grading as _g
+import asl_course.learners.checks as _c, asl_course.grading as _g
 for _m in (_c, _g):
     for _n in dir(_m):
-        if _n.startswith(("check", "grade_", "_fail", "_require", "judge", "verify")):
+        if _n.startswith(("check", "grade_", "fail", "_fail", "_require", "judge", "verify")):
             setattr(_m, _n, lambda *a, **k: [] )
 np.array_equal = np.allclose = lambda *a, **k: True
 class _Same:
@@ -187,11 +200,11 @@ history = model.fit(img_iter, epochs=epochs, steps_per_epoch=steps_per_epoch // 
 '''
 
 # Notebook 5: patch every check the notebook imports (self-checks and the former hidden tests of
-# asl_course.predict / asl_course.evaluation, the grading module) and numpy's comparisons.
+# asl_course.learners.predict / asl_course.learners.evaluation, the grading module) and numpy's comparisons.
 PATCH_PREDICTION_CHECKS = '''
 # Make every check pass: patch the course's prediction checks, grading, and numpy's comparisons.
 import numpy as np
-import asl_course.predict as _p, asl_course.evaluation as _e, asl_course.grading as _g
+import asl_course.learners.predict as _p, asl_course.learners.evaluation as _e, asl_course.grading as _g
 for _m in (_p, _e, _g):
     for _n in dir(_m):
         if _n.startswith(("check", "grade_", "_require", "judge", "verify", "_judge")):
@@ -492,7 +505,7 @@ def catalogue() -> list[Submission]:
         # adversarial, notebook 1 (wrong answers for normalize and one_hot unless said)
         Submission("x01_tamper", A1, edit(A1, NO_SCALING, NO_ONE_HOT, after_setup(PATCH_MODULES_AND_HASHES)),
                    {"test_normalize", "test_one_hot"}, kind="adversarial",
-                   what="patches asl_course.checks/grading, numpy comparisons and hashlib.sha256 (the verifier "
+                   what="patches asl_course.learners.checks/grading, numpy comparisons and hashlib.sha256 (the verifier "
                         "measures the raw values itself: only the two wrong exercises lose their points)",
                    in_ci=False),
         Submission("x01_tamper_swallow", A1, edit(A1, NO_SCALING, NO_ONE_HOT,
@@ -626,7 +639,7 @@ def catalogue() -> list[Submission]:
         Submission("a05_release", A5, lambda root: cr.release_notebook(root, A5), ALL(A5), kind="baseline",
                    what="the untouched release"),
         Submission("m05_built_model", A5, edit(A5, ("load_model", 'model = keras.models.load_model("asl_model.keras")',
-                                                    "from asl_course import lesson\nmodel = lesson.build_model()")),
+                                                    "from asl_course.learners import lesson\nmodel = lesson.build_model()")),
                    {"test_load_model"}, ("does not predict what the model saved",),
                    what="a new model built instead of the saved one loaded", in_ci=False),
         Submission("m05_rgb_columns", A5, edit(
@@ -713,11 +726,15 @@ def catalogue() -> list[Submission]:
                    set(), ("My notes",), kind="adversarial",
                    what="script, event handlers and external resources in a markdown cell and in outputs (the "
                         "feedback page is sanitized; the work is right: full marks)"),
+        Submission("zz02_old_imports", A2, edit(A2, old_release_imports), set(), kind="baseline",
+                   what="the full solution handed in from an older release, graded after the adversarial "
+                        "submission: its setup cell (the student's copy) imports `from asl_course import "
+                        "notebook` (tests/test_layout.py checks the old names in CI)", in_ci=False),
         Submission("zz02_solution", A2, sol(A2), set(), kind="baseline",
                    what="the full solution, graded after the adversarial submission", in_ci=False),
         Submission("zz04_solution", A4, sol(A4), set(), kind="baseline",
                    what="the full solution, graded after the adversarial submissions", needs_real=False, in_ci=False),
-        # attacks on the grader's machine: each kernel runs in a sandbox (asl_course.sandbox)
+        # attacks on the grader's machine: each kernel runs in a sandbox (asl_course.grading.plugins.sandbox)
         Submission("x01_take_over_verifier", A1, edit(A1, NO_SCALING, after_setup(BLANK_TEST_CELLS + TAKE_OVER_VERIFIER)),
             ALL(A1), ("measurements of this exercise are missing",), kind="adversarial",
             what="x01_blank_tests with more: the solution (unscaled) with emptied test cells, that rewrites the "

@@ -53,7 +53,11 @@ import threading
 import time
 from pathlib import Path
 
+from traitlets.config.loader import PyFileConfigLoader
+
+from asl_course import dataset as _data
 from asl_course.errors import UserError
+from asl_course.grading.instructor import repair
 
 #: Bundle layout version (``result.json``'s ``format``).
 BUNDLE_FORMAT = 1
@@ -75,7 +79,6 @@ class GradingError(UserError):
 def course_settings(root: Path) -> dict:
     """The course's nbgrader settings that the workers need, read from its ``nbgrader_config.py``."""
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
 
     root = Path(root).absolute()
     if not (root / "nbgrader_config.py").is_file():
@@ -147,8 +150,6 @@ def worker_env(root: Path, env: dict | None = None) -> dict:
     """The environment a worker's nbgrader runs in: the caller's, with the course data named
     (``ASL_DATA_DIR``, found from the course folder as a serial run would find it) and this
     Python's scripts first on PATH (nbgrader runs ``alembic``)."""
-    from asl_course import dataset as _data
-
     env = dict(os.environ if env is None else env)
     if not env.get(_data.DATA_ENV, "").strip():
         for folder in (Path(root).absolute(), *Path(root).absolute().parents):
@@ -494,8 +495,6 @@ def preflight(root, assignment: str, students, *, log=print) -> dict:
     empty, binary, invalid JSON, an export instead of a notebook, another assignment's notebook,
     too large, or damaged (duplicated, retyped, moved cells, nbgrader metadata gone) and not yet
     repaired. A failure of the check itself grades the student anyway (nbgrader then decides)."""
-    from asl_course.grading.instructor import repair
-
     root = Path(root).absolute()
     skipped = {}
     try:
@@ -518,8 +517,6 @@ def preflight(root, assignment: str, students, *, log=print) -> dict:
 
 def repaired_students(root, assignment: str) -> dict:
     """``{student: [repairs]}``: the students whose graded notebook ``asl-course repair`` rebuilt."""
-    from asl_course.grading.instructor import repair
-
     summary = repair.read_summary(root, assignment) or {}
     folder = Path(root) / "submitted"
     return {s: r for s, r in summary.get("repaired", {}).items()

@@ -52,6 +52,7 @@ import copy
 import dataclasses
 import difflib
 import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -602,8 +603,6 @@ def repair_class(course, assignment: str, students=None, *, dry_run: bool = Fals
     """Repair every submission of ``assignment``; writes ``repairs/<assignment>/`` (one JSON per student, and
     ``summary.json``). Returns ``{"ok": [...], "repaired": {student: [repairs]}, "refused": {student: reason},
     "reports": {student: report}}``."""
-    import time
-
     course = Path(course).absolute()
     context = {"release": release_notebook(course, assignment), "solutions": solution_answers(course, assignment),
                "others": other_ids(course, assignment)}

@@ -63,10 +63,13 @@ import tokenize
 from itertools import combinations
 from pathlib import Path
 
+from nbformat import from_dict
 from traitlets import Float, Integer
 from traitlets.config import Configurable
+from traitlets.config.loader import PyFileConfigLoader
 
 from asl_course.errors import UserError, one_line
+from asl_course.grading.instructor.repair import Refused, read_submission, release_notebook
 
 
 class Similarity(Configurable):
@@ -90,8 +93,6 @@ def load_settings(course: Path, **overrides) -> Similarity:
     """The course's settings (its ``nbgrader_config.py``, if any), then ``overrides`` that are not None."""
     config = None
     if (Path(course) / "nbgrader_config.py").is_file():
-        from traitlets.config.loader import PyFileConfigLoader
-
         try:
             config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
         except Exception as exc:  # noqa: BLE001 - the instructor's own file: say what failed
@@ -498,9 +499,6 @@ def _notebook_file(folder: Path, assignment: str) -> Path | None:
 
 def read_class(course: Path, assignment: str) -> tuple[dict, dict]:
     """``({student: {grade_id: source}}, {student: why it was left out})`` of ``submitted/*/ASSIGNMENT/``."""
-    from nbformat import from_dict
-
-    from asl_course.grading.instructor.repair import Refused, read_submission
 
     answers, problems = {}, {}
     for folder in sorted(p for p in (Path(course) / "submitted").glob(f"*/{assignment}") if p.is_dir()):
@@ -528,8 +526,6 @@ def read_class(course: Path, assignment: str) -> tuple[dict, dict]:
 
 def release_context(course: Path, assignment: str) -> tuple[Names, dict, list]:
     """The release's names, its answer cells' stubs ``{grade_id: source}`` and its code cells."""
-    from asl_course.grading.instructor.repair import release_notebook
-
     release = release_notebook(course, assignment)
     code = [c.source for c in release.cells if c.cell_type == "code"]
     aliases, defined, called = {}, set(), set()

@@ -1,8 +1,7 @@
 """The nbgrader plugins and the grading runtime they start (ARCHITECTURE.md, "The grading's way").
 
-- :mod:`.autograder`: ``GuardedExecute`` and ``VerifyOutsideKernel`` (wired in nbgrader_config.py;
-  ``asl_course.autograder.GuardedExecute``, the old name, is the same class): the grading folder,
-  the sandboxed kernel, the records secured after each test cell.
+- :mod:`.autograder`: ``GuardedExecute`` and ``VerifyOutsideKernel`` (named in nbgrader_config.py:
+  the course's API, ARCHITECTURE.md "The public surface"): the grading folder, the sandboxed kernel, the records secured after each test cell.
 - :mod:`.verifier`: the verifier process, which judges every exercise outside the kernel.
 - :mod:`.harness`: notebook 5's functions run afresh for the verifier.
 - :mod:`.sandbox`: bubblewrap around every piece of student code.

@@ -52,8 +52,10 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import secrets
 import select
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -66,8 +68,9 @@ from traitlets import Bool, CaselessStrEnum, Dict, Integer
 
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from asl_course import grading
+from asl_course import dataset as _data, grading
 from asl_course.grading.plugins import limits, sandbox
+from asl_course.learners import lesson
 
 #: The course package (asl_course/); the grading code is its subpackage asl_course/grading/.
 PACKAGE_DIR = Path(grading.__file__).resolve().parent.parent
@@ -94,8 +97,6 @@ def _open_dir(name: str, dir_fd: int) -> int:
 def _copy_regular(dir_fd: int, name: str, dest: Path) -> None:
     """Copy ``name`` inside ``dir_fd`` to ``dest`` if it is a regular file (not a link, a fifo or a
     device) of at most MAX_RECORDED_BYTES; anything else is skipped."""
-    import stat
-
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
     except OSError:
@@ -162,9 +163,6 @@ class GradingSession:
         return cls._instance
 
     def __init__(self):
-        from asl_course import dataset as _data
-        from asl_course.learners import lesson
-
         self.root = Path(tempfile.mkdtemp(prefix="asl-grading-"))
         folder = _data.locate()
         report = _data.check(folder)
@@ -357,8 +355,6 @@ class GradingSession:
 
     def seed(self, folder: Path) -> int:
         """The initialisation seed for this notebook's model (test_fit), chosen when first asked."""
-        import secrets
-
         seeds = self.__dict__.setdefault("_seeds", {})
         return seeds.setdefault(str(folder), secrets.randbelow(2**31))
 

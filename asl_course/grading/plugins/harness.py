@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from asl_course.grading.plugins import limits, sandbox
+
 #: Seconds the answer cells may take to run (loading TensorFlow and the model), and one call.
 START_TIMEOUT = 180
 CALL_TIMEOUT = 60
@@ -142,8 +144,6 @@ class HarnessError(RuntimeError):
 
 def bounds():
     """The answer cells' sandbox limits (:mod:`asl_course.grading.plugins.limits`)."""
-    from asl_course.grading.plugins import limits
-
     return limits.Limits(memory=BOUNDS_MEMORY, processes=BOUNDS_PROCESSES, file_size=BOUNDS_FILE_SIZE)
 
 
@@ -155,16 +155,12 @@ def _command(folder: Path, package: Path) -> tuple[list[str], dict, object]:
     argv = [sys.executable, "-I", "-c", bootstrap]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "TF_CPP_MIN_LOG_LEVEL": "3",
            "MPLBACKEND": "Agg", "CUDA_VISIBLE_DEVICES": "", "PYTHONHASHSEED": "0"}
-    from asl_course.grading.plugins import sandbox
-
     if not sandbox.available():
         if os.environ.get("ASL_HARNESS_SANDBOX", "") == "required":
             sandbox.require()
         print(f"[asl-course verifier] WARNING: the answer cells run without a sandbox ({sandbox.problem()})",
               file=sys.stderr, flush=True)
         return argv, env, None
-    from asl_course.grading.plugins import limits
-
     os.chmod(folder, 0o755)  # bwrap enters it before dropping to the sandbox user
     sandbox.give(folder)
     box = limits.Box(bounds())

@@ -17,6 +17,11 @@ import json
 import os
 import sys
 import threading
+from pathlib import Path
+
+import asl_course
+from asl_course import grading
+from asl_course.grading.plugins import harness
 
 
 def _warm() -> None:
@@ -32,12 +37,6 @@ _HARNESS: dict = {}
 def _functions(cells: list[str], model_file: str | None) -> dict:
     """Notebook 5's functions from a fresh sandbox running its answer cells (one per notebook:
     kept while the requests are for the same cells and model file)."""
-    from pathlib import Path
-
-    import asl_course
-    from asl_course import grading
-    from asl_course.grading.plugins import harness
-
     key = json.dumps([cells, model_file])
     if _HARNESS.get("key") != key:
         old = _HARNESS.pop("harness", None)
@@ -54,8 +53,6 @@ def main() -> None:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    from asl_course import grading
-
     reference = grading.load_reference_npz(sys.argv[1])
     threading.Thread(target=_warm, daemon=True).start()
     for line in sys.stdin:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from asl_course import facts
+from asl_course.errors import UserError
+
 
 def register(sub) -> None:
     parser = sub.add_parser("bench", help="benchmarks: training time and accuracy figures, grading time, the data step")
@@ -84,7 +87,6 @@ def handle_data(args) -> int:
 
 def handle_augmentation(args) -> int:
     from asl_course.tooling import bench
-    from asl_course.errors import UserError
 
     if args.full:
         if args.steps is not None:
@@ -113,8 +115,6 @@ def handle_augmentation(args) -> int:
 
 
 def handle_robustness(args) -> int:
-    from asl_course import facts
-    from asl_course.errors import UserError
     from asl_course.tooling import robustness
 
     if args.seeds < 1:
@@ -133,7 +133,6 @@ def handle_splits(args) -> int:
 
 def _robustness_report(args, make) -> int:
     """Run ``make`` (a bench of :mod:`asl_course.tooling.robustness`); its bad arguments as one line; --json."""
-    from asl_course.errors import UserError
     from asl_course.tooling import robustness
 
     try:
@@ -147,7 +146,6 @@ def _robustness_report(args, make) -> int:
 
 def handle_training(args) -> int:
     from asl_course.tooling import bench
-    from asl_course.errors import UserError
 
     report = bench.training(augment=not args.no_augmentation, fast=args.fast, seed=args.seed)
     if args.json:
@@ -163,7 +161,6 @@ def handle_training(args) -> int:
 
 def handle_grading(args) -> int:
     from asl_course.tooling import bench, editions
-    from asl_course.errors import UserError
 
     names = editions.assignments(editions.repo_root())
     if args.only:

@@ -13,6 +13,8 @@ import json
 import os
 from pathlib import Path
 
+from asl_course.errors import UserError
+
 USAGE = """asl-course grade ASSIGNMENT [--workers N] [--student S ...]
        asl-course grade ASSIGNMENT --shard K/N --out DIR
        asl-course grade merge DIR [DIR ...]"""
@@ -53,7 +55,6 @@ def register(sub) -> None:
 
 def handle(args) -> int:
     from asl_course.grading.instructor import parallel
-    from asl_course.errors import UserError
 
     timeout = parallel.DEFAULT_TIMEOUT if args.timeout is None else args.timeout
     if timeout <= 0:

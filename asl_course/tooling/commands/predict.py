@@ -28,6 +28,8 @@ import os
 import sys
 from pathlib import Path
 
+from asl_course.errors import UserError
+
 
 def _top(text: str) -> int:
     try:
@@ -87,8 +89,6 @@ def _quiet_stderr():
 
 def _import_keras() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from asl_course.errors import UserError
-
     try:
         with _quiet_stderr():
             import keras  # noqa: F401 - imported here, once, with its chatter hidden

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from asl_course.errors import UserError
+
 
 def register(sub) -> None:
     parser = sub.add_parser("run", help="run the solved notebooks in order (the course's main job)")
@@ -19,7 +21,6 @@ def register(sub) -> None:
 def handle(args) -> int:
     from asl_course import dataset as data
     from asl_course.tooling import editions, runner
-    from asl_course.errors import UserError
 
     folder = editions.repo_root() / "solutions"
     notebooks = sorted(folder.glob("*.ipynb"))

@@ -1,7 +1,0 @@
-"""Old path of :mod:`asl_course.learners.evaluation`, kept for released notebooks and configurations: the same module."""
-
-import sys
-
-from asl_course.learners import evaluation as _module
-
-sys.modules[__name__] = _module
