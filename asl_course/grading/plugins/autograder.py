@@ -61,12 +61,14 @@ import threading
 import time
 from pathlib import Path
 
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, CaselessStrEnum, Dict, Integer
 
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from asl_course import grading
+from asl_course.grading import cells
 from asl_course.grading.plugins import limits, sandbox
 
 #: The course package (asl_course/); the grading code is its subpackage asl_course/grading/.
@@ -119,11 +121,6 @@ def _log(message: str) -> None:
 
 def _error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
-
-def _grade_id(cell) -> str | None:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta.get("grade_id") if meta.get("grade") else None
 
 
 def _config_snapshot() -> dict:
@@ -492,7 +489,7 @@ class GuardedExecute(Execute):
     notebook_timeouts = Dict({}, help="Seconds a whole notebook may run, by notebook name.").tag(config=True)
 
     def _get_timeout(self, cell):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") if cell is not None else None
+        grade_id = cells.grade_id(cell) if cell is not None else None
         if cell is not None and cell is self._first_code_cell:
             limit = self.first_cell_timeout
         elif grade_id in self.cell_timeouts:
@@ -647,7 +644,7 @@ class GuardedExecute(Execute):
                 _log(f"the notebook could not be run to its end ({type(exc).__name__}: {exc})")
                 reason = f"the notebook could not be run to its end ({type(exc).__name__})"
                 for cell in nb.cells:
-                    if cell.cell_type == "code" and _grade_id(cell) and not any(
+                    if cell.cell_type == "code" and cells.grade_id_of_test(cell) and not any(
                             o.get("output_type") == "error" for o in cell.get("outputs", [])):
                         cell.outputs = list(cell.get("outputs", [])) + [_error_output("NotRun", reason)]
                 return nb, resources
@@ -747,22 +744,13 @@ class GuardedExecute(Execute):
             after_graded_cell(self, cell, index, resources)  # secure a test's raw values, then repair
             return cell, resources
         except Exception as exc:  # noqa: BLE001 - DeadKernelError, an uninterruptible cell, ...
-            name = type(exc).__name__
             over = self._asl_over or (box.exceeded() if box is not None else None)
-            left = self._time_left()
-            if over is not None:
-                here, later = (f"the sandbox was stopped: {over}", f"an earlier cell went over a limit: {over}")
-            elif left is not None and left <= 0:
-                here = later = self._out_of_time()
-            elif name == "DeadKernelError":
-                here, later = ("the kernel died while this cell ran (it exits or kills its process)",
-                               "the kernel died in an earlier cell")
-            elif name == "CellTimeoutError":
-                here, later = ("this cell ran past its time limit and could not be interrupted",
-                               "an earlier cell ran past its time limit and could not be interrupted")
-            else:
-                here, later = (f"the kernel stopped responding ({name})", f"the kernel stopped responding ({name})")
+            here, later = stop_reasons(exc, over, self._out_of_time() if self._out_of_time_now() else None)
             return self._stop_notebook(cell, resources, here, later)
+
+    def _out_of_time_now(self) -> bool:
+        left = self._time_left()
+        return left is not None and left <= 0
 
     def _stop_notebook(self, cell, resources, here: str, later: str):
         """This cell gets ``here`` as its error, the rest of the notebook is not run (``later``)."""
@@ -781,17 +769,30 @@ class GuardedExecute(Execute):
             _log(f"could not kill the kernel: {exc}")
 
 
+def stop_reasons(exc: Exception, over: str | None = None, out_of_time: str | None = None) -> tuple[str, str]:
+    """Why a notebook stopped at a cell that raised ``exc``: (this cell's error, the later cells').
+    A sandbox over a limit (``over``) or the notebook out of time (``out_of_time``) is named first;
+    else nbclient's exception says what happened to the kernel."""
+    if over is not None:
+        return f"the sandbox was stopped: {over}", f"an earlier cell went over a limit: {over}"
+    if out_of_time is not None:
+        return out_of_time, out_of_time
+    if isinstance(exc, DeadKernelError):
+        return ("the kernel died while this cell ran (it exits or kills its process)",
+                "the kernel died in an earlier cell")
+    if isinstance(exc, CellTimeoutError):
+        return ("this cell ran past its time limit and could not be interrupted",
+                "an earlier cell ran past its time limit and could not be interrupted")
+    name = type(exc).__name__
+    return f"the kernel stopped responding ({name})", f"the kernel stopped responding ({name})"
+
+
 # --- Verification outside the kernel -----------------------------------------------------------------
 
 
 #: The grading code as the autograder's own cells load it in the kernel (repairs, initialisation).
-_LOADER = (
-    "import importlib.util as _iu, os as _os, sys as _sys\n"
-    "_spec = _iu.spec_from_file_location('_asl_grading', _os.environ['ASL_GRADING_CODE'])\n"
-    "_grading = _iu.module_from_spec(_spec)\n"
-    "_sys.modules[_spec.name] = _grading\n"
-    "_spec.loader.exec_module(_grading)\n"
-)
+#: (asl_course/grading/fresh.py, as the hidden tests do; here $ASL_GRADING_CODE is required.)
+_LOADER = "_grading = __import__('asl_course.grading.fresh', fromlist=['load']).load(required=True)\n"
 
 
 def after_graded_cell(executor, cell, index, resources) -> None:
@@ -800,7 +801,7 @@ def after_graded_cell(executor, cell, index, resources) -> None:
     the test failed, the grader's values are put in the kernel (``grading.repair``) so that the
     next exercises are graded on their own work; and after notebook 4's test_steps the model gets
     the grader's initialisation from a seed chosen now (``grading.reinitialise``, for test_fit)."""
-    grade_id = _grade_id(cell)
+    grade_id = cells.grade_id_of_test(cell)
     folder = (resources or {}).get("asl_grading")
     if cell.cell_type != "code" or grade_id not in grading.EXERCISES or not folder:
         return
@@ -818,23 +819,13 @@ def after_graded_cell(executor, cell, index, resources) -> None:
     if grading.exercise(grade_id).seeds_next:
         code.append(f"_grading.reinitialise(globals(), {session.seed(Path(folder))})")
     if code:
-        source = _LOADER + "\n".join(code) + "\ndel _grading, _spec, _iu, _os, _sys\n"
+        source = _LOADER + "\n".join(code) + "\ndel _grading\n"
         helper = NotebookNode(cell_type="code", source=source, metadata=NotebookNode(), outputs=[],
                               execution_count=None)
         try:
             executor.execute_cell(helper, index, store_history=False)
         finally:
             executor.nb.cells[index] = cell  # nbclient stores the cell it ran in the notebook
-
-
-def _answer_cells(nb) -> dict[str, str]:
-    """The notebook's answer cells (nbgrader solution cells), by grade_id, in order."""
-    out = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution") and meta.get("grade_id"):
-            out[meta["grade_id"]] = cell.source
-    return out
 
 
 def _model_file(resources) -> str | None:
@@ -861,19 +852,19 @@ class VerifyOutsideKernel(NbGraderPreprocessor):
         folder = resources.get("asl_grading")
         session = GradingSession.get()
         checked, failed, flagged = 0, [], []
-        answers = _answer_cells(nb)
-        cells = list(answers.values())
+        answers = cells.answer_cells(nb)
+        sources = list(answers.values())
         model_file = _model_file(resources)
         try:
             for cell in nb.cells:
-                grade_id = _grade_id(cell)
+                grade_id = cells.grade_id_of_test(cell)
                 if grade_id is None or cell.cell_type != "code":
                     continue
                 outputs = [o for o in cell.get("outputs", [])
                            if o.get("output_type") in ("error", "display_data")
                            or (o.get("output_type") == "stream" and o.get("name") == "stdout")]
                 if grade_id in grading.EXERCISES and folder and not any(o["output_type"] == "error" for o in outputs):
-                    mistakes = self._judge(session, grade_id, Path(folder), cells, model_file)
+                    mistakes = self._judge(session, grade_id, Path(folder), sources, model_file)
                     calls = grading.reference_calls(answers.get(grading.answer_of(grade_id), ""))
                     if calls:
                         flagged.append(grade_id)
