@@ -1,5 +1,6 @@
 """The feedback plugins on their own, on small notebooks built in memory (as
-tests/test_plugins.py does for the grading plugins): :class:`~asl_course.feedback.HideHiddenTests`
+tests/test_plugin_execute.py, test_plugin_limits.py and test_plugin_verify.py do for the
+grading plugins): :class:`~asl_course.feedback.HideHiddenTests`
 (hidden tests and tracebacks out of the feedback) and :class:`~asl_course.feedback.SanitizeStudentHTML`
 (nothing of a student's runs or loads in a feedback or formgrader page). tests/test_feedback_html.py
 renders whole pages of harder cases. Fast: no kernel, no Keras.
