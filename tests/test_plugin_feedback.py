@@ -16,6 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from asl_course import feedback
 
 from _pages import dangers, page as _page, sanitized as _sanitized
+from _plugins import error, result, stdout
 
 
 def _nbgrader(cell, grade_id, *, grade=False, solution=False):
@@ -29,18 +30,6 @@ def graded_cell(source, grade_id, outputs=()):
     cell = _nbgrader(new_code_cell(source), grade_id, grade=True)
     cell.outputs = list(outputs)
     return cell
-
-
-def stdout(text):
-    return new_output("stream", name="stdout", text=text)
-
-
-def error(ename, evalue, traceback=None):
-    return new_output("error", ename=ename, evalue=evalue, traceback=traceback or [f"{ename}: {evalue}"])
-
-
-def result(text):
-    return new_output("execute_result", data={"text/plain": text}, execution_count=1)
 
 
 # --- HideHiddenTests --------------------------------------------------------------------------------------------
