@@ -132,3 +132,28 @@ def test_missing_shards_are_named_and_mixed_counts_warned():
     said = []
     assert parallel.missing_shards(results + [{"assignment": "B", "shard": [1, 2]}], log=said.append) == {"A": [1]}
     assert said and "different shard counts ([1, 2])" in said[0]
+
+
+# --- The benchmark's figures of a graded class (asl-course bench grading) -----------------------------------
+
+
+def test_the_benchmark_reports_each_run_and_the_class_in_figures():
+    from asl_course.tooling import bench
+
+    def report(wall, seconds, failed=None):
+        return {"workers": len(seconds), "wall_s": wall, "failed": failed or {},
+                "shards": [{"seconds": s} for s in seconds]}
+
+    one = bench.grading_run(report(30.0, [{"a": 10.0, "b": 8.0, "release": 6.0}]), "A", 3)
+    two = bench.grading_run(report(15.0, [{"a": 9.0}, {"b": 7.0, "release": 5.0}], {"A": {"x": "why"}}), "A", 3)
+    assert one == {"workers": 1, "wall_s": 30.0, "seconds_per_submission": 10.0, "submissions_per_hour": 360.0,
+                   "student_s": {"a": 10.0, "b": 8.0, "release": 6.0}, "not_graded": {}}
+    assert two["student_s"] == {"a": 9.0, "b": 7.0, "release": 5.0} and two["not_graded"] == {"x": "why"}
+    scores = {1: {"a": {"t1": 1.0, "t2": 2.0}}, 2: {"a": {"t1": 1.0, "t2": 2.0}}}
+    entry = bench.assignment_entry({1: one, 2: two}, scores, 3, 2)
+    assert entry["seconds_per_submission_in_a_worker"] == 8.0 and entry["same_scores"] and entry["scores"] == {"a": 3.0}
+    assert not bench.assignment_entry({1: one, 2: two}, {1: scores[1], 2: {"a": {"t1": 0.0}}}, 3, 2)["same_scores"]
+    assert bench.class_throughput({1: 30.0, 2: 15.0}, 3) == {
+        "1": {"wall_s": 30.0, "submissions": 3, "submissions_per_hour": 360.0},
+        "2": {"wall_s": 15.0, "submissions": 3, "submissions_per_hour": 720.0}}
+    assert bench.class_throughput({1: 0.0}, 0)["1"]["submissions_per_hour"] is None
