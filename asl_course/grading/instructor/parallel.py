@@ -658,12 +658,9 @@ def _merge_submission(gb, src, assignment: str, student: str, MissingEntry) -> N
 # --- One machine, N workers ---------------------------------------------------------------------
 
 
-def grade(root, assignment: str, *, workers: int = 2, students=None, env: dict | None = None,
-          timeout: float = DEFAULT_TIMEOUT, keep=None, log=print) -> dict:
-    """Grade ``assignment`` (every submitted student, or ``students``) with ``workers`` parallel
-    workers on this machine, then merge into the course. Returns the merge report, with
-    ``wall_s`` and each shard's ``result.json`` under ``shards``."""
-    root = Path(root).absolute()
+def students_to_grade(root: Path, assignment: str, students=None) -> list[str]:
+    """``students`` (else everyone who handed in ``assignment``), sorted; :class:`GradingError` if the
+    assignment is not in the gradebook, a student named has no submitted folder, or nobody has one."""
     settings = course_settings(root)
     fingerprint(settings["db_url"], settings["course_id"], assignment)  # the assignment is generated
     everyone = class_students(root, assignment, settings)
@@ -675,8 +672,18 @@ def grade(root, assignment: str, *, workers: int = 2, students=None, env: dict |
     if not everyone:
         raise GradingError(f"nobody has handed in {assignment}: no {settings['submitted']}/<student>/{assignment} "
                            f"folder in {settings['root']}")
+    return everyone
+
+
+def grade(root, assignment: str, *, workers: int = 2, students=None, env: dict | None = None,
+          timeout: float = DEFAULT_TIMEOUT, keep=None, log=print) -> dict:
+    """Grade ``assignment`` (every submitted student, or ``students``) with ``workers`` parallel
+    workers on this machine, then merge into the course. Returns the merge report, with
+    ``wall_s`` and each shard's ``result.json`` under ``shards``."""
+    root = Path(root).absolute()
     if workers < 1:
         raise GradingError("--workers must be at least 1")
+    everyone = students_to_grade(root, assignment, students)
     env = worker_env(root, env)
     skipped = preflight(root, assignment, everyone, log=log)
     everyone = [s for s in everyone if s not in skipped]

@@ -605,26 +605,9 @@ class GuardedExecute(Execute):
                                f"({limits.size(self.memory_limit)}, GuardedExecute.memory_limit)")]
 
     def preprocess(self, nb, resources=None, km=None):
-        if self.sandbox == "bubblewrap":
-            sandbox.require()  # never run a submission unsandboxed unless the site said so
-        elif not getattr(GuardedExecute, "_warned_unsandboxed", False):
-            GuardedExecute._warned_unsandboxed = True
-            _log("WARNING: c.GuardedExecute.sandbox = 'none': kernels run as the grader, outside any "
-                 "sandbox (only safe when this whole grading job runs in a container of its own)")
+        self._require_sandbox()
         session = GradingSession.get()
-        folder = session.prepare_notebook()
-        if resources is not None:
-            resources["asl_grading"] = str(folder)
-        cwd = Path((resources or {}).get("metadata", {}).get("path") or folder / "work").absolute()
-        cwd.mkdir(parents=True, exist_ok=True)
-        self._asl_folder, self._asl_cwd, self._asl_tracker = folder, cwd, None
-        self._stopped: str | None = None
-        name = str((resources or {}).get("nbgrader", {}).get("notebook", ""))
-        self._asl_limit = self._notebook_limit(name)
-        self._asl_deadline = None if self._asl_limit is None else time.monotonic() + self._asl_limit
-        self._asl_box = self._asl_workspace = self._asl_watcher = self._asl_over = None
-        self._asl_disk_over = False
-        self._first_code_cell = next((c for c in nb.cells if c.cell_type == "code" and c.source.strip()), None)
+        folder, cwd = self._start_notebook(nb, resources, session)
         sandboxed = self.sandbox == "bubblewrap"
         env = {} if sandboxed else session.kernel_env(folder)
         saved = {k: os.environ.get(k) for k in env}
@@ -642,11 +625,7 @@ class GuardedExecute(Execute):
                 return super().preprocess(nb, resources, km)
             except Exception as exc:  # noqa: BLE001 - e.g. the kernel failed to start or died between cells
                 _log(f"the notebook could not be run to its end ({type(exc).__name__}: {exc})")
-                reason = f"the notebook could not be run to its end ({type(exc).__name__})"
-                for cell in nb.cells:
-                    if cell.cell_type == "code" and cells.grade_id_of_test(cell) and not any(
-                            o.get("output_type") == "error" for o in cell.get("outputs", [])):
-                        cell.outputs = list(cell.get("outputs", [])) + [_error_output("NotRun", reason)]
+                _mark_tests_not_run(nb, f"the notebook could not be run to its end ({type(exc).__name__})")
                 return nb, resources
         finally:
             for key, value in saved.items():
@@ -657,15 +636,34 @@ class GuardedExecute(Execute):
             if sandboxed:
                 self._end_sandbox(who, folder, cwd)
                 self._end_limits(who)
-            restored = session.restore_data()
-            if restored:
-                _log(f"{who}: the submission changed the grader's data; restored {', '.join(restored)}")
-            changed = session.changed_files()
-            if changed and changed != session.reported_changes:
-                session.reported_changes = changed
-                _log(f"WARNING {who}: course package or nbgrader config files changed on disk during grading "
-                     f"(no kernel can reach them; check them with git status): {', '.join(changed)}")
+            _after_notebook(session, who)
             _log(f"ran {who} in {time.monotonic() - started:.1f} s")
+
+    def _require_sandbox(self) -> None:
+        """Never run a submission unsandboxed unless the site said so (and then warn once)."""
+        if self.sandbox == "bubblewrap":
+            sandbox.require()
+        elif not getattr(GuardedExecute, "_warned_unsandboxed", False):
+            GuardedExecute._warned_unsandboxed = True
+            _log("WARNING: c.GuardedExecute.sandbox = 'none': kernels run as the grader, outside any "
+                 "sandbox (only safe when this whole grading job runs in a container of its own)")
+
+    def _start_notebook(self, nb, resources, session) -> tuple[Path, Path]:
+        """The notebook's grading folder and working folder; its limits and state reset."""
+        folder = session.prepare_notebook()
+        if resources is not None:
+            resources["asl_grading"] = str(folder)
+        cwd = Path((resources or {}).get("metadata", {}).get("path") or folder / "work").absolute()
+        cwd.mkdir(parents=True, exist_ok=True)
+        self._asl_folder, self._asl_cwd, self._asl_tracker = folder, cwd, None
+        self._stopped: str | None = None
+        name = str((resources or {}).get("nbgrader", {}).get("notebook", ""))
+        self._asl_limit = self._notebook_limit(name)
+        self._asl_deadline = None if self._asl_limit is None else time.monotonic() + self._asl_limit
+        self._asl_box = self._asl_workspace = self._asl_watcher = self._asl_over = None
+        self._asl_disk_over = False
+        self._first_code_cell = next((c for c in nb.cells if c.cell_type == "code" and c.source.strip()), None)
+        return folder, cwd
 
     def _end_sandbox(self, who: str, folder: Path, cwd: Path) -> None:
         """After the notebook: nothing of its sandbox may be left running, and its writable
@@ -767,6 +765,26 @@ class GuardedExecute(Execute):
                 run_sync(self.km.shutdown_kernel)(now=True)
         except Exception as exc:  # noqa: BLE001
             _log(f"could not kill the kernel: {exc}")
+
+
+def _mark_tests_not_run(nb, reason: str) -> None:
+    """Every test cell of ``nb`` without an error gets one saying it was not run (it scores 0)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cells.grade_id_of_test(cell) and not any(
+                o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            cell.outputs = list(cell.get("outputs", [])) + [_error_output("NotRun", reason)]
+
+
+def _after_notebook(session, who: str) -> None:
+    """The grader's data restored if the submission changed it; course files changed on disk reported."""
+    restored = session.restore_data()
+    if restored:
+        _log(f"{who}: the submission changed the grader's data; restored {', '.join(restored)}")
+    changed = session.changed_files()
+    if changed and changed != session.reported_changes:
+        session.reported_changes = changed
+        _log(f"WARNING {who}: course package or nbgrader config files changed on disk during grading "
+             f"(no kernel can reach them; check them with git status): {', '.join(changed)}")
 
 
 def stop_reasons(exc: Exception, over: str | None = None, out_of_time: str | None = None) -> tuple[str, str]:
