@@ -81,42 +81,10 @@ class Refused(Exception):
 def read_submission(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[dict, list[str]]:
     """The notebook (a v4 dict) in ``path`` and what reading it found, or :class:`Refused`."""
     path = Path(path)
-    size = path.stat().st_size
-    if size == 0:
-        raise Refused("the file is empty (0 bytes): the upload failed or the notebook was never saved; "
-                      "ask the student to hand in the .ipynb again")
-    if size > max_bytes:
-        raise Refused(f"the file is {size / 1e6:.0f} MB, more than {max_bytes / 1e6:.0f} MB: ask the student "
-                      "to clear the outputs (Edit > Clear All Outputs) and hand it in again")
-    suffix = path.suffix.lower()
+    refuse_by_size(path.stat().st_size, max_bytes)
     with open(path, "rb") as handle:
-        head = handle.read(4096)
-    if suffix == ".py" or head.lstrip().startswith((b"# coding", b"#!", b"# %%", b"# In[", b"#!/usr/bin/env python")):
-        raise Refused("a .py export (File > Download > .py), not a notebook: its cells and their nbgrader "
-                      "marks are gone; ask the student for the .ipynb (File > Download > Download .ipynb)")
-    lowered = head.lstrip().lower()
-    if suffix in (".html", ".htm") or lowered.startswith((b"<!doctype html", b"<html")):
-        raise Refused("an HTML export (a web page of the notebook), not a notebook: it cannot be run; ask the "
-                      "student for the .ipynb (File > Download > Download .ipynb)")
-    if head.startswith(b"%PDF"):
-        raise Refused("a PDF, not a notebook: ask the student for the .ipynb")
-    if head.startswith(b"PK\x03\x04"):
-        raise Refused("a zip archive, not a notebook: unpack it and hand in the .ipynb inside")
-    if b"\x00" in head:
-        raise Refused("a binary file, not a notebook (a notebook is JSON text): ask the student for the .ipynb")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Refused(f"not UTF-8 text (byte {exc.start}): a binary file, not a notebook; ask the student "
-                      "for the .ipynb") from None
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise Refused(f"not valid JSON ({exc}): the notebook is damaged, perhaps cut off in the upload; ask the "
-                      "student to hand in the .ipynb again") from None
-    if not isinstance(data, dict) or ("cells" not in data and "worksheets" not in data):
-        raise Refused("JSON, but not a Jupyter notebook (no cells): ask the student for the .ipynb")
+        refuse_by_look(handle.read(4096), path.suffix.lower())
+    data = notebook_json(path.read_bytes())
     found = []
     major = data.get("nbformat")
     if major == 3 or "worksheets" in data:
@@ -135,6 +103,51 @@ def read_submission(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[dic
             cell["metadata"] = {}
             found.append("a cell's metadata was not a mapping: cleared")
     return data, found
+
+
+def refuse_by_size(size: int, max_bytes: int = MAX_FILE_BYTES) -> None:
+    """:class:`Refused` for an empty file or one over ``max_bytes``."""
+    if size == 0:
+        raise Refused("the file is empty (0 bytes): the upload failed or the notebook was never saved; "
+                      "ask the student to hand in the .ipynb again")
+    if size > max_bytes:
+        raise Refused(f"the file is {size / 1e6:.0f} MB, more than {max_bytes / 1e6:.0f} MB: ask the student "
+                      "to clear the outputs (Edit > Clear All Outputs) and hand it in again")
+
+
+def refuse_by_look(head: bytes, suffix: str) -> None:
+    """:class:`Refused` for what the file's first bytes (and its suffix) show is no notebook: a .py,
+    HTML or PDF export, a zip archive, a binary file."""
+    if suffix == ".py" or head.lstrip().startswith((b"# coding", b"#!", b"# %%", b"# In[", b"#!/usr/bin/env python")):
+        raise Refused("a .py export (File > Download > .py), not a notebook: its cells and their nbgrader "
+                      "marks are gone; ask the student for the .ipynb (File > Download > Download .ipynb)")
+    lowered = head.lstrip().lower()
+    if suffix in (".html", ".htm") or lowered.startswith((b"<!doctype html", b"<html")):
+        raise Refused("an HTML export (a web page of the notebook), not a notebook: it cannot be run; ask the "
+                      "student for the .ipynb (File > Download > Download .ipynb)")
+    if head.startswith(b"%PDF"):
+        raise Refused("a PDF, not a notebook: ask the student for the .ipynb")
+    if head.startswith(b"PK\x03\x04"):
+        raise Refused("a zip archive, not a notebook: unpack it and hand in the .ipynb inside")
+    if b"\x00" in head:
+        raise Refused("a binary file, not a notebook (a notebook is JSON text): ask the student for the .ipynb")
+
+
+def notebook_json(raw: bytes) -> dict:
+    """The file's JSON object if it is a notebook's (cells, or nbformat 3's worksheets), else :class:`Refused`."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Refused(f"not UTF-8 text (byte {exc.start}): a binary file, not a notebook; ask the student "
+                      "for the .ipynb") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise Refused(f"not valid JSON ({exc}): the notebook is damaged, perhaps cut off in the upload; ask the "
+                      "student to hand in the .ipynb again") from None
+    if not isinstance(data, dict) or ("cells" not in data and "worksheets" not in data):
+        raise Refused("JSON, but not a Jupyter notebook (no cells): ask the student for the .ipynb")
+    return data
 
 
 # --- Matching the release --------------------------------------------------------------------------
