@@ -168,6 +168,11 @@ def executor(**settings):
 # --- GuardedExecute with a kernel (tiny cells) ---------------------------------------------------------------
 
 
+def bad_answer(source, test="print('not reached')", *after):
+    """A setup cell, an answer cell running ``source`` (the trouble), its test cell, then ``after``."""
+    return [new_code_cell("x = 1"), answer(source, "images"), graded_cell(test, "test_images"), *after]
+
+
 def run_cells(cells, tmp_path, name="nb", **settings):
     """Run ``cells`` through GuardedExecute as grading does (sandboxed when bubblewrap is here)."""
     config = Config()

@@ -22,7 +22,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from asl_course import grading
 from asl_course.grading.plugins import autograder
 
-from _plugins import (ONE_HOT, answer, error, errors, executor, graded_cell, no_kernel, run_cells, score,  # noqa: F401
+from _plugins import (ONE_HOT, answer, bad_answer, error, errors, executor, graded_cell, no_kernel, run_cells, score,  # noqa: F401
                       session, stdout_text)
 
 
@@ -126,12 +126,8 @@ def test_a_cell_past_its_limit_is_interrupted_and_the_notebook_goes_on(session, 
 
 @pytest.mark.slow
 def test_a_dead_kernel_stops_only_its_own_notebook(session, tmp_path):
-    nb, _ = run_cells([
-        new_code_cell("x = 1"),
-        answer("import os\nos._exit(1)", "images"),
-        graded_cell("print('not reached')", "test_images"),
-        new_code_cell("print('not reached')"),
-    ], tmp_path, timeout=30)
+    nb, _ = run_cells(bad_answer("import os\nos._exit(1)", "print('not reached')", new_code_cell("print('not reached')")),
+                      tmp_path, timeout=30)
     died, test, plain = nb.cells[1:]
     assert [(o.ename, o.evalue) for o in errors(died)] == [
         ("KernelStopped", "the kernel died while this cell ran (it exits or kills its process)")]
@@ -144,11 +140,8 @@ def test_a_dead_kernel_stops_only_its_own_notebook(session, tmp_path):
 
 @pytest.mark.slow
 def test_a_cell_that_cannot_be_interrupted_stops_only_its_own_notebook(session, tmp_path):
-    nb, _ = run_cells([
-        new_code_cell("x = 1"),
-        answer("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass", "images"),
-        graded_cell("print('not reached')", "test_images"),
-    ], tmp_path, timeout=3, iopub_timeout=3)
+    nb, _ = run_cells(bad_answer("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"),
+                      tmp_path, timeout=3, iopub_timeout=3)
     stuck, test = nb.cells[1:]
     assert ("KernelStopped", "this cell ran past its time limit and could not be interrupted") in [
         (o.ename, o.evalue) for o in errors(stuck)]

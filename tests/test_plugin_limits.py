@@ -11,7 +11,7 @@ from nbformat.v4 import new_code_cell
 
 from asl_course.grading.plugins import autograder, limits
 
-from _plugins import (MiB, TINY, answer, errors, graded_cell, needs_bwrap, run_cells, score, session,  # noqa: F401
+from _plugins import (MiB, TINY, answer, bad_answer, errors, graded_cell, needs_bwrap, run_cells, score, session,  # noqa: F401
                       stdout_text, stopped_by)
 
 
@@ -20,12 +20,8 @@ from _plugins import (MiB, TINY, answer, errors, graded_cell, needs_bwrap, run_c
 def test_a_memory_bomb_stops_its_notebook_with_the_limit_named(session, tmp_path):
     """8x the limit in 32 MiB steps, each touched: the kernel is killed early (cgroup: the OOM
     killer; rlimits: MemoryError), the cell and the rest score 0, and the limit is named."""
-    nb, _ = run_cells([
-        new_code_cell("x = 1"),
-        answer("blocks = []\nfor i in range(64):\n    blocks.append(bytearray(32 * 2**20))\n    print(i, flush=True)",
-               "images"),
-        graded_cell("print('after')", "test_images"),
-    ], tmp_path, **TINY)
+    bomb = "blocks = []\nfor i in range(64):\n    blocks.append(bytearray(32 * 2**20))\n    print(i, flush=True)"
+    nb, _ = run_cells(bad_answer(bomb, "print('after')"), tmp_path, **TINY)
     bomb, test = nb.cells[1:]
     said = " ".join(o.evalue for o in errors(bomb))
     assert "memory limit (256 MiB, GuardedExecute.memory_limit)" in said, said
@@ -36,12 +32,8 @@ def test_a_memory_bomb_stops_its_notebook_with_the_limit_named(session, tmp_path
 @needs_bwrap
 @pytest.mark.slow
 def test_a_fork_bomb_stops_its_notebook_with_the_limit_named(session, tmp_path):
-    nb, _ = run_cells([
-        new_code_cell("x = 1"),
-        answer("import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.001)",
-               "images"),
-        graded_cell("print('after')", "test_images"),
-    ], tmp_path, **TINY)
+    bomb = "import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.001)"
+    nb, _ = run_cells(bad_answer(bomb, "print('after')"), tmp_path, **TINY)
     bomb, test = nb.cells[1:]
     assert "process limit (64 processes and threads, GuardedExecute.max_processes)" in stopped_by(bomb)
     assert [o.evalue for o in test.outputs] == [f"not run: an earlier cell went over a limit: it tried to run more "

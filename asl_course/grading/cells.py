@@ -22,7 +22,8 @@ from nbgrader import utils
 BEGIN_HIDDEN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$")
 END_HIDDEN = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
 #: A whole hidden-test region, markers included, as a block of lines (for ``re.sub``/``search``).
-HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|\Z)", re.S | re.M)
+HIDDEN_REGION = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n.*?^[ \t]*### END HIDDEN TESTS[ \t]*(\n|\Z)",
+                           re.S | re.M)
 
 
 def nbgrader_metadata(cell) -> dict:
