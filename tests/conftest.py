@@ -159,3 +159,23 @@ def trained_model(prepared, tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / lesson.MODEL_FILE
     lesson.save_model(model, path)
     return path, model
+
+
+@pytest.fixture(scope="session")
+def plugin_grading_session(tmp_path_factory):
+    """One real grading session (data, reference, package copy, verifier process) on the synthetic
+    stand-in, for the tests of the nbgrader plugins (tests/_plugins.py makes it the autograder's
+    own while each of their modules runs)."""
+    from asl_course.dataset import write_synthetic
+    from asl_course.grading.plugins import autograder
+
+    folder = tmp_path_factory.mktemp("plugins") / "asl_data"
+    write_synthetic(folder, log=lambda *_: None)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASL_DATA_DIR", str(folder))
+        session = autograder.GradingSession()
+    session.asl_data_dir = folder
+    try:
+        yield session
+    finally:
+        session.close()

@@ -83,13 +83,13 @@ def test_every_assignment_is_graded_with_hidden_tests(name):
 
 @pytest.mark.parametrize("name", sorted(grading.POINTS))
 def test_hidden_tests_load_a_fresh_copy_of_the_grading_code(name):
+    """Each hidden test is the one line of asl_course/grading/fresh.py, for its own grade_id (what
+    that line guarantees is tested in tests/test_cells.py)."""
+    from asl_course.grading import cells, fresh
+
     for cell in source_nb(name).cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            hidden = cell.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
-            assert "spec_from_file_location" in hidden and "ASL_GRADING_CODE" in hidden
-            assert f'_grading.check("{meta["grade_id"]}", globals())' in hidden
-            assert "from asl_course import grading" not in hidden
+        if cells.is_grade(cell):
+            assert cells.hidden_tests(cell.source) == fresh.HIDDEN_TEST.format(grade_id=cells.grade_id(cell))
 
 
 # --- The grader's statement of the lesson agrees with the reference implementation --------------------

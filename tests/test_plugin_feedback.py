@@ -1,5 +1,6 @@
 """The feedback plugins on their own, on small notebooks built in memory (as
-tests/test_plugins.py does for the grading plugins): :class:`~asl_course.grading.plugins.feedback.HideHiddenTests`
+tests/test_plugin_execute.py, test_plugin_limits.py and test_plugin_verify.py do for the
+grading plugins): :class:`~asl_course.grading.plugins.feedback.HideHiddenTests`
 (hidden tests and tracebacks out of the feedback) and :class:`~asl_course.grading.plugins.feedback.SanitizeStudentHTML`
 (nothing of a student's runs or loads in a feedback or formgrader page). tests/test_feedback_html.py
 renders whole pages of harder cases. Fast: no kernel, no Keras.
@@ -15,6 +16,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from asl_course.grading.plugins import feedback
 
 from _pages import dangers, page as _page, sanitized as _sanitized
+from _plugins import error, result, stdout
 
 
 def _nbgrader(cell, grade_id, *, grade=False, solution=False):
@@ -28,18 +30,6 @@ def graded_cell(source, grade_id, outputs=()):
     cell = _nbgrader(new_code_cell(source), grade_id, grade=True)
     cell.outputs = list(outputs)
     return cell
-
-
-def stdout(text):
-    return new_output("stream", name="stdout", text=text)
-
-
-def error(ename, evalue, traceback=None):
-    return new_output("error", ename=ename, evalue=evalue, traceback=traceback or [f"{ename}: {evalue}"])
-
-
-def result(text):
-    return new_output("execute_result", data={"text/plain": text}, execution_count=1)
 
 
 # --- HideHiddenTests --------------------------------------------------------------------------------------------

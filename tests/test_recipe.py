@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -145,6 +146,46 @@ def test_run_refuses_the_stand_in(tmp_path):
     data.write_synthetic(tmp_path / "asl_data", log=lambda *_: None)
     with pytest.raises(UserError, match="real data"):
         recipe.run("stable", data_dir=tmp_path / "asl_data", epochs=1)
+
+
+def test_training_arrays_hold_out_part_of_the_training_file_or_use_the_validation_file():
+    from types import SimpleNamespace
+
+    n = recipe.HOLDOUT_IMAGES + 100
+    labels = np.arange(n) % 24
+    prepared = SimpleNamespace(x_train=np.arange(n, dtype="float32").reshape(n, 1), y_train=np.eye(24)[labels],
+                               x_valid="X_VALID", y_valid="Y_VALID", labels_valid="LABELS")
+    x, y, x_valid, y_valid, labels_valid, says = recipe.training_arrays(prepared, holdout=True)
+    keep, held = recipe.holdout_split(n)
+    assert len(x) == 100 and set(x[:, 0].astype(int)) == set(keep) and set(x_valid[:, 0].astype(int)) == set(held)
+    np.testing.assert_array_equal(labels_valid, labels[held])
+    assert "held out of the training file" in says and "test file not read" in says
+    x, y, x_valid, *_, says = recipe.training_arrays(prepared, train_images=10)
+    assert len(x) == len(y) == 10 and x_valid == "X_VALID" and "Kaggle test" in says
+
+
+def test_batch_loss_spikes_are_read_from_keras_running_means():
+    losses = [1.0, 1.0, 1.0, 10.0, 1.0]  # per batch; Keras logs their running mean
+    running = list(np.cumsum(losses) / np.arange(1, 6))
+    assert recipe.batch_loss_spikes(running) == {"batch_loss_median": 1.0, "batch_loss_max": 10.0,
+                                                  "batch_loss_spikes": 1}
+
+
+def test_each_epoch_is_recorded_in_the_history_the_log_and_the_log_file(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+    said, moving = [], [0.5]
+    record = recipe.EpochRecord({"recipe": "stable", "seed": 3}, moving, log=said.append, log_file=tmp_path / "log")
+    x, y = np.zeros((8, 2), "float32"), np.eye(2)[[0, 1] * 4]
+    model.fit(x, y, batch_size=4, epochs=2, validation_data=(x, y), verbose=0, callbacks=[record.callback()])
+    assert record.history["val_accuracy"] == [0.5, 0.5] and record.history["val_accuracy_moving"] == [0.5, 0.5]
+    assert record.history["learning_rate_end"] == [pytest.approx(1e-3)] * 2 and len(record.times) == 2
+    lines = [json.loads(line) for line in (tmp_path / "log").read_text().splitlines()]
+    assert [json.loads(s) for s in said] == lines and [(e["recipe"], e["seed"], e["epoch"]) for e in lines] == [
+        ("stable", 3, 1), ("stable", 3, 2)]
+    assert "batch_loss_spikes" not in lines[0]
 
 
 @pytest.mark.slow

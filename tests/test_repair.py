@@ -328,8 +328,9 @@ def _tiny_cell(kind, text, gid=None, role=None):
 
 
 def _tiny_release(edition="new"):
-    """A release of two exercises; ``edition="old"``: the same release as another edition words it
-    (nbgrader's own output before the course's step: badge mark, no "(read-only)")."""
+    """A release of two exercises (as tests/fixtures/repair/release.ipynb); ``edition="old"``: the same
+    release as another edition words it (nbgrader's own output before the course's step: badge mark,
+    no "(read-only)")."""
     ro = " (read-only)" if edition == "new" else ""
     nb = nbformat.v4.new_notebook()
     nb.cells = [
@@ -361,74 +362,32 @@ def _cells_of(d, gid):
     return [k for k, c in enumerate(d["cells"]) if _gid(c) == gid]
 
 
-def _colab(d, drop_nbgrader):
-    """As Colab saves it: its own metadata on the notebook and each cell; ``drop_nbgrader``: without nbgrader's."""
-    d["metadata"]["colab"] = {"provenance": [], "name": "99_tiny.ipynb"}
-    for k, c in enumerate(d["cells"]):
-        if drop_nbgrader:
-            c["metadata"] = {}
-        c["metadata"].update({"id": f"x{k}", "colab": {"base_uri": "https://localhost:8080/"}})
-        if c["cell_type"] == "code":
-            c["metadata"]["outputId"] = f"o{k}"
-    return d
+#: Hand-ins of the tiny release, each damaged one way (tests/fixtures/repair/<kind>.ipynb, as a
+#: student's file would hold them: answers written, then Colab's metadata, deleted, moved, copied
+#: or retyped cells, ...), and the damage each holds: ``damage.json``, ``{kind: [[finding kind,
+#: grade_id or null], ...]}``, what repair must find and tell the student, nothing more.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "repair"
 
 
 def _damaged(kind):
-    """``(submission dict, the damage done: {(finding kind, grade_id or None)})``."""
-    d = _tiny_handed_in()
-    if kind == "clean":
-        return d, set()
-    if kind == "colab":
-        return _colab(d, drop_nbgrader=False), set()
-    if kind == "colab_no_nbgrader":
-        return _colab(d, drop_nbgrader=True), {("metadata_gone", g) for g in ("setup", "test_double", "test_square")} \
-            | {("answer_found", g) for g in ANSWERS}
-    if kind == "old_edition_colab_no_nbgrader":  # the issue's notebook: another edition, saved by Colab
-        return _colab(_tiny_handed_in("old"), drop_nbgrader=True), \
-            {("metadata_gone", g) for g in ("setup", "test_double", "test_square")} | {("answer_found", g) for g in ANSWERS}
-    if kind == "deleted_read_only":
-        del d["cells"][_cells_of(d, "test_square")[0]]
-        return d, {("restored", "test_square")}
-    if kind == "reordered":
-        d["cells"].append(d["cells"].pop(_cells_of(d, "double")[0]))
-        return d, {("moved", None)}
-    if kind == "extra_cells":
-        k = _cells_of(d, "double")[0]
-        d["cells"][k + 1:k + 1] = [nbformat.v4.new_markdown_cell("my notes"), nbformat.v4.new_code_cell("double(21)")]
-        return d, set()
-    if kind == "extra_cells_no_nbgrader":
-        d, damage = _damaged("colab_no_nbgrader")
-        k = 3  # after the answer to `double`
-        d["cells"][k + 1:k + 1] = [nbformat.v4.new_markdown_cell("my notes"), nbformat.v4.new_code_cell("y = 1")]
-        return d, damage | {("could_be_answer", "double")}
-    if kind == "duplicated_answer":
-        k = _cells_of(d, "double")[0]
-        d["cells"].insert(k, copy.deepcopy(d["cells"][k]))
-        d["cells"][k]["source"] = "def double(x):\n    return x + x  # a first try"
-        return d, {("duplicated_answer", "double")}
-    if kind == "retyped_answer":
-        k = _cells_of(d, "square")[0]
-        d["cells"][k]["cell_type"] = "markdown"
-        d["cells"][k].pop("outputs"), d["cells"][k].pop("execution_count")
-        return d, {("retyped_answer", "square")}
-    if kind == "deleted_answer":
-        del d["cells"][_cells_of(d, "square")[0]]
-        return d, {("answer_missing", "square")}
-    if kind == "duplicated_read_only":
-        k = _cells_of(d, "test_double")[0]
-        d["cells"].insert(k, copy.deepcopy(d["cells"][k]))
-        return d, {("duplicated_locked", "test_double")}
-    if kind == "retyped_read_only":
-        k = _cells_of(d, "test_double")[0]
-        d["cells"][k]["cell_type"] = "raw"
-        d["cells"][k].pop("outputs"), d["cells"][k].pop("execution_count")
-        return d, {("retyped_locked", "test_double")}
-    raise ValueError(kind)
+    """``(submission dict, the damage done: {(finding kind, grade_id or None)})``, from the fixture files."""
+    damage = json.loads((FIXTURES / "damage.json").read_text())[kind]
+    return json.loads((FIXTURES / f"{kind}.ipynb").read_text()), {tuple(d) for d in damage}
 
 
 DAMAGE = ("clean", "colab", "colab_no_nbgrader", "old_edition_colab_no_nbgrader", "deleted_read_only", "reordered",
           "extra_cells", "extra_cells_no_nbgrader", "duplicated_answer", "retyped_answer", "deleted_answer",
           "duplicated_read_only", "retyped_read_only")
+
+
+def test_the_fixture_files_are_hand_ins_of_the_tiny_release():
+    """The damaged notebooks on disk belong to the release the steps are tested with (the release
+    file is that release), and each kind is a file."""
+    on_disk = nbformat.read(FIXTURES / "release.ipynb", as_version=4)
+    assert [(c.cell_type, c.source, c.metadata) for c in on_disk.cells] == [
+        (c.cell_type, c.source, c.metadata) for c in _tiny_release().cells]
+    assert sorted(p.stem for p in FIXTURES.glob("*.ipynb")) == sorted([*DAMAGE, "release"])
+    assert set(json.loads((FIXTURES / "damage.json").read_text())) == set(DAMAGE)
 
 
 def _tiny_run(sub):

@@ -16,6 +16,9 @@ are recorded and re-measured. Every other table is derived from there. The layou
 - :mod:`.judging`: observe / judge / measure one exercise through its declaration;
 - :mod:`.raw`: the raw values a hidden test records, and how the verifier rebuilds them;
 - :mod:`.kernel`: in the student's kernel: :func:`check` (the hidden test), :func:`repair`;
+- :mod:`.fresh`: the hidden tests' one line, which loads a fresh copy of this package and checks;
+- :mod:`.cells`: nbgrader's cell metadata, for the plugins, the instructor's tools and the editions
+  (not imported by this package);
 - :mod:`.verdict`: outside the kernel: :func:`verify` (the verifier's judgement);
 - :mod:`.policy`: answers that call the course's reference implementation.
 

@@ -291,23 +291,10 @@ def run(recipe: str = "stable", *, seed: int = 0, epochs: int | None = None, dat
     check_recipe(recipe)
     epochs = default_epochs(recipe) if epochs is None else epochs
     check_epochs(epochs)
-    folder = _data.locate(data_dir)
-    if not notebook.is_real(folder):
-        raise UserError(f"the accuracy figures need the real data set; {folder} holds the synthetic stand-in "
-                        "(import the release: asl-course data import PATH)")
-    prepared = lesson.prepare(folder)
+    prepared = _real_data(data_dir)
     keras.utils.set_random_seed(seed)
     model = lesson.build_model()
-    x, y = prepared.x_train, prepared.y_train
-    if holdout:
-        keep, held = holdout_split(len(x))
-        x_valid, y_valid, labels_valid = x[held], y[held], np.asarray(y[held]).argmax(1)
-        x, y = x[keep], y[keep]
-        validation = f"{HOLDOUT_IMAGES} images held out of the training file (seed {HOLDOUT_SEED}); test file not read"
-    else:
-        x_valid, y_valid, labels_valid = prepared.x_valid, prepared.y_valid, prepared.labels_valid
-        validation = "the validation (Kaggle test) file, evaluated after every epoch, never used to choose"
-    x, y = x[:train_images], y[:train_images]
+    x, y, x_valid, y_valid, labels_valid, validation = training_arrays(prepared, holdout, train_images)
     flow = lesson.make_datagen(x).flow(x, y, batch_size=lesson.BATCH_SIZE)
     steps = len(flow)
     compile_model(model, recipe, steps_per_epoch=steps, epochs=epochs)
@@ -319,53 +306,103 @@ def run(recipe: str = "stable", *, seed: int = 0, epochs: int | None = None, dat
         if hasattr(cb, "before"):
             cb.before = lambda m: moving.append(
                 round(float((_forward(m, x_valid).argmax(1) == labels_valid).mean()), 4))
-    history: dict[str, list] = {}
-    times: list[float] = []
-
-    class Record(keras.callbacks.Callback):
-        """Records what happened; chooses nothing."""
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start, self.losses = time.perf_counter(), []
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.losses.append(float(logs["loss"]))
-
-        def on_epoch_end(self, epoch, logs=None):
-            seconds = time.perf_counter() - self.start
-            times.append(seconds)
-            entry = {"epoch": epoch + 1, "seconds": round(seconds, 1)}
-            entry.update({k: round(float(v), 4) for k, v in logs.items() if k != "learning_rate"})
-            lr = self.model.optimizer.learning_rate
-            entry["learning_rate_end"] = float(keras.ops.convert_to_numpy(lr))
-            if moving:
-                entry["val_accuracy_moving"] = moving[-1]
-            if diagnose:
-                # Keras logs a running mean of the loss per batch: the per-batch loss is its difference.
-                running = np.asarray(self.losses)
-                k = np.arange(1, len(running) + 1)
-                per_batch = running * k - np.concatenate([[0.0], (running * k)[:-1]])
-                median = float(np.median(per_batch))
-                entry["batch_loss_median"] = round(median, 4)
-                entry["batch_loss_max"] = round(float(per_batch.max()), 4)
-                entry["batch_loss_spikes"] = int((per_batch > 3 * median).sum())
-                entry["bn"] = bn_modes(self.model, clean, x_valid, labels_valid)
-            for key, value in entry.items():
-                if key not in ("epoch",):
-                    history.setdefault(key, []).append(value)
-            log(json.dumps({"recipe": recipe, "seed": seed, **entry}))
-            if log_file:
-                with open(log_file, "a") as fh:
-                    fh.write(json.dumps({"recipe": recipe, "seed": seed, **entry}) + "\n")
-
+    record = EpochRecord({"recipe": recipe, "seed": seed}, moving, log=log, log_file=log_file,
+                         diagnose=(clean, x_valid, labels_valid) if diagnose else None)
     model.fit(flow, epochs=epochs, steps_per_epoch=steps, validation_data=(x_valid, y_valid),
-              verbose=0, callbacks=[*extra, Record()])
-    summary = summarize(history)
-    summary["seconds_per_epoch"] = round(sum(times) / len(times), 1)
+              verbose=0, callbacks=[*extra, record.callback()])
+    summary = summarize(record.history)
+    summary["seconds_per_epoch"] = round(sum(record.times) / len(record.times), 1)
     if moving:
         summary["moving_stats"] = summarize({"val_accuracy": moving})
     return {"date": datetime.date.today().isoformat(), "data": "real data", "recipe": recipe, "seed": seed,
-            "epochs": epochs, "validation": validation, "summary": summary, "history": history}
+            "epochs": epochs, "validation": validation, "summary": summary, "history": record.history}
+
+
+def _real_data(data_dir):
+    """The lesson's prepared arrays of the real data; :class:`UserError` on the synthetic stand-in."""
+    folder = _data.locate(data_dir)
+    if not notebook.is_real(folder):
+        raise UserError(f"the accuracy figures need the real data set; {folder} holds the synthetic stand-in "
+                        "(import the release: asl-course data import PATH)")
+    return lesson.prepare(folder)
+
+
+def training_arrays(prepared, holdout: bool = False, train_images: int | None = None) -> tuple:
+    """``(x, y, x_valid, y_valid, labels_valid, validation)`` a run trains and validates on:
+    the training file (its first ``train_images``) and the validation file, or with ``holdout``
+    the training file less :data:`HOLDOUT_IMAGES` images it validates on; ``validation`` says which."""
+    x, y = prepared.x_train, prepared.y_train
+    if holdout:
+        keep, held = holdout_split(len(x))
+        x_valid, y_valid, labels_valid = x[held], y[held], np.asarray(y[held]).argmax(1)
+        x, y = x[keep], y[keep]
+        validation = f"{HOLDOUT_IMAGES} images held out of the training file (seed {HOLDOUT_SEED}); test file not read"
+    else:
+        x_valid, y_valid, labels_valid = prepared.x_valid, prepared.y_valid, prepared.labels_valid
+        validation = "the validation (Kaggle test) file, evaluated after every epoch, never used to choose"
+    return x[:train_images], y[:train_images], x_valid, y_valid, labels_valid, validation
+
+
+def batch_loss_spikes(running: list[float]) -> dict:
+    """Keras logs a running mean of the loss per batch: the per-batch losses are its differences.
+    Their median, maximum, and how many are over 3 times the median."""
+    running = np.asarray(running, dtype=float)
+    k = np.arange(1, len(running) + 1)
+    per_batch = running * k - np.concatenate([[0.0], (running * k)[:-1]])
+    median = float(np.median(per_batch))
+    return {"batch_loss_median": round(median, 4), "batch_loss_max": round(float(per_batch.max()), 4),
+            "batch_loss_spikes": int((per_batch > 3 * median).sum())}
+
+
+class EpochRecord:
+    """What a run records each epoch (seconds, Keras' logs, the learning rate at the end, the
+    moving-statistics accuracy, with ``diagnose=(clean, x_valid, labels_valid)`` the batch-loss
+    spikes and :func:`bn_modes`), into ``history``, ``log`` and ``log_file`` (one JSON line each,
+    ``tags`` first). It chooses nothing."""
+
+    def __init__(self, tags: dict, moving: list, *, log=print, log_file=None, diagnose=None):
+        self.tags, self.moving, self.log, self.log_file, self.diagnose = tags, moving, log, log_file, diagnose
+        self.history: dict[str, list] = {}
+        self.times: list[float] = []
+
+    def callback(self):
+        import keras
+
+        record = self
+
+        class Record(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.start, self.losses = time.perf_counter(), []
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.losses.append(float(logs["loss"]))
+
+            def on_epoch_end(self, epoch, logs=None):
+                record.epoch(self.model, epoch, time.perf_counter() - self.start, logs or {}, self.losses)
+
+        return Record()
+
+    def epoch(self, model, epoch: int, seconds: float, logs: dict, losses: list[float]) -> dict:
+        import keras
+
+        self.times.append(seconds)
+        entry = {"epoch": epoch + 1, "seconds": round(seconds, 1)}
+        entry.update({k: round(float(v), 4) for k, v in logs.items() if k != "learning_rate"})
+        entry["learning_rate_end"] = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+        if self.moving:
+            entry["val_accuracy_moving"] = self.moving[-1]
+        if self.diagnose is not None:
+            entry.update(batch_loss_spikes(losses))
+            entry["bn"] = bn_modes(model, *self.diagnose)
+        for key, value in entry.items():
+            if key != "epoch":
+                self.history.setdefault(key, []).append(value)
+        line = json.dumps({**self.tags, **entry})
+        self.log(line)
+        if self.log_file:
+            with open(self.log_file, "a") as fh:
+                fh.write(line + "\n")
+        return entry
 
 
 def summarize(history: dict) -> dict:

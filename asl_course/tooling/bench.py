@@ -242,42 +242,70 @@ def parallel_grading(*, assignments: list[str] | None = None, students: int = 4,
     count = 0
     try:
         for name in names:
-            course.generate(name)
-            ids = [f"solution{i + 1}" for i in range(students)] + ["release"]
-            for student in ids:
-                nb = course.release_notebook(name) if student == "release" else classroom.solution_notebook(root, name)
-                course.submit(student, name, nb, files=_student_files(root, student, name))
+            ids = _submit_class(course, root, name, students)
             runs, scores = {}, {}
             for n in (1, workers):
                 result = parallel.grade(root, name, workers=n, env=course.env, log=lambda *_: None)
                 scores[n] = course.scores(name)
-                seconds = {s: t for shard in result["shards"] for s, t in shard["seconds"].items()}
-                runs[n] = {"workers": result["workers"], "wall_s": result["wall_s"],
-                           "seconds_per_submission": round(result["wall_s"] / len(ids), 1),
-                           "submissions_per_hour": round(3600 * len(ids) / result["wall_s"], 1),
-                           "student_s": seconds, "not_graded": result["failed"].get(name, {})}
+                runs[n] = grading_run(result, name, len(ids))
                 total[n] += result["wall_s"]
             count += len(ids)
-            one = runs[1]["student_s"]
-            entry = {"submissions": len(ids), "runs": {str(n): r for n, r in runs.items()},
-                     "seconds_per_submission_in_a_worker": round(sum(one.values()) / max(len(one), 1), 1),
-                     "same_scores": scores[1] == scores[workers],
-                     "scores": {s: sum(v.values()) for s, v in scores[workers].items()}}
-            report["assignments"][name] = entry
-            log(f"{name}: {entry['seconds_per_submission_in_a_worker']} s per submission in a worker "
-                f"({', '.join(f'{s} {t} s' for s, t in sorted(one.items()))}); class of {len(ids)}: "
-                + "; ".join(f"{r['workers']} worker(s) {r['wall_s']} s = {r['seconds_per_submission']} s per "
-                            f"submission, {r['submissions_per_hour']} per hour" for r in runs.values())
-                + f"; same scores with 1 and {workers}: {entry['same_scores']}")
-        report["class"] = {str(n): {"wall_s": round(t, 1), "submissions": count,
-                                    "submissions_per_hour": round(3600 * count / t, 1) if t else None}
-                           for n, t in total.items()}
+            report["assignments"][name] = entry = assignment_entry(runs, scores, len(ids), workers)
+            log(f"{name}: " + _describe_entry(entry, runs, workers))
+        report["class"] = class_throughput(total, count)
         log("class: " + "; ".join(f"{n} worker(s): {count} submissions in {round(t, 1)} s, "
                                   f"{round(3600 * count / t, 1) if t else '-'} per hour" for n, t in total.items())
             + (f"; speed-up {total[1] / total[workers]:.2f}x" if total[workers] and workers != 1 else ""))
     finally:
         _finish(report, root, keep, log)
     return report
+
+
+def _submit_class(course, root, name: str, students: int) -> list[str]:
+    """``students`` copies of the solution and one untouched release, handed in to ``name``."""
+    from asl_course.tooling import classroom
+
+    course.generate(name)
+    ids = [f"solution{i + 1}" for i in range(students)] + ["release"]
+    for student in ids:
+        nb = course.release_notebook(name) if student == "release" else classroom.solution_notebook(root, name)
+        course.submit(student, name, nb, files=_student_files(root, student, name))
+    return ids
+
+
+def grading_run(result: dict, name: str, submissions: int) -> dict:
+    """One graded class (:func:`asl_course.grading.instructor.parallel.grade`'s report) in figures."""
+    return {"workers": result["workers"], "wall_s": result["wall_s"],
+            "seconds_per_submission": round(result["wall_s"] / submissions, 1),
+            "submissions_per_hour": round(3600 * submissions / result["wall_s"], 1),
+            "student_s": {s: t for shard in result["shards"] for s, t in shard["seconds"].items()},
+            "not_graded": result["failed"].get(name, {})}
+
+
+def assignment_entry(runs: dict, scores: dict, submissions: int, workers: int) -> dict:
+    """An assignment's figures: each run's, the seconds per submission in a worker (from the
+    1-worker run), and whether both runs gave the same scores."""
+    one = runs[1]["student_s"]
+    return {"submissions": submissions, "runs": {str(n): r for n, r in runs.items()},
+            "seconds_per_submission_in_a_worker": round(sum(one.values()) / max(len(one), 1), 1),
+            "same_scores": scores[1] == scores[workers],
+            "scores": {s: sum(v.values()) for s, v in scores[workers].items()}}
+
+
+def _describe_entry(entry: dict, runs: dict, workers: int) -> str:
+    one = runs[1]["student_s"]
+    return (f"{entry['seconds_per_submission_in_a_worker']} s per submission in a worker "
+            f"({', '.join(f'{s} {t} s' for s, t in sorted(one.items()))}); class of {entry['submissions']}: "
+            + "; ".join(f"{r['workers']} worker(s) {r['wall_s']} s = {r['seconds_per_submission']} s per "
+                        f"submission, {r['submissions_per_hour']} per hour" for r in runs.values())
+            + f"; same scores with 1 and {workers}: {entry['same_scores']}")
+
+
+def class_throughput(total: dict, count: int) -> dict:
+    """``{workers: {wall_s, submissions, submissions_per_hour}}`` over every assignment."""
+    return {str(n): {"wall_s": round(t, 1), "submissions": count,
+                     "submissions_per_hour": round(3600 * count / t, 1) if t else None}
+            for n, t in total.items()}
 
 
 # --- Augmentation, four ways ------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 
+from asl_course.grading import cells
 from asl_course.tooling import editions
 from asl_course.errors import UserError
 
@@ -150,7 +151,7 @@ class Course:
 
 def _cell(nb, grade_id: str):
     for cell in nb.cells:
-        if editions.grade_id(cell) == grade_id:
+        if cells.grade_id(cell) == grade_id:
             return cell
     raise KeyError(f"no cell with grade_id {grade_id!r}")
 
@@ -164,7 +165,7 @@ def solution_notebook(root: Path, assignment: str):
     """The release with every answer cell filled in as the solution does: a perfect submission."""
     nb = release_notebook(root, assignment)
     source = nbformat.read(Path(root) / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    answers = {editions.grade_id(c): editions.solved(c.source) for c in source.cells if editions.is_solution(c)}
+    answers = {cells.grade_id(c): editions.solved(c.source) for c in source.cells if cells.is_solution(c)}
     for grade_id, answer in answers.items():
         _cell(nb, grade_id).source = answer
     return nb
@@ -193,7 +194,7 @@ def stub(nb, grade_id: str):
 
 def delete_cell(nb, grade_id: str):
     nb = copy.deepcopy(nb)
-    nb.cells = [c for c in nb.cells if editions.grade_id(c) != grade_id]
+    nb.cells = [c for c in nb.cells if cells.grade_id(c) != grade_id]
     return nb
 
 
@@ -211,4 +212,4 @@ def insert_after(nb, grade_id: str | None, source: str):
 def points(root: Path, assignment: str) -> dict[str, float]:
     """``{grade_id: points}`` of an assignment's test cells, from its source notebook."""
     nb = nbformat.read(Path(root) / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {editions.grade_id(c): float(c.metadata["nbgrader"]["points"]) for c in nb.cells if editions.is_grade(c)}
+    return {cells.grade_id(c): cells.points(c) for c in nb.cells if cells.is_grade(c)}

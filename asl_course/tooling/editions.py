@@ -45,6 +45,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode, default
 
 from asl_course.errors import UserError
+from asl_course.grading import cells
 
 EDITIONS = ("release", "notebooks", "solutions")
 BADGE_MARK = "<!-- colab-badge -->"
@@ -95,8 +96,6 @@ READ_ONLY = "(read-only)"
 
 _BEGIN_SOLUTION = re.compile(r"^\s*### BEGIN SOLUTION\s*$")
 _END_SOLUTION = re.compile(r"^\s*### END SOLUTION\s*$")
-_BEGIN_HIDDEN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$")
-_END_HIDDEN = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
 _NEXT_LINK = re.compile(r"\]\((\d\d_[a-z0-9_]+)\.ipynb\)")
 
 
@@ -235,7 +234,7 @@ def _drop_region(source: str, begin: re.Pattern, end: re.Pattern, keep_inside: b
 
 def solved(source: str) -> str:
     """A cell's code with the solution markers removed and its hidden tests dropped."""
-    without_hidden = _drop_region(source, _BEGIN_HIDDEN, _END_HIDDEN, keep_inside=False)
+    without_hidden = _drop_region(source, cells.BEGIN_HIDDEN, cells.END_HIDDEN, keep_inside=False)
     return _drop_region(without_hidden, _BEGIN_SOLUTION, _END_SOLUTION, keep_inside=True)
 
 
@@ -300,20 +299,6 @@ def is_setup_cell(cell) -> bool:
     return cell.cell_type == "code" and cell.source.lstrip().startswith("# Setup")
 
 
-def _meta(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {})
-
-
-# The cell predicates every part of the course uses: nbgrader's own (nbgrader.utils), and the one
-# it lacks.
-from nbgrader.utils import is_grade, is_locked, is_solution  # noqa: E402,F401 - re-exported
-
-
-def grade_id(cell) -> str | None:
-    """The cell's nbgrader grade_id (None for a cell nbgrader does not track)."""
-    return _meta(cell).get("grade_id")
-
-
 def _finish(nb, edition: str, name: str, site: Site) -> nbformat.NotebookNode:
     """Badge, repository URL, links, and the normalised form every edition shares."""
     url = colab_url(edition_path(edition, name), site)
@@ -349,30 +334,29 @@ def make_solutions(source_nb, name: str, site: Site | None = None) -> nbformat.N
 def make_selfstudy(source_nb, name: str, site: Site | None = None) -> nbformat.NotebookNode:
     """Each exercise: the learner's cell (no raise), its self-check (reports), the hidden answer."""
     nb = copy.deepcopy(source_nb)
-    cells, pending = [], None  # pending: (exercise, answer) waiting for its self-check
+    kept, pending = [], None  # pending: (exercise, answer) waiting for its self-check
     for cell in nb.cells:
         for key in ("jupyter", "cellView"):  # only the answer cells carry these
             cell.metadata.pop(key, None)
-        meta = _meta(cell)
-        if pending and not (cell.cell_type == "code" and is_grade(cell)):
+        if pending and not (cell.cell_type == "code" and cells.is_grade(cell)):
             raise UserError(
                 f"source/{name}: the exercise {pending[0]!r} is not followed by its test cell; the "
                 "self-study edition needs one right after each answer cell (its answer runs after it)."
             )
-        if cell.cell_type == "code" and is_solution(cell):
-            pending = (meta.get("grade_id", f"cell{len(cells)}"), answer_only(cell.source))
+        if cell.cell_type == "code" and cells.is_solution(cell):
+            pending = (cells.grade_id(cell) or f"cell{len(kept)}", answer_only(cell.source))
             cell.source = selfstudy_stub(cell.source)
-        elif cell.cell_type == "code" and is_grade(cell) and pending:
+        elif cell.cell_type == "code" and cells.is_grade(cell) and pending:
             cell.source = selfstudy_check(pending[0], cell.source)
-            cells.append(cell)
+            kept.append(cell)
             cell = answer_cell(*pending)
             pending = None
         elif cell.cell_type == "code":
             cell.source = solved(cell.source)
-        cells.append(cell)
+        kept.append(cell)
     if pending:
         raise UserError(f"source/{name}: the last exercise {pending[0]!r} has no test cell after it.")
-    nb.cells = cells
+    nb.cells = kept
     return _finish(nb, "notebooks", name, site or publication())
 
 
@@ -390,7 +374,7 @@ def make_release(generated_nb, name: str, site: Site | None = None) -> nbformat.
         cell.source = mark_read_only(cell.source)
     nb = _finish(nb, "release", name, site or publication())
     for cell in nb.cells:
-        grading = cell.metadata.get("nbgrader", {})
+        grading = cells.nbgrader_metadata(cell)
         if cell.metadata.get("editable") is False and "checksum" in grading:
             # nbgrader's validator compares the checksum with the cell as released (the grader
             # puts the source cell, hidden tests and all, back in any case)

@@ -68,6 +68,41 @@ def _progress_client(log):
     return ProgressClient
 
 
+def run_notebook(path: Path, out: Path, figures: Path, *, cell_timeout: int, log=print, where: str = "") -> dict:
+    """Execute one notebook into ``out`` (its figures into ``figures``): ``{name, seconds, figures}``;
+    :class:`UserError` naming the partly executed copy if a cell fails."""
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    nb = nbformat.read(path, as_version=4)
+    code_cells = sum(c.cell_type == "code" for c in nb.cells)
+    log(f"{where or path.name}: {code_cells} code cells ...")
+    done = {"n": 0}
+
+    def on_cell_start(cell, cell_index):
+        if cell.cell_type == "code":
+            done["n"] += 1
+            first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")[:60]
+            log(f"    {path.stem}: cell {done['n']}/{code_cells}: {first}")
+
+    client = _progress_client(log)(nb, timeout=cell_timeout, kernel_name="python3",
+                                   resources={"metadata": {"path": str(out)}}, on_cell_start=on_cell_start)
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        nbformat.write(nb, out / path.name)
+        first = str(exc).strip().splitlines()
+        raise UserError(
+            f"{path.name} failed ({type(exc).__name__}); the partly executed notebook is "
+            f"in {out / path.name}. Last lines: " + " | ".join(first[-3:])
+        ) from None
+    seconds = time.perf_counter() - start
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # one stream, progress bars resolved
+    nbformat.write(nb, out / path.name)
+    pngs = _figures(nb, path.stem, figures)
+    return {"name": path.name, "seconds": round(seconds, 1), "figures": len(pngs)}
+
+
 def run_notebooks(
     notebooks: list[Path],
     out: Path,
@@ -78,8 +113,6 @@ def run_notebooks(
     log=print,
 ) -> dict:
     """Execute ``notebooks`` in order; stop at the first failing one with a clear error."""
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
     out.mkdir(parents=True, exist_ok=True)
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
@@ -96,39 +129,9 @@ def run_notebooks(
     }
     with settings:  # the kernels inherit them; this process's environment is restored after
         for index, path in enumerate(notebooks, 1):
-            nb = nbformat.read(path, as_version=4)
-            code_cells = sum(c.cell_type == "code" for c in nb.cells)
-            log(f"[{index}/{len(notebooks)}] {path.name}: {code_cells} code cells ...")
-            done = {"n": 0}
-
-            def on_cell_start(cell, cell_index, _done=done, _n=code_cells, _name=path.stem):
-                if cell.cell_type == "code":
-                    _done["n"] += 1
-                    first = next((ln for ln in cell.source.splitlines() if ln.strip()), "")[:60]
-                    log(f"    {_name}: cell {_done['n']}/{_n}: {first}")
-
-            client = _progress_client(log)(
-                nb,
-                timeout=cell_timeout,
-                kernel_name="python3",
-                resources={"metadata": {"path": str(out)}},
-                on_cell_start=on_cell_start,
-            )
-            start = time.perf_counter()
-            try:
-                client.execute()
-            except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
-                nbformat.write(nb, out / path.name)
-                first = str(exc).strip().splitlines()
-                raise UserError(
-                    f"{path.name} failed ({type(exc).__name__}); the partly executed notebook is "
-                    f"in {out / path.name}. Last lines: " + " | ".join(first[-3:])
-                ) from None
-            seconds = time.perf_counter() - start
-            nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # one stream, progress bars resolved
-            nbformat.write(nb, out / path.name)
-            pngs = _figures(nb, path.stem, figures)
-            report["notebooks"].append({"name": path.name, "seconds": round(seconds, 1), "figures": len(pngs)})
-            log(f"[{index}/{len(notebooks)}] {path.name}: done in {seconds:.0f} s, {len(pngs)} figures")
+            where = f"[{index}/{len(notebooks)}] {path.name}"
+            entry = run_notebook(path, out, figures, cell_timeout=cell_timeout, log=log, where=where)
+            report["notebooks"].append(entry)
+            log(f"{where}: done in {entry['seconds']:.0f} s, {entry['figures']} figures")
     (out / "run.json").write_text(json.dumps(report, indent=2) + "\n")
     return report

@@ -61,6 +61,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from asl_course.errors import UserError
+from asl_course.grading import cells
 
 #: LMS receipts and extras that are not hand-ins (skipped without a report line).
 IGNORED = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|Thumbs\.db$|\._)|submission_metadata\.ya?ml$|index\.html?$")
@@ -292,8 +293,7 @@ def assignment_of_content(data: bytes, ids_by_assignment: dict) -> str | None:
     """The assignment whose grade_ids a notebook's cells carry (None if unreadable or unclear)."""
     try:
         nb = json.loads(data.decode("utf-8"))
-        ids = {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.get("cells", [])
-               if isinstance(c, dict)}
+        ids = set(cells.grade_ids(nb.get("cells")))
     except (ValueError, UnicodeDecodeError, AttributeError):
         return None
     hits = {a: len(ids & set(g)) for a, g in ids_by_assignment.items()}
@@ -343,8 +343,7 @@ def _release_ids(course: Path, assignments) -> dict:
             nb = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-        out[a] = [c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]
-                  if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")]
+        out[a] = cells.grade_ids(nb.get("cells"))
     return out
 
 

@@ -37,6 +37,7 @@ as a whole, and merging a student again overwrites the same rows.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -207,35 +208,70 @@ def _kill_tree(proc: subprocess.Popen) -> None:
     psutil.wait_procs(family, timeout=10)
 
 
-_ERROR_LINE = re.compile(r"^\[\w+App \| (?:ERROR|CRITICAL)\] (.*)$")
-#: Where nbgrader starts on a student (its first line for that student), and where it has
-#: finished one (``set_permissions`` runs after every notebook of the student was written).
+# --- Following nbgrader by its log ----------------------------------------------------------------
+
+#: The lines of ``nbgrader autograde``'s log a worker follows (nbgrader 0.9's wording, as recorded
+#: in tests/fixtures/parallel/autograde.log): where nbgrader starts on a student (its first line
+#: for that student), where it has finished one (``set_permissions`` runs after every notebook of
+#: the student was written), and its errors.
 _STARTS = re.compile(r"^\[\w+App \| INFO\] (?:Creating/updating student with ID '(?P<a>[^']+)'"
                      r"|Sanitizing \S*?[/\\](?P<b>[^/\\]+)[/\\][^/\\]+[/\\][^/\\]+\.ipynb$)", re.M)
 _FINISHED = "Setting destination file permissions"
+_ERROR_LINE = re.compile(r"^\[\w+App \| (?:ERROR|CRITICAL)\] (.*)$")
 
 
-def _sections(log_text: str) -> list[tuple[str, str]]:
-    """``[(student, the log while nbgrader was on that student)]``, in the order it graded them."""
-    out: list[tuple[str, str]] = []
+@dataclasses.dataclass
+class StudentLog:
+    """What nbgrader's log says of one student."""
+
+    student: str
+    finished: bool  # nbgrader set the permissions of its autograded files: its last step
+    errors: str  # its last three ERROR/CRITICAL messages, or "no error message in the log"
+
+
+def read_progress(log_text: str) -> list[StudentLog]:
+    """What an ``nbgrader autograde`` log says of each student, in the order nbgrader took them.
+
+    If nbgrader's wording changes, this finds fewer students or none finished; the worker then
+    never counts a student as graded on the log's word: a run that exits with its students'
+    autograded folders written but not logged as finished stops with :func:`check_log_followed`'s
+    error (re-record tests/fixtures/parallel/autograde.log with tools/record_autograde_log.py and
+    follow the new wording), and a run that is still going counts as hung after ``timeout``."""
     marks = [(m.start(), m.group("a") or m.group("b")) for m in _STARTS.finditer(log_text)]
+    sections: dict[str, str] = {}
     for i, (pos, student) in enumerate(marks):
         end = marks[i + 1][0] if i + 1 < len(marks) else len(log_text)
-        if out and out[-1][0] == student:
-            out[-1] = (student, out[-1][1] + log_text[pos:end])
-        else:
-            out.append((student, log_text[pos:end]))
-    return out
+        sections[student] = sections.get(student, "") + log_text[pos:end]
+    return [StudentLog(student, _FINISHED in text, _errors(text)) for student, text in sections.items()]
 
 
-def _errors(section: str) -> str:
-    errors = [m.group(1).strip() for line in section.splitlines() if (m := _ERROR_LINE.match(line))]
-    errors = [e for e in errors if e and not e.startswith("There was an error processing assignment")]
+def _errors(text: str) -> str:
+    """The last three error messages of a log; a logged traceback stands for its last line (the exception)."""
+    errors: list[str] = []
+    for line in text.splitlines():
+        if m := _ERROR_LINE.match(line):
+            errors.append(m.group(1).strip())
+        elif errors and errors[-1].startswith("Traceback") and line[:1].isspace() and line.strip():
+            errors[-1] = "Traceback (most recent call last): " + line.strip()
+    errors = [e.replace("Traceback (most recent call last): ", "") for e in errors
+              if e and not e.startswith(("There was an error processing assignment", "Please see the"))]
     return " / ".join(errors[-3:])[:1500] or "no error message in the log"
 
 
-def _finished(section: str, work: Path, settings: dict, assignment: str, student: str) -> bool:
-    return _FINISHED in section and (work / settings["autograded"] / student / assignment).is_dir()
+def check_log_followed(unlogged: list[str], logfile: Path) -> None:
+    """:class:`GradingError` if nbgrader exited having written autograded folders for students
+    (``unlogged``) its log never said it finished: its log's wording is not the one
+    :func:`read_progress` reads (another nbgrader version)."""
+    if unlogged:
+        import nbgrader
+
+        raise GradingError(f"nbgrader {nbgrader.__version__} graded {', '.join(unlogged)} but its log "
+                           f"({logfile}) does not say so in the words this version of asl-course reads "
+                           f"({_FINISHED!r}): grade with `nbgrader autograde`, or use the nbgrader version "
+                           "of requirements.txt")
+
+
+# --- One worker -----------------------------------------------------------------------------------
 
 
 def grade_shard(root, assignment: str, students, bundle, *, shard: tuple[int, int] = (0, 1), env: dict | None = None,
@@ -255,55 +291,79 @@ def grade_shard(root, assignment: str, students, bundle, *, shard: tuple[int, in
     bundle = Path(bundle).absolute()
     label = f"shard {shard[0]}/{shard[1]}"
     env = worker_env(root, env)
-    known = fingerprint(settings["db_url"], settings["course_id"], assignment)
-    missing = [s for s in students if not (settings["root"] / settings["submitted"] / s / assignment).is_dir()]
-    if missing:
-        raise GradingError(f"no submitted folder for {', '.join(missing)} in "
-                           f"{settings['root'] / settings['submitted']}/<student>/{assignment}")
-
+    _require_submitted(settings, assignment, students)
     bundle.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{bundle.name}.partial-", dir=bundle.parent))
-    started = time.time()
-    result = {"format": BUNDLE_FORMAT, "assignment": assignment, "shard": list(shard), "students": students,
-              "graded": [], "failed": {}, "seconds": {}, "fingerprint": known, "host": socket.gethostname(),
-              "course": str(root), "started": _utc(started), "runs": [], "skipped": {}}
+    result = _new_result(root, settings, assignment, students, shard)
     # A notebook nbgrader cannot read, or damaged so that it would be graded wrongly, is skipped with
     # the reason before anyone is graded (one bad file never stops the shard).
     result["skipped"] = {} if checked else preflight(root, assignment, students, log=log)
     students = [s for s in students if s not in result["skipped"]]
     try:
-        shutil.copy(root / "nbgrader_config.py", work / "nbgrader_config.py")
-        shutil.copytree(settings["root"] / settings["source"] / assignment, work / settings["source"] / assignment)
-        for student in students:
-            shutil.copytree(settings["root"] / settings["submitted"] / student / assignment,
-                            work / settings["submitted"] / student / assignment, symlinks=True,
-                            ignore=shutil.ignore_patterns("*.original.ipynb"))  # kept by `asl-course repair`
-        _seed_gradebook(work / GRADEBOOK_FILE, settings, students)
-        (work / "logs").mkdir()
-        pending = list(students)
-        run = 0
-        while pending:
-            run += 1
-            outcome = _run_once(work, settings, assignment, pending, env, timeout,
-                                work / "logs" / f"run{run}.log", label, log)
-            result["runs"].append({k: outcome[k] for k in ("rc", "state", "seconds")})
-            for student in outcome["graded"]:
-                result["graded"].append(student)
-                result["seconds"][student] = outcome["times"].get(student)
-            result["failed"].update(outcome["failed"])
-            done = set(outcome["graded"]) | set(outcome["failed"])
-            for student in done:
-                shutil.rmtree(work / settings["submitted"] / student, ignore_errors=True)
-            pending = [s for s in pending if s not in done]
-        result["graded"].sort()
+        _make_worker_folder(root, settings, work, assignment, students)
+        _grade_until_done(work, settings, assignment, students, env, timeout, label, log, result)
     except Exception as exc:  # the worker itself broke: none of its students is graded
         result["graded"], result["seconds"] = [], {}
         reason = f"the worker failed: {type(exc).__name__}: {exc}"
         result["failed"] = {s: reason for s in students}
         log(f"{label}: {reason}")
     result["finished"] = _utc(time.time())
-    result["wall_s"] = round(time.time() - started, 1)
-    # Only the results go into the bundle (no course config, sources or submissions).
+    result["wall_s"] = round(time.time() - result.pop("_started"), 1)
+    _write_bundle(work, settings, result, bundle)
+    return result
+
+
+def _require_submitted(settings: dict, assignment: str, students: list[str]) -> None:
+    missing = [s for s in students if not (settings["root"] / settings["submitted"] / s / assignment).is_dir()]
+    if missing:
+        raise GradingError(f"no submitted folder for {', '.join(missing)} in "
+                           f"{settings['root'] / settings['submitted']}/<student>/{assignment}")
+
+
+def _new_result(root: Path, settings: dict, assignment: str, students: list[str], shard) -> dict:
+    """A bundle's ``result.json`` before grading (``_started``: the clock, not written)."""
+    started = time.time()
+    return {"format": BUNDLE_FORMAT, "assignment": assignment, "shard": list(shard), "students": students,
+            "graded": [], "failed": {}, "seconds": {},
+            "fingerprint": fingerprint(settings["db_url"], settings["course_id"], assignment),
+            "host": socket.gethostname(), "course": str(root), "started": _utc(started), "runs": [], "skipped": {},
+            "_started": started}
+
+
+def _make_worker_folder(root: Path, settings: dict, work: Path, assignment: str, students: list[str]) -> None:
+    """The worker's private course: config, the assignment's source, its students' hand-ins, gradebook."""
+    shutil.copy(root / "nbgrader_config.py", work / "nbgrader_config.py")
+    shutil.copytree(settings["root"] / settings["source"] / assignment, work / settings["source"] / assignment)
+    for student in students:
+        shutil.copytree(settings["root"] / settings["submitted"] / student / assignment,
+                        work / settings["submitted"] / student / assignment, symlinks=True,
+                        ignore=shutil.ignore_patterns("*.original.ipynb"))  # kept by `asl-course repair`
+    _seed_gradebook(work / GRADEBOOK_FILE, settings, students)
+    (work / "logs").mkdir()
+
+
+def _grade_until_done(work, settings, assignment, students, env, timeout, label, log, result) -> None:
+    """Run nbgrader over the students left until each is graded or failed (into ``result``)."""
+    pending = list(students)
+    run = 0
+    while pending:
+        run += 1
+        outcome = _run_once(work, settings, assignment, pending, env, timeout,
+                            work / "logs" / f"run{run}.log", label, log)
+        result["runs"].append({k: outcome[k] for k in ("rc", "state", "seconds")})
+        for student in outcome["graded"]:
+            result["graded"].append(student)
+            result["seconds"][student] = outcome["times"].get(student)
+        result["failed"].update(outcome["failed"])
+        done = set(outcome["graded"]) | set(outcome["failed"])
+        for student in done:
+            shutil.rmtree(work / settings["submitted"] / student, ignore_errors=True)
+        pending = [s for s in pending if s not in done]
+    result["graded"].sort()
+
+
+def _write_bundle(work: Path, settings: dict, result: dict, bundle: Path) -> None:
+    """Only the results go into the bundle (no course config, sources or submissions)."""
     for name in ("nbgrader_config.py", settings["source"], settings["submitted"]):
         path = work / name
         if path.is_dir():
@@ -317,7 +377,6 @@ def grade_shard(root, assignment: str, students, bundle, *, shard: tuple[int, in
     if bundle.exists():
         shutil.rmtree(bundle)
     work.rename(bundle)
-    return result
 
 
 def _utc(t: float) -> str:
@@ -329,41 +388,64 @@ def _run_once(work, settings, assignment, pending, env, timeout, logfile, label,
     cmd = [sys.executable, "-m", "nbgrader", "autograde", assignment, "--force",
            f"--CourseDirectory.root={work}", f"--CourseDirectory.db_url=sqlite:///{work / GRADEBOOK_FILE}"]
     started = time.monotonic()
-    graded, times, first_seen = [], {}, {}
-    last_progress = started
-    state = "done"
+    def written(student):
+        return (work / settings["autograded"] / student / assignment).is_dir()
+
+    def say(student, seconds):
+        log(f"{label}: graded {student} ({assignment}) in {seconds} s")
+
     with open(logfile, "w") as out:
         proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
-        while True:
-            finished = proc.poll() is not None
-            now = time.monotonic()
-            for student, section in _sections(logfile.read_text(errors="replace")):
-                first_seen.setdefault(student, now)
-                if (student in pending and student not in graded
-                        and _finished(section, work, settings, assignment, student)):
-                    graded.append(student)
-                    times[student] = round(now - first_seen[student], 1)
-                    last_progress = now
-                    log(f"{label}: graded {student} ({assignment}) in {times[student]} s")
-            if finished:
-                break
-            if now - last_progress > timeout:
-                state = "hung"
-                _kill_tree(proc)
-                break
-            time.sleep(POLL_S)
+        graded, times, state = follow(proc, logfile, written, pending, timeout, say)
     rc = proc.returncode
-    text = logfile.read_text(errors="replace")
-    sections = dict(_sections(text))
-    reached = list(sections)
     if state == "done" and rc not in (0, 1):
         state = "died"
-    failed = {}
+    progress = read_progress(logfile.read_text(errors="replace"))
     left = [s for s in pending if s not in graded]
+    if state == "done":
+        logged = {p.student for p in progress if p.finished}
+        check_log_followed([s for s in left if written(s) and s not in logged], logfile)
+    failed = failure_reasons(progress, left, graded, state, rc, timeout, logfile)
+    for student, reason in failed.items():
+        log(f"{label}: FAILED {student} ({assignment}): {reason}")
+    return {"graded": graded, "failed": failed, "times": times, "rc": rc, "state": state,
+            "seconds": round(time.monotonic() - started, 1)}
+
+
+def follow(proc, logfile: Path, written, pending, timeout: float, say) -> tuple[list, dict, str]:
+    """Watch a run's log until it exits or no student finished for ``timeout`` s (then it is killed):
+    ``(graded, seconds per student, "done" | "hung")``. A student is graded once the log says nbgrader
+    finished it and ``written(student)`` (its autograded folder is there)."""
+    graded, times, first_seen = [], {}, {}
+    last_progress = time.monotonic()
+    while True:
+        finished = proc.poll() is not None
+        now = time.monotonic()
+        for entry in read_progress(logfile.read_text(errors="replace")):
+            first_seen.setdefault(entry.student, now)
+            if entry.student in pending and entry.student not in graded and entry.finished and written(entry.student):
+                graded.append(entry.student)
+                times[entry.student] = round(now - first_seen[entry.student], 1)
+                last_progress = now
+                say(entry.student, times[entry.student])
+        if finished:
+            return graded, times, "done"
+        if now - last_progress > timeout:
+            _kill_tree(proc)
+            return graded, times, "hung"
+        time.sleep(POLL_S)
+
+
+def failure_reasons(progress: list[StudentLog], left: list[str], graded: list[str], state: str, rc: int,
+              timeout: float, logfile: Path) -> dict:
+    """``{student: reason}`` for the students of a run that were not graded."""
+    errors = {p.student: p.errors for p in progress}
+    reached = [p.student for p in progress]
     in_progress = next((s for s in reversed(reached) if s not in graded), None) if state != "done" else None
+    failed = {}
     for student in left:
-        if student not in sections:
+        if student not in errors:
             continue
         if student == in_progress and state == "hung":
             failed[student] = (f"hung: no student finished for {timeout:.0f} s while grading it; its grading was "
@@ -372,16 +454,13 @@ def _run_once(work, settings, assignment, pending, env, timeout, logfile, label,
             how = f"signal {-rc} ({signal.Signals(-rc).name})" if rc < 0 else f"exit status {rc}"
             failed[student] = f"the grading process died while grading it ({how}; log: logs/{logfile.name})"
         else:
-            failed[student] = f"nbgrader could not grade it: {_errors(sections[student])}"
+            failed[student] = f"nbgrader could not grade it: {errors[student]}"
     if not graded and not failed:  # nbgrader stopped before any student: every one fails, with its reason
         why = {"hung": f"nbgrader hung for {timeout:.0f} s before grading anyone",
                "died": f"nbgrader died before grading anyone (status {rc})"}.get(state, f"nbgrader exited with {rc}")
-        reason = f"{why}: {_errors(text)} (log: logs/{logfile.name})"
+        reason = f"{why}: {_errors(logfile.read_text(errors='replace'))} (log: logs/{logfile.name})"
         failed = {s: reason for s in left}
-    for student, reason in failed.items():
-        log(f"{label}: FAILED {student} ({assignment}): {reason}")
-    return {"graded": graded, "failed": failed, "times": times, "rc": rc, "state": state,
-            "seconds": round(time.monotonic() - started, 1)}
+    return failed
 
 
 # --- Merge --------------------------------------------------------------------------------------
@@ -415,69 +494,23 @@ def merge(root, bundles, *, log=print) -> dict:
     """Merge bundles into the course at ``root``: its gradebook and ``autograded/`` folders.
 
     Returns ``{"graded": {assignment: [students]}, "failed": {assignment: {student: reason}},
-    "missing_shards": {assignment: [k, ...]}}``.
+    "missing_shards": {assignment: [k, ...]}, "skipped": ..., "repaired": ...}``.
     """
-    from nbgrader.api import MissingEntry
-
-    root = Path(root).absolute()
-    settings = course_settings(root)
-    results = []
-    for path in find_bundles(bundles):
-        try:
-            result = json.loads((path / RESULT_FILE).read_text())
-        except (OSError, ValueError) as exc:
-            raise GradingError(f"{path / RESULT_FILE} cannot be read ({exc}): grade that shard again") from None
-        if result.get("format") != BUNDLE_FORMAT:
-            raise GradingError(f"{path} is a bundle of format {result.get('format')}, this version reads {BUNDLE_FORMAT}")
-        results.append((path, result))
-    fingerprints = {}
-    for path, result in results:
-        a = result["assignment"]
-        if a not in fingerprints:
-            fingerprints[a] = fingerprint(settings["db_url"], settings["course_id"], a)
-        if result["fingerprint"] != fingerprints[a]:
-            raise GradingError(f"{path} was graded against another version of {a} than this course's gradebook "
-                               f"holds (its cells or checksums differ): grade that shard again")
-    report = {"graded": {}, "failed": {}, "missing_shards": {}, "skipped": {}, "repaired": {}}
-    seen: dict[str, dict] = {}
     import warnings
 
     from sqlalchemy.exc import SAWarning
 
+    root = Path(root).absolute()
+    settings = course_settings(root)
+    results = read_bundles(find_bundles(bundles))
+    check_fingerprints(settings, results)
+    report = {"graded": {}, "failed": {}, "missing_shards": {}, "skipped": {}, "repaired": {}}
     with warnings.catch_warnings(), _gradebook(settings["db_url"], settings["course_id"]) as gb:
         # nbgrader's add_submission warns about its own autoflush (as in every autograde run).
         warnings.simplefilter("ignore", SAWarning)
         for path, result in results:
-            a = result["assignment"]
-            k, n = result["shard"]
-            seen.setdefault(a, {"n": set(), "k": set()})
-            seen[a]["n"].add(n)
-            seen[a]["k"].add(k)
-            with _gradebook(f"sqlite:///{path / GRADEBOOK_FILE}", settings["course_id"]) as src:
-                for student in result["graded"]:
-                    _merge_submission(gb, src, a, student, MissingEntry)
-                    dest = settings["root"] / settings["autograded"] / student / a
-                    if dest.exists():
-                        shutil.rmtree(dest)
-                    shutil.copytree(path / settings["autograded"] / student / a, dest, symlinks=True)
-                    report["graded"].setdefault(a, []).append(student)
-            for student, reason in {**result.get("skipped", {}), **result["failed"]}.items():
-                if student in result.get("skipped", {}):
-                    report["skipped"].setdefault(a, {})[student] = reason
-                    reason = None
-                # As nbgrader does with a submission it could not grade: no autograded folder is left.
-                stale = settings["root"] / settings["autograded"] / student / a
-                if stale.exists():
-                    shutil.rmtree(stale)
-                if reason is not None:
-                    report["failed"].setdefault(a, {})[student] = reason
-    for a, s in seen.items():
-        n = max(s["n"])
-        if len(s["n"]) > 1:
-            log(f"warning: {a}: bundles of different shard counts ({sorted(s['n'])}) were merged")
-        missing = sorted(set(range(n)) - s["k"])
-        if missing:
-            report["missing_shards"][a] = missing
+            _merge_bundle(gb, settings, path, result, report)
+    report["missing_shards"] = missing_shards([result for _, result in results], log)
     for a in report["graded"]:
         report["graded"][a].sort()
         repaired = repaired_students(root, a)
@@ -485,6 +518,77 @@ def merge(root, bundles, *, log=print) -> dict:
         if mine:
             report["repaired"][a] = mine
     return report
+
+
+def read_bundles(paths: list[Path]) -> list[tuple[Path, dict]]:
+    """``[(bundle, its result.json)]``; :class:`GradingError` for one unreadable or of another format."""
+    results = []
+    for path in paths:
+        try:
+            result = json.loads((path / RESULT_FILE).read_text())
+        except (OSError, ValueError) as exc:
+            raise GradingError(f"{path / RESULT_FILE} cannot be read ({exc}): grade that shard again") from None
+        if not isinstance(result, dict) or result.get("format") != BUNDLE_FORMAT:
+            found = result.get("format") if isinstance(result, dict) else None
+            raise GradingError(f"{path} is a bundle of format {found}, this version reads {BUNDLE_FORMAT}")
+        results.append((path, result))
+    return results
+
+
+def check_fingerprints(settings: dict, results: list[tuple[Path, dict]]) -> None:
+    """:class:`GradingError` for a bundle graded against another version of its assignment."""
+    fingerprints: dict[str, str] = {}
+    for path, result in results:
+        a = result["assignment"]
+        if a not in fingerprints:
+            fingerprints[a] = fingerprint(settings["db_url"], settings["course_id"], a)
+        if result["fingerprint"] != fingerprints[a]:
+            raise GradingError(f"{path} was graded against another version of {a} than this course's gradebook "
+                               f"holds (its cells or checksums differ): grade that shard again")
+
+
+def _merge_bundle(gb, settings: dict, path: Path, result: dict, report: dict) -> None:
+    """One bundle into the course: its graded students' rows and autograded folders; its skipped
+    and failed students into the report, with no autograded folder left (as nbgrader leaves none)."""
+    from nbgrader.api import MissingEntry
+
+    a = result["assignment"]
+    with _gradebook(f"sqlite:///{path / GRADEBOOK_FILE}", settings["course_id"]) as src:
+        for student in result["graded"]:
+            _merge_submission(gb, src, a, student, MissingEntry)
+            dest = settings["root"] / settings["autograded"] / student / a
+            if dest.exists():
+                shutil.rmtree(dest)
+            shutil.copytree(path / settings["autograded"] / student / a, dest, symlinks=True)
+            report["graded"].setdefault(a, []).append(student)
+    skipped = result.get("skipped", {})
+    for student, reason in {**skipped, **result["failed"]}.items():
+        stale = settings["root"] / settings["autograded"] / student / a
+        if stale.exists():
+            shutil.rmtree(stale)
+        if student in skipped:
+            report["skipped"].setdefault(a, {})[student] = reason
+        else:
+            report["failed"].setdefault(a, {})[student] = reason
+
+
+def missing_shards(results: list[dict], log=print) -> dict:
+    """``{assignment: [k, ...]}``: the shards of ``n`` no bundle was merged for (``n`` the largest
+    count seen; bundles of different counts are merged with a warning)."""
+    seen: dict[str, dict] = {}
+    for result in results:
+        k, n = result["shard"]
+        seen.setdefault(result["assignment"], {"n": set(), "k": set()})
+        seen[result["assignment"]]["n"].add(n)
+        seen[result["assignment"]]["k"].add(k)
+    out = {}
+    for a, s in seen.items():
+        if len(s["n"]) > 1:
+            log(f"warning: {a}: bundles of different shard counts ({sorted(s['n'])}) were merged")
+        missing = sorted(set(range(max(s["n"]))) - s["k"])
+        if missing:
+            out[a] = missing
+    return out
 
 
 # --- Never stop on one notebook ------------------------------------------------------------------
@@ -551,12 +655,9 @@ def _merge_submission(gb, src, assignment: str, student: str, MissingEntry) -> N
 # --- One machine, N workers ---------------------------------------------------------------------
 
 
-def grade(root, assignment: str, *, workers: int = 2, students=None, env: dict | None = None,
-          timeout: float = DEFAULT_TIMEOUT, keep=None, log=print) -> dict:
-    """Grade ``assignment`` (every submitted student, or ``students``) with ``workers`` parallel
-    workers on this machine, then merge into the course. Returns the merge report, with
-    ``wall_s`` and each shard's ``result.json`` under ``shards``."""
-    root = Path(root).absolute()
+def students_to_grade(root: Path, assignment: str, students=None) -> list[str]:
+    """``students`` (else everyone who handed in ``assignment``), sorted; :class:`GradingError` if the
+    assignment is not in the gradebook, a student named has no submitted folder, or nobody has one."""
     settings = course_settings(root)
     fingerprint(settings["db_url"], settings["course_id"], assignment)  # the assignment is generated
     everyone = class_students(root, assignment, settings)
@@ -568,8 +669,18 @@ def grade(root, assignment: str, *, workers: int = 2, students=None, env: dict |
     if not everyone:
         raise GradingError(f"nobody has handed in {assignment}: no {settings['submitted']}/<student>/{assignment} "
                            f"folder in {settings['root']}")
+    return everyone
+
+
+def grade(root, assignment: str, *, workers: int = 2, students=None, env: dict | None = None,
+          timeout: float = DEFAULT_TIMEOUT, keep=None, log=print) -> dict:
+    """Grade ``assignment`` (every submitted student, or ``students``) with ``workers`` parallel
+    workers on this machine, then merge into the course. Returns the merge report, with
+    ``wall_s`` and each shard's ``result.json`` under ``shards``."""
+    root = Path(root).absolute()
     if workers < 1:
         raise GradingError("--workers must be at least 1")
+    everyone = students_to_grade(root, assignment, students)
     env = worker_env(root, env)
     skipped = preflight(root, assignment, everyone, log=log)
     everyone = [s for s in everyone if s not in skipped]

@@ -58,6 +58,7 @@ from pathlib import Path
 import nbformat
 
 from asl_course.errors import UserError
+from asl_course.grading import cells
 
 #: Outputs above this (bytes of JSON) are dropped by a rebuild (grading runs every cell again).
 MAX_OUTPUT_BYTES = 10 * 1024 * 1024
@@ -81,16 +82,43 @@ class Refused(Exception):
 def read_submission(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[dict, list[str]]:
     """The notebook (a v4 dict) in ``path`` and what reading it found, or :class:`Refused`."""
     path = Path(path)
-    size = path.stat().st_size
+    refuse_by_size(path.stat().st_size, max_bytes)
+    with open(path, "rb") as handle:
+        refuse_by_look(handle.read(4096), path.suffix.lower())
+    data = notebook_json(path.read_bytes())
+    found = []
+    major = data.get("nbformat")
+    if major == 3 or "worksheets" in data:
+        data = nbformat.convert(nbformat.from_dict(data), 4)
+        found.append("saved in nbformat 3 (an old Jupyter): converted to nbformat 4")
+    elif major != 4:
+        raise Refused(f"nbformat {major!r}: this course reads notebooks of nbformat 3 and 4")
+    raw_cells = data.get("cells")
+    if not isinstance(raw_cells, list) or not all(isinstance(c, dict) and "source" in c for c in raw_cells):
+        raise Refused("its cells are not a list of notebook cells: the JSON is damaged; ask for the .ipynb again")
+    for cell in raw_cells:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(map(str, cell["source"]))
+        cell.setdefault("metadata", {})
+        if not isinstance(cell["metadata"], dict):
+            cell["metadata"] = {}
+            found.append("a cell's metadata was not a mapping: cleared")
+    return data, found
+
+
+def refuse_by_size(size: int, max_bytes: int = MAX_FILE_BYTES) -> None:
+    """:class:`Refused` for an empty file or one over ``max_bytes``."""
     if size == 0:
         raise Refused("the file is empty (0 bytes): the upload failed or the notebook was never saved; "
                       "ask the student to hand in the .ipynb again")
     if size > max_bytes:
         raise Refused(f"the file is {size / 1e6:.0f} MB, more than {max_bytes / 1e6:.0f} MB: ask the student "
                       "to clear the outputs (Edit > Clear All Outputs) and hand it in again")
-    suffix = path.suffix.lower()
-    with open(path, "rb") as handle:
-        head = handle.read(4096)
+
+
+def refuse_by_look(head: bytes, suffix: str) -> None:
+    """:class:`Refused` for what the file's first bytes (and its suffix) show is no notebook: a .py,
+    HTML or PDF export, a zip archive, a binary file."""
     if suffix == ".py" or head.lstrip().startswith((b"# coding", b"#!", b"# %%", b"# In[", b"#!/usr/bin/env python")):
         raise Refused("a .py export (File > Download > .py), not a notebook: its cells and their nbgrader "
                       "marks are gone; ask the student for the .ipynb (File > Download > Download .ipynb)")
@@ -104,7 +132,10 @@ def read_submission(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[dic
         raise Refused("a zip archive, not a notebook: unpack it and hand in the .ipynb inside")
     if b"\x00" in head:
         raise Refused("a binary file, not a notebook (a notebook is JSON text): ask the student for the .ipynb")
-    raw = path.read_bytes()
+
+
+def notebook_json(raw: bytes) -> dict:
+    """The file's JSON object if it is a notebook's (cells, or nbformat 3's worksheets), else :class:`Refused`."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -117,24 +148,7 @@ def read_submission(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[dic
                       "student to hand in the .ipynb again") from None
     if not isinstance(data, dict) or ("cells" not in data and "worksheets" not in data):
         raise Refused("JSON, but not a Jupyter notebook (no cells): ask the student for the .ipynb")
-    found = []
-    major = data.get("nbformat")
-    if major == 3 or "worksheets" in data:
-        data = nbformat.convert(nbformat.from_dict(data), 4)
-        found.append("saved in nbformat 3 (an old Jupyter): converted to nbformat 4")
-    elif major != 4:
-        raise Refused(f"nbformat {major!r}: this course reads notebooks of nbformat 3 and 4")
-    cells = data.get("cells")
-    if not isinstance(cells, list) or not all(isinstance(c, dict) and "source" in c for c in cells):
-        raise Refused("its cells are not a list of notebook cells: the JSON is damaged; ask for the .ipynb again")
-    for cell in cells:
-        if isinstance(cell.get("source"), list):
-            cell["source"] = "".join(map(str, cell["source"]))
-        cell.setdefault("metadata", {})
-        if not isinstance(cell["metadata"], dict):
-            cell["metadata"] = {}
-            found.append("a cell's metadata was not a mapping: cleared")
-    return data, found
+    return data
 
 
 # --- Matching the release --------------------------------------------------------------------------
@@ -148,20 +162,6 @@ def read_submission(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> tuple[dic
 #: release in another wording (a badge filled in, "(read-only)" added: 0.66 and more in this course's
 #: editions; two different cells of one notebook are alike up to 0.83 only inside one window).
 CLOSE = 0.6
-
-
-def _nbg(cell) -> dict:
-    meta = cell.get("metadata", {}).get("nbgrader")
-    return meta if isinstance(meta, dict) else {}
-
-
-def _kind(cell) -> str:
-    m = _nbg(cell)
-    if m.get("solution"):
-        return "answer"
-    if m.get("locked") or m.get("grade"):
-        return "locked"
-    return "plain"
 
 
 def _norm(text: str) -> str:
@@ -199,7 +199,7 @@ def _output_bytes(nb: dict) -> int:
 
 
 def _label(cell, index: int) -> str:
-    gid = _nbg(cell).get("grade_id")
+    gid = cells.grade_id(cell)
     first = _norm(cell.get("source", "")).split("\n")[0][:50]
     return f"`{gid}`" if gid else f"cell {index + 1} ({first!r})"
 
@@ -257,19 +257,18 @@ class Alignment:
 
 def normalise_cells(sub: dict) -> list:
     """The submission's cells (copied), each with a text source and a metadata mapping."""
-    cells = copy.deepcopy(list(sub.get("cells", [])))
-    for cell in cells:
+    copied = copy.deepcopy(list(sub.get("cells", [])))
+    for cell in copied:
         if isinstance(cell.get("source"), list):
             cell["source"] = "".join(map(str, cell["source"]))
         if not isinstance(cell.get("metadata"), dict):
             cell["metadata"] = {}
-    return cells
+    return copied
 
 
-def refuse_other_assignment(cells: list, rel: list, assignment: str, others: dict) -> None:
+def refuse_other_assignment(submitted: list, rel: list, assignment: str, others: dict) -> None:
     """:class:`Refused` if the cells carry another assignment's grade_ids and none of this one's."""
-    sub_ids = {_nbg(c).get("grade_id") for c in cells if _nbg(c).get("grade_id")}
-    rel_ids = {_nbg(c).get("grade_id") for c in rel if _nbg(c).get("grade_id")}
+    sub_ids, rel_ids = set(cells.grade_ids(submitted)), set(cells.grade_ids(rel))
     if sub_ids and not (sub_ids & rel_ids):
         for other, ids in (others or {}).items():
             if sub_ids & set(ids):
@@ -280,9 +279,9 @@ def refuse_other_assignment(cells: list, rel: list, assignment: str, others: dic
 
 def match_by_grade_id(al: Alignment) -> None:
     """Step 1, nbgrader's own key: every cell carrying a grade_id of the release is that cell."""
-    rel_ids = {_nbg(c).get("grade_id"): i for i, c in enumerate(al.rel) if _nbg(c).get("grade_id")}
+    rel_ids = {cells.grade_id(c): i for i, c in enumerate(al.rel) if cells.grade_id(c)}
     for j, cell in enumerate(al.cells):
-        gid = _nbg(cell).get("grade_id")
+        gid = cells.grade_id(cell)
         if gid in rel_ids:
             al.add(rel_ids[gid], j, "grade_id")
         elif gid:
@@ -292,12 +291,12 @@ def match_by_grade_id(al: Alignment) -> None:
 
 def _free(al: Alignment, j: int) -> bool:
     cell = al.cells[j]
-    return not _nbg(cell).get("grade_id") and not cell.get("metadata", {}).get(NOTE_KEY)
+    return not cells.grade_id(cell) and not cell.get("metadata", {}).get(NOTE_KEY)
 
 
 def _wanted(al: Alignment) -> list[int]:
     """The release cells step 2 looks for: not found yet, not answers, not empty."""
-    return [i for i, c in enumerate(al.rel) if i not in al.match and _kind(c) != "answer" and _norm(c.source)]
+    return [i for i, c in enumerate(al.rel) if i not in al.match and cells.kind(c) != "answer" and _norm(c.source)]
 
 
 def match_same_text(al: Alignment) -> None:
@@ -336,8 +335,8 @@ def match_close_text(al: Alignment) -> None:
 def note_metadata_gone(al: Alignment) -> None:
     """A read-only cell found by its text alone has lost nbgrader's metadata (the rebuild restores it)."""
     for i, how in al.how.items():
-        if how != "grade_id" and _kind(al.rel[i]) == "locked":
-            if not any(_nbg(al.cells[j]) for j in al.match[i]):
+        if how != "grade_id" and cells.kind(al.rel[i]) == "locked":
+            if not any(cells.nbgrader_metadata(al.cells[j]) for j in al.match[i]):
                 al.note("metadata_gone", f"{_label(al.rel[i], i)}: its nbgrader metadata was gone (found by its "
                         "content)", i)
             else:
@@ -346,8 +345,8 @@ def note_metadata_gone(al: Alignment) -> None:
 
 
 def refuse_if_not_this_assignment(al: Alignment, assignment: str) -> None:
-    anchors = [i for i in al.match if _kind(al.rel[i]) != "answer"]
-    comparable = [i for i, c in enumerate(al.rel) if _kind(c) != "answer" and _norm(c.source)]
+    anchors = [i for i in al.match if cells.kind(al.rel[i]) != "answer"]
+    comparable = [i for i, c in enumerate(al.rel) if cells.kind(c) != "answer" and _norm(c.source)]
     by_id = any(how == "grade_id" for how in al.how.values())
     if comparable and len(anchors) < max(1, 0.3 * len(comparable)) and not by_id:
         raise Refused(f"this does not look like {assignment}: only {len(anchors)} of the release's "
@@ -359,11 +358,11 @@ def place_answers(al: Alignment, solutions: dict) -> None:
     """Step 4, answers whose metadata is gone: among the free cells between the found cells around the
     release's answer cell, the one most like the instructor's answer; the others stay the student's own."""
     for i, cell in enumerate(al.rel):
-        if _kind(cell) != "answer" or i in al.match:
+        if cells.kind(cell) != "answer" or i in al.match:
             continue
         taken = al.taken()
         window = [j for j in al.window(i) if j not in taken and _free(al, j)]
-        gid = _nbg(cell).get("grade_id")
+        gid = cells.grade_id(cell)
         if not window:
             al.note("answer_missing", f"`{gid}`: the answer cell is missing: the release's empty cell is put back "
                     "(this exercise scores nothing)", i)
@@ -383,7 +382,7 @@ def place_answers(al: Alignment, solutions: dict) -> None:
 def note_damage(al: Alignment) -> None:
     """Copies, retyped cells, moved cells, deleted read-only cells and given cells left out."""
     for i, js in sorted(al.match.items()):
-        gid, kind = _nbg(al.rel[i]).get("grade_id"), _kind(al.rel[i])
+        gid, kind = cells.grade_id(al.rel[i]), cells.kind(al.rel[i])
         if len(js) > 1 and kind == "answer":
             al.note("duplicated_answer", f"`{gid}`: {len(js)} cells had this grade_id (a copied cell): all kept, "
                     "in the student's order, the last one holding the grade_id", i)
@@ -397,13 +396,13 @@ def note_damage(al: Alignment) -> None:
                         f"{al.rel[i].cell_type} cell", i)
             elif typed != al.rel[i].cell_type and kind == "locked":
                 al.note("retyped_locked", f"`{gid}`: the read-only cell was retyped: the release's cell is used", i)
-    order = [al.position(i) for i in range(len(al.rel)) if i in al.match and _kind(al.rel[i]) != "plain"]
+    order = [al.position(i) for i in range(len(al.rel)) if i in al.match and cells.kind(al.rel[i]) != "plain"]
     if order != sorted(order):
         al.note("moved", "cells were moved: put back into the release's order")
     for i, cell in enumerate(al.rel):
-        if i not in al.match and _kind(cell) == "locked":
+        if i not in al.match and cells.kind(cell) == "locked":
             al.note("restored", f"{_label(cell, i)}: {RESTORED}", i)
-        elif i not in al.match and _kind(cell) == "plain" and _norm(cell.source):
+        elif i not in al.match and cells.kind(cell) == "plain" and _norm(cell.source):
             al.note("plain_left_out", f"{_label(cell, i)} of the release is not in the notebook: left out, as "
                     "nbgrader grades it", i, audience="instructor", rebuild=False)
 
@@ -433,7 +432,7 @@ def rebuild(al: Alignment, release) -> nbformat.NotebookNode:
 
     out.cells.extend(extras_after(-1))
     for i, cell in enumerate(al.rel):
-        kind = _kind(cell)
+        kind = cells.kind(cell)
         if kind == "answer" and i in al.match:
             js = sorted(al.match[i])
             stub = _norm(cell.source)
@@ -531,7 +530,7 @@ def solution_answers(course: Path, assignment: str) -> dict:
     if not path.is_file():
         return {}
     nb = nbformat.read(path, as_version=4)
-    return {_nbg(c)["grade_id"]: c.source for c in nb.cells if _nbg(c).get("solution") and _nbg(c).get("grade_id")}
+    return {cells.grade_id(c): c.source for c in nb.cells if cells.is_solution(c) and cells.grade_id(c)}
 
 
 def other_ids(course: Path, assignment: str) -> dict:
@@ -543,7 +542,7 @@ def other_ids(course: Path, assignment: str) -> dict:
                 nb = nbformat.read(path, as_version=4)
             except Exception:  # noqa: BLE001 - a broken release is not this student's problem
                 continue
-            out[path.stem] = {_nbg(c).get("grade_id") for c in nb.cells if _nbg(c).get("grade_id")}
+            out[path.stem] = set(cells.grade_ids(nb.cells))
     return out
 
 

@@ -69,6 +69,7 @@ from traitlets.config import Configurable
 from traitlets.config.loader import PyFileConfigLoader
 
 from asl_course.errors import UserError, one_line
+from asl_course.grading import cells
 from asl_course.grading.instructor.repair import Refused, read_submission, release_notebook
 
 
@@ -476,13 +477,11 @@ def fingerprints(answer: Answer, k: int, window: int) -> dict:
 
 def answer_sources(nb) -> dict:
     """``{grade_id: source}`` of a notebook's code answer cells (nbgrader's solution cells)."""
-    from nbgrader.utils import is_solution
-
     found = {}
     for index, cell in enumerate(nb.get("cells", [])):
-        if cell.get("cell_type") != "code" or not is_solution(cell):
+        if cell.get("cell_type") != "code" or not cells.is_solution(cell):
             continue
-        grade_id = cell["metadata"]["nbgrader"].get("grade_id") or f"cell {index + 1}"
+        grade_id = cells.grade_id(cell) or f"cell {index + 1}"
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         found[grade_id] = f"{found[grade_id]}\n{source}" if grade_id in found else source

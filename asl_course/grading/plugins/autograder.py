@@ -63,12 +63,14 @@ import threading
 import time
 from pathlib import Path
 
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from traitlets import Bool, CaselessStrEnum, Dict, Integer
 
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from asl_course import dataset as _data, grading
+from asl_course.grading import cells
 from asl_course.grading.plugins import limits, sandbox
 from asl_course.learners import lesson
 
@@ -120,11 +122,6 @@ def _log(message: str) -> None:
 
 def _error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
-
-def _grade_id(cell) -> str | None:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return meta.get("grade_id") if meta.get("grade") else None
 
 
 def _config_snapshot() -> dict:
@@ -488,7 +485,7 @@ class GuardedExecute(Execute):
     notebook_timeouts = Dict({}, help="Seconds a whole notebook may run, by notebook name.").tag(config=True)
 
     def _get_timeout(self, cell):
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") if cell is not None else None
+        grade_id = cells.grade_id(cell) if cell is not None else None
         if cell is not None and cell is self._first_code_cell:
             limit = self.first_cell_timeout
         elif grade_id in self.cell_timeouts:
@@ -604,26 +601,9 @@ class GuardedExecute(Execute):
                                f"({limits.size(self.memory_limit)}, GuardedExecute.memory_limit)")]
 
     def preprocess(self, nb, resources=None, km=None):
-        if self.sandbox == "bubblewrap":
-            sandbox.require()  # never run a submission unsandboxed unless the site said so
-        elif not getattr(GuardedExecute, "_warned_unsandboxed", False):
-            GuardedExecute._warned_unsandboxed = True
-            _log("WARNING: c.GuardedExecute.sandbox = 'none': kernels run as the grader, outside any "
-                 "sandbox (only safe when this whole grading job runs in a container of its own)")
+        self._require_sandbox()
         session = GradingSession.get()
-        folder = session.prepare_notebook()
-        if resources is not None:
-            resources["asl_grading"] = str(folder)
-        cwd = Path((resources or {}).get("metadata", {}).get("path") or folder / "work").absolute()
-        cwd.mkdir(parents=True, exist_ok=True)
-        self._asl_folder, self._asl_cwd, self._asl_tracker = folder, cwd, None
-        self._stopped: str | None = None
-        name = str((resources or {}).get("nbgrader", {}).get("notebook", ""))
-        self._asl_limit = self._notebook_limit(name)
-        self._asl_deadline = None if self._asl_limit is None else time.monotonic() + self._asl_limit
-        self._asl_box = self._asl_workspace = self._asl_watcher = self._asl_over = None
-        self._asl_disk_over = False
-        self._first_code_cell = next((c for c in nb.cells if c.cell_type == "code" and c.source.strip()), None)
+        folder, cwd = self._start_notebook(nb, resources, session)
         sandboxed = self.sandbox == "bubblewrap"
         env = {} if sandboxed else session.kernel_env(folder)
         saved = {k: os.environ.get(k) for k in env}
@@ -641,11 +621,7 @@ class GuardedExecute(Execute):
                 return super().preprocess(nb, resources, km)
             except Exception as exc:  # noqa: BLE001 - e.g. the kernel failed to start or died between cells
                 _log(f"the notebook could not be run to its end ({type(exc).__name__}: {exc})")
-                reason = f"the notebook could not be run to its end ({type(exc).__name__})"
-                for cell in nb.cells:
-                    if cell.cell_type == "code" and _grade_id(cell) and not any(
-                            o.get("output_type") == "error" for o in cell.get("outputs", [])):
-                        cell.outputs = list(cell.get("outputs", [])) + [_error_output("NotRun", reason)]
+                _mark_tests_not_run(nb, f"the notebook could not be run to its end ({type(exc).__name__})")
                 return nb, resources
         finally:
             for key, value in saved.items():
@@ -656,15 +632,34 @@ class GuardedExecute(Execute):
             if sandboxed:
                 self._end_sandbox(who, folder, cwd)
                 self._end_limits(who)
-            restored = session.restore_data()
-            if restored:
-                _log(f"{who}: the submission changed the grader's data; restored {', '.join(restored)}")
-            changed = session.changed_files()
-            if changed and changed != session.reported_changes:
-                session.reported_changes = changed
-                _log(f"WARNING {who}: course package or nbgrader config files changed on disk during grading "
-                     f"(no kernel can reach them; check them with git status): {', '.join(changed)}")
+            _after_notebook(session, who)
             _log(f"ran {who} in {time.monotonic() - started:.1f} s")
+
+    def _require_sandbox(self) -> None:
+        """Never run a submission unsandboxed unless the site said so (and then warn once)."""
+        if self.sandbox == "bubblewrap":
+            sandbox.require()
+        elif not getattr(GuardedExecute, "_warned_unsandboxed", False):
+            GuardedExecute._warned_unsandboxed = True
+            _log("WARNING: c.GuardedExecute.sandbox = 'none': kernels run as the grader, outside any "
+                 "sandbox (only safe when this whole grading job runs in a container of its own)")
+
+    def _start_notebook(self, nb, resources, session) -> tuple[Path, Path]:
+        """The notebook's grading folder and working folder; its limits and state reset."""
+        folder = session.prepare_notebook()
+        if resources is not None:
+            resources["asl_grading"] = str(folder)
+        cwd = Path((resources or {}).get("metadata", {}).get("path") or folder / "work").absolute()
+        cwd.mkdir(parents=True, exist_ok=True)
+        self._asl_folder, self._asl_cwd, self._asl_tracker = folder, cwd, None
+        self._stopped: str | None = None
+        name = str((resources or {}).get("nbgrader", {}).get("notebook", ""))
+        self._asl_limit = self._notebook_limit(name)
+        self._asl_deadline = None if self._asl_limit is None else time.monotonic() + self._asl_limit
+        self._asl_box = self._asl_workspace = self._asl_watcher = self._asl_over = None
+        self._asl_disk_over = False
+        self._first_code_cell = next((c for c in nb.cells if c.cell_type == "code" and c.source.strip()), None)
+        return folder, cwd
 
     def _end_sandbox(self, who: str, folder: Path, cwd: Path) -> None:
         """After the notebook: nothing of its sandbox may be left running, and its writable
@@ -743,22 +738,13 @@ class GuardedExecute(Execute):
             after_graded_cell(self, cell, index, resources)  # secure a test's raw values, then repair
             return cell, resources
         except Exception as exc:  # noqa: BLE001 - DeadKernelError, an uninterruptible cell, ...
-            name = type(exc).__name__
             over = self._asl_over or (box.exceeded() if box is not None else None)
-            left = self._time_left()
-            if over is not None:
-                here, later = (f"the sandbox was stopped: {over}", f"an earlier cell went over a limit: {over}")
-            elif left is not None and left <= 0:
-                here = later = self._out_of_time()
-            elif name == "DeadKernelError":
-                here, later = ("the kernel died while this cell ran (it exits or kills its process)",
-                               "the kernel died in an earlier cell")
-            elif name == "CellTimeoutError":
-                here, later = ("this cell ran past its time limit and could not be interrupted",
-                               "an earlier cell ran past its time limit and could not be interrupted")
-            else:
-                here, later = (f"the kernel stopped responding ({name})", f"the kernel stopped responding ({name})")
+            here, later = stop_reasons(exc, over, self._out_of_time() if self._out_of_time_now() else None)
             return self._stop_notebook(cell, resources, here, later)
+
+    def _out_of_time_now(self) -> bool:
+        left = self._time_left()
+        return left is not None and left <= 0
 
     def _stop_notebook(self, cell, resources, here: str, later: str):
         """This cell gets ``here`` as its error, the rest of the notebook is not run (``later``)."""
@@ -777,17 +763,50 @@ class GuardedExecute(Execute):
             _log(f"could not kill the kernel: {exc}")
 
 
+def _mark_tests_not_run(nb, reason: str) -> None:
+    """Every test cell of ``nb`` without an error gets one saying it was not run (it scores 0)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cells.grade_id_of_test(cell) and not any(
+                o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            cell.outputs = list(cell.get("outputs", [])) + [_error_output("NotRun", reason)]
+
+
+def _after_notebook(session, who: str) -> None:
+    """The grader's data restored if the submission changed it; course files changed on disk reported."""
+    restored = session.restore_data()
+    if restored:
+        _log(f"{who}: the submission changed the grader's data; restored {', '.join(restored)}")
+    changed = session.changed_files()
+    if changed and changed != session.reported_changes:
+        session.reported_changes = changed
+        _log(f"WARNING {who}: course package or nbgrader config files changed on disk during grading "
+             f"(no kernel can reach them; check them with git status): {', '.join(changed)}")
+
+
+def stop_reasons(exc: Exception, over: str | None = None, out_of_time: str | None = None) -> tuple[str, str]:
+    """Why a notebook stopped at a cell that raised ``exc``: (this cell's error, the later cells').
+    A sandbox over a limit (``over``) or the notebook out of time (``out_of_time``) is named first;
+    else nbclient's exception says what happened to the kernel."""
+    if over is not None:
+        return f"the sandbox was stopped: {over}", f"an earlier cell went over a limit: {over}"
+    if out_of_time is not None:
+        return out_of_time, out_of_time
+    if isinstance(exc, DeadKernelError):
+        return ("the kernel died while this cell ran (it exits or kills its process)",
+                "the kernel died in an earlier cell")
+    if isinstance(exc, CellTimeoutError):
+        return ("this cell ran past its time limit and could not be interrupted",
+                "an earlier cell ran past its time limit and could not be interrupted")
+    name = type(exc).__name__
+    return f"the kernel stopped responding ({name})", f"the kernel stopped responding ({name})"
+
+
 # --- Verification outside the kernel -----------------------------------------------------------------
 
 
 #: The grading code as the autograder's own cells load it in the kernel (repairs, initialisation).
-_LOADER = (
-    "import importlib.util as _iu, os as _os, sys as _sys\n"
-    "_spec = _iu.spec_from_file_location('_asl_grading', _os.environ['ASL_GRADING_CODE'])\n"
-    "_grading = _iu.module_from_spec(_spec)\n"
-    "_sys.modules[_spec.name] = _grading\n"
-    "_spec.loader.exec_module(_grading)\n"
-)
+#: (asl_course/grading/fresh.py, as the hidden tests do; here $ASL_GRADING_CODE is required.)
+_LOADER = "_grading = __import__('asl_course.grading.fresh', fromlist=['load']).load(required=True)\n"
 
 
 def after_graded_cell(executor, cell, index, resources) -> None:
@@ -796,7 +815,7 @@ def after_graded_cell(executor, cell, index, resources) -> None:
     the test failed, the grader's values are put in the kernel (``grading.repair``) so that the
     next exercises are graded on their own work; and after notebook 4's test_steps the model gets
     the grader's initialisation from a seed chosen now (``grading.reinitialise``, for test_fit)."""
-    grade_id = _grade_id(cell)
+    grade_id = cells.grade_id_of_test(cell)
     folder = (resources or {}).get("asl_grading")
     if cell.cell_type != "code" or grade_id not in grading.EXERCISES or not folder:
         return
@@ -814,23 +833,13 @@ def after_graded_cell(executor, cell, index, resources) -> None:
     if grading.exercise(grade_id).seeds_next:
         code.append(f"_grading.reinitialise(globals(), {session.seed(Path(folder))})")
     if code:
-        source = _LOADER + "\n".join(code) + "\ndel _grading, _spec, _iu, _os, _sys\n"
+        source = _LOADER + "\n".join(code) + "\ndel _grading\n"
         helper = NotebookNode(cell_type="code", source=source, metadata=NotebookNode(), outputs=[],
                               execution_count=None)
         try:
             executor.execute_cell(helper, index, store_history=False)
         finally:
             executor.nb.cells[index] = cell  # nbclient stores the cell it ran in the notebook
-
-
-def _answer_cells(nb) -> dict[str, str]:
-    """The notebook's answer cells (nbgrader solution cells), by grade_id, in order."""
-    out = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution") and meta.get("grade_id"):
-            out[meta["grade_id"]] = cell.source
-    return out
 
 
 def _model_file(resources) -> str | None:
@@ -857,19 +866,19 @@ class VerifyOutsideKernel(NbGraderPreprocessor):
         folder = resources.get("asl_grading")
         session = GradingSession.get()
         checked, failed, flagged = 0, [], []
-        answers = _answer_cells(nb)
-        cells = list(answers.values())
+        answers = cells.answer_cells(nb)
+        sources = list(answers.values())
         model_file = _model_file(resources)
         try:
             for cell in nb.cells:
-                grade_id = _grade_id(cell)
+                grade_id = cells.grade_id_of_test(cell)
                 if grade_id is None or cell.cell_type != "code":
                     continue
                 outputs = [o for o in cell.get("outputs", [])
                            if o.get("output_type") in ("error", "display_data")
                            or (o.get("output_type") == "stream" and o.get("name") == "stdout")]
                 if grade_id in grading.EXERCISES and folder and not any(o["output_type"] == "error" for o in outputs):
-                    mistakes = self._judge(session, grade_id, Path(folder), cells, model_file)
+                    mistakes = self._judge(session, grade_id, Path(folder), sources, model_file)
                     calls = grading.reference_calls(answers.get(grading.answer_of(grade_id), ""))
                     if calls:
                         flagged.append(grade_id)

@@ -21,8 +21,8 @@ import re
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-BEGIN = re.compile(r"^\s*### BEGIN HIDDEN TESTS\s*$")
-END = re.compile(r"^\s*### END HIDDEN TESTS\s*$")
+from asl_course.grading import cells
+
 PLACEHOLDER = "# (the grader's hidden tests ran here; the message below says what they found)"
 WITHHELD = "(output withheld: it quotes the grader's tests)"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -36,11 +36,11 @@ def split_hidden(source: str) -> tuple[str, list[str]]:
     """The cell's source with each hidden block replaced by a placeholder, and the hidden lines."""
     shown, hidden, inside = [], [], False
     for line in source.splitlines():
-        if BEGIN.match(line):
+        if cells.BEGIN_HIDDEN.match(line):
             inside = True
             shown.append(line[: len(line) - len(line.lstrip())] + PLACEHOLDER)
             continue
-        if END.match(line):
+        if cells.END_HIDDEN.match(line):
             inside = False
             continue
         (hidden if inside else shown).append(line)

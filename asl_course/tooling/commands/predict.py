@@ -100,8 +100,6 @@ def _import_keras() -> None:
 
 
 def handle(args) -> int:
-    import numpy as np
-
     from asl_course.learners import predict
 
     model_path = args.model if args.model is not None else predict.default_model_path()
@@ -111,56 +109,65 @@ def handle(args) -> int:
     model = predict.load_model(model_path)
     if not args.json:
         print(f"model: {model_path}", file=sys.stderr)
-
-    entries: list[dict | None] = []
-    batch, errors = [], []
-    for name in args.images:
-        try:
-            batch.append(predict.prepare_image(name))
-            entries.append(None)
-        except predict.ImageError as exc:
-            entries.append({"image": name, "error": str(exc)})
-            errors.append(str(exc))
-
-    results = []
-    if batch:
-        probs = predict.probabilities(model, np.concatenate(batch))
-        rows = iter(probs)
-        for name, entry in zip(args.images, entries):
-            if entry is not None:
-                results.append(entry)
-                continue
-            row = next(rows)
-            index = int(row.argmax())
-            results.append(
-                predict.Prediction(name, predict.LETTERS[index], index, float(row[index]),
-                                   tuple(predict.top_k(row, args.top))).as_dict()
-            )
-    else:
-        results = entries
-
+    results, errors = predictions(model, args.images, args.top)
     for message in errors:
         print(f"asl-course predict: error: {message}", file=sys.stderr)
     if args.json:
         json.dump({"model": str(model_path), "predictions": results}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        width = max(len(str(r["image"])) for r in results)
-        for r in results:
-            if "error" in r:
-                print(f"{r['image']:<{width}}  (not read: see the error above)")
-                continue
-            line = f"{r['image']:<{width}}  {r['letter']}  {r['confidence']:6.1%}"
-            if args.top > 1:
-                line += "   top {}: {}".format(
-                    args.top, ", ".join(f"{t['letter']} {t['probability']:.1%}" for t in r["top"])
-                )
+        for line in table(results, args.top):
             print(line)
     if errors:
         print(
             f"asl-course predict: {len(errors)} of {len(args.images)} images could not be read"
-            + ("; the others were predicted." if batch else "."),
+            + ("; the others were predicted." if len(errors) < len(args.images) else "."),
             file=sys.stderr,
         )
         return 1
     return 0
+
+
+def predictions(model, images: list, top: int) -> tuple[list[dict], list[str]]:
+    """One entry per image, in order (its prediction, or ``{"image", "error"}`` for one that cannot
+    be read), and the errors; the images that can be read are predicted in one batch."""
+    import numpy as np
+
+    from asl_course.learners import predict
+
+    entries: list[dict | None] = []
+    batch, errors = [], []
+    for name in images:
+        try:
+            batch.append(predict.prepare_image(name))
+            entries.append(None)
+        except predict.ImageError as exc:
+            entries.append({"image": name, "error": str(exc)})
+            errors.append(str(exc))
+    if not batch:
+        return entries, errors
+    rows = iter(predict.probabilities(model, np.concatenate(batch)))
+    results = []
+    for name, entry in zip(images, entries):
+        if entry is None:
+            row = next(rows)
+            index = int(row.argmax())
+            entry = predict.Prediction(name, predict.LETTERS[index], index, float(row[index]),
+                                       tuple(predict.top_k(row, top))).as_dict()
+        results.append(entry)
+    return results, errors
+
+
+def table(results: list[dict], top: int) -> list[str]:
+    """The predictions as aligned lines (an image that could not be read points to its error)."""
+    width = max(len(str(r["image"])) for r in results)
+    lines = []
+    for r in results:
+        if "error" in r:
+            lines.append(f"{r['image']:<{width}}  (not read: see the error above)")
+            continue
+        line = f"{r['image']:<{width}}  {r['letter']}  {r['confidence']:6.1%}"
+        if top > 1:
+            line += "   top {}: {}".format(top, ", ".join(f"{t['letter']} {t['probability']:.1%}" for t in r["top"]))
+        lines.append(line)
+    return lines
