@@ -25,7 +25,7 @@ DATASET = ["asl_course.dataset." + m for m in
            ("files", "labels", "sources", "validate", "encoding", "install", "importer", "kaggle", "synthetic",
             "folder", "audit", "families")]
 LEARNERS = ["asl_course.learners." + m for m in
-            ("lesson", "notebook", "checks", "selfstudy", "predict", "evaluation", "augment", "recipe", "shifts")]
+            ("lesson", "notebook", "checks", "selfstudy", "predict", "evaluation", "augment", "recipe", "shifts", "camera")]
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
 PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "limits", "feedback")]
 INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel", "similarity")]
@@ -34,7 +34,7 @@ TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "c
 THIRD_PARTY_GRADING = {"nbgrader", "nbclient", "jupyter_client", "bleach"}
 
 #: Modules written after the layout by parts: they have no old flat path (and get none).
-NO_OLD_PATH = {"asl_course.learners.shifts", "asl_course.tooling.robustness",
+NO_OLD_PATH = {"asl_course.learners.shifts", "asl_course.learners.camera", "asl_course.tooling.robustness",
                "asl_course.grading.instructor.similarity", "asl_course.tooling.commands.similarity",
                "asl_course.grading.plugins.limits"}
 #: Every module's old flat path and its new home (the old paths stay: released notebooks,
