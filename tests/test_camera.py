@@ -205,3 +205,23 @@ def test_the_javascript_parses(tmp_path):
     for name in ("widget.mjs", "colab.js"):
         result = subprocess.run(["node", "--check", str(tmp_path / name)], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("size, box", [((640, 480), (80, 0, 480, 480)), ((300, 400), (0, 50, 300, 300)),
+                                       ((224, 224), (0, 0, 224, 224))])
+def test_the_guide_box_is_the_centre_square(size, box):
+    assert camera.guide_box(*size) == box
+
+
+def test_show_picture_draws_the_box(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf()))
+    camera.show_picture(Image.fromarray(FRAME))
+    (patch,) = shown[0].axes[0].patches
+    assert (patch.get_x() + 0.5, patch.get_y() + 0.5, patch.get_width()) == (8, 0, 48)
+    plt.close("all")

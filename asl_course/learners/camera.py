@@ -41,7 +41,8 @@ NO_LEARNER = ("No camera here: this notebook runs without a browser (an automate
 
 #: The camera view, shared by the widget and Colab's route: a video with the guide box over
 #: its centre square, the advice, and buttons. ``handlers.picture(canvas)`` gets the frame at
-#: the camera's own size; ``handlers.status(text)`` says what happened ("error: ..." on failure).
+#: the camera's own size (it may return a promise: "picture taken" is said once it resolves);
+#: ``handlers.status(text)`` says what happened ("error: ..." on failure).
 VIEW_JS = r"""
 function aslCameraView(el, handlers, options) {
   const box = document.createElement("div");
@@ -90,8 +91,8 @@ function aslCameraView(el, handlers, options) {
     const canvas = document.createElement("canvas");
     canvas.width = video.videoWidth; canvas.height = video.videoHeight;
     canvas.getContext("2d").drawImage(video, 0, 0);
-    handlers.picture(canvas);
-    say("picture taken (" + canvas.width + "x" + canvas.height + "): run the next cell.");
+    Promise.resolve(handlers.picture(canvas))
+      .then(() => say("picture taken (" + canvas.width + "x" + canvas.height + "): run the next cell."));
   };
   return () => { if (stream) stream.getTracks().forEach((t) => t.stop()); };
 }
@@ -104,11 +105,12 @@ export default {
   render({ model, el }) {
     return aslCameraView(el, {
       status(text) { model.set("status", text); model.save_changes(); },
-      picture(canvas) {
-        canvas.toBlob(async (blob) => {
+      picture(canvas) {  // resolves once the frame is on its way to the kernel
+        return new Promise((resolve) => canvas.toBlob(async (blob) => {
           model.set("frame", new DataView(await blob.arrayBuffer()));
           model.save_changes();
-        }, "image/png");
+          resolve();
+        }, "image/png"));
       },
     }, { advice: model.get("advice") });
   },
@@ -264,7 +266,8 @@ def upload_widget(shot: Capture):
     """An ipywidgets ``FileUpload`` (one image) that hands its file to ``shot``."""
     import ipywidgets
 
-    button = ipywidgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo")
+    button = ipywidgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo",
+                                   layout=ipywidgets.Layout(width="auto"))
 
     def uploaded(change):
         for item in change["new"] or ():
@@ -339,3 +342,28 @@ def colab_upload(shot: Capture) -> Capture:
             break
     shot.waiting = False  # Colab's route has asked already: run the capture cell again for another try
     return shot
+
+
+# --- What the model sees -------------------------------------------------------------------
+
+
+def guide_box(width: int, height: int) -> tuple[int, int, int, int]:
+    """The guide box of a ``width`` x ``height`` picture, ``(left, top, side, side)``: its centre
+    square, which :func:`predict.prepare_image` keeps (the rest is cut off)."""
+    side = min(width, height)
+    return (width - side) // 2, (height - side) // 2, side, side
+
+
+def show_picture(picture, *, title: str | None = None):
+    """The picture as it came, with its guide box drawn: what is outside is not seen."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    left, top, side, _ = guide_box(*picture.size)
+    fig, ax = plt.subplots(figsize=(4.0, 4.0 * picture.height / picture.width))
+    ax.imshow(np.asarray(picture))
+    ax.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, fill=False, edgecolor="#f5c518", linewidth=2, linestyle="--"))
+    ax.set_title(title or f"{picture.width}x{picture.height}: the box is what the model sees", fontsize=9)
+    ax.axis("off")
+    fig.tight_layout()
+    plt.show()
