@@ -26,6 +26,7 @@ allow. Screenshots go to ``$ASL_BROWSER_ARTIFACTS`` (CI: ``test-artifacts/browse
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import re
@@ -507,3 +508,51 @@ def test_camera_widget_hands_a_frame_to_the_kernel(playwright_api, lab, artifact
     print(f"camera frame -> image {index}: correlation {best:.3f} (next {runner_up:.3f}), "
           f"mean absolute difference {difference:.3f}")
     assert best >= 0.95 and best - runner_up >= 0.2, fits
+
+
+def test_colab_route_javascript_in_chromium(playwright_api, artifacts, tmp_path):
+    """Colab's route without Colab: its JavaScript on a local page (``google.colab.output`` faked),
+    what ``eval_js`` would return: the fake camera's picture as a PNG data URL at the camera's
+    size; "" for *Upload a photo instead*; "error: ..." where there is no camera at all."""
+    from PIL import Image
+
+    from asl_course.learners import camera
+
+    y, x = np.mgrid[0:28, 0:28]
+    image = np.rint(128 + 100 * np.sin(x / 3.0) * np.cos(y / 4.0)).astype(np.uint8)  # smooth, like a hand
+    video = tmp_path / "hand.y4m"
+    write_y4m(video, [image])
+    page_file = tmp_path / "colab.html"
+    page_file.write_text("<html><body><script>window.google = {colab: {output: {setIframeHeight() {}}}};\n"
+                         + camera.COLAB_JS + "</script></body></html>")
+    runs = {"picture": (*FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}"), "skip": FAKE_CAMERA,
+            "no camera": ("--use-fake-ui-for-media-stream",)}
+    answers = {}
+    for name, args in runs.items():
+        browser = playwright_api.chromium.launch(executable_path=CHROMIUM, args=list(args))
+        try:
+            page = browser.new_page()
+            page.goto(page_file.as_uri())
+            page.set_default_timeout(30_000)
+            page.evaluate(f"() => {{ window.aslAnswer = aslTakePhoto({json.dumps(camera.ADVICE)}); }}")
+            if name == "picture":
+                page.locator(".asl-camera-status", has_text="camera on").wait_for(timeout=30_000)
+                page.screenshot(path=str(artifacts / "colab-route-live.png"))
+                page.locator(".asl-camera-take").click()
+            elif name == "skip":
+                page.locator("button", has_text="Upload a photo instead").click()
+            answers[name] = page.evaluate("() => window.aslAnswer")  # what eval_js would return
+            assert page.locator(".asl-camera").count() == 0, "the view stays after the answer"
+        finally:
+            browser.close()
+    picture = Image.open(io.BytesIO(camera.decode_data_url(answers["picture"])))
+    assert picture.size == VIDEO_SIZE
+    from asl_course.learners import predict
+
+    seen = predict.prepare_image(picture).reshape(-1)
+    fit = float(np.corrcoef(seen, image.reshape(-1) / 255.0)[0, 1])
+    print(f"Colab route: {picture.size[0]}x{picture.size[1]} picture, correlation {fit:.3f}; "
+          f"no camera: {answers['no camera'][:80]}")
+    assert fit >= 0.95
+    assert answers["skip"] == ""
+    assert answers["no camera"].startswith("error: no camera ("), answers["no camera"]

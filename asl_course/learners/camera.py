@@ -85,7 +85,7 @@ function aslCameraView(el, handlers, options) {
       .then((s) => { stream = s; video.srcObject = s; return video.play(); })
       .then(() => { take.disabled = false; say("camera on: " + video.videoWidth + "x" + video.videoHeight); })
       .catch((err) => say("error: no camera (" + err.name + ": " + err.message +
-                          "): allow the camera in the browser, or upload a photo instead."));
+                          "): allow (or connect) a camera, or upload a photo instead."));
   }
   take.onclick = () => {
     const canvas = document.createElement("canvas");
@@ -123,14 +123,15 @@ COLAB_JS = VIEW_JS + r"""
 async function aslTakePhoto(advice) {
   const el = document.createElement("div");
   document.body.appendChild(el);
+  const fit = () => google.colab.output.setIframeHeight(document.documentElement.scrollHeight, true);
   let stop = () => {};
   const answer = await new Promise((resolve) => {
     stop = aslCameraView(el, {
-      status(text) { if (text.startsWith("error:")) resolve(text); },
+      status(text) { fit(); if (text.startsWith("error:")) resolve(text); },
       picture(canvas) { resolve(canvas.toDataURL("image/png")); },
       skip() { resolve(""); },
     }, { advice: advice, skip: "Upload a photo instead" });
-    google.colab.output.setIframeHeight(document.documentElement.scrollHeight, true);
+    fit();
   });
   stop();
   el.remove();
