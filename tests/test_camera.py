@@ -110,6 +110,13 @@ def test_an_unreadable_upload_says_so_and_loses_nothing(shown, capsys):
     assert shot.source == "camera" and np.array_equal(shot.array(), FRAME)  # the frame is kept
 
 
+def test_uploaded_files_of_ipywidgets_8_and_7():
+    eight = ({"name": "a.png", "type": "image/png", "size": 3, "last_modified": 0, "content": b"abc"},)
+    seven = {"a.png": {"metadata": {"name": "a.png", "type": "image/png", "size": 3}, "content": b"abc"}}
+    assert camera.uploaded_files(eight) == camera.uploaded_files(seven) == [("a.png", b"abc")]
+    assert camera.uploaded_files(()) == camera.uploaded_files({}) == []
+
+
 def test_without_anywidget_the_upload_button_alone(shown, monkeypatch, capsys):
     def missing():
         raise ImportError("No module named 'anywidget'")

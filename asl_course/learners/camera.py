@@ -271,11 +271,18 @@ def upload_widget(shot: Capture):
                                    layout=ipywidgets.Layout(width="auto"))
 
     def uploaded(change):
-        for item in change["new"] or ():
-            shot.receive(item["content"], "upload", item.get("name", "the upload"))
+        for name, content in uploaded_files(change["new"]):
+            shot.receive(content, "upload", name)
 
     button.observe(uploaded, names="value")
     return button
+
+
+def uploaded_files(value) -> list[tuple[str, bytes]]:
+    """``(name, content)`` of a ``FileUpload``'s value: ipywidgets 8's tuple of dicts, or 7's dict by name."""
+    if isinstance(value, dict):
+        return [(name, item["content"]) for name, item in value.items()]
+    return [(item.get("name", "the upload"), item["content"]) for item in value or ()]
 
 
 def widget_capture(advice: str = ADVICE) -> Capture:
