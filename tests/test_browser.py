@@ -12,7 +12,9 @@ instructor plugins are switched off with the command the README gives learners
   ``NotImplementedError``, and its self-check answers with the "define ... in the cell above"
   message, not a traceback; test and setup cells cannot be edited or deleted (an answer cell
   and a plain cell, as controls, can); nbgrader's instructor panels are not there;
-- nbgrader's *Validate* button on a solved notebook 4 (one epoch of training) says it passes.
+- nbgrader's *Validate* button on a solved notebook 4 (one epoch of training) says it passes;
+- notebook 5's camera (issue 22), Chromium's fake camera playing a .y4m of test images: the
+  widget in JupyterLab hands the frame to the kernel, and Colab's route's JavaScript returns it.
 
 JupyterLab starts in a copy of the course folder (with its ``nbgrader_config.py``, which the
 Validate button reads), as the README tells learners. Every test fails on a JavaScript error
