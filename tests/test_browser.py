@@ -12,7 +12,9 @@ instructor plugins are switched off with the command the README gives learners
   ``NotImplementedError``, and its self-check answers with the "define ... in the cell above"
   message, not a traceback; test and setup cells cannot be edited or deleted (an answer cell
   and a plain cell, as controls, can); nbgrader's instructor panels are not there;
-- nbgrader's *Validate* button on a solved notebook 4 (one epoch of training) says it passes.
+- nbgrader's *Validate* button on a solved notebook 4 (one epoch of training) says it passes;
+- notebook 5's camera (issue 22), Chromium's fake camera playing a .y4m of test images: the
+  widget in JupyterLab hands the frame to the kernel, and Colab's route's JavaScript returns it.
 
 JupyterLab starts in a copy of the course folder (with its ``nbgrader_config.py``, which the
 Validate button reads), as the README tells learners. Every test fails on a JavaScript error
@@ -25,6 +27,8 @@ allow. Screenshots go to ``$ASL_BROWSER_ARTIFACTS`` (CI: ``test-artifacts/browse
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -37,6 +41,7 @@ import urllib.request
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from _quiet import unexpected
@@ -244,10 +249,11 @@ class Learner:
         assert not found, f"stderr in {path.name} (cell: lines): {found}"
 
 
-@pytest.fixture
-def learner(playwright_api, lab, artifacts, request):
+@contextlib.contextmanager
+def chromium_learner(playwright_api, lab, artifacts, name: str, args: tuple[str, ...] = ()):
+    """A :class:`Learner` in a fresh Chromium (``args``: its command-line switches)."""
     url, token, _ = lab
-    browser = playwright_api.chromium.launch(executable_path=CHROMIUM)
+    browser = playwright_api.chromium.launch(executable_path=CHROMIUM, args=list(args))
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(60_000)
     person = Learner(page, url, token, artifacts)
@@ -255,10 +261,16 @@ def learner(playwright_api, lab, artifacts, request):
         yield person
     finally:
         try:  # how the page looked when the test ended (passed or failed)
-            person.shot(f"end-{request.node.name}")
+            person.shot(f"end-{name}")
         except Exception:  # noqa: BLE001 - a screenshot must not hide the real failure
             pass
         browser.close()
+
+
+@pytest.fixture
+def learner(playwright_api, lab, artifacts, request):
+    with chromium_learner(playwright_api, lab, artifacts, request.node.name) as person:
+        yield person
 
 
 def _indices(nb) -> dict[str, int]:
@@ -419,3 +431,130 @@ def test_validate_button_passes_a_solved_notebook_4(learner, lab):
     assert VALIDATED in text, f"the Validate button on a solved notebook 4 says:\n{text[-3000:]}"
     results.locator(".jp-Dialog-button.jp-mod-accept").click()
     learner.check_clean()
+
+
+# --- Notebook 5's camera widget, with Chromium's fake camera (issue 22) ---------------------
+
+#: Chromium's camera is a video file, and its permission prompt answers "allow".
+FAKE_CAMERA = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
+#: The fake camera's picture: test-file images, one a second, in the centre square of 640x480
+#: (the guide box), beside stripes that the guide box cuts off.
+VIDEO_SIZE, VIDEO_FPS, VIDEO_IMAGES = (640, 480), 5, 3
+
+
+def write_y4m(path: Path, images, size=VIDEO_SIZE, fps=VIDEO_FPS) -> None:
+    """A YUV4MPEG2 video (4:2:0, no colour): each 28x28 image (0..255) for one second, enlarged into
+    the frame's centre square. Luma in the studio range (16..235) that Chromium decodes it in."""
+    from PIL import Image
+
+    width, height = size
+    side, left = height, (width - height) // 2
+    stripes = np.where((np.arange(width) // 16) % 2 == 0, 30, 220).astype(np.uint8)
+    chroma = np.full(width * height // 2, 128, np.uint8).tobytes()  # U then V planes: gray
+    with open(path, "wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for image in images:
+            frame = np.repeat(stripes[None, :], height, axis=0)
+            hand = Image.fromarray(np.asarray(image, np.uint8).reshape(28, 28)).resize((side, side), Image.Resampling.BICUBIC)
+            frame[:, left:left + side] = np.asarray(hand)
+            luma = np.rint(16 + frame.astype(np.float64) * 219 / 255).astype(np.uint8).tobytes()
+            for _ in range(fps):
+                video.write(b"FRAME\n" + luma + chroma)
+
+
+CAMERA_CELLS = (
+    # The suite runs with ASL_COURSE_AUTOMATED=1, which the kernel inherits: this kernel is a learner's.
+    "import os\nos.environ.pop('ASL_COURSE_AUTOMATED', None)\n"
+    "from asl_course.learners import camera\nshot = camera.capture()",
+    "import numpy as np\nfrom asl_course.learners import predict\n"
+    "assert shot.source == 'camera', shot.note\n"
+    "np.save('seen.npy', predict.prepare_image(shot.image)[0, ..., 0])\n"
+    "print('frame', shot.array().shape)",
+)
+
+
+def test_camera_widget_hands_a_frame_to_the_kernel(playwright_api, lab, artifacts, data_dir, tmp_path):
+    """The widget in JupyterLab, Chromium's fake camera playing test-file images: *Take picture*
+    sends the frame to the kernel, at the camera's size, and its prepared 28x28 is the video's
+    image (Pearson correlation >= 0.95 with one of them, the best by 0.2 over the others)."""
+    from asl_course import dataset
+
+    _, _, x_valid, _ = dataset.load_arrays(data_dir)
+    images = x_valid[:VIDEO_IMAGES]
+    video = tmp_path / "hands.y4m"
+    write_y4m(video, images)
+    work = lab[2]
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CAMERA_CELLS],
+                                            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                     "language": "python"}}), work / "camera.ipynb")
+    args = (*FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}")
+    with chromium_learner(playwright_api, lab, artifacts, "camera-widget", args) as learner:
+        panel = learner.open("camera.ipynb", len(CAMERA_CELLS))
+        learner.run(panel, 0)
+        status = panel.locator(".asl-camera-status")
+        status.filter(has_text="camera on").wait_for(timeout=60_000)
+        assert f"{VIDEO_SIZE[0]}x{VIDEO_SIZE[1]}" in status.inner_text()
+        learner.page.wait_for_timeout(500)  # a few frames in: the video is playing
+        learner.shot("camera-01-live")
+        panel.locator(".asl-camera-take").click()
+        status.filter(has_text="picture taken").wait_for(timeout=30_000)
+        learner.shot("camera-02-taken")
+        said = learner.run(panel, 1)
+        assert TRACEBACK not in said and f"frame ({VIDEO_SIZE[1]}, {VIDEO_SIZE[0]}, 3)" in said, said
+        learner.check_clean()
+        learner.check_quiet(panel, work / "camera.ipynb")
+    seen = np.load(work / "seen.npy").reshape(-1)
+    fits = sorted((float(np.corrcoef(seen, image / 255.0)[0, 1]), i) for i, image in enumerate(images))
+    (best, index), runner_up = fits[-1], fits[-2][0]
+    difference = float(np.abs(seen - images[index] / 255.0).mean())
+    print(f"camera frame -> image {index}: correlation {best:.3f} (next {runner_up:.3f}), "
+          f"mean absolute difference {difference:.3f}")
+    assert best >= 0.95 and best - runner_up >= 0.2, fits
+
+
+def test_colab_route_javascript_in_chromium(playwright_api, artifacts, tmp_path):
+    """Colab's route without Colab: its JavaScript on a local page (``google.colab.output`` faked),
+    what ``eval_js`` would return: the fake camera's picture as a PNG data URL at the camera's
+    size; "" for *Upload a photo instead*; "error: ..." where there is no camera at all."""
+    from PIL import Image
+
+    from asl_course.learners import camera
+
+    y, x = np.mgrid[0:28, 0:28]
+    image = np.rint(128 + 100 * np.sin(x / 3.0) * np.cos(y / 4.0)).astype(np.uint8)  # smooth, like a hand
+    video = tmp_path / "hand.y4m"
+    write_y4m(video, [image])
+    page_file = tmp_path / "colab.html"
+    page_file.write_text("<html><body><script>window.google = {colab: {output: {setIframeHeight() {}}}};\n"
+                         + camera.COLAB_JS + "</script></body></html>")
+    runs = {"picture": (*FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}"), "skip": FAKE_CAMERA,
+            "no camera": ("--use-fake-ui-for-media-stream",)}
+    answers = {}
+    for name, args in runs.items():
+        browser = playwright_api.chromium.launch(executable_path=CHROMIUM, args=list(args))
+        try:
+            page = browser.new_page()
+            page.goto(page_file.as_uri())
+            page.set_default_timeout(30_000)
+            page.evaluate(f"() => {{ window.aslAnswer = aslTakePhoto({json.dumps(camera.ADVICE)}); }}")
+            if name == "picture":
+                page.locator(".asl-camera-status", has_text="camera on").wait_for(timeout=30_000)
+                page.screenshot(path=str(artifacts / "colab-route-live.png"))
+                page.locator(".asl-camera-take").click()
+            elif name == "skip":
+                page.locator("button", has_text="Upload a photo instead").click()
+            answers[name] = page.evaluate("() => window.aslAnswer")  # what eval_js would return
+            assert page.locator(".asl-camera").count() == 0, "the view stays after the answer"
+        finally:
+            browser.close()
+    picture = Image.open(io.BytesIO(camera.decode_data_url(answers["picture"])))
+    assert picture.size == VIDEO_SIZE
+    from asl_course.learners import predict
+
+    seen = predict.prepare_image(picture).reshape(-1)
+    fit = float(np.corrcoef(seen, image.reshape(-1) / 255.0)[0, 1])
+    print(f"Colab route: {picture.size[0]}x{picture.size[1]} picture, correlation {fit:.3f}; "
+          f"no camera: {answers['no camera'][:80]}")
+    assert fit >= 0.95
+    assert answers["skip"] == ""
+    assert answers["no camera"].startswith("error: no camera ("), answers["no camera"]

@@ -31,7 +31,8 @@ DATASET = ["asl_course.dataset." + m for m in
            ("files", "labels", "sources", "validate", "encoding", "install", "importer", "kaggle", "synthetic",
             "folder", "audit", "families")]
 LEARNERS = ["asl_course.learners." + m for m in
-            ("lesson", "notebook", "checks", "mistakes", "selfstudy", "predict", "evaluation", "augment", "recipe", "shifts")]
+            ("lesson", "notebook", "checks", "mistakes", "selfstudy", "predict", "evaluation", "augment", "recipe", "shifts",
+             "camera")]
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
 PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "limits", "feedback")]
 INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel", "similarity")]
@@ -42,7 +43,7 @@ THIRD_PARTY_GRADING = {"nbgrader", "nbclient", "jupyter_client", "bleach"}
 #: The course's API (ARCHITECTURE.md, "The public surface"): the modules the notebooks (every
 #: edition) import, and the names nbgrader_config.py gives nbgrader. Everything else is internal.
 NOTEBOOK_API = {"asl_course.learners." + m for m in
-                ("notebook", "lesson", "checks", "evaluation", "predict", "augment", "recipe", "selfstudy")}
+                ("notebook", "lesson", "checks", "evaluation", "predict", "augment", "recipe", "selfstudy", "camera")}
 CONFIG_API = {"asl_course.grading.plugins.autograder": {"GuardedExecute", "VerifyOutsideKernel", "CELL_TIMEOUTS"},
               "asl_course.grading.plugins.feedback": {"HideHiddenTests", "SanitizeStudentHTML"},
               "asl_course.tooling.editions": {"ReleaseEdition"}}
@@ -284,6 +285,8 @@ HEAVY = {
     "jupyter_client": "the autograder's kernels", "jupyter_core": "the autograder's kernels", "zmq": "asl-course run only",
     "sqlalchemy": "the gradebook merge only", "psutil": "parallel grading only", "yaml": "an LMS roster only",
     "nh3": "feedback pages only",
+    "anywidget": "notebook 5's camera widget only", "ipywidgets": "the camera widget's upload button only",
+    "traitlets": "the camera widget only (with anywidget)",
 }
 #: Files whose functions import what they run (the package's own code too), and why.
 LAZY = {

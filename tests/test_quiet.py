@@ -78,6 +78,25 @@ def test_a_savedmodel_export_in_a_notebook_logs_nothing(tmp_path, data_dir):
     assert "a real warning still shows" in "".join(o.get("text", "") for o in nb.cells[2].outputs)
 
 
+def test_the_camera_widget_in_a_learners_kernel_says_nothing_on_stderr(tmp_path):
+    """Notebook 5's "your own hand" in an interactive kernel (nbval runs it headless, where it shows
+    nothing): the camera widget and the upload button are shown, no stderr; no click came, so
+    the next cell says so and takes the test picture."""
+    from PIL import Image
+
+    Image.new("L", (28, 28), 90).save(tmp_path / "test.png")
+    nb, alive = learner_kernel(
+        tmp_path,
+        "from asl_course.learners import camera\nshot = camera.capture()",
+        "picture, source = shot.picture('test.png')\nprint(source, picture.size)",
+    )
+    assert alive
+    shown = [o for o in nb.cells[0].outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(shown) == 2, nb.cells[0].outputs  # the camera and the upload button
+    assert [stderr_lines(c.outputs) for c in nb.cells] == [[], []], [c.outputs for c in nb.cells]
+    assert "test image (28, 28)" in nb.cells[1].outputs[-1]["text"]
+
+
 @pytest.mark.slow
 def test_export_savedmodel_keeps_tensorflows_info_lines_out(tmp_path, caplog):
     """``asl_course.learners.predict.export_savedmodel`` where TensorFlow's logger is at INFO (as in any

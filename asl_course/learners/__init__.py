@@ -9,6 +9,7 @@
 - :mod:`.evaluation`: confusion matrix, per-letter accuracy, mistakes.
 - :mod:`.augment`: the lesson's augmentation three ways (generator, layers, tf.data).
 - :mod:`.shifts`: the camera-shift suite (kinds a webcam brings, at 5 severities; design and held-out kinds).
+- :mod:`.camera`: notebook 5's own hand: the camera widget, Colab's route, an upload; never waits headless.
 
 May import: :mod:`asl_course.facts`, :mod:`asl_course.errors`, :mod:`asl_course.dataset`, the
 grading package's own modules (:mod:`asl_course.grading`, what the hidden tests run) and each
