@@ -85,7 +85,7 @@ def _quiet_stderr():
         os.close(saved)
 
 
-def _import_keras() -> None:
+def import_keras() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from asl_course.errors import UserError
 
@@ -107,7 +107,7 @@ def handle(args) -> int:
     model_path = args.model if args.model is not None else predict.default_model_path()
     if not model_path.exists():  # before importing TensorFlow: a quick, clear answer
         predict.load_model(model_path)
-    _import_keras()
+    import_keras()
     model = predict.load_model(model_path)
     if not args.json:
         print(f"model: {model_path}", file=sys.stderr)
