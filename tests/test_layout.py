@@ -29,14 +29,17 @@ LEARNERS = ["asl_course.learners." + m for m in
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
 PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "limits", "feedback")]
 INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel", "similarity")]
-TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "cli", "classroom", "robustness")] + [
-    "asl_course.tooling.commands." + m for m in ("data", "build", "run", "predict", "intake", "repair", "grade", "similarity", "bench")]
+TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "cli", "classroom", "robustness", "export")] + [
+    "asl_course.tooling.commands." + m for m in ("data", "build", "run", "predict", "export", "serve", "intake", "repair",
+                                                 "grade", "similarity", "bench")]
+WEB = ["asl_course.web." + m for m in ("runtime", "server", "fakecam")]
 THIRD_PARTY_GRADING = {"nbgrader", "nbclient", "jupyter_client", "bleach"}
 
 #: Modules written after the layout by parts: they have no old flat path (and get none).
 NO_OLD_PATH = {"asl_course.learners.shifts", "asl_course.tooling.robustness",
                "asl_course.grading.instructor.similarity", "asl_course.tooling.commands.similarity",
-               "asl_course.grading.plugins.limits"}
+               "asl_course.grading.plugins.limits", "asl_course.tooling.export",
+               "asl_course.tooling.commands.export", "asl_course.tooling.commands.serve"}
 #: Every module's old flat path and its new home (the old paths stay: released notebooks,
 #: nbgrader_config.py files in the wild, `asl_course.autograder.GuardedExecute`).
 #: Modules made after the flat layout: they never had an old path.
@@ -58,6 +61,7 @@ PARTS = {
     "plugins": ("asl_course.grading.plugins",),
     "instructor": ("asl_course.grading.instructor",),
     "tooling": ("asl_course.tooling",),
+    "web": ("asl_course.web",),
 }
 
 
@@ -84,7 +88,8 @@ def in_part(names: set[str], part: str) -> set[str]:
     ("the learners' API", LEARNERS, ["plugins", "instructor", "tooling"]),
     ("the hidden tests and verdicts", GRADING, ["learners", "plugins", "instructor", "tooling"]),
     ("the nbgrader plugins", PLUGINS, ["instructor", "tooling"]),
-    ("the instructor's tools", INSTRUCTOR, ["learners", "tooling"]),
+    ("the instructor's tools", INSTRUCTOR, ["learners", "tooling", "web"]),
+    ("the web page", WEB, ["grading", "plugins", "instructor"]),
 ])
 def test_a_part_imports_only_what_it_may(part, modules, forbidden):
     loaded = imported_with(modules)
@@ -127,8 +132,8 @@ def test_the_old_paths_are_listed_and_are_aliases():
     assert not aliases - flat, f"old paths without their alias file: {sorted(aliases - flat)}"
     for stem in top:
         assert "sys.modules[__name__] = _module" in (PACKAGE / f"{stem}.py").read_text(), stem
-    listed = set(FACTS + DATASET + LEARNERS + PLUGINS + INSTRUCTOR + TOOLING)
-    for folder in ("dataset", "learners", "grading/plugins", "grading/instructor", "tooling", "tooling/commands"):
+    listed = set(FACTS + DATASET + LEARNERS + PLUGINS + INSTRUCTOR + TOOLING + WEB)
+    for folder in ("dataset", "learners", "grading/plugins", "grading/instructor", "tooling", "tooling/commands", "web"):
         for path in (PACKAGE / folder).glob("*.py"):
             if path.stem != "__init__":
                 name = "asl_course." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
@@ -142,7 +147,7 @@ def test_every_folder_is_a_package_with_a_docstring_saying_what_it_may_import():
             continue
         init = folder / "__init__.py"
         assert init.is_file(), f"{folder} has no __init__.py: a wheel would leave it out"
-    for part in ("dataset", "learners", "grading/plugins", "grading/instructor", "tooling"):
+    for part in ("dataset", "learners", "grading/plugins", "grading/instructor", "tooling", "web"):
         doc = importlib.import_module("asl_course." + part.replace("/", ".")).__doc__ or ""
         assert "May import" in doc or "may import" in doc, f"asl_course/{part}/__init__.py does not say what it may import"
 

@@ -245,3 +245,79 @@ def test_page_reads_a_chosen_photo_as_python_does(page, tmp_path):
         print(f"{suffix}: largest difference {difference * 255:.1f} gray levels")
         assert difference <= tolerance + 1e-7, f"{suffix}: {difference * 255:.1f} gray levels apart"
     assert "hand.jpg: most likely" in page.text_content("#status")
+
+
+# --- The page served by `asl-course serve`, its camera a video of hands (slow) -------------------
+
+
+@pytest.fixture(scope="module")
+def served_trained(trained_model, runtime_dir, tmp_path_factory):
+    """``asl-course serve --model`` (a real process) on the session's trained model."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("serve")
+    model = shutil.copy(trained_model[0], folder / lesson.MODEL_FILE)
+    port = _free_port()
+    env = dict(os.environ, ASL_WEB_RUNTIME=str(runtime_dir), PYTHONWARNINGS="ignore")
+    log = open(folder / "serve.log", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "asl_course", "serve", "--model", str(model), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            log.seek(0)
+            assert proc.poll() is None and time.monotonic() < deadline, f"asl-course serve did not start:\n{log.read()}"
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        log.close()
+
+
+def _one_hand_per_letter(model, prepared):
+    """For each letter, the first test-file image that Keras reads right from the plain frame the
+    video shows (the page is under test here, not the model: its accuracy is measured elsewhere)."""
+    pixels = np.rint(prepared.x_valid.reshape(-1, 784) * 255)
+    labels = np.asarray(prepared.labels_valid)
+    chosen, skipped = [], 0
+    for index in range(predict.NUM_CLASSES):
+        for row in np.flatnonzero(labels == index):
+            frame = fakecam.hand_frame(pixels[row], index)
+            if predict.probabilities(model, predict.prepare_image(frame))[0].argmax() == index:
+                chosen.append(pixels[row])
+                break
+            skipped += 1
+    return np.asarray(chosen), skipped
+
+
+@pytest.mark.slow
+def test_fake_camera_reads_the_letters_of_test_hands(trained_model, prepared, served_trained, playwright_api, tmp_path):
+    _, model = trained_model
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    hands, skipped = _one_hand_per_letter(model, prepared)
+    indices = list(range(predict.NUM_CLASSES))
+    right = {}
+    for background in ("plain", "cluttered"):
+        video = fakecam.letter_video(hands, indices, tmp_path / f"{background}.y4m", cluttered=background == "cluttered")
+        console: list[str] = []
+        browser, page = fakecam.open_page(playwright_api, CHROMIUM, video, served_trained, console)
+        try:
+            seen = fakecam.read_letters(page)
+            page.screenshot(path=ARTIFACTS / f"camera-{background}.png")
+        finally:
+            browser.close()
+        read = {i: fakecam.majority(v) for i, v in seen.items()}
+        right[background] = sum(read[i] == predict.LETTERS[i] for i in read)
+        python = sum(int(predict.probabilities(model, predict.prepare_image(fakecam.hand_frame(
+            hands[i], i, cluttered=background == "cluttered")))[0].argmax()) == i for i in indices)
+        print(f"\nfake camera, {background} background: the page read {right[background]} of 24 letters right "
+              f"({len(seen)} seen; Python reads {python} of these frames right); "
+              f"misread: {sorted((predict.LETTERS[i], t) for i, t in read.items() if t != predict.LETTERS[i])}; "
+              f"{skipped} test images skipped to find one Keras reads right per letter")
+        assert not console, f"JavaScript errors on the page: {console}"
+        assert len(seen) == predict.NUM_CLASSES, f"letters never shown: {set(indices) - set(seen)}"
+    assert right["plain"] >= 22

@@ -6,7 +6,11 @@
 - :mod:`asl_course.web.runtime`: onnxruntime-web's WebAssembly files, fetched by pinned version
   from the npm registry and checked by SHA-256 (not committed: 14.3 MB).
 - :mod:`asl_course.web.server`: ``asl-course serve`` (starlette + uvicorn): the page, the model
-  and ``POST /predict``.
+  and ``POST /predict``;
+- :mod:`asl_course.web.fakecam`: a camera made of test images (a ``.y4m`` video Chromium plays as
+  its camera), for the real-browser test and ``asl-course bench camera``.
+
+May import: facts, errors, learners, and ``tooling.export`` (the ONNX session); not grading.
 """
 
 from pathlib import Path

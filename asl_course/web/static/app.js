@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 const video = $("video"), photo = $("photo"), frame = $("frame"), seen = $("seen");
 const frameCtx = frame.getContext("2d", { willReadFrequently: true });
 const seenCtx = seen.getContext("2d");
-const asl = (window.asl = { session: null, stats: { frames: 0, fps: 0, prepareMs: 0, modelMs: 0 }, shown: null });
+const asl = (window.asl = { session: null, stats: { frames: 0, fps: 0, prepareMs: 0, modelMs: 0, prepareTotal: 0, modelTotal: 0 }, shown: null });
 let busy = false, stream = null;
 
 function status(text, error = false) {
@@ -27,6 +27,7 @@ async function classify(input) {
   const tensor = new ort.Tensor("float32", input, [1, SIZE, SIZE, 1]);
   const out = await asl.session.run({ image: tensor });
   asl.stats.modelMs = performance.now() - t;
+  asl.stats.modelTotal += asl.stats.modelMs;
   const probs = Array.from(out.probabilities.data);
   return probs.map((p, i) => [LETTERS[i], p]).sort((a, b) => b[1] - a[1]).slice(0, 3);
 }
@@ -54,6 +55,7 @@ async function read(source, w, h, white = false) {
   const t = performance.now();
   const { input, gray } = prepareRGBA(image.data, w, h);
   asl.stats.prepareMs = performance.now() - t;
+  asl.stats.prepareTotal += asl.stats.prepareMs;
   const top = await classify(input);
   show(gray, top, image, input);
   return top;
