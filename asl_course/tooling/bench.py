@@ -617,6 +617,7 @@ def camera(model=None, *, seconds: float = 10.0, chromium: str = "/usr/bin/chrom
                 browser.close()
         web.should_exit = True
         load_after = os.getloadavg()
+        model_bytes = onnx_file.stat().st_size
     finally:
         shutil.rmtree(work, ignore_errors=True)
     frames_read = last["frames"] - first["frames"]
@@ -626,7 +627,7 @@ def camera(model=None, *, seconds: float = 10.0, chromium: str = "/usr/bin/chrom
         "fps": frames_read / elapsed, "frames": frames_read, "seconds": elapsed,
         "frame_size": f"{last['w']}x{last['h']}", "prepare_ms": per_frame["prepare"], "model_ms": per_frame["model"],
         "page_bytes": page_files, "runtime_bytes": runtime.size(runtime_dir),
-        "model_bytes": onnx_file.stat().st_size if onnx_file.exists() else None,
+        "model_bytes": model_bytes,
         "load_average": [round(x, 2) for x in load_before + load_after], "cpus": os.cpu_count(),
         "javascript_errors": errors, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -635,7 +636,7 @@ def camera(model=None, *, seconds: float = 10.0, chromium: str = "/usr/bin/chrom
         f"{report['frame_size']} in {elapsed:.1f} s; camera 60 frames/s); per frame: prepare "
         f"{report['prepare_ms']:.2f} ms, model {report['model_ms']:.2f} ms")
     log(f"page {page_files / 1e3:.1f} kB + onnxruntime-web {report['runtime_bytes'] / 1e6:.2f} MB = {total:.2f} MB "
-        f"(limit 15 MB); the model it loads: {(report['model_bytes'] or 0) / 1e6:.2f} MB")
+        f"(limit 15 MB); the model it loads: {model_bytes / 1e6:.2f} MB")
     log(f"machine: {report['cpus']} CPUs, load average (1, 5, 15 min) before {load_before[0]:.1f} "
         f"{load_before[1]:.1f} {load_before[2]:.1f}, after {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f}")
     if errors:

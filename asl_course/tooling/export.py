@@ -19,6 +19,7 @@ import dataclasses
 import os
 import shutil
 import uuid
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,9 @@ def export_onnx(model, dest: str | os.PathLike) -> Path:
     signature = [tf.TensorSpec((None, *predict.INPUT_SHAPE), tf.float32, name=INPUT_NAME)]
     predict.quiet_tensorflow_info()
     try:
-        model.export(str(staging), format="onnx", verbose=False, input_signature=signature)
+        with warnings.catch_warnings():  # Keras' tf2onnx patch probes np.object (a FutureWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            model.export(str(staging), format="onnx", verbose=False, input_signature=signature)
         _rename_output(staging)
         os.replace(staging, dest)
     finally:

@@ -130,7 +130,7 @@ _SHOWN = """() => {
 
 def read_letters(page, letters_wanted: int = predict.NUM_CLASSES, timeout: float = 40.0, every: float = 0.25) -> dict:
     """Poll the page: for each letter index of the video, the top letters shown while its frames
-    were read. Stops when every index has 3 readings or after ``timeout`` seconds."""
+    were read. Stops when every index has 2 readings or after ``timeout`` seconds."""
     import time
 
     seen: dict[int, list[str]] = {}
@@ -139,7 +139,7 @@ def read_letters(page, letters_wanted: int = predict.NUM_CLASSES, timeout: float
         got = page.evaluate(_SHOWN)
         if 1 <= got["code"] <= predict.NUM_CLASSES and got["shown"] == got["top"]:
             seen.setdefault(got["code"] - 1, []).append(got["shown"])
-        if len(seen) >= letters_wanted and all(len(v) >= 3 for v in seen.values()):
+        if len(seen) >= letters_wanted and all(len(v) >= 2 for v in seen.values()):
             break
         time.sleep(every)
     return seen

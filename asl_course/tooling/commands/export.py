@@ -20,8 +20,9 @@ def register(subparsers) -> None:
         description="Export the saved .keras model as a TensorFlow SavedModel and as ONNX (the format the "
                     "course's web page runs in the browser), and check the ONNX file against Keras.",
     )
-    parser.add_argument("--model", type=Path, default=None, metavar="PATH",
-                        help="the saved .keras model (default: output/asl_model.keras if it exists, else ./asl_model.keras)")
+    from asl_course.tooling.commands.predict import add_model_argument
+
+    add_model_argument(parser)
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="where to write the exports (default: beside the model)")
     parser.add_argument("--parity", type=int, default=None, metavar="N",

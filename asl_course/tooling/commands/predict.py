@@ -39,6 +39,14 @@ def _top(text: str) -> int:
     return value
 
 
+def add_model_argument(parser) -> None:
+    """``--model PATH``: the saved model (predict, export, serve); None means the default path."""
+    parser.add_argument(
+        "--model", type=Path, default=None, metavar="PATH",
+        help="the saved .keras model (default: output/asl_model.keras if it exists, else ./asl_model.keras)",
+    )
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict",
@@ -52,13 +60,7 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="picture files (PNG, JPEG, ...)")
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="the saved .keras model (default: output/asl_model.keras if it exists, else ./asl_model.keras)",
-    )
+    add_model_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     parser.add_argument(
         "--top", type=_top, default=1, metavar="K", help="also show the K most likely letters (default 1)"

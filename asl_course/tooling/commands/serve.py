@@ -26,8 +26,9 @@ def register(subparsers) -> None:
         description="Serve the course's web page: the camera (or a photo) read by your model in the browser, "
                     "the top 3 letters live, and a JSON POST /predict for scripts.",
     )
-    parser.add_argument("--model", type=Path, default=None, metavar="PATH",
-                        help="the saved .keras model (default: output/asl_model.keras if it exists, else ./asl_model.keras)")
+    from asl_course.tooling.commands.predict import add_model_argument
+
+    add_model_argument(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this computer only)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -52,7 +53,13 @@ def onnx_for(model_path: Path) -> Path:
             pass  # a damaged export: write it again
     print(f"exporting {model_path} to ONNX for the page ...", file=sys.stderr)
     import_keras()
-    return export.export_onnx(predict.load_model(model_path), onnx_file)
+    model = predict.load_model(model_path)
+    try:
+        return export.export_onnx(model, onnx_file)
+    except OSError:  # the model's folder is read-only: export to a private temporary folder
+        import tempfile
+
+        return export.export_onnx(model, Path(tempfile.mkdtemp(prefix="asl-serve-")) / onnx_file.name)
 
 
 def handle(args) -> int:

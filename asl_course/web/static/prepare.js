@@ -13,8 +13,16 @@ function bicubic(x) {
   return 0;
 }
 
+const cache = new Map(); // (inSize, outSize) -> coefficients: a camera's frames are all one size
+
 // Pillow's precompute_coeffs + normalize_coeffs_8bpc for one axis: inSize -> outSize.
 export function coefficients(inSize, outSize) {
+  const key = `${inSize}>${outSize}`;
+  if (!cache.has(key)) cache.set(key, computeCoefficients(inSize, outSize));
+  return cache.get(key);
+}
+
+function computeCoefficients(inSize, outSize) {
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
   const support = 2 * filterscale;
