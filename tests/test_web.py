@@ -328,3 +328,21 @@ def test_fake_camera_reads_the_letters_of_test_hands(trained_model, prepared, se
         assert not console, f"JavaScript errors on the page: {console}"
         assert len(seen) == predict.NUM_CLASSES, f"letters never shown: {set(indices) - set(seen)}"
     assert right["plain"] >= 22
+
+
+@pytest.mark.slow
+def test_bench_camera_counts_frames_and_sizes_the_page(runtime_dir, tmp_path):
+    """``asl-course bench camera`` (a real process: it runs its own Playwright) measures, and the
+    page with its runtime stays within the issue's 15 MB."""
+    if not (Path(CHROMIUM).exists() and os.access(CHROMIUM, os.X_OK)):
+        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
+    import json
+
+    env = dict(os.environ, ASL_WEB_RUNTIME=str(runtime_dir), PYTHONWARNINGS="ignore")
+    result = subprocess.run([sys.executable, "-m", "asl_course", "bench", "camera", "--seconds", "2",
+                             "--json", str(tmp_path / "camera.json")], capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "frames/s" in result.stdout and "limit 15 MB" in result.stdout
+    report = json.loads((tmp_path / "camera.json").read_text())
+    assert report["frames"] > 0 and report["frame_size"] == "640x480" and not report["javascript_errors"]
+    assert report["page_bytes"] + report["runtime_bytes"] <= 15_000_000
