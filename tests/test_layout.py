@@ -36,8 +36,10 @@ LEARNERS = ["asl_course.learners." + m for m in
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
 PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "limits", "feedback")]
 INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel", "similarity")]
-TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "cli", "classroom", "robustness")] + [
-    "asl_course.tooling.commands." + m for m in ("data", "build", "run", "predict", "intake", "repair", "grade", "similarity", "bench")]
+TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "cli", "classroom", "robustness", "export")] + [
+    "asl_course.tooling.commands." + m for m in ("data", "build", "run", "predict", "export", "serve", "intake", "repair",
+                                                 "grade", "similarity", "bench")]
+WEB = ["asl_course.web." + m for m in ("runtime", "server", "fakecam")]
 THIRD_PARTY_GRADING = {"nbgrader", "nbclient", "jupyter_client", "bleach"}
 
 #: The course's API (ARCHITECTURE.md, "The public surface"): the modules the notebooks (every
@@ -72,6 +74,7 @@ PARTS = {
     "plugins": ("asl_course.grading.plugins",),
     "instructor": ("asl_course.grading.instructor",),
     "tooling": ("asl_course.tooling",),
+    "web": ("asl_course.web",),
 }
 
 
@@ -98,7 +101,10 @@ def in_part(names: set[str], part: str) -> set[str]:
     ("the learners' API", LEARNERS, ["plugins", "instructor", "tooling"]),
     ("the hidden tests and verdicts", GRADING, ["learners", "plugins", "instructor", "tooling"]),
     ("the nbgrader plugins", PLUGINS, ["instructor", "tooling"]),
-    ("the instructor's tools", INSTRUCTOR, ["learners", "tooling"]),
+    ("the instructor's tools", INSTRUCTOR, ["learners", "tooling", "web"]),
+    # (the learners' predict, whose prepare_image the page matches, loads the grading package's
+    # judges for its self-checks: the page never grades, and no grader's plugin or tool is loaded)
+    ("the web page", WEB, ["plugins", "instructor"]),
 ])
 def test_a_part_imports_only_what_it_may(part, modules, forbidden):
     loaded = imported_with(modules)
@@ -152,11 +158,11 @@ def test_no_alias_module_and_every_module_in_a_part():
     every module of every part is listed here (a new module gets its part's checks)."""
     flat = {p.name for p in PACKAGE.iterdir() if p.suffix == ".py" or (p.is_dir() and p.name != "__pycache__")}
     allowed = {"__init__.py", "__main__.py", "facts.py", "errors.py",
-               "dataset", "learners", "grading", "tooling", "reference"}
+               "dataset", "learners", "grading", "tooling", "web", "reference"}
     assert flat <= allowed, (f"{sorted(flat - allowed)}: a new module goes in its part's folder (ARCHITECTURE.md, "
                              "\"Where each part lives\"), not at the top of asl_course/; an old path is asl_course.MOVED")
-    listed = set(FACTS + DATASET + LEARNERS + PLUGINS + INSTRUCTOR + TOOLING)
-    for folder in ("dataset", "learners", "grading/plugins", "grading/instructor", "tooling", "tooling/commands"):
+    listed = set(FACTS + DATASET + LEARNERS + PLUGINS + INSTRUCTOR + TOOLING + WEB)
+    for folder in ("dataset", "learners", "grading/plugins", "grading/instructor", "tooling", "tooling/commands", "web"):
         for path in (PACKAGE / folder).glob("*.py"):
             if path.stem != "__init__":
                 name = "asl_course." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
@@ -236,7 +242,7 @@ def test_every_folder_is_a_package_with_a_docstring_saying_what_it_may_import():
             continue
         init = folder / "__init__.py"
         assert init.is_file(), f"{folder} has no __init__.py: a wheel would leave it out"
-    for part in ("dataset", "learners", "grading/plugins", "grading/instructor", "tooling"):
+    for part in ("dataset", "learners", "grading/plugins", "grading/instructor", "tooling", "web"):
         doc = importlib.import_module("asl_course." + part.replace("/", ".")).__doc__ or ""
         assert "May import" in doc or "may import" in doc, f"asl_course/{part}/__init__.py does not say what it may import"
 
@@ -287,6 +293,8 @@ HEAVY = {
     "nh3": "feedback pages only",
     "anywidget": "notebook 5's camera widget only", "ipywidgets": "the camera widget's upload button only",
     "traitlets": "the camera widget only (with anywidget)",
+    "onnx": "asl-course export only", "onnxruntime": "asl-course export's parity check and serve only",
+    "starlette": "asl-course serve only", "platformdirs": "the web runtime's cache folder only",
 }
 #: Files whose functions import what they run (the package's own code too), and why.
 LAZY = {

@@ -572,3 +572,79 @@ def accuracy_table_lines(report: dict) -> list[str]:
     lines.append(f"CPU load average before/after: {report.get('cpu_load_before')} / {report.get('cpu_load_after')} "
                  f"(above {os.cpu_count()} means other jobs shared the CPUs; seconds per epoch are then inflated)")
     return lines
+
+
+def camera(model=None, *, seconds: float = 10.0, chromium: str = "/usr/bin/chromium", log=print) -> dict:
+    """Frames per second from camera to letters in headless Chromium, and the page's size.
+
+    The camera is Chromium's fake device playing a 640x480, 60 frames/s video of hands
+    (:mod:`asl_course.web.fakecam`), so the page is never waiting for a slow camera; the page
+    reads every new frame it can (prepare + model + showing the letters). ``model``: a ``.keras``
+    file; default an untrained lesson model (the same graph: the speed does not depend on the
+    weights). Prints and returns the figures, with the machine's load average.
+    """
+    import tempfile
+    import threading
+    from pathlib import Path
+
+    import numpy as np
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from asl_course.learners import predict
+    from asl_course.tooling import export
+    from asl_course.web import STATIC, fakecam, runtime, server
+
+    work = Path(tempfile.mkdtemp(prefix="asl-bench-camera-"))
+    try:
+        keras_model = predict.load_model(model) if model else lesson.build_model()
+        onnx_file = export.export_onnx(keras_model, work / "asl_model.onnx")
+        runtime_dir = runtime.fetch(log=log)
+        rng = np.random.default_rng(0)
+        hands = rng.integers(0, 256, (predict.NUM_CLASSES, 784))
+        frames = [fakecam.hand_frame(h, i, width=640, height=480) for i, h in enumerate(hands)]
+        video = fakecam.write_y4m((frames * 3)[:60], work / "camera.y4m", fps=60)
+        web = uvicorn.Server(uvicorn.Config(server.create_app(onnx_file, runtime_dir), host="127.0.0.1", port=0,
+                                            log_level="warning"))
+        threading.Thread(target=web.run, daemon=True).start()
+        while not web.started:
+            time.sleep(0.05)
+        port = web.servers[0].sockets[0].getsockname()[1]
+        load_before = os.getloadavg()
+        errors: list[str] = []
+        with sync_playwright() as api:
+            browser, page = fakecam.open_page(api, chromium, video, f"http://127.0.0.1:{port}/", errors)
+            try:
+                stats = "() => ({...window.asl.stats, w: window.asl.shown.image.width, h: window.asl.shown.image.height})"
+                first, start = page.evaluate(stats), time.monotonic()
+                time.sleep(seconds)
+                last, elapsed = page.evaluate(stats), time.monotonic() - start
+            finally:
+                browser.close()
+        web.should_exit = True
+        load_after = os.getloadavg()
+        model_bytes = onnx_file.stat().st_size
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    frames_read = last["frames"] - first["frames"]
+    per_frame = {k: (last[k + "Total"] - first[k + "Total"]) / max(frames_read, 1) for k in ("prepare", "model")}
+    page_files = sum(p.stat().st_size for p in STATIC.iterdir() if p.is_file())
+    report = {
+        "fps": frames_read / elapsed, "frames": frames_read, "seconds": elapsed,
+        "frame_size": f"{last['w']}x{last['h']}", "prepare_ms": per_frame["prepare"], "model_ms": per_frame["model"],
+        "page_bytes": page_files, "runtime_bytes": runtime.size(runtime_dir),
+        "model_bytes": model_bytes,
+        "load_average": [round(x, 2) for x in load_before + load_after], "cpus": os.cpu_count(),
+        "javascript_errors": errors, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    total = (report["page_bytes"] + report["runtime_bytes"]) / 1e6
+    log(f"camera to letters in headless Chromium: {report['fps']:.1f} frames/s ({frames_read} frames of "
+        f"{report['frame_size']} in {elapsed:.1f} s; camera 60 frames/s); per frame: prepare "
+        f"{report['prepare_ms']:.2f} ms, model {report['model_ms']:.2f} ms")
+    log(f"page {page_files / 1e3:.1f} kB + onnxruntime-web {report['runtime_bytes'] / 1e6:.2f} MB = {total:.2f} MB "
+        f"(limit 15 MB); the model it loads: {model_bytes / 1e6:.2f} MB")
+    log(f"machine: {report['cpus']} CPUs, load average (1, 5, 15 min) before {load_before[0]:.1f} "
+        f"{load_before[1]:.1f} {load_before[2]:.1f}, after {load_after[0]:.1f} {load_after[1]:.1f} {load_after[2]:.1f}")
+    if errors:
+        log(f"JavaScript errors: {errors}")
+    return report

@@ -73,7 +73,26 @@ def register(sub) -> None:
     spl.add_argument("--fast", action="store_true", help="one epoch on 2,048 images: checks the path (CI)")
     spl.add_argument("--json", type=Path, help="also write the report to this file")
     spl.set_defaults(handler=handle_splits)
+    cam = what.add_parser("camera", help="frames per second from camera to letters in headless Chromium (the web "
+                                         "page, a fake camera), and the page's size with its runtime")
+    cam.add_argument("--model", type=Path, default=None, metavar="PATH",
+                     help="a .keras model (default: an untrained lesson model, the same graph and speed)")
+    cam.add_argument("--seconds", type=float, default=10.0, help="how long to count frames (default 10)")
+    cam.add_argument("--json", type=Path, help="also write the report to this file")
+    cam.set_defaults(handler=handle_camera)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+
+
+def handle_camera(args) -> int:
+    from asl_course.errors import UserError
+    from asl_course.tooling import bench
+
+    if args.seconds <= 0:
+        raise UserError("--seconds must be more than 0")
+    report = bench.camera(args.model, seconds=args.seconds)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+    return 1 if report["javascript_errors"] else 0
 
 
 def handle_data(args) -> int:

@@ -41,6 +41,14 @@ def _top(text: str) -> int:
     return value
 
 
+def add_model_argument(parser) -> None:
+    """``--model PATH``: the saved model (predict, export, serve); None means the default path."""
+    parser.add_argument(
+        "--model", type=Path, default=None, metavar="PATH",
+        help="the saved .keras model (default: output/asl_model.keras if it exists, else ./asl_model.keras)",
+    )
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "predict",
@@ -54,13 +62,7 @@ def register(subparsers) -> None:
         ),
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="picture files (PNG, JPEG, ...)")
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="the saved .keras model (default: output/asl_model.keras if it exists, else ./asl_model.keras)",
-    )
+    add_model_argument(parser)
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     parser.add_argument(
         "--top", type=_top, default=1, metavar="K", help="also show the K most likely letters (default 1)"
@@ -87,7 +89,7 @@ def _quiet_stderr():
         os.close(saved)
 
 
-def _import_keras() -> None:
+def import_keras() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         with _quiet_stderr():
@@ -105,7 +107,7 @@ def handle(args) -> int:
     model_path = args.model if args.model is not None else predict.default_model_path()
     if not model_path.exists():  # before importing TensorFlow: a quick, clear answer
         predict.load_model(model_path)
-    _import_keras()
+    import_keras()
     model = predict.load_model(model_path)
     if not args.json:
         print(f"model: {model_path}", file=sys.stderr)
