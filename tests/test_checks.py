@@ -41,6 +41,7 @@ NAMED = {
     "m01_label_kept": {"test_labels": "the label column is still in train_df"},
     "m01_header_none": {"test_load_csv": "read with header=None"},
     "m01_dataframe": {"test_images": "still a pandas DataFrame"},
+    "m01_predict_equal": {"test_predict_balance": "within 10 % of the commonest"},
     "m02_padding_valid": {"test_model": "padding='valid'; the lesson uses padding='same'"},
     "m02_layer_order": {"test_model": "in the wrong order"},
     "m02_no_softmax": {"test_model": "activation='linear'; the lesson uses activation='softmax'"},

@@ -469,6 +469,9 @@ def catalogue() -> list[Submission]:
                         "tests/test_parallel.py's class, serially and through a worker's bundle)", in_ci=False),
         Submission("m01_no_255", A1, edit(A1, NO_SCALING), {"test_normalize"}, ("divided by 255",),
                    what="pixels not divided by 255", in_ci=False),
+        Submission("m01_predict_equal", A1, edit(A1, ("predict_balance", 'prediction = "lopsided"', 'prediction = "equal"')),
+                   {"test_predict_balance"}, ("within 10 % of the commonest",),
+                   what="\"equal\" predicted for the lopsided validation file", in_ci=False),
         Submission("c01_six_mistakes", A1, edit(
             A1, ("load_csv", '"sign_mnist_train.csv")', '"sign_mnist_train.csv", header=None)'),
             ("labels", 'del train_df["label"]\ndel valid_df["label"]', ""),
@@ -481,7 +484,7 @@ def catalogue() -> list[Submission]:
             ALL(A1), ("header", "del train_df", ".values", "Kaggle release", "divided by 255", "channel",
                       "within 10 % of the commonest"),
             kind="combined", covers=("m01_header_none", "m01_label_kept", "m01_dataframe", "m01_release_labels",
-                                     "m01_no_255", "m01_no_channel"),
+                                     "m01_no_255", "m01_no_channel", "m01_predict_equal"),
             what="one mistake in each exercise: header=None, the label column kept, no .values, the release's "
                  "labels, no scaling, no channel axis, \"equal\" for the lopsided validation file (each graded after the "
                  "grader repaired the one before)"),
@@ -652,6 +655,9 @@ def catalogue() -> list[Submission]:
             ("top_k", "np.argsort(probabilities)[::-1][:k]", "np.argsort(probabilities)[-k:]")),
             {"test_predict_letter", "test_top_k"}, ("J and Z need motion", "increasing order"),
             what="LETTERS with J (every letter after I shifted), top_k in increasing order (two exercises)", in_ci=False),
+        Submission("m05_pair_with_j", A5, edit(A5, ("predict_confusion", 'prediction = "MN"', 'prediction = "MJ"')),
+                   {"test_predict_confusion"}, ("the course has no J or Z",),
+                   what="the pair \"MJ\" predicted (no J in the course)", in_ci=False),
         Submission("c05_five_mistakes", A5, edit(
             A5, ("load_model", 'model = keras.models.load_model("asl_model.keras")',
                  "from asl_course import lesson\nmodel = lesson.build_model()"),
@@ -662,7 +668,7 @@ def catalogue() -> list[Submission]:
             ("predict_confusion", 'prediction = "MN"', 'prediction = "MJ"')),
             ALL(A5), ("does not predict what the model saved", "grayscale", "column sums", "J and Z need motion",
                       "increasing order", "the course has no J or Z"),
-            kind="combined", covers=("m05_built_model", "m05_rgb_columns", "m05_j_ascending"),
+            kind="combined", covers=("m05_built_model", "m05_rgb_columns", "m05_j_ascending", "m05_pair_with_j"),
             what="one mistake in each exercise: a new model built, RGB pictures, per-letter accuracy over the "
                  "columns, LETTERS with J, top_k increasing, the pair \"MJ\" (no J in the course) (each graded after the "
                  "grader repaired the one before)"),
