@@ -41,9 +41,9 @@ def test_fast_run_trains_measures_and_keeps_each_model(data_dir, tmp_path):
     import keras
 
     lines = []
-    report = robustness.run(["none", "recalibrated"], fast=True, save_models=tmp_path / "models",
+    report = robustness.run(["none", "recalibrated", "designed"], fast=True, save_models=tmp_path / "models",
                             data_dir=data_dir, log=lines.append)
-    assert [(r["recipe"], r["seed"]) for r in report["runs"]] == [("none", 0), ("recalibrated", 0)]
+    assert [(r["recipe"], r["seed"]) for r in report["runs"]] == [("none", 0), ("recalibrated", 0), ("designed", 0)]
     assert report["test_images"] == robustness.FAST["test_images"]
     for run in report["runs"]:
         assert set(run["table"]["kinds"]) == set(shifts.KINDS)
@@ -56,3 +56,27 @@ def test_fast_run_trains_measures_and_keeps_each_model(data_dir, tmp_path):
     stored = json.loads((tmp_path / "report.json").read_text())
     assert stored["held_out_kinds"] == list(shifts.HELD_OUT_KINDS)
     assert np.isclose(stored["runs"][0]["table"]["clean"], report["runs"][0]["table"]["clean"])
+
+
+def test_ablation_arms_leave_out_one_part_each():
+    arms = robustness.ablation_arms(("geometric", "noise", "blur"))
+    assert arms == {"all parts": ("geometric", "noise", "blur"), "none (lesson's geometry)": (),
+                    "without geometric": ("noise", "blur"), "without noise": ("geometric", "blur"),
+                    "without blur": ("geometric", "noise")}
+
+
+def test_the_ablation_refuses_unknown_parts_before_training(data_dir):
+    with pytest.raises(ValueError, match="must be among"):
+        robustness.ablation({"odd": ("geometric", "sparkle")}, data_dir=data_dir)
+
+
+@pytest.mark.slow
+def test_fast_ablation_measures_held_out_families_under_design_kinds_only(data_dir):
+    lines = []
+    report = robustness.ablation({"all parts": ("geometric", "noise"), "none": ()}, fast=True, data_dir=data_dir,
+                                 log=lines.append)
+    assert list(report["arms"]) == ["all parts", "none"]
+    for arm in report["arms"].values():
+        assert set(arm["table"]["kinds"]) == set(shifts.DESIGN_KINDS)  # never a held-out kind
+        assert set(arm["summary"]) == {"per_kind", "design"}
+    assert report["held_out_images"] == 200 and "the figures mean nothing" in "\n".join(lines)
