@@ -80,3 +80,24 @@ def test_fast_ablation_measures_held_out_families_under_design_kinds_only(data_d
         assert set(arm["table"]["kinds"]) == set(shifts.DESIGN_KINDS)  # never a held-out kind
         assert set(arm["summary"]) == {"per_kind", "design"}
     assert report["held_out_images"] == 200 and "the figures mean nothing" in "\n".join(lines)
+
+
+def test_a_shortened_suite_measures_shifts_on_a_sample_and_clean_on_every_test_image():
+    class FirstPixel:  # "predicts" class 1 where the image's first pixel is bright, else 0
+        seen = []
+
+        def predict(self, images, batch_size, verbose):
+            self.seen.append(len(images))
+            return (images.reshape(len(images), -1)[:, 0] > 0.5).astype(np.int64)
+
+    x = np.zeros((40, 28, 28, 1), np.float32)
+    x[:10, 0, 0] = 1.0  # the first ten are class 1
+    labels = (np.arange(40) < 10).astype(np.int64)
+    labels[10:20] = 1  # ten more labelled 1 but dark: the model is wrong on them
+    model = FirstPixel()
+    table = robustness.measure(model, x, labels, seed=0, suite_images=8)
+    assert table["clean"] == 0.75  # 30 of 40 right, measured on all 40
+    assert model.seen[0] == 8 and model.seen[-1] == 40  # the shifts on the sample, clean on all
+    assert set(table["kinds"]) == set(shifts.KINDS)
+    again = robustness.measure(FirstPixel(), x, labels, seed=0, suite_images=8)
+    assert again["clean_sample"] == table["clean_sample"]  # the same sample for every recipe

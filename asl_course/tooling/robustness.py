@@ -46,6 +46,15 @@ SUITE_SAMPLE_SEED = 2026
 """Which test images a shortened suite (``--suite-images``) measures on: the same for every recipe and seed."""
 
 
+def data_label(folder) -> str:
+    """What every figure is measured on: the real release, or the stand-in said loudly."""
+    return "real data" if notebook.is_real(folder) else "SYNTHETIC STAND-IN: not results on Sign Language MNIST"
+
+
+def fast_note(report: dict) -> str:
+    return " (--fast: the path is checked, the figures mean nothing)" if report["fast"] else ""
+
+
 def check_recipes(names) -> list[str]:
     names = list(names)
     unknown = [n for n in names if n not in RECIPES]
@@ -99,7 +108,7 @@ def measure(model, x_test, y_test, *, seed: int, suite_images: int | None = None
         rows = np.sort(np.random.default_rng(SUITE_SAMPLE_SEED).permutation(len(x_test))[:suite_images])
     table = shifts.evaluate(predict, x_test[rows], y_test[rows], seed=seed)
     table["clean_sample"] = table["clean"]
-    table["clean"] = float(np.mean(predict(x_test).argmax(1) == np.asarray(y_test)))
+    table["clean"] = float(np.mean(shifts.labels_of(predict(x_test)) == shifts.labels_of(y_test)))
     return table
 
 
@@ -110,7 +119,6 @@ def run(recipes=RECIPES, *, seeds=(0, 1, 2), epochs: int = facts.FULL_EPOCHS, fa
     ``suite_images``: measure the shifts on a sample of that many test images (all by default)."""
     recipes = check_recipes(recipes)
     folder = _data.locate(data_dir)
-    real = notebook.is_real(folder)
     train_images = test_images = None
     if fast:
         epochs, train_images, test_images, seeds = (FAST["epochs"], FAST["train_images"], FAST["test_images"],
@@ -126,7 +134,7 @@ def run(recipes=RECIPES, *, seeds=(0, 1, 2), epochs: int = facts.FULL_EPOCHS, fa
         save_dir.mkdir(parents=True, exist_ok=True)
     prepared = lesson.prepare(folder)
     x_test, y_test = prepared.x_valid[:test_images], prepared.labels_valid[:test_images]
-    data_note = "real data" if real else "SYNTHETIC STAND-IN: not results on Sign Language MNIST"
+    data_note = data_label(folder)
     log(_data.describe(folder))
     report = {"date": datetime.date.today().isoformat(), "data": data_note, "fast": fast, "epochs": epochs,
               "train_images": len(prepared.x_train[:train_images]), "test_images": len(x_test),
@@ -157,8 +165,7 @@ def summary_lines(report: dict) -> list[str]:
     """One row per recipe and seed: clean accuracy, design and held-out means and worst kinds."""
     lines = [f"camera-shift suite v{report['suite']}, clean on {report['test_images']:,} test images, shifts on "
              f"{report.get('suite_images', report['test_images']):,}, "
-             f"{report['epochs']} epoch(s), {report['data']}"
-             + (" (--fast: the path is checked, the figures mean nothing)" if report["fast"] else ""),
+             f"{report['epochs']} epoch(s), {report['data']}" + fast_note(report),
              f"  {'recipe':13s} {'seed':>4s} {'clean':>6s} {'design':>7s} {'worst design':>24s} "
              f"{'held-out':>8s} {'worst held-out':>24s}"]
     for run in report["runs"]:
@@ -201,7 +208,7 @@ def splits(name: str = "recalibrated", *, seed: int = 0, epochs: int = 5, valid_
     if fast:
         epochs = FAST["epochs"]
     report = {"date": datetime.date.today().isoformat(), "recipe": name, "seed": seed, "epochs": epochs,
-              "data": "real data" if notebook.is_real(folder) else "SYNTHETIC STAND-IN: not results on Sign Language MNIST",
+              "data": data_label(folder),
               "families": families.describe(numbers, prepared.labels_train), "fast": fast, "splits": {}}
     for split in SPLITS:
         train_rows, valid_rows = (families.random_split(n, valid_fraction, seed) if split == "random"
@@ -235,8 +242,7 @@ def splits(name: str = "recalibrated", *, seed: int = 0, epochs: int = 5, valid_
 def splits_lines(report: dict) -> list[str]:
     f = report["families"]
     lines = [f"validation splits of the training file, {report['recipe']} recipe, seed {report['seed']}, "
-             f"{report['epochs']} epoch(s), {report['data']}"
-             + (" (--fast: the path is checked, the figures mean nothing)" if report["fast"] else ""),
+             f"{report['epochs']} epoch(s), {report['data']}" + fast_note(report),
              f"  the training file: {f['images']:,} images in {f['families']:,} families of near-copies "
              f"(median {f['median_size']:g}, largest {f['largest']}, {f['mixed_letter_families']} of several letters)",
              f"  {'split':9s} {'held out':>9s} {'nearest cos':>11s} {'validation':>10s} {'test file':>9s} "
@@ -288,7 +294,7 @@ def ablation(arms: dict | None = None, *, seed: int = 0, epochs: int = ABLATION[
                            prepared.y_valid, prepared.labels_train[train_rows], prepared.labels_valid)
     x_held, labels_held = prepared.x_train[valid_rows], prepared.labels_train[valid_rows]
     report = {"date": datetime.date.today().isoformat(), "seed": seed, "epochs": epochs, "fast": fast,
-              "data": "real data" if notebook.is_real(folder) else "SYNTHETIC STAND-IN: not results on Sign Language MNIST",
+              "data": data_label(folder),
               "train_images": int(len(train_rows)), "held_out_images": int(len(valid_rows)),
               "kinds": list(shifts.DESIGN_KINDS), "suite": shifts.SUITE_VERSION, "arms": {}}
     for name, parts in arms.items():
@@ -299,6 +305,7 @@ def ablation(arms: dict | None = None, *, seed: int = 0, epochs: int = ABLATION[
                                 labels_held, kinds=shifts.DESIGN_KINDS, seed=seed)
         report["arms"][name] = {"parts": list(parts), "table": table, "summary": shifts.summary(table),
                                 "seconds": round(time.perf_counter() - started, 1)}
+        log(ablation_lines(report)[-2])  # this arm's row, as soon as it is measured
     for line in ablation_lines(report):
         log(line)
     return report
@@ -309,8 +316,7 @@ def ablation_lines(report: dict) -> list[str]:
     kinds = report["kinds"]
     lines = [f"designed augmentation, ablation: family split (held-out families, {report['held_out_images']:,} "
              f"images; trained on {report['train_images']:,}), design kinds only, {report['epochs']} epoch(s), "
-             f"seed {report['seed']}, {report['data']}"
-             + (" (--fast: the path is checked, the figures mean nothing)" if report["fast"] else ""),
+             f"seed {report['seed']}, {report['data']}" + fast_note(report),
              f"  {'arm':26s} {'clean':>5s} " + " ".join(f"{k[:5]:>5s}" for k in kinds) + f" {'mean':>5s} {'worst':>5s}"]
     for name, arm in report["arms"].items():
         per_kind, d = arm["summary"]["per_kind"], arm["summary"]["design"]
