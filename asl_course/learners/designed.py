@@ -22,8 +22,9 @@ Each part but ``geometric`` acts on an image with probability :data:`SETTINGS` `
 strength drawn uniformly in its range (TrivialAugment's finding: uniform strengths, no tuned
 magnitude). Everything is numpy on a whole array of images at once (a gather for the affine
 map, separable convolutions with per-image kernels for the blur): the whole training file
-takes about a second an epoch on one core. Why each part is there: ``asl-course bench
-ablation`` (README, issue 21), measured on the family validation split under the design kinds.
+takes about 4 CPU-seconds an epoch. Why each part is there is what ``asl-course bench
+ablation`` measures (the family validation split under the design kinds); its first, short run
+(README, issue 21) showed only that each part slows learning.
 
 :class:`flow_class` gives the Keras ``PyDataset`` that ``fit`` reads: each epoch the whole
 training array is shuffled and augmented again (seeded: the same seed gives the same images).
@@ -53,7 +54,8 @@ SETTINGS = {
     "background": 0.5,  # largest strength of the mixed-in image
     "p": 0.5,  # chance that each part but geometric acts on an image
 }
-"""The designed ranges (each measured against the design kinds only, never the held-out ones)."""
+"""The designed ranges: set from the design kinds' levels and pictures (never the held-out kinds),
+not yet tuned on a measurement (the short ablation of issue 21 could not say; README)."""
 
 LESSON_GEOMETRY = {"rotation": 10.0, "scale": (1 / 1.1, 1.1), "aspect": 0.1, "shift": 0.1}
 """The lesson's geometric ranges (rotation, zoom, shifts), used when ``geometric`` is left out."""
