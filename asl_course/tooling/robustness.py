@@ -55,6 +55,13 @@ def fast_note(report: dict) -> str:
     return " (--fast: the path is checked, the figures mean nothing)" if report["fast"] else ""
 
 
+def logged(report: dict, lines, log) -> dict:
+    """``report`` after logging each of ``lines(report)``."""
+    for line in lines(report):
+        log(line)
+    return report
+
+
 def check_recipes(names) -> list[str]:
     names = list(names)
     unknown = [n for n in names if n not in RECIPES]
@@ -156,9 +163,7 @@ def run(recipes=RECIPES, *, seeds=(0, 1, 2), epochs: int = facts.FULL_EPOCHS, fa
             report["runs"].append(entry)
             for line in shifts.table_lines(table, f"{name}, seed {seed} ({data_note}):"):
                 log("  " + line)
-    for line in summary_lines(report):
-        log(line)
-    return report
+    return logged(report, summary_lines, log)
 
 
 def summary_lines(report: dict) -> list[str]:
@@ -234,9 +239,7 @@ def splits(name: str = "recalibrated", *, seed: int = 0, epochs: int = 5, valid_
                                    "held_out_accuracy": held, "test_accuracy": test,
                                    "error_of_validation": held - test,
                                    "median_nearest_training_cosine": float(np.median(near))}
-    for line in splits_lines(report):
-        log(line)
-    return report
+    return logged(report, splits_lines, log)
 
 
 def splits_lines(report: dict) -> list[str]:
@@ -306,9 +309,7 @@ def ablation(arms: dict | None = None, *, seed: int = 0, epochs: int = ABLATION[
         report["arms"][name] = {"parts": list(parts), "table": table, "summary": shifts.summary(table),
                                 "seconds": round(time.perf_counter() - started, 1)}
         log(ablation_lines(report)[-2])  # this arm's row, as soon as it is measured
-    for line in ablation_lines(report):
-        log(line)
-    return report
+    return logged(report, ablation_lines, log)
 
 
 def ablation_lines(report: dict) -> list[str]:
