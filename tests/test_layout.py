@@ -31,7 +31,7 @@ DATASET = ["asl_course.dataset." + m for m in
            ("files", "labels", "sources", "validate", "encoding", "install", "importer", "kaggle", "synthetic",
             "folder", "audit", "families")]
 LEARNERS = ["asl_course.learners." + m for m in
-            ("lesson", "notebook", "checks", "mistakes", "selfstudy", "predict", "evaluation", "augment", "recipe", "shifts",
+            ("lesson", "notebook", "checks", "mistakes", "selfstudy", "predict", "evaluation", "augment", "recipe", "shifts", "designed",
              "camera")]
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
 PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "limits", "feedback")]

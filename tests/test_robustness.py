@@ -41,9 +41,9 @@ def test_fast_run_trains_measures_and_keeps_each_model(data_dir, tmp_path):
     import keras
 
     lines = []
-    report = robustness.run(["none", "recalibrated"], fast=True, save_models=tmp_path / "models",
+    report = robustness.run(["none", "recalibrated", "designed"], fast=True, save_models=tmp_path / "models",
                             data_dir=data_dir, log=lines.append)
-    assert [(r["recipe"], r["seed"]) for r in report["runs"]] == [("none", 0), ("recalibrated", 0)]
+    assert [(r["recipe"], r["seed"]) for r in report["runs"]] == [("none", 0), ("recalibrated", 0), ("designed", 0)]
     assert report["test_images"] == robustness.FAST["test_images"]
     for run in report["runs"]:
         assert set(run["table"]["kinds"]) == set(shifts.KINDS)
@@ -56,3 +56,48 @@ def test_fast_run_trains_measures_and_keeps_each_model(data_dir, tmp_path):
     stored = json.loads((tmp_path / "report.json").read_text())
     assert stored["held_out_kinds"] == list(shifts.HELD_OUT_KINDS)
     assert np.isclose(stored["runs"][0]["table"]["clean"], report["runs"][0]["table"]["clean"])
+
+
+def test_ablation_arms_leave_out_one_part_each():
+    arms = robustness.ablation_arms(("geometric", "noise", "blur"))
+    assert arms == {"all parts": ("geometric", "noise", "blur"), "none (lesson's geometry)": (),
+                    "without geometric": ("noise", "blur"), "without noise": ("geometric", "blur"),
+                    "without blur": ("geometric", "noise")}
+
+
+def test_the_ablation_refuses_unknown_parts_before_training(data_dir):
+    with pytest.raises(ValueError, match="must be among"):
+        robustness.ablation({"odd": ("geometric", "sparkle")}, data_dir=data_dir)
+
+
+@pytest.mark.slow
+def test_fast_ablation_measures_held_out_families_under_design_kinds_only(data_dir):
+    lines = []
+    report = robustness.ablation({"all parts": ("geometric", "noise"), "none": ()}, fast=True, data_dir=data_dir,
+                                 log=lines.append)
+    assert list(report["arms"]) == ["all parts", "none"]
+    for arm in report["arms"].values():
+        assert set(arm["table"]["kinds"]) == set(shifts.DESIGN_KINDS)  # never a held-out kind
+        assert set(arm["summary"]) == {"per_kind", "design"}
+    assert report["held_out_images"] == 200 and "the figures mean nothing" in "\n".join(lines)
+
+
+def test_a_shortened_suite_measures_shifts_on_a_sample_and_clean_on_every_test_image():
+    class FirstPixel:  # "predicts" class 1 where the image's first pixel is bright, else 0
+        seen = []
+
+        def predict(self, images, batch_size, verbose):
+            self.seen.append(len(images))
+            return (images.reshape(len(images), -1)[:, 0] > 0.5).astype(np.int64)
+
+    x = np.zeros((40, 28, 28, 1), np.float32)
+    x[:10, 0, 0] = 1.0  # the first ten are class 1
+    labels = (np.arange(40) < 10).astype(np.int64)
+    labels[10:20] = 1  # ten more labelled 1 but dark: the model is wrong on them
+    model = FirstPixel()
+    table = robustness.measure(model, x, labels, seed=0, suite_images=8)
+    assert table["clean"] == 0.75  # 30 of 40 right, measured on all 40
+    assert model.seen[0] == 8 and model.seen[-1] == 40  # the shifts on the sample, clean on all
+    assert set(table["kinds"]) == set(shifts.KINDS)
+    again = robustness.measure(FirstPixel(), x, labels, seed=0, suite_images=8)
+    assert again["clean_sample"] == table["clean_sample"]  # the same sample for every recipe

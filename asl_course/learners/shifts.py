@@ -282,7 +282,8 @@ def apply(x, kind: str, severity: int, *, seed: int = 0):
 
 # --- measuring a model --------------------------------------------------------------------------------
 
-def _labels_of(predictions) -> np.ndarray:
+def labels_of(predictions) -> np.ndarray:
+    """Class ids from class ids or from rows of class probabilities."""
     p = np.asarray(predictions)
     return p.argmax(axis=1) if p.ndim == 2 else p.astype(np.int64)
 
@@ -293,13 +294,13 @@ def evaluate(predict: Callable, x, y, *, kinds=None, severities=SEVERITIES, seed
     Returns ``{"suite": SUITE_VERSION, "seed": seed, "clean": acc, "kinds": {kind: {severity: acc}}}``.
     ``y`` is class ids or one-hot rows.
     """
-    labels = _labels_of(y)
+    labels = labels_of(y)
     kinds = tuple(kinds) if kinds is not None else tuple(KINDS)
 
     def accuracy(pixels) -> float:
         images, _ = _as_float_images(pixels)
         prepared = (images / 255.0).astype(np.float32)[..., None]
-        return float(np.mean(_labels_of(predict(prepared)) == labels))
+        return float(np.mean(labels_of(predict(prepared)) == labels))
 
     table = {"suite": SUITE_VERSION, "seed": int(seed), "clean": accuracy(x), "kinds": {}}
     for kind in kinds:

@@ -56,11 +56,13 @@ def register(sub) -> None:
     rob = what.add_parser("robustness", help="each recipe's accuracy under the camera-shift suite (per kind and "
                                             "severity, design and held-out kinds), per seed")
     rob.add_argument("--recipes", nargs="+", default=None, metavar="RECIPE",
-                     help="which recipes (none, lesson, recalibrated; default all)")
+                     help="which recipes (none, lesson, recalibrated, designed; default all)")
     rob.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     rob.add_argument("--epochs", type=int, default=None, help="epochs of every run (default the lesson's 20)")
     rob.add_argument("--fast", action="store_true",
                      help="one epoch on 2,048 images, 500 test images, seed 0: checks the path (CI)")
+    rob.add_argument("--suite-images", type=int, default=None, metavar="N",
+                     help="measure the shifts on a seeded sample of N test images (default all; clean: all)")
     rob.add_argument("--save-models", type=Path, default=None, metavar="DIR",
                      help="keep each trained model as DIR/RECIPE-seedN.keras")
     rob.add_argument("--json", type=Path, help="also write the report to this file")
@@ -80,6 +82,13 @@ def register(sub) -> None:
     cam.add_argument("--seconds", type=float, default=10.0, help="how long to count frames (default 10)")
     cam.add_argument("--json", type=Path, help="also write the report to this file")
     cam.set_defaults(handler=handle_camera)
+    abl = what.add_parser("ablation", help="the designed augmentation with each part left out, on the family "
+                                           "validation split under the design kinds (why each part is there)")
+    abl.add_argument("--epochs", type=int, default=None, help="epochs of each arm (default 2: short runs)")
+    abl.add_argument("--seed", type=int, default=0)
+    abl.add_argument("--fast", action="store_true", help="one epoch on 2,048 images: checks the path (CI)")
+    abl.add_argument("--json", type=Path, help="also write the report to this file")
+    abl.set_defaults(handler=handle_ablation)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
 
 
@@ -140,7 +149,7 @@ def handle_robustness(args) -> int:
         raise UserError("--seeds must be at least 1")
     return _robustness_report(args, lambda: robustness.run(
         args.recipes or robustness.RECIPES, seeds=range(args.seeds), epochs=args.epochs or facts.FULL_EPOCHS,
-        fast=args.fast, save_models=args.save_models))
+        fast=args.fast, save_models=args.save_models, suite_images=args.suite_images))
 
 
 def handle_splits(args) -> int:
@@ -148,6 +157,13 @@ def handle_splits(args) -> int:
 
     return _robustness_report(args, lambda: robustness.splits(args.recipe, seed=args.seed, epochs=args.epochs,
                                                               fast=args.fast))
+
+
+def handle_ablation(args) -> int:
+    from asl_course.tooling import robustness
+
+    epochs = robustness.ABLATION["epochs"] if args.epochs is None else args.epochs
+    return _robustness_report(args, lambda: robustness.ablation(seed=args.seed, epochs=epochs, fast=args.fast))
 
 
 def _robustness_report(args, make) -> int:
