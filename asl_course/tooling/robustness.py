@@ -21,7 +21,7 @@ it trains with the whole design and with each part left out, and measures on the
 validation split (photos the model never saw) under the design kinds only: neither the test
 file nor the held-out kinds are read.
 
-``--fast`` (CI): one epoch on 2,048 training images, 500 test images, one seed: it checks that
+``--fast`` (CI): one epoch on 2,048 training images, 200 test images, one seed: it checks that
 the whole path works, its accuracies mean nothing. On the synthetic stand-in every figure is
 labelled as such. ``--save-models DIR`` keeps each trained model as ``DIR/RECIPE-seedN.keras``
 so that anyone can measure it on shifts of their own.
@@ -42,7 +42,7 @@ from asl_course.dataset import families
 from asl_course.learners import designed, lesson, notebook, recipe, shifts
 
 RECIPES = ("none", "lesson", "recalibrated", "designed")
-FAST = {"epochs": 1, "train_images": 2048, "test_images": 500, "seeds": (0,)}
+FAST = {"epochs": 1, "train_images": 2048, "test_images": 200, "seeds": (0,)}
 SUITE_SAMPLE_SEED = 2026
 """Which test images a shortened suite (``--suite-images``) measures on: the same for every recipe and seed."""
 

@@ -60,7 +60,7 @@ def register(sub) -> None:
     rob.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     rob.add_argument("--epochs", type=int, default=None, help="epochs of every run (default the lesson's 20)")
     rob.add_argument("--fast", action="store_true",
-                     help="one epoch on 2,048 images, 500 test images, seed 0: checks the path (CI)")
+                     help="one epoch on 2,048 images, 200 test images, seed 0: checks the path (CI)")
     rob.add_argument("--suite-images", type=int, default=None, metavar="N",
                      help="measure the shifts on a seeded sample of N test images (default all; clean: all)")
     rob.add_argument("--save-models", type=Path, default=None, metavar="DIR",
