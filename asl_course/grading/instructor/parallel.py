@@ -52,6 +52,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from traitlets.config.loader import PyFileConfigLoader
@@ -496,9 +497,7 @@ def merge(root, bundles, *, log=print) -> dict:
     Returns ``{"graded": {assignment: [students]}, "failed": {assignment: {student: reason}},
     "missing_shards": {assignment: [k, ...]}, "skipped": ..., "repaired": ...}``.
     """
-    import warnings
-
-    from sqlalchemy.exc import SAWarning
+    from sqlalchemy.exc import SAWarning  # the gradebook merge only (tests/test_layout.py HEAVY)
 
     root = Path(root).absolute()
     settings = course_settings(root)
