@@ -33,7 +33,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -44,6 +43,7 @@ import nbformat
 import numpy as np
 import pytest
 
+import _chromium as chromium
 from _quiet import unexpected
 from asl_course.tooling import editions
 from asl_course.tooling import classroom
@@ -52,8 +52,7 @@ from asl_course.tooling import classroom
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("ASL_CHROMIUM", "/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+CHROMIUM, IN_CI = chromium.CHROMIUM, chromium.IN_CI
 #: Where the editions under test are (default: the committed ones in this checkout).
 EDITIONS = Path(os.environ.get("ASL_BROWSER_EDITIONS") or REPO)
 ARTIFACTS = Path(os.environ.get("ASL_BROWSER_ARTIFACTS") or REPO / "test-artifacts" / "browser")
@@ -77,14 +76,7 @@ def _unavailable(reason: str):
 
 @pytest.fixture(scope="module")
 def playwright_api():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -r requirements.txt)")
-    if not (Path(CHROMIUM).exists() and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    with sync_playwright() as api:
-        yield api
+    yield from chromium.playwright(_unavailable)
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +89,6 @@ def artifacts(request) -> Path:
         reporter.write_line(f"browser test screenshots: {ARTIFACTS}")
     return ARTIFACTS
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +117,7 @@ def lab(tmp_path_factory, playwright_api):
     notification.parent.mkdir(parents=True)
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
-    port, token = _free_port(), os.urandom(16).hex()
+    port, token = chromium.free_port(), os.urandom(16).hex()
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={work}"]

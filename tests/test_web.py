@@ -27,13 +27,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import _chromium as chromium
 from asl_course.learners import lesson, predict
 from asl_course.tooling import cli, export
 from asl_course.web import fakecam, runtime, server
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("ASL_CHROMIUM", "/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+CHROMIUM, IN_CI = chromium.CHROMIUM, chromium.IN_CI
 ARTIFACTS = Path(os.environ.get("ASL_BROWSER_ARTIFACTS") or REPO / "test-artifacts" / "browser") / "web"
 
 
@@ -148,20 +148,8 @@ def test_serve_without_a_model_says_how_to_train_one(tmp_path, monkeypatch, caps
 
 @pytest.fixture(scope="module")
 def playwright_api():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -r requirements.txt)")
-    if not (Path(CHROMIUM).exists() and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
-    with sync_playwright() as api:
-        yield api
+    yield from chromium.playwright(_unavailable)
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +159,7 @@ def served(untrained_onnx, runtime_dir):
 
     import uvicorn
 
-    port = _free_port()
+    port = chromium.free_port()
     config = uvicorn.Config(server.create_app(untrained_onnx, runtime_dir), host="127.0.0.1", port=port, log_level="warning")
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, daemon=True)
@@ -257,7 +245,7 @@ def served_trained(trained_model, runtime_dir, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("serve")
     model = shutil.copy(trained_model[0], folder / lesson.MODEL_FILE)
-    port = _free_port()
+    port = chromium.free_port()
     env = dict(os.environ, ASL_WEB_RUNTIME=str(runtime_dir), PYTHONWARNINGS="ignore")
     log = open(folder / "serve.log", "w+")
     proc = subprocess.Popen([sys.executable, "-m", "asl_course", "serve", "--model", str(model), "--port", str(port)],
