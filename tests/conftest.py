@@ -31,6 +31,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "asl_data"
+#: Files tests read, never tests: the damaged notebooks of tests/fixtures/repair are not run by nbval.
+collect_ignore = ["fixtures"]
 
 os.environ.setdefault("ASL_COURSE_FAST", "1")
 os.environ.setdefault("ASL_COURSE_AUTOMATED", "1")
