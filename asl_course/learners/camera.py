@@ -357,8 +357,8 @@ def colab_upload(shot: Capture) -> Capture:
 def guide_box(width: int, height: int) -> tuple[int, int, int, int]:
     """The guide box of a ``width`` x ``height`` picture, ``(left, top, side, side)``: its centre
     square, which :func:`predict.prepare_image` keeps (the rest is cut off)."""
-    side = min(width, height)
-    return (width - side) // 2, (height - side) // 2, side, side
+    left, top, side = predict.centre_square(width, height)
+    return left, top, side, side
 
 
 def show_picture(picture, *, title: str | None = None):

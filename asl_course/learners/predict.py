@@ -149,12 +149,18 @@ def _to_grayscale(image):
     return image.convert("L")
 
 
+def centre_square(width: int, height: int) -> tuple[int, int, int]:
+    """``(left, top, side)`` of the centre square of a ``width`` x ``height`` picture: what
+    :func:`prepare_image` keeps (the camera's guide box and the fake camera draw the same square)."""
+    side = min(width, height)
+    return (width - side) // 2, (height - side) // 2, side
+
+
 def _centre_square(image):
     width, height = image.size
     if width == height:
         return image
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
+    left, top, side = centre_square(width, height)
     return image.crop((left, top, left + side, top + side))
 
 

@@ -46,8 +46,7 @@ def hand_frame(pixels, index: int, *, cluttered: bool = False, width: int = WIDT
     from PIL import Image
 
     gray = np.asarray(pixels, dtype=np.uint8).reshape(28, 28)
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
+    left, top, side = predict.centre_square(width, height)
     hand = np.asarray(Image.fromarray(gray).resize((side, side), Image.Resampling.BICUBIC), dtype="float64")
     box = np.repeat(hand[..., None], 3, axis=-1)
     frame = np.full((height, width, 3), 200.0)
