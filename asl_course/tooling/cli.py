@@ -17,7 +17,7 @@ from asl_course import __version__
 from asl_course.errors import UserError
 
 #: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = ("data", "build", "run", "predict", "export", "serve", "intake", "repair", "grade", "similarity", "bench")
+COMMANDS = ("data", "build", "translate", "run", "predict", "export", "serve", "intake", "repair", "grade", "similarity", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

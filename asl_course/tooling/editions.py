@@ -44,6 +44,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode, default
 
+from asl_course import i18n
 from asl_course.errors import UserError
 from asl_course.grading import cells
 
@@ -58,7 +59,7 @@ STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 SELFSTUDY_STUB = "# YOUR CODE HERE (then run this cell and the self-check below it)"
 #: First line of the self-study answer cells (Colab shows it as the hidden cell's title).
 ANSWER_TITLE = "#@title Show the answer (run to continue with it)"
-NOTEBOOK_META_KEYS = ("kernelspec", "language_info", "accelerator", "colab")
+NOTEBOOK_META_KEYS = ("kernelspec", "language_info", "accelerator", "colab", i18n.METADATA_KEY)
 #: Cell metadata kept per edition: nbgrader's (release), tags, and what the frontends honour:
 #: editable/deletable (JupyterLab: nbgrader's locked cells), jupyter.source_hidden (JupyterLab)
 #: and cellView (Colab) on the self-study answer cells.
@@ -69,14 +70,14 @@ CELL_META_KEYS = {
 }
 HOWTO_MARK = "<!-- how-to-work -->"
 HOWTO = {
-    "release": (
+    "release": i18n.mark(
         "Cells marked `# YOUR CODE HERE` are yours to fill in: replace `raise NotImplementedError()`\n"
         "with your code. Each is followed by a self-check that tells you what is wrong and how to fix\n"
         "it. The self-checks and the setup cell are read-only (their first line says so): you can run\n"
         "them but not edit or delete them. Run the cells in order from the top; *Run All* stops at\n"
         "the first exercise you have not done yet."
     ),
-    "notebooks": (
+    "notebooks": i18n.mark(
         "This is the self-study edition. Each exercise is three cells: yours (`# YOUR CODE HERE`),\n"
         "a self-check that tells you what is wrong and how to fix it, then the answer, hidden: click\n"
         "it to see it (JupyterLab: the bar to its left; Colab: *Show code*). Write and run your code\n"
@@ -87,7 +88,7 @@ HOWTO = {
         "the data before it failed (say, deleted a column), the answer may not fit any more: run\n"
         "the notebook again from the top."
     ),
-    "solutions": (
+    "solutions": i18n.mark(
         "This is the solved edition: every exercise is done, and the self-check below each one\n"
         "passes. *Run All* works."
     ),
@@ -193,8 +194,17 @@ def colab_url(relative: str, site: Site) -> str:
     return f"https://colab.research.google.com/github/{slug}/blob/{site.branch}/{relative}"
 
 
-def edition_path(edition: str, name: str) -> str:
-    return f"release/{name}/{name}.ipynb" if edition == "release" else f"{edition}/{name}.ipynb"
+def edition_path(edition: str, name: str, lang: str = i18n.SOURCE_LANGUAGE) -> str:
+    """An edition's path in the course folder: ``release/NAME/NAME.ipynb``, ``notebooks/NAME.ipynb``,
+    ``solutions/NAME.ipynb``; a translation's under its language's folder (``ko/notebooks/...``)."""
+    path = f"release/{name}/{name}.ipynb" if edition == "release" else f"{edition}/{name}.ipynb"
+    return path if lang == i18n.SOURCE_LANGUAGE else f"{lang}/{path}"
+
+
+def languages() -> tuple[str, ...]:
+    """The languages the editions are built in: English, and each language with notebook catalogs."""
+    return (i18n.SOURCE_LANGUAGE, *(lang for lang in i18n.LANGUAGES if lang != i18n.SOURCE_LANGUAGE
+                                    and (i18n.LOCALE_DIR / lang / "notebooks").is_dir()))
 
 
 # --- Cell transformations ----------------------------------------------------------------------
@@ -299,16 +309,21 @@ def is_setup_cell(cell) -> bool:
     return cell.cell_type == "code" and cell.source.lstrip().startswith("# Setup")
 
 
-def _finish(nb, edition: str, name: str, site: Site) -> nbformat.NotebookNode:
-    """Badge, repository URL, links, and the normalised form every edition shares."""
-    url = colab_url(edition_path(edition, name), site)
+def _finish(nb, edition: str, name: str, site: Site, lang: str = i18n.SOURCE_LANGUAGE) -> nbformat.NotebookNode:
+    """Badge, repository URL, links, and the normalised form every edition shares; a translation
+    says its language in the notebook's metadata (``asl_course.lang``: the package's messages follow it)."""
+    url = colab_url(edition_path(edition, name, lang), site)
     nb.metadata = {k: copy.deepcopy(nb.metadata[k]) for k in NOTEBOOK_META_KEYS if k in nb.metadata}
+    nb.metadata.pop(i18n.METADATA_KEY, None)
+    if lang != i18n.SOURCE_LANGUAGE:
+        nb.metadata[i18n.METADATA_KEY] = {"lang": lang}
+    howto = i18n.lookup(HOWTO[edition], lang)
     keep = CELL_META_KEYS[edition]
     for i, cell in enumerate(nb.cells):
         text = cell.source
         text = text.replace(BADGE_MARK, BADGE.format(url=url))
         text = text.replace("@@REPO_URL@@", site.url).replace("@@REPO_BRANCH@@", site.branch)
-        text = text.replace(HOWTO_MARK, HOWTO[edition])
+        text = text.replace(HOWTO_MARK, howto)
         if edition == "release" and cell.cell_type == "markdown":
             text = _NEXT_LINK.sub(lambda m: f"](../{m.group(1)}/{m.group(1)}.ipynb)", text)
         cell.source = text
@@ -323,15 +338,17 @@ def _finish(nb, edition: str, name: str, site: Site) -> nbformat.NotebookNode:
     return nb
 
 
-def make_solutions(source_nb, name: str, site: Site | None = None) -> nbformat.NotebookNode:
+def make_solutions(source_nb, name: str, site: Site | None = None,
+                   lang: str = i18n.SOURCE_LANGUAGE) -> nbformat.NotebookNode:
     nb = copy.deepcopy(source_nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = solved(cell.source)
-    return _finish(nb, "solutions", name, site or publication())
+    return _finish(nb, "solutions", name, site or publication(), lang)
 
 
-def make_selfstudy(source_nb, name: str, site: Site | None = None) -> nbformat.NotebookNode:
+def make_selfstudy(source_nb, name: str, site: Site | None = None,
+                   lang: str = i18n.SOURCE_LANGUAGE) -> nbformat.NotebookNode:
     """Each exercise: the learner's cell (no raise), its self-check (reports), the hidden answer."""
     nb = copy.deepcopy(source_nb)
     kept, pending = [], None  # pending: (exercise, answer) waiting for its self-check
@@ -357,10 +374,11 @@ def make_selfstudy(source_nb, name: str, site: Site | None = None) -> nbformat.N
     if pending:
         raise UserError(f"source/{name}: the last exercise {pending[0]!r} has no test cell after it.")
     nb.cells = kept
-    return _finish(nb, "notebooks", name, site or publication())
+    return _finish(nb, "notebooks", name, site or publication(), lang)
 
 
-def make_release(generated_nb, name: str, site: Site | None = None) -> nbformat.NotebookNode:
+def make_release(generated_nb, name: str, site: Site | None = None,
+                 lang: str = i18n.SOURCE_LANGUAGE) -> nbformat.NotebookNode:
     """nbgrader's release, with its lock flags kept, the setup cell locked, and locked cells marked."""
     from nbgrader.utils import compute_checksum
 
@@ -372,7 +390,7 @@ def make_release(generated_nb, name: str, site: Site | None = None) -> nbformat.
     locked = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("editable") is False]
     for cell in locked:
         cell.source = mark_read_only(cell.source)
-    nb = _finish(nb, "release", name, site or publication())
+    nb = _finish(nb, "release", name, site or publication(), lang)
     for cell in nb.cells:
         grading = cells.nbgrader_metadata(cell)
         if cell.metadata.get("editable") is False and "checksum" in grading:
@@ -394,6 +412,8 @@ class ReleaseEdition(NbGraderPreprocessor):
                             "default: Repository under [project.urls] in pyproject.toml").tag(config=True)
     repo_branch = Unicode(help="the branch students open; default: branch under [tool.asl-course] in "
                                "pyproject.toml, else main").tag(config=True)
+    lang = Unicode(i18n.SOURCE_LANGUAGE, help="the edition's language (its source/ was translated by "
+                                              "`asl-course build`; nbgrader's own runs are English)").tag(config=True)
 
     @default("repo_url")
     def _default_url(self):
@@ -405,16 +425,21 @@ class ReleaseEdition(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         name = resources["nbgrader"]["notebook"]
-        return make_release(nb, name, Site(self.repo_url, self.repo_branch)), resources
+        return make_release(nb, name, Site(self.repo_url, self.repo_branch), self.lang), resources
 
 
-def _nbgrader_generate(root: Path, work: Path, site: Site) -> Path:
-    """Run nbgrader's generate_assignment (its ReleaseEdition step included) on a copy of source/."""
-    shutil.copytree(root / "source", work / "source")
+def _nbgrader_generate(root: Path, work: Path, site: Site, sources: dict, lang: str) -> Path:
+    """Run nbgrader's generate_assignment (its ReleaseEdition step included) on the source notebooks
+    (``sources``: name -> notebook, translated for ``lang``) written into ``work/source/``."""
+    for name, nb in sources.items():
+        folder = work / "source" / name
+        shutil.copytree(root / "source" / name, folder)
+        nbformat.write(nb, folder / f"{name}.ipynb")
     shutil.copy(root / "nbgrader_config.py", work / "nbgrader_config.py")
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", "generate_assignment", "*", "--no-db", "--force",
-         f"--ReleaseEdition.repo_url={site.url}", f"--ReleaseEdition.repo_branch={site.branch}"],
+         f"--ReleaseEdition.repo_url={site.url}", f"--ReleaseEdition.repo_branch={site.branch}",
+         f"--ReleaseEdition.lang={lang}"],
         cwd=work,
         capture_output=True,
         text=True,
@@ -424,40 +449,66 @@ def _nbgrader_generate(root: Path, work: Path, site: Site) -> Path:
     return work / "release"
 
 
-def write_editions(root: Path, out: Path, log=print, site: Site | None = None) -> list[Path]:
-    """Write all three editions under ``out`` (``out`` may be ``root`` itself); ``site``: where the
-    course is published (default: :func:`publication` of ``root``)."""
+def source_notebooks(root: Path, lang: str = i18n.SOURCE_LANGUAGE) -> tuple[dict, int]:
+    """The source notebooks (name -> nbformat notebook), their markdown translated for ``lang``, and
+    the number of markdown blocks with no translation (they stay English)."""
+    from asl_course.tooling import translate  # noqa: PLC0415 - translate imports this module
+
+    sources, untranslated = {}, 0
+    for name in assignments(root):
+        nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
+        if lang != i18n.SOURCE_LANGUAGE:
+            nb, missing = translate.translate_notebook(nb, lang, name)
+            untranslated += missing
+        sources[name] = nb
+    return sources, untranslated
+
+
+def write_editions(root: Path, out: Path, log=print, site: Site | None = None,
+                   langs: tuple[str, ...] | None = None) -> list[Path]:
+    """Write all three editions of each language (default: :func:`languages`) under ``out`` (``out``
+    may be ``root`` itself); ``site``: where the course is published (default: :func:`publication`
+    of ``root``)."""
     site = site or publication(root)
-    names = assignments(root)
+    written = []
+    for lang in langs or languages():
+        written += _write_language(root, out, log, site, lang)
+    return written
+
+
+def _write_language(root: Path, out: Path, log, site: Site, lang: str) -> list[Path]:
+    sources, untranslated = source_notebooks(root, lang)
     written = []
     with tempfile.TemporaryDirectory(prefix="asl-build-") as tmp:
-        generated = _nbgrader_generate(root, Path(tmp), site)
-        for name in names:
-            source_nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
+        generated = _nbgrader_generate(root, Path(tmp), site, sources, lang)
+        for name, source_nb in sources.items():
             try:
                 editions = {
-                    "notebooks": make_selfstudy(source_nb, name, site),
-                    "solutions": make_solutions(source_nb, name, site),
+                    "notebooks": make_selfstudy(source_nb, name, site, lang),
+                    "solutions": make_solutions(source_nb, name, site, lang),
                 }
             except UserError as exc:
                 raise UserError(f"source/{name}/{name}.ipynb: {exc}") from None
-            release = out / edition_path("release", name)
+            release = out / edition_path("release", name, lang)
             release.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(generated / name / f"{name}.ipynb", release)  # nbgrader's own file, as it wrote it
             written.append(release)
             for edition, nb in editions.items():
-                path = out / edition_path(edition, name)
+                path = out / edition_path(edition, name, lang)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, path)
                 written.append(path)
-            log(f"built {name}: release, notebooks, solutions")
+            log(f"built {name}: release, notebooks, solutions" + ("" if lang == i18n.SOURCE_LANGUAGE else f" ({lang})"))
+    if untranslated:
+        log(f"{lang}: {untranslated} markdown blocks have no translation and stay English "
+            f"(`asl-course translate status --lang {lang}` lists them)")
     return written
 
 
 def _edition_files(folder: Path) -> set[str]:
     files = set()
-    for edition in EDITIONS:
-        base = folder / edition
+    for lang, edition in ((lang, e) for lang in i18n.LANGUAGES for e in EDITIONS):
+        base = folder / edition if lang == i18n.SOURCE_LANGUAGE else folder / lang / edition
         if base.exists():
             files |= {str(p.relative_to(folder)) for p in base.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts}
     return files

@@ -1,4 +1,5 @@
-"""``asl-course build [--check] [--repo-url URL] [--branch B]``: generate release/, notebooks/, solutions/ from source/."""
+"""``asl-course build [--check] [--lang L] [--repo-url URL] [--branch B]``: generate release/, notebooks/,
+solutions/ (and each translation's, under ``ko/``) from source/."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ def register(sub) -> None:
                         help="the course's GitHub repository, this build only (default: pyproject.toml's)")
     parser.add_argument("--branch", default=None, help="the branch students open, this build only (default: "
                                                        "pyproject.toml's)")
+    parser.add_argument("--lang", default="all", choices=("all", *_languages()),
+                        help="build the editions of one language only (default: all: English, and each language "
+                             "with notebook catalogs, under its own folder: ko/release, ko/notebooks, ko/solutions)")
     parser.set_defaults(handler=handle)
+
+
+def _languages() -> tuple[str, ...]:
+    from asl_course import i18n
+
+    return i18n.LANGUAGES
 
 
 def handle(args) -> int:
@@ -32,7 +42,9 @@ def handle(args) -> int:
             return 1
         print("Editions match source/: no drift.")
         return 0
-    written = editions.write_editions(root, root, site=site)
-    editions.remove_stale(root, written)
+    langs = None if args.lang == "all" else (args.lang,)
+    written = editions.write_editions(root, root, site=site, langs=langs)
+    if langs is None:
+        editions.remove_stale(root, written)
     print(f"Wrote {len(written)} notebooks (published at {site.url}, branch {site.branch}).")
     return 0
