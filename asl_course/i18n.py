@@ -58,6 +58,8 @@ class Entry:
     msgctxt: str | None = None
     comments: list[str] = dataclasses.field(default_factory=list)  # "#." lines: for translators
     references: list[str] = dataclasses.field(default_factory=list)  # "#:" lines: where it is used
+    notes: list[str] = dataclasses.field(default_factory=list)  # "# " lines: the translator's own
+    flags: list[str] = dataclasses.field(default_factory=list)  # "#," flags other than fuzzy (no-glossary)
     fuzzy: bool = False  # the English changed since this was translated: not used until reviewed
     previous: str | None = None  # "#| msgid": the English the fuzzy translation was made for
     obsolete: bool = False  # "#~": no longer in the source (kept for a translator to reuse)
@@ -133,11 +135,18 @@ def read_po(path: Path) -> tuple[list[Entry], dict[str, str]]:
         elif line.startswith("#:"):
             entry.references += line[2:].split()
         elif line.startswith("#,"):
-            entry.fuzzy = entry.fuzzy or "fuzzy" in [f.strip() for f in line[2:].split(",")]
+            for flag in (f.strip() for f in line[2:].split(",")):
+                if flag == "fuzzy":
+                    entry.fuzzy = True
+                elif flag and flag not in entry.flags:
+                    entry.flags.append(flag)
         elif line.startswith("#| msgid"):
             entry.previous = _unquote(line[len("#| msgid"):], where)
         elif line.startswith('#| "') and entry.previous is not None:
             entry.previous += _unquote(line[2:], where)
+        elif line.startswith("# ") or line == "#":
+            if started or entry.comments or entry.references or entry.notes or entries or header:
+                entry.notes.append(line[2:])
         elif line.startswith("#"):
             continue
         else:
@@ -172,11 +181,13 @@ def format_po(entries: list[Entry], language: str, title: str) -> str:
            _quote(f"Language: {language}\n"), ""]
     for entry in sorted(entries, key=lambda e: e.obsolete):
         prefix = "#~ " if entry.obsolete else ""
+        out += [f"# {line}".rstrip() for line in entry.notes]
         out += [f"#. {line}" for line in entry.comments]
         if entry.references:
             out.append("#: " + " ".join(entry.references))
-        if entry.fuzzy:
-            out.append("#, fuzzy")
+        flags = (["fuzzy"] if entry.fuzzy else []) + entry.flags
+        if flags:
+            out.append("#, " + ", ".join(flags))
         if entry.previous is not None:
             out += ["#| " + line for line in _field("msgid", entry.previous)]
         if entry.msgctxt is not None:

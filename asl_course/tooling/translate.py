@@ -210,10 +210,12 @@ def merge(current: list[i18n.Entry], old: list[i18n.Entry]) -> list[i18n.Entry]:
         before = by_key.get(entry.key) or next((e for e in old if e.obsolete and e.key == entry.key), None)
         if before is not None:
             new.msgstr, new.fuzzy, new.previous = before.msgstr, before.fuzzy, before.previous
+            new.notes, new.flags = list(before.notes), list(before.flags)
             used.add(entry.key)
         elif stale_by_ctx.get(entry.msgctxt):
             guess = stale_by_ctx[entry.msgctxt].pop(0)
             new.msgstr, new.fuzzy, new.previous = guess.msgstr, True, guess.msgid
+            new.notes, new.flags = list(guess.notes), list(guess.flags)
             used.add(guess.key)
         merged.append(new)
     for e in old:
