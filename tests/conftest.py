@@ -121,6 +121,20 @@ def pytest_terminal_summary(terminalreporter, config):
                                     + ", ".join(f"{s} {t:.0f}" for s, t in subs))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A solved notebook's kernel (nbval starts it when the notebook's first cell is set up, from this
+    process's environment) speaks the notebook's language, as a learner's would: $ASL_COURSE_LANG
+    from its metadata (the Korean editions say ``ko``); other tests start from no language set."""
+    from asl_course import i18n
+
+    path = item.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        os.environ[i18n.ENV] = i18n.notebook_file_language(Path(item.config.rootpath) / path) or "en"
+    else:
+        os.environ.pop(i18n.ENV, None)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         notebook = item.nodeid.split("::")[0].endswith(".ipynb")  # nbval: a solved notebook's cell

@@ -148,6 +148,9 @@ def kernel_env(content: Path, work: Path, cache_addr: str, mount: Path, extra: d
     return env
 
 
+HANGUL = re.compile("[\uac00-\ud7a3]")
+
+
 def outputs_text(nb) -> list[tuple[int, str]]:
     found = []
     for i, cell in enumerate(nb.cells):
@@ -164,7 +167,7 @@ def outputs_text(nb) -> list[tuple[int, str]]:
 def run_one(path: Path, edition: str, work: Path, source: str, url: str, branch: str,
             cache_addr: str, mount: Path, extra_env: dict) -> dict:
     # Outside the clone: the package's data search must not find the clone's data/asl_data.
-    runtime = Path(tempfile.mkdtemp(prefix=f"asl-colab-{edition}-{path.stem}-"))
+    runtime = Path(tempfile.mkdtemp(prefix=f"asl-colab-{edition.replace('/', '-')}-{path.stem}-"))
     content = runtime / "content"
     content.mkdir(parents=True)
     # A fresh runtime has no course package: the setup cell must install it.
@@ -172,7 +175,7 @@ def run_one(path: Path, edition: str, work: Path, source: str, url: str, branch:
                    capture_output=True, check=False)
     nb = nbformat.read(path, as_version=4)
     point_setup_cell(nb, url, branch, source)
-    env = kernel_env(content, work, cache_addr, mount, extra_env)
+    env = kernel_env(content, work, cache_addr, mount, {**extra_env, "COLAB_STANDIN_NOTEBOOK": str(path)})
     client = NotebookClient(nb, timeout=900, kernel_name=KERNEL_NAME, allow_errors=False,
                             resources={"metadata": {"path": str(content)}})
     start = time.monotonic()
@@ -201,6 +204,10 @@ def run_one(path: Path, edition: str, work: Path, source: str, url: str, branch:
             line = text[match.start():].splitlines()[0]
             problems.append(f"cell {i}: a TensorFlow C++ log line in the output: {line[:160]}")
             break
+    lang = nb.metadata.get("asl_course", {}).get("lang", "en")
+    if lang == "ko" and not error and not HANGUL.search("\n".join(t for _, t in texts)):
+        problems.append("no Korean in the outputs of a Korean edition: the language was not picked up "
+                        "from the notebook (google.colab._message get_ipynb)")
     log = runtime / "standin.jsonl"
     calls = [json.loads(line)["call"] for line in log.read_text().splitlines()] if log.exists() else []
     shutil.rmtree(runtime, ignore_errors=True)

@@ -18,7 +18,7 @@ import nbformat
 from nbconvert.filters import strip_ansi
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-from asl_course import dataset as _data
+from asl_course import dataset as _data, i18n
 from asl_course.errors import UserError
 
 
@@ -86,9 +86,12 @@ def run_notebook(path: Path, out: Path, figures: Path, *, cell_timeout: int, log
 
     client = _progress_client(log)(nb, timeout=cell_timeout, kernel_name="python3",
                                    resources={"metadata": {"path": str(out)}}, on_cell_start=on_cell_start)
+    # The kernel speaks the notebook's language (its metadata), unless $ASL_COURSE_LANG says otherwise.
+    language = {i18n.ENV: os.environ.get(i18n.ENV) or i18n.notebook_language(nb)}
     start = time.perf_counter()
     try:
-        client.execute()
+        with mock.patch.dict(os.environ, language):
+            client.execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         nbformat.write(nb, out / path.name)
         first = str(exc).strip().splitlines()

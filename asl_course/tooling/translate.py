@@ -157,11 +157,11 @@ class Catalog:
     current: list[i18n.Entry]
 
 
-def catalogs(root: Path, lang: str) -> list[Catalog]:
-    """Every catalog of ``lang``, with the source's texts for it now."""
+def catalogs(root: Path, lang: str, locale: Path | None = None) -> list[Catalog]:
+    """Every catalog of ``lang`` (under ``locale``, default the package's), with the source's texts for it now."""
     from asl_course.tooling import editions  # noqa: PLC0415 - editions imports this module
 
-    base = PACKAGE / "locale" / lang
+    base = (locale or i18n.LOCALE_DIR) / lang
     found = []
     sources = [root / "source" / n / f"{n}.ipynb" for n in editions.assignments(root)]
     for path in sources:
@@ -224,17 +224,17 @@ def merge(current: list[i18n.Entry], old: list[i18n.Entry]) -> list[i18n.Entry]:
     return merged
 
 
-def update(root: Path, lang: str, log=print) -> list[Path]:
+def update(root: Path, lang: str, log=print, locale: Path | None = None) -> list[Path]:
     """Rewrite ``lang``'s catalogs from the source (see the module's docstring); the files written."""
     written = []
-    for cat in catalogs(root, lang):
+    for cat in catalogs(root, lang, locale):
         merged = merge(cat.current, existing(cat.path))
         text = i18n.format_po(merged, lang, cat.title)
         if not cat.path.exists() or cat.path.read_text(encoding="utf-8") != text:
             cat.path.parent.mkdir(parents=True, exist_ok=True)
             cat.path.write_text(text, encoding="utf-8")
             written.append(cat.path)
-            log(f"updated {cat.path.relative_to(PACKAGE.parent)}")
+            log(f"updated {_shown(cat.path)}")
     return written
 
 
@@ -250,11 +250,16 @@ class Report:
         return not self.problems
 
 
-def check(root: Path, lang: str) -> Report:
+def _shown(path: Path) -> str:
+    return str(path.relative_to(PACKAGE.parent)) if path.is_relative_to(PACKAGE.parent) else str(path)
+
+
+def check(root: Path, lang: str, locale: Path | None = None) -> Report:
     """Compare ``lang``'s catalogs with the source: stale or broken translations are problems."""
     counts, missing_texts, problems = {}, {}, []
-    for cat in catalogs(root, lang):
-        rel = str(cat.path.relative_to(PACKAGE.parent))
+    for cat in catalogs(root, lang, locale):
+        rel = _shown(cat.path)
+        is_notebook = cat.path.parent.name == "notebooks"
         try:
             old = i18n.read_po(cat.path)[0] if cat.path.exists() else []
         except i18n.POError as exc:
@@ -272,8 +277,7 @@ def check(root: Path, lang: str) -> Report:
                                 "review msgstr, then delete the `#, fuzzy` line")
             else:
                 done += 1
-                if i18n.placeholders(have.msgstr) != i18n.placeholders(entry.msgid) and cat.current is not None \
-                        and not rel.split("/")[-2] == "notebooks":
+                if not is_notebook and i18n.placeholders(have.msgstr) != i18n.placeholders(entry.msgid):
                     problems.append(f"{rel}: the translation of {_short(entry.msgid)} has the placeholders "
                                     f"{i18n.placeholders(have.msgstr)}, its English {i18n.placeholders(entry.msgid)}")
         for e in old:
@@ -292,16 +296,16 @@ def _short(text: str) -> str:
 # --- Applying the notebook catalogs -----------------------------------------------------------------
 
 
-def translations(lang: str, name: str) -> dict[tuple[str | None, str], str]:
+def translations(lang: str, name: str, locale: Path | None = None) -> dict[tuple[str | None, str], str]:
     """A notebook's translated blocks: (cell id, English block) -> translation."""
-    path = PACKAGE / "locale" / lang / "notebooks" / f"{name}.po"
+    path = (locale or i18n.LOCALE_DIR) / lang / "notebooks" / f"{name}.po"
     return {e.key: e.msgstr for e in existing(path) if e.translated}
 
 
-def translate_notebook(nb, lang: str, name: str):
+def translate_notebook(nb, lang: str, name: str, locale: Path | None = None):
     """A source notebook (nbformat) with its markdown in ``lang``, block by block; a block with no
     translation stays English. Code cells and all metadata are untouched. Returns (notebook, missing)."""
-    table = translations(lang, name)
+    table = translations(lang, name, locale)
     missing_blocks = 0
     for cell in nb.cells:
         if cell.cell_type != "markdown":

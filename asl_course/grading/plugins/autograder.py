@@ -69,7 +69,7 @@ from traitlets import Bool, CaselessStrEnum, Dict, Integer
 
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from asl_course import dataset as _data, grading
+from asl_course import dataset as _data, grading, i18n
 from asl_course.grading import cells
 from asl_course.grading.plugins import limits, sandbox
 from asl_course.learners import lesson
@@ -355,9 +355,22 @@ class GradingSession:
         seeds = self.__dict__.setdefault("_seeds", {})
         return seeds.setdefault(str(folder), secrets.randbelow(2**31))
 
+    def set_language(self, folder: Path, nb) -> str:
+        """Record the language of the notebook graded in ``folder`` (its metadata's ``asl_course.lang``;
+        English if it names none or one the course has not): its kernel and the verifier's mistakes
+        speak it, so that each student's feedback is in the language of their edition. It changes
+        words only: the checks, the points and the hidden tests are the same in every language."""
+        lang = i18n.notebook_language(nb)
+        self.__dict__.setdefault("_languages", {})[str(folder)] = lang
+        return lang
+
+    def language(self, folder: Path) -> str:
+        return self.__dict__.get("_languages", {}).get(str(folder), i18n.SOURCE_LANGUAGE)
+
     def verify(self, grade_id: str, folder: Path, **extra) -> list[str]:
         """The verifier's mistakes for one exercise (a failure to verify is a mistake too).
-        ``extra``: ``seed`` (test_fit), ``cells`` and ``model_file`` (notebook 5's functions)."""
+        ``extra``: ``seed`` (test_fit), ``cells`` and ``model_file`` (notebook 5's functions),
+        ``lang`` (the language of the mistakes' words)."""
         request = {"grade_id": grade_id, "folder": str(folder), **extra}
         for attempt in range(2):
             if self._worker is None or self._worker.poll() is not None:
@@ -529,7 +542,8 @@ class GuardedExecute(Execute):
             # the notebook's own folder (a tmpfs of disk_limit where the grader can mount one) writable
             "ro_binds": [folder],
             "rw_binds": [folder / "artefacts", ipc, (self._asl_workspace.source, cwd)],
-            "env": GradingSession.get().kernel_env(folder, sandboxed=True),
+            "env": {**GradingSession.get().kernel_env(folder, sandboxed=True),
+                    i18n.ENV: GradingSession.get().language(folder)},
             "devices": sorted(str(p) for p in Path("/dev").glob("nvidia*")),
             "tmp_size": self.disk_limit or sandbox.TMP_SIZE,
             "box": self._asl_box,
@@ -605,7 +619,8 @@ class GuardedExecute(Execute):
         session = GradingSession.get()
         folder, cwd = self._start_notebook(nb, resources, session)
         sandboxed = self.sandbox == "bubblewrap"
-        env = {} if sandboxed else session.kernel_env(folder)
+        lang = session.set_language(folder, nb)
+        env = {} if sandboxed else {**session.kernel_env(folder), i18n.ENV: lang}
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         if sandboxed:
@@ -908,12 +923,12 @@ class VerifyOutsideKernel(NbGraderPreprocessor):
         """The verifier's mistakes for an exercise's secured raw values."""
         exercise = grading.BY_ID.get(grade_id)
         extra = {"seed": session.seed(folder)} if exercise is not None and exercise.seeded else {}
-        return session.verify(grade_id, session.secured(folder) / grade_id, **extra)
+        return session.verify(grade_id, session.secured(folder) / grade_id, lang=session.language(folder), **extra)
 
     @classmethod
     def _judge(cls, session, grade_id: str, folder: Path, cells: list[str], model_file: str | None) -> list[str]:
         if grade_id in grading.FUNCTION_EXERCISES:
-            return session.verify(grade_id, folder, cells=cells, model_file=model_file)
+            return session.verify(grade_id, folder, cells=cells, model_file=model_file, lang=session.language(folder))
         secured = session.secured(folder) / grade_id
         if (secured / "VOID").exists():
             return ["the test cell of this exercise ran more than once: a test that runs twice is void"]

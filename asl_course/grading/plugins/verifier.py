@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 import asl_course
-from asl_course import grading
+from asl_course import grading, i18n
 from asl_course.grading.plugins import harness
 
 
@@ -59,6 +59,7 @@ def main() -> None:
         try:
             request = json.loads(line)
             functions = None
+            os.environ[i18n.ENV] = i18n.valid(request.get("lang")) or i18n.SOURCE_LANGUAGE  # the mistakes' words
             if request["grade_id"] in grading.FUNCTION_EXERCISES and "cells" in request:
                 functions = _functions(request["cells"], request.get("model_file"))
             mistakes = grading.verify(request["grade_id"], request["folder"], reference,

@@ -14,6 +14,8 @@ def register(sub) -> None:
     parser.add_argument("--data", type=Path, default=None, help="data folder (default: found as notebooks find it)")
     parser.add_argument("--cell-timeout", type=int, default=7200,
                         help="seconds a cell may run (default 7200: the full training cell takes ~7 min on 2 idle cores)")
+    parser.add_argument("--lang", default="en", choices=("en", "ko"),
+                        help="the language of the solved notebooks run (ko: ko/solutions/; default: en)")
     parser.add_argument("--only", nargs="*", default=None, metavar="NAME", help="run only these notebooks (e.g. 01 04)")
     parser.set_defaults(handler=handle)
 
@@ -22,7 +24,8 @@ def handle(args) -> int:
     from asl_course import dataset as data
     from asl_course.tooling import editions, runner
 
-    folder = editions.repo_root() / "solutions"
+    root = editions.repo_root()
+    folder = root / "solutions" if args.lang == "en" else root / args.lang / "solutions"
     notebooks = sorted(folder.glob("*.ipynb"))
     if args.only:
         notebooks = [p for p in notebooks if any(p.stem.startswith(o) for o in args.only)]
