@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 
+from asl_course.i18n import t
+
 from .registry import answer_of  # noqa: F401 - re-exported: the answer cell an exercise grades
 
 
@@ -36,10 +38,11 @@ def reference_calls(source: str) -> list[str]:
     return sorted(set(found))
 
 
-def reference_mistake(calls: list[str]) -> str:
-    return (f"the answer calls the course's reference implementation ({', '.join(calls[:4])}): the course's "
-            "policy is that an answer is your own code, so this exercise scores 0. Write the code yourself "
-            "(the lesson's text shows each step)")
+def reference_mistake(calls: list[str], lang: str | None = None) -> str:
+    """The feedback for an answer that calls the course's reference implementation (in ``lang``)."""
+    return t("the answer calls the course's reference implementation ({calls}): the course's "
+             "policy is that an answer is your own code, so this exercise scores 0. Write the code yourself "
+             "(the lesson's text shows each step)", lang=lang, calls=", ".join(calls[:4]))
 
 
 # --- The former API (kept for hidden tests written against it) ----------------------------------

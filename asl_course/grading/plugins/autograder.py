@@ -120,6 +120,10 @@ def _log(message: str) -> None:
     print(f"[asl-course autograder] {message}", file=sys.stderr, flush=True)
 
 
+#: The feedback when an exercise's hidden test ran again after its test cell (in the student's language).
+RAN_AGAIN = i18n.mark("the hidden test of this exercise ran again after its test cell: a test that runs twice is void")
+
+
 def _error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -881,6 +885,7 @@ class VerifyOutsideKernel(NbGraderPreprocessor):
         folder = resources.get("asl_grading")
         session = GradingSession.get()
         checked, failed, flagged = 0, [], []
+        lang = session.language(Path(folder)) if folder else i18n.notebook_language(nb)
         answers = cells.answer_cells(nb)
         sources = list(answers.values())
         model_file = _model_file(resources)
@@ -897,14 +902,13 @@ class VerifyOutsideKernel(NbGraderPreprocessor):
                     calls = grading.reference_calls(answers.get(grading.answer_of(grade_id), ""))
                     if calls:
                         flagged.append(grade_id)
-                        mistakes.append(grading.reference_mistake(calls))
+                        mistakes.append(grading.reference_mistake(calls, lang))
                     checked += 1
                     if mistakes:
                         failed.append(grade_id)
                         outputs.insert(0, _error_output("GradingFailed", grading.sentences(mistakes)))
                 elif grade_id in grading.EXERCISES and folder and grading.runs(Path(folder) / "artefacts" / grade_id):
-                    outputs.insert(0, _error_output("GradingFailed", "the hidden test of this exercise ran again "
-                                                    "after its test cell: a test that runs twice is void."))
+                    outputs.insert(0, _error_output("GradingFailed", i18n.lookup(RAN_AGAIN, lang) + "."))
                 cell.outputs = outputs
         finally:
             if folder:
@@ -930,9 +934,11 @@ class VerifyOutsideKernel(NbGraderPreprocessor):
         if grade_id in grading.FUNCTION_EXERCISES:
             return session.verify(grade_id, folder, cells=cells, model_file=model_file, lang=session.language(folder))
         secured = session.secured(folder) / grade_id
+        lang = session.language(folder)
         if (secured / "VOID").exists():
-            return ["the test cell of this exercise ran more than once: a test that runs twice is void"]
+            return [i18n.t("the test cell of this exercise ran more than once: a test that runs twice is void",
+                           lang=lang)]
         if grading.runs(folder / "artefacts" / grade_id):
-            return ["the hidden test of this exercise ran again after its test cell: a test that runs twice is void"]
+            return [i18n.lookup(RAN_AGAIN, lang)]
         cached = session.__dict__.get("verdicts", {}).pop((str(folder), grade_id), None)
         return list(cached) if cached is not None else cls.verdict(session, grade_id, folder)
