@@ -325,6 +325,60 @@ def lookup(text: str, lang: str | None = None) -> str:
     return catalog(lang).get(text, text)
 
 
+HANGUL = re.compile("[\uac00-\ud7a3]")
+#: Fonts with Hangul, by family name: Debian's fonts-nanum and fonts-noto-cjk, Windows', macOS'.
+HANGUL_FONTS = re.compile(r"Nanum|Noto Sans CJK|Noto Sans KR|Noto Serif CJK|UnDotum|Baekmuk|Malgun|Apple ?SD Gothic|AppleGothic")
+#: Where Linux keeps them (a font installed after the kernel started is found here, not in matplotlib's cache).
+HANGUL_FONT_FILES = ("/usr/share/fonts/truetype/nanum/*.ttf", "/usr/share/fonts/opentype/noto/NotoSansCJK*.tt[cf]",
+                     "/usr/share/fonts/truetype/noto/NotoSansKR*.ttf")
+_hangul_font: list[str] = []
+
+
+def hangul_font() -> str | None:
+    """The family name of a font with Hangul that matplotlib can draw with (registered now if it was
+    installed after matplotlib built its cache), or None. A font found is remembered; none is looked
+    for again next time (the learner may install one: ``apt-get install fonts-nanum``)."""
+    if _hangul_font:
+        return _hangul_font[0]
+    from glob import glob  # noqa: PLC0415
+
+    from matplotlib import font_manager  # noqa: PLC0415 - only for figures
+
+    names = [f.name for f in font_manager.fontManager.ttflist if HANGUL_FONTS.search(f.name)]
+    if not names:
+        for pattern in HANGUL_FONT_FILES:
+            for path in sorted(glob(pattern)):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+                names = [f.name for f in font_manager.fontManager.ttflist if HANGUL_FONTS.search(f.name)]
+            if names:
+                break
+    if names:
+        _hangul_font.append(sorted(names, key=lambda n: ("Nanum" not in n, n))[0])
+    return _hangul_font[0] if _hangul_font else None
+
+
+def figure_text(text, lang: str | None = None):
+    """A figure's title or label in the learner's language (:func:`lookup`) when matplotlib can draw
+    it: a translation with Hangul needs a Hangul font, which is then added to matplotlib's fallback
+    fonts; without one the figure keeps the English (empty boxes would say nothing)."""
+    shown = lookup(text, lang)
+    if shown is text or not isinstance(shown, str) or not HANGUL.search(shown):
+        return shown
+    font = hangul_font()
+    if font is None:
+        return text
+    import matplotlib  # noqa: PLC0415
+
+    family = matplotlib.rcParams["font.family"]
+    family = [family] if isinstance(family, str) else list(family)
+    if font not in family:
+        matplotlib.rcParams["font.family"] = [*family, font]
+    return shown
+
+
 def mark(message: str, /) -> str:
     """Marks an English text for the catalogs where it cannot be translated yet (a module's
     constant, translated later with ``t(CONSTANT, lang=...)``): returns it unchanged."""

@@ -281,3 +281,24 @@ def test_update_refuses_a_corrupt_catalog(small_course):
     (locale / "ko" / "notebooks" / f"{NAMES[1]}.po").write_text('msgid "x\n', encoding="utf-8")
     with pytest.raises(UserError, match=r"\.po:1"):
         translate.update(root, "ko", log=lambda *_: None, locale=locale)
+
+
+def test_a_figure_keeps_its_english_title_without_a_hangul_font(monkeypatch, ko_catalog):
+    ko_catalog["A title"] = "제목"
+    monkeypatch.setenv(i18n.ENV, "ko")
+    monkeypatch.setattr(i18n, "hangul_font", lambda: None)
+    assert i18n.figure_text("A title") == "A title"  # boxes would say nothing: the English
+    assert i18n.figure_text("Untranslated") == "Untranslated"
+
+
+def test_a_figure_speaks_korean_with_a_hangul_font_as_fallback(monkeypatch, ko_catalog):
+    import matplotlib
+
+    ko_catalog["A title"] = "제목"
+    monkeypatch.setenv(i18n.ENV, "ko")
+    monkeypatch.setattr(i18n, "hangul_font", lambda: "SomeHangulFont")
+    monkeypatch.setitem(matplotlib.rcParams, "font.family", ["sans-serif"])
+    assert i18n.figure_text("A title") == "제목"
+    assert matplotlib.rcParams["font.family"] == ["sans-serif", "SomeHangulFont"]  # Latin glyphs unchanged
+    monkeypatch.setenv(i18n.ENV, "en")
+    assert i18n.figure_text("A title") == "A title"
