@@ -15,6 +15,7 @@ from .models import predict, save_model, descent, describe_model, load_saved_mod
 from .raw import CompiledModel, compile_config
 from .refdata import grading_mode, plan
 from .expected import RELEASE_TRAIN_IMAGES
+from asl_course.i18n import t
 from .predictions import count_mistake, observe
 
 
@@ -99,17 +100,19 @@ def _obs_save(ns, ref, folder):
 
 def _judge_compile(obs, ref, models):
     if not obs["compiled"] or obs["loss"] is None:
-        return ["model is not compiled: model.compile(loss=\"categorical_crossentropy\", metrics=[\"accuracy\"])"]
+        return [t("model is not compiled: model.compile(loss=\"categorical_crossentropy\", metrics=[\"accuracy\"])")]
     mistakes = []
     if obs["loss"] not in ("categorical_crossentropy", "CategoricalCrossentropy"):
-        hint = (" sparse_categorical_crossentropy is for integer labels; ours are one-hot"
-                if "sparse" in obs["loss"] else "")
-        mistakes.append(f"the loss is {obs['loss']}, not categorical_crossentropy.{hint}")
+        if "sparse" in obs["loss"]:
+            mistakes.append(t("the loss is {loss}, not categorical_crossentropy. sparse_categorical_crossentropy is "
+                              "for integer labels; ours are one-hot", loss=obs["loss"]))
+        else:
+            mistakes.append(t("the loss is {loss}, not categorical_crossentropy.", loss=obs["loss"]))
     if obs.get("from_logits"):
-        mistakes.append("the loss has from_logits=True, but the model's last layer gives probabilities (softmax), "
-                        "not logits: model.compile(loss=\"categorical_crossentropy\", metrics=[\"accuracy\"])")
+        mistakes.append(t("the loss has from_logits=True, but the model's last layer gives probabilities (softmax), "
+                          "not logits: model.compile(loss=\"categorical_crossentropy\", metrics=[\"accuracy\"])"))
     if not any(m in ("accuracy", "acc", "CategoricalAccuracy", "categorical_accuracy") for m in obs["metrics"]):
-        mistakes.append(f"the metrics are {obs['metrics']}: add metrics=[\"accuracy\"]")
+        mistakes.append(t("the metrics are {metrics}: add metrics=[\"accuracy\"]", metrics=obs["metrics"]))
     return mistakes
 
 
@@ -127,21 +130,22 @@ def steps_mistake(steps, steps_type: str, images: int, batch_size=BATCH_SIZE) ->
     number (None when it is not one), ``steps_type`` its type's name; ``batch_size`` the notebook's.
     """
     if batch_size != BATCH_SIZE:
-        return (f"batch_size is {batch_size}, the lesson uses {BATCH_SIZE}",
-                f"batch_size = {BATCH_SIZE}, then img_iter and steps_per_epoch from it")
+        return (t("batch_size is {batch_size}, the lesson uses {lesson}", batch_size=batch_size, lesson=BATCH_SIZE),
+                t("batch_size = {lesson}, then img_iter and steps_per_epoch from it", lesson=BATCH_SIZE))
     want = math.ceil(images / batch_size)
-    fix = "steps_per_epoch = math.ceil(len(x_train) / batch_size), or len(img_iter)"
+    fix = t("steps_per_epoch = math.ceil(len(x_train) / batch_size), or len(img_iter)")
     if steps_type in ("float", "float64", "float32"):
-        return f"steps_per_epoch is a float ({steps:g}); Keras 3 needs an integer (TypeError)", fix
+        return t("steps_per_epoch is a float ({steps:g}); Keras 3 needs an integer (TypeError)", steps=steps), fix
     if steps is None or steps_type == "bool":
-        return f"steps_per_epoch is a {steps_type}, not an integer", fix
+        return t("steps_per_epoch is a {type}, not an integer", type=steps_type), fix
     if steps == images // batch_size and steps != want:
-        return (f"steps_per_epoch={steps:g} rounds down (//) and drops the last, partial batch "
-                f"({images - int(steps) * batch_size} images): the iterator has {want} batches, so Keras runs "
-                "out of data every other epoch (that epoch stops after 1 step)",
-                "round up: " + fix)
+        return (t("steps_per_epoch={steps:g} rounds down (//) and drops the last, partial batch ({left} images): the "
+                  "iterator has {want} batches, so Keras runs out of data every other epoch (that epoch stops after "
+                  "1 step)", steps=steps, left=images - int(steps) * batch_size, want=want),
+                t("round up: steps_per_epoch = math.ceil(len(x_train) / batch_size), or len(img_iter)"))
     if steps != want:
-        return f"steps_per_epoch is {steps:g}; {images:,} images in batches of {batch_size} make {want} steps", fix
+        return t("steps_per_epoch is {steps:g}; {images:,} images in batches of {batch_size} make {want} steps",
+                 steps=steps, images=images, batch_size=batch_size, want=want), fix
     return None
 
 
@@ -152,8 +156,8 @@ def _judge_steps(obs, ref, models):
     if steps:
         mistakes.append(f"{steps[0]}; {steps[1]}")
     if obs["iter_batch_size"] != BATCH_SIZE or obs["iter_images"] != images:
-        mistakes.append(f"img_iter should flow the {images:,} training images of the run plan in batches of 32 "
-                        "(datagen.flow(x_train, y_train, batch_size=batch_size))")
+        mistakes.append(t("img_iter should flow the {images:,} training images of the run plan in batches of 32 "
+                          "(datagen.flow(x_train, y_train, batch_size=batch_size))", images=images))
     return mistakes
 
 
@@ -174,11 +178,12 @@ def trained_mistake(iterations: int | None, fit_steps: int | None = None) -> tup
     (``asl_course.learners.checks.check_trained``) both say these words.
     """
     if not iterations:
-        return "the model has not been trained", FIT_CALL
+        return t("the model has not been trained"), FIT_CALL
     if fit_steps is not None and iterations != fit_steps:
-        return (f"the model's optimizer made {iterations:,} training steps, but this fit made {fit_steps:,}: the "
-                "model was trained before this fit (loaded from a file, or fit run twice?)",
-                "rerun the notebook from the top (the model is rebuilt there) and train it once")
+        return (t("the model's optimizer made {iterations:,} training steps, but this fit made {fit_steps:,}: the "
+                  "model was trained before this fit (loaded from a file, or fit run twice?)",
+                  iterations=iterations, fit_steps=fit_steps),
+                t("rerun the notebook from the top (the model is rebuilt there) and train it once"))
     return None
 
 
@@ -194,26 +199,27 @@ def history_mistake(f: dict) -> tuple[str, str] | None:
     its validation data, and other figures mean that fit was validated on other data.
     """
     if not f.get("is_history"):
-        return f"history is a {f.get('history_type')}, not the History that model.fit returns", FIT_CALL
+        return t("history is a {type}, not the History that model.fit returns", type=f.get("history_type")), FIT_CALL
     hist = f.get("history") or {}
     val, epochs = hist.get("val_accuracy"), f.get("epochs")
     if not val or (epochs is not None and len(val) != epochs):
-        return ("history has no validation accuracy per epoch: fit had no validation data",
-                "pass validation_data=(x_valid, y_valid) to model.fit")
+        return (t("history has no validation accuracy per epoch: fit had no validation data"),
+                t("pass validation_data=(x_valid, y_valid) to model.fit"))
     accuracy, loss = f.get("accuracy"), f.get("loss")
     if accuracy is None:
         return None
-    other_data = ": fit was validated on other data (unnormalised images, x_valid * 255?)"
-    fix = ("validation_data=(x_valid, y_valid), the arrays prepared like x_train (normalised: divided by 255), "
-           "then train again")
+    fix = t("validation_data=(x_valid, y_valid), the arrays prepared like x_train (normalised: divided by 255), "
+            "then train again")
     if abs(val[-1] - accuracy) > HISTORY_TOLERANCE:
-        return (f"fit's last epoch reported val_accuracy {val[-1]:.4f}, but the model gets {accuracy:.4f} on the "
-                "validation images" + other_data, fix)
+        return (t("fit's last epoch reported val_accuracy {reported:.4f}, but the model gets {accuracy:.4f} on the "
+                  "validation images: fit was validated on other data (unnormalised images, x_valid * 255?)",
+                  reported=val[-1], accuracy=accuracy), fix)
     reported = (hist.get("val_loss") or [None])[-1]
     if loss is not None and reported is not None and \
             abs(reported - loss) > HISTORY_LOSS_TOLERANCE * max(abs(loss), 1e-3):
-        return (f"fit's last epoch reported val_loss {reported:.4g}, but the model's loss on the validation images "
-                f"is {loss:.4g}" + other_data, fix)
+        return (t("fit's last epoch reported val_loss {reported:.4g}, but the model's loss on the validation images "
+                  "is {loss:.4g}: fit was validated on other data (unnormalised images, x_valid * 255?)",
+                  reported=reported, loss=loss), fix)
     return None
 
 
@@ -223,7 +229,7 @@ def _judge_fit(obs, ref, models):
     description = models.get("trained", obs["model"]) if models else obs["model"]
     arch = model_mistakes(description)
     if arch:
-        return ["the trained model is not the lesson's CNN: " + "; ".join(arch)]
+        return [t("the trained model is not the lesson's CNN: {mistakes}", mistakes="; ".join(arch))]
     iterations = models.get("iterations", obs["iterations"]) if models else obs["iterations"]
     accuracy = models.get("accuracy") if models else None
     if trained_mistake(iterations):
@@ -236,11 +242,12 @@ def _judge_fit(obs, ref, models):
     if history and not obs["is_history"]:
         mistakes.append(said(history))
     elif not obs["history_model_is_model"]:
-        mistakes.append("history was not made by training this model (model was replaced after fit, "
-                        "or loaded from a file?)")
+        mistakes.append(t("history was not made by training this model (model was replaced after fit, "
+                          "or loaded from a file?)"))
     elif obs["params"] != {"epochs": epochs, "steps": steps}:
-        mistakes.append(f"model.fit ran {obs['params']}; the run plan is {epochs} epoch(s) of {steps} steps: "
-                        "epochs=epochs, steps_per_epoch=steps_per_epoch")
+        mistakes.append(t("model.fit ran {params}; the run plan is {epochs} epoch(s) of {steps} steps: "
+                          "epochs=epochs, steps_per_epoch=steps_per_epoch", params=obs["params"], epochs=epochs,
+                          steps=steps))
     elif trained_mistake(iterations, epochs * steps):
         mistakes.append(said(trained_mistake(iterations, epochs * steps)))
     if not mistakes and history:
@@ -250,12 +257,12 @@ def _judge_fit(obs, ref, models):
     path = (models or {}).get("descent")
     if path is not None:
         if path["min_correlation"] < MIN_DESCENT:
-            return ["the trained model does not descend from the initial weights the grader gave this notebook's "
-                    "model just before training (its layers' weights are unrelated to them): train the notebook's "
-                    "model in the training cell, do not load or build another one"]
+            return [t("the trained model does not descend from the initial weights the grader gave this notebook's "
+                      "model just before training (its layers' weights are unrelated to them): train the notebook's "
+                      "model in the training cell, do not load or build another one")]
         if path["min_moved"] < MIN_MOVED:
-            return ["the model's weights are still the initial weights the grader gave it before training: "
-                    "the model has not been trained in the training cell"]
+            return [t("the model's weights are still the initial weights the grader gave it before training: "
+                      "the model has not been trained in the training cell")]
     if accuracy is None:
         return mistakes
     run = plan()
@@ -263,9 +270,9 @@ def _judge_fit(obs, ref, models):
     need = MIN_VAL_ACCURACY[mode] if run.get("data", "real") == "real" else MIN_VAL_ACCURACY_STANDIN[mode]
     validated = history_mistake({**facts, "accuracy": accuracy, "loss": (models or {}).get("loss")})  # measured here
     if accuracy < need:
-        mistakes.append(f"the trained model classifies {accuracy:.1%} of the validation images correctly (measured "
-                        f"by the grader); training as the lesson does reaches at least {need:.0%} here. Check that "
-                        "fit uses img_iter and the normalised images")
+        mistakes.append(t("the trained model classifies {accuracy:.1%} of the validation images correctly (measured "
+                          "by the grader); training as the lesson does reaches at least {need:.0%} here. Check that "
+                          "fit uses img_iter and the normalised images", accuracy=accuracy, need=need))
     elif validated:
         mistakes.append(said(validated))
     return mistakes
@@ -280,13 +287,15 @@ def save_mistake(name: str, exists: bool, others=(), same_predictions: bool | No
     what the trained model predicts (None: not measured).
     """
     if not exists:
-        seen = f" (found {', '.join(others)})" if others else ""
-        return (f"{name} was not saved{seen}",
-                'Keras 3 saves a whole model only to a .keras file: model.save("asl_model.keras") '
-                '(model.save("asl_model"), without the extension, raises ValueError)')
+        missing = (t("{name} was not saved (found {others})", name=name, others=", ".join(others)) if others
+                   else t("{name} was not saved", name=name))
+        return (missing,
+                t('Keras 3 saves a whole model only to a .keras file: model.save("asl_model.keras") '
+                  '(model.save("asl_model"), without the extension, raises ValueError)'))
     if same_predictions is False:
-        return (f"{name} does not predict what the trained model predicts (saved before training, or an older save?)",
-                'save the model after training: model.save("asl_model.keras")')
+        return (t("{name} does not predict what the trained model predicts (saved before training, or an older "
+                  "save?)", name=name),
+                t('save the model after training: model.save("asl_model.keras")'))
     return None
 
 
@@ -294,14 +303,14 @@ def _judge_save(obs, ref, models):
     if not obs["exists"]:
         return [said(save_mistake("asl_model.keras", False, obs.get("others") or []))]
     if obs.get("bytes", 0) > MAX_MODEL_BYTES:
-        return [f"asl_model.keras is {obs['bytes']:,} bytes, far more than the lesson's model"]
+        return [t("asl_model.keras is {bytes:,} bytes, far more than the lesson's model", bytes=obs["bytes"])]
     if models is None:
         return []
     if models.get("saved_error"):
-        return [f"asl_model.keras cannot be loaded ({models['saved_error']})"]
+        return [t("asl_model.keras cannot be loaded ({error})", error=models["saved_error"])]
     arch = model_mistakes(models["saved"])
     if arch:
-        return ["asl_model.keras does not hold the lesson's CNN: " + "; ".join(arch)]
+        return [t("asl_model.keras does not hold the lesson's CNN: {mistakes}", mistakes="; ".join(arch))]
     if not models.get("same_predictions"):
         return [said(save_mistake("asl_model.keras", True, same_predictions=False))]
     return []
@@ -394,7 +403,9 @@ def _save_from_record(meta, folder):
 
 
 def _fit_refused(obs):
-    return f"model is a {obs['not_model']}, not the Keras model of the lesson" if obs.get("not_model") else None
+    if not obs.get("not_model"):
+        return None
+    return t("model is a {type}, not the Keras model of the lesson", type=obs["not_model"])
 
 
 def _fit_measured(obs, models):
@@ -402,7 +413,7 @@ def _fit_measured(obs, models):
         obs["model"] = models["trained"]
         obs["iterations"] = models.get("iterations")
     if models and "accuracy" not in models and "trained" in models and not model_mistakes(models["trained"]):
-        return ["the grader could not re-measure the trained model"]
+        return [t("the grader could not re-measure the trained model")]
     return None
 
 
@@ -437,16 +448,22 @@ def last_batch_answer(images: int) -> tuple[int, dict, str]:
     steps = math.ceil(n / BATCH_SIZE)
     full = steps - 1
     last = n - full * BATCH_SIZE
-    known = {BATCH_SIZE: f"a full batch: the last one is full only when {BATCH_SIZE} divides the images exactly",
-             0: "what rounding down (//) would train of them: nothing; the iterator still deals them out",
-             steps: "the number of batches in a pass, not the images in the last one",
-             full: "the number of full batches, not the images in the last one",
-             n: "all the training images", full * BATCH_SIZE: "the images in the full batches",
-             BATCH_SIZE - last: "what the last batch lacks to be full"}
-    where = "" if int(images) == n else f"(the real release's; this run has {int(images):,}) "
-    why = (f"{n:,} images {where}= {full:,} full batches of {BATCH_SIZE} ({full * BATCH_SIZE:,} images) + {last}; "
-           f"len(x_train) // batch_size ({full}) would leave those {last} out of every epoch, so steps_per_epoch "
-           "rounds up")
+    known = {BATCH_SIZE: t("a full batch: the last one is full only when {batch} divides the images exactly",
+                           batch=BATCH_SIZE),
+             0: t("what rounding down (//) would train of them: nothing; the iterator still deals them out"),
+             steps: t("the number of batches in a pass, not the images in the last one"),
+             full: t("the number of full batches, not the images in the last one"),
+             n: t("all the training images"), full * BATCH_SIZE: t("the images in the full batches"),
+             BATCH_SIZE - last: t("what the last batch lacks to be full")}
+    figures = dict(n=n, full=full, batch=BATCH_SIZE, in_full=full * BATCH_SIZE, last=last)
+    if int(images) == n:
+        why = t("{n:,} images = {full:,} full batches of {batch} ({in_full:,} images) + {last}; len(x_train) // "
+                "batch_size ({full}) would leave those {last} out of every epoch, so steps_per_epoch rounds up",
+                **figures)
+    else:
+        why = t("{n:,} images (the real release's; this run has {images:,}) = {full:,} full batches of {batch} "
+                "({in_full:,} images) + {last}; len(x_train) // batch_size ({full}) would leave those {last} out of "
+                "every epoch, so steps_per_epoch rounds up", images=int(images), **figures)
     return last, known, why
 
 
@@ -454,7 +471,7 @@ def last_batch_mistake(value, type_name: str, images: int) -> tuple[str, str] | 
     """Stated once: the hidden test's judge and the self-check say these words."""
 
     truth, known, why = last_batch_answer(images)
-    return count_mistake(value, type_name, truth, "the last batch's number of images", known, why)
+    return count_mistake(value, type_name, truth, t("the last batch's number of images"), known, why)
 
 
 def _obs_prediction(ns, ref, folder):

@@ -14,6 +14,7 @@ from .arrays import array_facts
 from .models import predict, save_model, load_saved_model
 from .expected import MISSING_LETTERS
 from .predictions import observe, pair_mistake
+from asl_course.i18n import t
 
 
 def _grader_rng() -> np.random.Generator:
@@ -159,26 +160,29 @@ def _obs_accuracy_per_letter(ns, ref, folder):
 
 
 def _not_callable(obs, name: str, signature: str) -> list[str]:
-    return [f"{name} is a {obs['not_callable']}, not a function: define it with def {signature}: ... return ..."]
+    return [t("{name} is a {type}, not a function: define it with def {signature}: ... return ...",
+              name=name, type=obs["not_callable"], signature=signature)]
 
 
 def _judge_load_model(obs, ref, models):
     if not obs.get("file", {}).get("exists"):
-        return [f"{MODEL_FILE} is missing from the notebook's folder: notebook 4 saves it there, and the setup "
-                "cell trains a quick one when it is missing (did a cell delete or move it?)"]
+        return [t("{file} is missing from the notebook's folder: notebook 4 saves it there, and the setup "
+                  "cell trains a quick one when it is missing (did a cell delete or move it?)", file=MODEL_FILE)]
     models = models or {}
     if "not_model" in models:
-        return [f"model is not a Keras model ({models['not_model']}): "
-                f'model = keras.models.load_model("{MODEL_FILE}")']
+        return [t('model is not a Keras model ({what}): model = keras.models.load_model("{file}")',
+                  what=models["not_model"], file=MODEL_FILE)]
     if "same" not in models:
-        return ["the grader could not compare model with the model saved in the file"]
+        return [t("the grader could not compare model with the model saved in the file")]
     mistakes = []
     if models.get("input_shape") != list(INPUT_SHAPE) or models.get("output_shape") != [None, NUM_CLASSES]:
-        mistakes.append(f"model takes {models.get('input_shape')} and gives {models.get('output_shape')}; the lesson's "
-                        "model takes (None, 28, 28, 1) images and gives 24 probabilities")
+        mistakes.append(t("model takes {input_shape} and gives {output_shape}; the lesson's model takes "
+                          "(None, 28, 28, 1) images and gives 24 probabilities",
+                          input_shape=models.get("input_shape"), output_shape=models.get("output_shape")))
     if not models["same"]:
-        mistakes.append(f"model does not predict what the model saved in {MODEL_FILE} predicts: load that file, "
-                        f'model = keras.models.load_model("{MODEL_FILE}"), rather than building or training a model')
+        mistakes.append(t('model does not predict what the model saved in {file} predicts: load that file, '
+                          'model = keras.models.load_model("{file}"), rather than building or training a model',
+                          file=MODEL_FILE))
     return mistakes
 
 
@@ -186,29 +190,30 @@ def prepared_mistake(result: dict, original: np.ndarray, kind: str) -> str | Non
     """What is wrong with prepare_image's result for one picture (None when right)."""
     shape = result.get("shape")
     if "values" not in result:
-        return (f"it returned a {result.get('type')} of shape {shape}, not an array of 784 numbers: "
-                "return the prepared pixels, shape (1, 28, 28, 1)")
+        return t("it returned a {type} of shape {shape}, not an array of 784 numbers: "
+                 "return the prepared pixels, shape (1, 28, 28, 1)", type=result.get("type"), shape=shape)
     if shape and len(shape) >= 3 and shape[-1] == 3:
-        return (f"it has shape {tuple(shape)}: 3 colour channels. Convert the picture to grayscale "
-                "(Image.open(path).convert(\"L\")) before resizing")
+        return t("it has shape {shape}: 3 colour channels. Convert the picture to grayscale "
+                 "(Image.open(path).convert(\"L\")) before resizing", shape=tuple(shape))
     if shape != [1, 28, 28, 1]:
-        return (f"it has shape {tuple(shape) if shape else shape}; the model takes a batch of one image, "
-                "(1, 28, 28, 1): resize to 28x28 and reshape with .reshape(1, 28, 28, 1)")
+        return t("it has shape {shape}; the model takes a batch of one image, "
+                 "(1, 28, 28, 1): resize to 28x28 and reshape with .reshape(1, 28, 28, 1)",
+                 shape=tuple(shape) if shape else shape)
     got = np.asarray(result["values"], dtype="float64")
     if result.get("kind") not in ("f",) or float(got.max()) > 1.0 + 1e-6:
-        return f"its pixels go up to {float(got.max()):g}: divide by 255, as the training data was"
+        return t("its pixels go up to {top:g}: divide by 255, as the training data was", top=float(got.max()))
     want = np.asarray(original, dtype="float64").reshape(-1) / 255.0
     error = float(np.abs(got - want).mean())
     if float(np.abs(got - (1.0 - want)).mean()) < error / 3:
-        return "its pixels are inverted (1 - x): keep them as they are, only divide by 255"
+        return t("its pixels are inverted (1 - x): keep them as they are, only divide by 255")
     if float(got.max()) < 0.05:
-        return "its pixels are nearly all 0: was it divided by 255 twice?"
+        return t("its pixels are nearly all 0: was it divided by 255 twice?")
     if kind == "plain" and error > 1e-6:
-        return ("it changes a 28x28 grayscale picture (mean difference "
-                f"{error:.4f}): such a picture only needs / 255 and the reshape")
+        return t("it changes a 28x28 grayscale picture (mean difference {error:.4f}): such a picture only needs "
+                 "/ 255 and the reshape", error=error)
     if error > PREPARE_TOLERANCE:
-        return (f"it is far from the original image (mean difference {error:.3f}): convert to grayscale, "
-                "resize the whole picture to (28, 28) without cropping, divide by 255")
+        return t("it is far from the original image (mean difference {error:.3f}): convert to grayscale, "
+                 "resize the whole picture to (28, 28) without cropping, divide by 255", error=error)
     return None
 
 
@@ -223,50 +228,59 @@ def _judge_prepare_image(obs, ref, models):
     rows = [p["row"] for p in probes]
     if not _rows_ok(rows, ref, 2) or any({p["kind"] for p in probes if p["row"] == r} != set(PROBE_KINDS)
                                          for r in rows):
-        return ["the grader's measurements of prepare_image are incomplete"]
+        return [t("the grader's measurements of prepare_image are incomplete")]
     for p in probes:
         if p["error"]:
             grayscale_ok = all(not q["error"] for q in probes if q["row"] == p["row"] and q["kind"] != "rgb")
-            hint = (": it works on grayscale pictures only; convert every picture to grayscale first, "
-                    "Image.open(path).convert(\"L\")") if p["kind"] == "rgb" and grayscale_ok else ""
-            return [f"prepare_image on a {p['kind']} picture raised {p['error']}{hint}"]
+            if p["kind"] == "rgb" and grayscale_ok:
+                return [t("prepare_image on a {kind} picture raised {error}: it works on grayscale pictures only; "
+                          "convert every picture to grayscale first, Image.open(path).convert(\"L\")",
+                          kind=p["kind"], error=p["error"])]
+            return [t("prepare_image on a {kind} picture raised {error}", kind=p["kind"], error=p["error"])]
         mistake = prepared_mistake(p["result"], ref.x_valid[p["row"]], p["kind"])
         if mistake:
-            return [f"prepare_image on a {p['kind']} picture: {mistake}"]
+            return [t("prepare_image on a {kind} picture: {mistake}", kind=p["kind"], mistake=mistake)]
     return []
 
 
 def _judge_predict_letter(obs, ref, models):
     mistakes = []
     if obs["letters"] != LETTERS:
-        extra = (" (J and Z need motion, so the data set has neither; with J in the list every letter after I "
-                 "is shifted by one)") if "J" in obs["letters"] or "Z" in obs["letters"] else ""
-        mistakes.append(f"LETTERS is {obs['letters']!r}; class i is letter i of the 24 static letters, "
-                        f"{LETTERS!r}{extra}")
+        if "J" in obs["letters"] or "Z" in obs["letters"]:
+            mistakes.append(t("LETTERS is {letters!r}; class i is letter i of the 24 static letters, {lesson!r} (J "
+                              "and Z need motion, so the data set has neither; with J in the list every letter after "
+                              "I is shifted by one)", letters=obs["letters"], lesson=LETTERS))
+        else:
+            mistakes.append(t("LETTERS is {letters!r}; class i is letter i of the 24 static letters, {lesson!r}",
+                              letters=obs["letters"], lesson=LETTERS))
     if not obs.get("file", {}).get("exists"):
-        return mistakes + [f"{MODEL_FILE} is missing from the notebook's folder (did a cell delete or move it?)"]
+        return mistakes + [t("{file} is missing from the notebook's folder (did a cell delete or move it?)",
+                             file=MODEL_FILE)]
     if "not_callable" in obs:
         return mistakes + _not_callable(obs, "predict_letter", "predict_letter(path)")
     answers = obs["answers"]
     expected = (models or {}).get("expected")
     if not _rows_ok([a["row"] for a in answers], ref, 6) or not isinstance(expected, dict):
-        return mistakes + ["the grader's measurements of predict_letter are incomplete"]
+        return mistakes + [t("the grader's measurements of predict_letter are incomplete")]
     for a in answers:
         if a["error"]:
-            return mistakes + [f"predict_letter raised {a['error']}"]
+            return mistakes + [t("predict_letter raised {error}", error=a["error"])]
         if "returned" in a:
-            return mistakes + [f"predict_letter returned {a['returned']}: return a pair, (letter, probability)"]
+            return mistakes + [t("predict_letter returned {returned}: return a pair, (letter, probability)",
+                                 returned=a["returned"])]
         index, probability = expected[str(a["row"])]
         if not a.get("letter_is_str"):
-            return mistakes + [f"predict_letter's letter is {a['letter']}, not a letter: map the class index to "
-                               "its letter with LETTERS[index]"]
+            return mistakes + [t("predict_letter's letter is {letter}, not a letter: map the class index to "
+                                 "its letter with LETTERS[index]", letter=a["letter"])]
         if a["letter"] != LETTERS[index]:
-            return mistakes + [f"predict_letter says {a['letter']!r} for a picture the saved model reads as "
-                               f"{LETTERS[index]!r} (class {index}): index = probabilities.argmax(), letter = "
-                               "LETTERS[index], with the picture prepared by prepare_image"]
+            return mistakes + [t("predict_letter says {letter!r} for a picture the saved model reads as "
+                                 "{want!r} (class {index}): index = probabilities.argmax(), letter = "
+                                 "LETTERS[index], with the picture prepared by prepare_image",
+                                 letter=a["letter"], want=LETTERS[index], index=index)]
         if a.get("probability") is None or abs(a["probability"] - probability) > 1e-3:
-            return mistakes + [f"predict_letter's probability is {a.get('probability')}; the saved model gives "
-                               f"{probability:.4f} to {LETTERS[index]}: return probabilities[index]"]
+            return mistakes + [t("predict_letter's probability is {got}; the saved model gives "
+                                 "{probability:.4f} to {letter}: return probabilities[index]",
+                                 got=a.get("probability"), probability=probability, letter=LETTERS[index])]
     return mistakes
 
 
@@ -275,27 +289,29 @@ def _judge_top_k(obs, ref, models):
         return _not_callable(obs, "top_k", "top_k(probabilities, k=3)")
     cases = obs["cases"]
     if sorted(c["k"] for c in cases) != [1, 3, 5]:
-        return ["the grader's measurements of top_k are incomplete"]
+        return [t("the grader's measurements of top_k are incomplete")]
     for c in cases:
         k, row = c["k"], np.asarray(c["row"], dtype="float64")
         if row.shape != (NUM_CLASSES,):
-            return ["the grader's measurements of top_k are incomplete"]
+            return [t("the grader's measurements of top_k are incomplete")]
         if c["error"]:
-            return [f"top_k(probabilities, {k}) raised {c['error']}"]
+            return [t("top_k(probabilities, {k}) raised {error}", k=k, error=c["error"])]
         if "pairs" not in c:
-            return [f"top_k returned {c['returned']}: return a list of (letter, probability) pairs"]
+            return [t("top_k returned {returned}: return a list of (letter, probability) pairs", returned=c["returned"])]
         order = np.argsort(-row, kind="stable")[:k]
         want = [LETTERS[i] for i in order]
-        got = [t for t, _ in c["pairs"]]
+        got = [letter for letter, _ in c["pairs"]]
         if len(got) != k:
-            return [f"top_k(probabilities, {k}) gives {len(got)} pairs: keep the first k of the sorted indices"]
+            return [t("top_k(probabilities, {k}) gives {n} pairs: keep the first k of the sorted indices", k=k,
+                      n=len(got))]
         if k > 1 and got == want[::-1]:
-            return ["top_k lists the letters in increasing order of probability: np.argsort sorts ascending, "
-                    "so reverse it, np.argsort(probabilities)[::-1][:k]"]
+            return [t("top_k lists the letters in increasing order of probability: np.argsort sorts ascending, "
+                      "so reverse it, np.argsort(probabilities)[::-1][:k]")]
         if got != want:
-            return [f"top_k(probabilities, {k}) gives {got}; the {k} most likely letters, best first, are {want}"]
+            return [t("top_k(probabilities, {k}) gives {got}; the {k} most likely letters, best first, are {want}",
+                      k=k, got=got, want=want)]
         if not np.allclose([p for _, p in c["pairs"]], row[order], atol=1e-6):
-            return ["top_k's probabilities are not the input's: return (LETTERS[i], float(probabilities[i]))"]
+            return [t("top_k's probabilities are not the input's: return (LETTERS[i], float(probabilities[i]))")]
     return []
 
 
@@ -304,24 +320,24 @@ def _judge_accuracy_per_letter(obs, ref, models):
         return _not_callable(obs, "accuracy_per_letter", "accuracy_per_letter(cm)")
     cases = obs["cases"]
     if len(cases) < 3:
-        return ["the grader's measurements of accuracy_per_letter are incomplete"]
+        return [t("the grader's measurements of accuracy_per_letter are incomplete")]
     for c in cases:
         cm = np.asarray(c["cm"], dtype="float64")
         if cm.shape != (NUM_CLASSES, NUM_CLASSES) or cm.min() < 0 or np.any(np.diagonal(cm) < 1):
-            return ["the grader's measurements of accuracy_per_letter are incomplete"]
+            return [t("the grader's measurements of accuracy_per_letter are incomplete")]
         if c["error"]:
-            return [f"accuracy_per_letter(cm) raised {c['error']}"]
+            return [t("accuracy_per_letter(cm) raised {error}", error=c["error"])]
         result = c["result"]
         if "values" not in result or result.get("shape") != [NUM_CLASSES]:
-            return [f"accuracy_per_letter(cm) gives a {result.get('type')} of shape "
-                    f"{tuple(result['shape']) if result.get('shape') else None}; expected 24 values, one per letter"]
+            return [t("accuracy_per_letter(cm) gives a {type} of shape {shape}; expected 24 values, one per letter",
+                      type=result.get("type"), shape=tuple(result["shape"]) if result.get("shape") else None)]
         got = np.asarray(result["values"])
         if np.allclose(got, np.diagonal(cm) / cm.sum(axis=0)):
-            return ["accuracy_per_letter divides by the column sums (the images *predicted* as each letter); "
-                    "rows are the true letters: cm.diagonal() / cm.sum(axis=1)"]
+            return [t("accuracy_per_letter divides by the column sums (the images *predicted* as each letter); "
+                      "rows are the true letters: cm.diagonal() / cm.sum(axis=1)")]
         if not np.allclose(got, np.diagonal(cm) / cm.sum(axis=1)):
-            return ["accuracy_per_letter(cm) is not each letter's right predictions over its images: "
-                    "cm.diagonal() / cm.sum(axis=1)"]
+            return [t("accuracy_per_letter(cm) is not each letter's right predictions over its images: "
+                      "cm.diagonal() / cm.sum(axis=1)")]
     return []
 
 

@@ -33,16 +33,21 @@ from .models import is_keras_model, save_model, saved_model_from_record, saved_m
 from .nb01_prepare_data import said
 from .expected import DECAY_QUESTION_EPOCH, PREDICTION_TOLERANCE, SCHEDULE_EPOCHS
 from .predictions import observe, share_mistake
+from asl_course.i18n import t
 
 GRAPH_FILE = "train_ds.graph.pb"
+#: How a fix that is (or starts with) code begins: the grader's sentence says "use <fix>".
+CODE_STARTS = (".", "keras.", "tf.")
 #: Constants with more elements than this are written as their shape and type only.
 _STRIPPED_ELEMENTS = 4096
 
 
 def _said(pair):
-    """The grader's sentence: ``mistake; fix`` (a fix that is bare code reads "use <code>")."""
+    """The grader's sentence: ``mistake; fix`` (a fix that is bare code reads "use <code>"). A fix that
+    starts with code starts with it in every language (tests/test_messages_ko_nb04_06.py checks the
+    catalog), so that the sentence is built the same way whatever the learner's language."""
     mistake, fix = pair
-    return said((mistake, f"use {fix}" if fix.startswith((".", "keras.", "tf.")) else fix))
+    return said((mistake, t("use {fix}", fix=fix) if fix.startswith(CODE_STARTS) else fix))
 
 
 # --- augment: the preprocessing layers ------------------------------------------------------------------
@@ -96,47 +101,54 @@ def augment_mistakes(description: dict) -> list[tuple[str, str]]:
     (empty: right). ``description``: :func:`describe_augment`. The order of the layers is free."""
     layers = description.get("layers")
     if layers is None:
-        return [(f"augment is a {description.get('type')}, not a Keras model",
-                 "augment = keras.Sequential([RandomRotation, RandomZoom, RandomTranslation, RandomFlip layers])")]
+        return [(t("augment is a {type}, not a Keras model", type=description.get("type")),
+                 t("augment = keras.Sequential([RandomRotation, RandomZoom, RandomTranslation, RandomFlip layers])"))]
     out = []
     by_class: dict[str, list[dict]] = {}
     for row in layers:
         by_class.setdefault(row["class"], []).append(row)
     for cls in by_class:
         if cls not in AUGMENT_LAYERS:
-            out.append((f"augment has a {cls} layer, which the lesson's generator does not do",
-                        f"keep only the four random layers ({', '.join(AUGMENT_LAYERS)})"))
+            out.append((t("augment has a {cls} layer, which the lesson's generator does not do", cls=cls),
+                        t("keep only the four random layers ({layers})", layers=", ".join(AUGMENT_LAYERS))))
         elif len(by_class[cls]) > 1:
-            out.append((f"augment has {len(by_class[cls])} {cls} layers", f"one of each: {_FIX[cls]}"))
+            out.append((t("augment has {n} {cls} layers", n=len(by_class[cls]), cls=cls),
+                        t("one of each: {fix}", fix=_FIX[cls])))
     for cls, want in AUGMENT_LAYERS.items():
         if cls not in by_class:
-            out.append((f"augment has no {cls} layer", f"add {_FIX[cls]}"))
+            out.append((t("augment has no {cls} layer", cls=cls), t("add {fix}", fix=_FIX[cls])))
             continue
+        use = t("use {fix}", fix=_FIX[cls])
         row = by_class[cls][0]
         if cls == "RandomRotation" and not _close(row.get("factor"), want["factor"]):
             f = row.get("factor")
-            degrees = "" if f is None else f" (up to {max(abs(v) for v in f) * 360:g} degrees)"
-            out.append((f"RandomRotation's factor is {f}{degrees}: the factor is a fraction of a full turn, "
-                        "so the lesson's 10 degrees is 10 / 360 (about 0.0278)", f"use {_FIX[cls]}"))
+            if f is None:
+                out.append((t("RandomRotation's factor is {factor}: the factor is a fraction of a full turn, so the "
+                              "lesson's 10 degrees is 10 / 360 (about 0.0278)", factor=f), use))
+            else:
+                out.append((t("RandomRotation's factor is {factor} (up to {degrees:g} degrees): the factor is a "
+                              "fraction of a full turn, so the lesson's 10 degrees is 10 / 360 (about 0.0278)",
+                              factor=f, degrees=max(abs(v) for v in f) * 360), use))
         elif cls == "RandomZoom":
             if row.get("width_factor") is None:
-                out.append(("RandomZoom's width_factor is None, which zooms both axes by the same amount; the "
-                            "generator zooms rows and columns independently", f"use {_FIX[cls]}"))
+                out.append((t("RandomZoom's width_factor is None, which zooms both axes by the same amount; the "
+                              "generator zooms rows and columns independently"), use))
             elif not (_close(row.get("height_factor"), want["height_factor"])
                       and _close(row.get("width_factor"), want["width_factor"])):
-                out.append((f"RandomZoom zooms by {row.get('height_factor')} (rows) and {row.get('width_factor')} "
-                            "(columns), not up to 10% each way", f"use {_FIX[cls]}"))
+                out.append((t("RandomZoom zooms by {height} (rows) and {width} (columns), not up to 10% each way",
+                              height=row.get("height_factor"), width=row.get("width_factor")), use))
         elif cls == "RandomTranslation" and not (_close(row.get("height_factor"), want["height_factor"])
                                                   and _close(row.get("width_factor"), want["width_factor"])):
-            out.append((f"RandomTranslation shifts by {row.get('height_factor')} (up/down) and "
-                        f"{row.get('width_factor')} (left/right), not up to 10% each way", f"use {_FIX[cls]}"))
+            out.append((t("RandomTranslation shifts by {height} (up/down) and {width} (left/right), not up to 10% "
+                          "each way", height=row.get("height_factor"), width=row.get("width_factor")), use))
         elif cls == "RandomFlip" and row.get("mode") != want["mode"]:
-            out.append((f"RandomFlip's mode is {row.get('mode')!r}: hands are never upside down, so flip "
-                        "left-right only", f"use {_FIX[cls]}"))
+            out.append((t("RandomFlip's mode is {mode!r}: hands are never upside down, so flip left-right only",
+                          mode=row.get("mode")), use))
         if cls != "RandomFlip" and row.get("fill_mode", AUGMENT_FILL_MODE) != AUGMENT_FILL_MODE:
-            out.append((f"{cls} fills uncovered pixels with fill_mode={row.get('fill_mode')!r} (the layers' "
-                        "default); the generator uses \"nearest\", which repeats the background",
-                        f"pass fill_mode=\"nearest\": {_FIX[cls]}"))
+            out.append((t("{cls} fills uncovered pixels with fill_mode={fill_mode!r} (the layers' default); the "
+                          "generator uses \"nearest\", which repeats the background",
+                          cls=cls, fill_mode=row.get("fill_mode")),
+                        t("pass fill_mode=\"nearest\": {fix}", fix=_FIX[cls])))
     return out
 
 
@@ -245,8 +257,8 @@ def dataset_graph_facts(graph) -> dict:
             shapes = []
             for i in inputs:
                 src = nodes.get(i.split(":")[0])
-                t = src.attr["value"].tensor if src is not None and src.op == "Const" else None
-                shapes.append(None if t is None else [d.size for d in t.tensor_shape.dim])
+                tensor = src.attr["value"].tensor if src is not None and src.op == "Const" else None
+                shapes.append(None if tensor is None else [d.size for d in tensor.tensor_shape.dim])
             step["shapes"] = shapes
         elif node.op.startswith("Shuffle"):
             step["buffer_size"] = _const(nodes, inputs[1]) if len(inputs) > 1 else None
@@ -275,8 +287,10 @@ def train_ds_mistakes(facts: dict, n_images: int) -> list[tuple[str, str]]:
     """What is wrong with the pipeline (:func:`dataset_graph_facts`) of a training set of
     ``n_images``, as ``(mistake, fix)`` pairs (empty: right)."""
     if "steps" not in facts:
-        return [(f"train_ds is not a tf.data pipeline the grader can read ({facts.get('error', 'no graph')})",
-                 "build it with tf.data.Dataset.from_tensor_slices((x_train, y_train)) and its methods")]
+        build = t("build it with tf.data.Dataset.from_tensor_slices((x_train, y_train)) and its methods")
+        if "error" not in facts:
+            return [(t("train_ds is not a tf.data pipeline the grader can read (no graph)"), build)]
+        return [(t("train_ds is not a tf.data pipeline the grader can read ({error})", error=facts["error"]), build)]
     steps = facts["steps"]
     ops = [s["op"] for s in steps]
 
@@ -287,49 +301,52 @@ def train_ds_mistakes(facts: dict, n_images: int) -> list[tuple[str, str]]:
     source = steps[0] if steps else {}
     if source.get("op") != "TensorSliceDataset" or source.get("shapes") != [[n_images, 28, 28, 1],
                                                                           [n_images, NUM_CLASSES]]:
-        out.append(("train_ds does not start from the prepared x_train (N, 28, 28, 1) and one-hot y_train "
-                    f"(N, {NUM_CLASSES})", "tf.data.Dataset.from_tensor_slices((x_train, y_train))"))
+        out.append((t("train_ds does not start from the prepared x_train (N, 28, 28, 1) and one-hot y_train "
+                      "(N, {classes})", classes=NUM_CLASSES), "tf.data.Dataset.from_tensor_slices((x_train, y_train))"))
     shuffle, batch = first("Shuffle"), first("BatchDataset")
     maps = [k for k, op in enumerate(ops) if "MapDataset" in op]
     if batch is None:
-        out.append(("train_ds does not make batches", f".batch({BATCH_SIZE}) after .shuffle"))
+        out.append((t("train_ds does not make batches"), t(".batch({batch}) after .shuffle", batch=BATCH_SIZE)))
     else:
         b = steps[batch]
         if b.get("batch_size") != BATCH_SIZE:
-            out.append((f"train_ds makes batches of {b.get('batch_size')}, not {BATCH_SIZE}", f".batch({BATCH_SIZE})"))
+            out.append((t("train_ds makes batches of {got}, not {batch}", got=b.get("batch_size"), batch=BATCH_SIZE),
+                        f".batch({BATCH_SIZE})"))
         if b.get("drop_remainder"):
-            out.append(("drop_remainder=True drops the last images of every epoch", f".batch({BATCH_SIZE})"))
+            out.append((t("drop_remainder=True drops the last images of every epoch"), f".batch({BATCH_SIZE})"))
     if shuffle is None:
-        out.append(("train_ds does not shuffle: every epoch would see the batches in the same order",
-                    ".shuffle(len(x_train)) before .batch"))
+        out.append((t("train_ds does not shuffle: every epoch would see the batches in the same order"),
+                    t(".shuffle(len(x_train)) before .batch")))
     else:
         size = steps[shuffle].get("buffer_size")
         if batch is not None and shuffle > batch:
-            out.append(("train_ds shuffles whole batches, after .batch: the same images stay together",
-                        ".shuffle(len(x_train)) before .batch"))
+            out.append((t("train_ds shuffles whole batches, after .batch: the same images stay together"),
+                        t(".shuffle(len(x_train)) before .batch")))
         if isinstance(size, int) and 0 < size < n_images:
-            out.append((f"train_ds shuffles within a buffer of {size} of the {n_images} images: the order stays "
-                        "close to the file's", ".shuffle(len(x_train))"))
+            out.append((t("train_ds shuffles within a buffer of {size} of the {n} images: the order stays close to "
+                          "the file's", size=size, n=n_images), ".shuffle(len(x_train))"))
     if not maps:
-        out.append(("train_ds does not augment",
-                    ".map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE) after .batch"))
+        out.append((t("train_ds does not augment"),
+                    t(".map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE) after "
+                      ".batch")))
     else:
         m = steps[maps[0]]
         if not any(steps[k].get("transforms_images") for k in maps):
-            out.append(("the function train_ds maps does not transform the images (with training=False the "
-                        "random layers return them unchanged)", ".map(lambda x, y: (augment(x, training=True), y), ...)"))
+            out.append((t("the function train_ds maps does not transform the images (with training=False the "
+                          "random layers return them unchanged)"),
+                        ".map(lambda x, y: (augment(x, training=True), y), ...)"))
         if not m.get("parallel") or m.get("num_parallel_calls") == 1:
-            out.append(("train_ds maps one batch at a time", "pass num_parallel_calls=tf.data.AUTOTUNE to .map"))
+            out.append((t("train_ds maps one batch at a time"), t("pass num_parallel_calls=tf.data.AUTOTUNE to .map")))
         if batch is not None and maps[0] < batch:
-            out.append(("train_ds augments image by image, before .batch; the layers work on a whole batch at once",
-                        "map after .batch"))
+            out.append((t("train_ds augments image by image, before .batch; the layers work on a whole batch at once"),
+                        t("map after .batch")))
         cache = first("CacheDataset")
         if cache is not None and cache > maps[0]:
-            out.append(("train_ds caches after the augmentation, so every epoch sees the first epoch's augmented "
-                        "images", "cache before .map, or not at all"))
+            out.append((t("train_ds caches after the augmentation, so every epoch sees the first epoch's augmented "
+                          "images"), t("cache before .map, or not at all")))
     if not ops or not ops[-1].startswith("Prefetch"):
-        out.append(("train_ds does not end with .prefetch: the model waits while the next batch is made",
-                    "end with .prefetch(tf.data.AUTOTUNE)"))
+        out.append((t("train_ds does not end with .prefetch: the model waits while the next batch is made"),
+                    t("end with .prefetch(tf.data.AUTOTUNE)")))
     return out
 
 
@@ -416,25 +433,28 @@ def schedule_mistakes(facts: dict | None, type_name: str = "", config: dict | No
     Keras' own schedules (``type_name``: what it is)."""
     fix = f"keras.optimizers.schedules.CosineDecay({SCHEDULE_PEAK:g}, decay_steps=steps_per_epoch * EPOCHS)"
     if config is not None and config.get("class_name") not in BUILTIN_SCHEDULES:
-        return [(f"lr_schedule is a {config.get('class_name')}, a schedule class of your own; the grader "
-                 "evaluates Keras' own schedules only (it does not run your code)", fix)]
+        return [(t("lr_schedule is a {cls}, a schedule class of your own; the grader evaluates Keras' own schedules "
+                   "only (it does not run your code)", cls=config.get("class_name")), fix)]
     if facts is None:
-        return [(f"lr_schedule is a {type_name}, not one of Keras' learning-rate schedules", fix)]
+        return [(t("lr_schedule is a {type}, not one of Keras' learning-rate schedules", type=type_name), fix)]
     total = facts["total"]
     out = []
     if not math.isclose(facts["start"], SCHEDULE_PEAK, rel_tol=1e-3):
-        out.append((f"lr_schedule starts at {facts['start']:.3g}, not at the lesson's step {SCHEDULE_PEAK:g}", fix))
+        out.append((t("lr_schedule starts at {start:.3g}, not at the lesson's step {peak:g}", start=facts["start"],
+                      peak=SCHEDULE_PEAK), fix))
     cosine = {"quarter": SCHEDULE_PEAK * (1 + math.cos(math.pi / 4)) / 2, "half": SCHEDULE_PEAK / 2}
     if facts["half"] < 1e-3 * SCHEDULE_PEAK:
-        out.append((f"lr_schedule has reached 0 by the middle of the run ({total // 2} of {total} steps): its "
-                    "decay_steps are fewer than the run's steps", fix))
+        out.append((t("lr_schedule has reached 0 by the middle of the run ({half} of {total} steps): its "
+                      "decay_steps are fewer than the run's steps", half=total // 2, total=total), fix))
     elif facts["end"] > 1e-3 * SCHEDULE_PEAK:
-        out.append((f"lr_schedule is still at {facts['end']:.3g} at the end of the run ({total} steps = "
-                    f"steps_per_epoch * {SCHEDULE_EPOCHS}): it should decay to 0 over exactly the run", fix))
+        out.append((t("lr_schedule is still at {end:.3g} at the end of the run ({total} steps = "
+                      "steps_per_epoch * {epochs}): it should decay to 0 over exactly the run",
+                      end=facts["end"], total=total, epochs=SCHEDULE_EPOCHS), fix))
     elif not all(math.isclose(facts[k], v, rel_tol=0.01) for k, v in cosine.items()):
-        out.append((f"lr_schedule is not a cosine decay (a quarter of the way it is {facts['quarter']:.3g}, "
-                    f"halfway {facts['half']:.3g}; a cosine gives {cosine['quarter']:.3g} and {cosine['half']:.3g})",
-                    fix))
+        out.append((t("lr_schedule is not a cosine decay (a quarter of the way it is {quarter:.3g}, halfway "
+                      "{half:.3g}; a cosine gives {cosine_quarter:.3g} and {cosine_half:.3g})",
+                      quarter=facts["quarter"], half=facts["half"], cosine_quarter=cosine["quarter"],
+                      cosine_half=cosine["half"]), fix))
     return out
 
 
@@ -505,19 +525,22 @@ def decay_answer() -> tuple[float, list, str]:
 
     e, total = DECAY_QUESTION_EPOCH, SCHEDULE_EPOCHS
     truth = 0.5 * (1 + math.cos(math.pi * e / total))
-    known = [(1 - e / total, f"a straight line from the start to 0 ({total - e} of {total} epochs left); a cosine "
-                             "falls slowly at first, fastest in the middle, and flattens near 0"),
-             (0.5, f"the share at the middle of the run, after {total // 2} epochs"),
-             (e / total, f"the share of the run gone ({e} of {total} epochs), not of the step left"),
-             (1 - truth, "the share of the step gone, not the share left"),
-             (1.0, "a constant step: the schedule's point is that it falls"),
-             (0.0, f"the end of the run, after {total} epochs"),
-             (SCHEDULE_PEAK * truth, f"the step itself ({SCHEDULE_PEAK * truth:.3g}), not its share of the start"),
-             (math.cos(math.pi * e / total), f"cos(pi x {e} / {total}) alone: the schedule is (1 + cos(pi x {e} / "
-                                             f"{total})) / 2 of the start")]
-    why = (f"the cosine decay's step after {e} of {total} epochs is {SCHEDULE_PEAK:g} x (1 + cos(pi x {e} / {total})) "
-           f"/ 2 = {SCHEDULE_PEAK * truth:.3g}: the last {total - e} epochs train at {truth:.0%} of the start or less, "
-           "so the weights, and the normalisation's moving statistics with them, settle")
+    known = [(1 - e / total, t("a straight line from the start to 0 ({left} of {total} epochs left); a cosine falls "
+                               "slowly at first, fastest in the middle, and flattens near 0", left=total - e,
+                               total=total)),
+             (0.5, t("the share at the middle of the run, after {half} epochs", half=total // 2)),
+             (e / total, t("the share of the run gone ({e} of {total} epochs), not of the step left", e=e, total=total)),
+             (1 - truth, t("the share of the step gone, not the share left")),
+             (1.0, t("a constant step: the schedule's point is that it falls")),
+             (0.0, t("the end of the run, after {total} epochs", total=total)),
+             (SCHEDULE_PEAK * truth, t("the step itself ({step:.3g}), not its share of the start",
+                                       step=SCHEDULE_PEAK * truth)),
+             (math.cos(math.pi * e / total), t("cos(pi x {e} / {total}) alone: the schedule is (1 + cos(pi x {e} / "
+                                               "{total})) / 2 of the start", e=e, total=total))]
+    why = t("the cosine decay's step after {e} of {total} epochs is {peak:g} x (1 + cos(pi x {e} / {total})) / 2 = "
+            "{step:.3g}: the last {left} epochs train at {share:.0%} of the start or less, so the weights, and the "
+            "normalisation's moving statistics with them, settle", e=e, total=total, peak=SCHEDULE_PEAK,
+            step=SCHEDULE_PEAK * truth, left=total - e, share=truth)
     return truth, known, why
 
 
@@ -526,7 +549,8 @@ def decay_mistake(value, type_name: str) -> tuple[str, str] | None:
 
     truth, known, why = decay_answer()
     return share_mistake(value, type_name, truth, PREDICTION_TOLERANCE,
-                         f"the share of the starting step left after {DECAY_QUESTION_EPOCH} epochs", known, why)
+                         t("the share of the starting step left after {epochs} epochs", epochs=DECAY_QUESTION_EPOCH),
+                         known, why)
 
 
 def _obs_prediction(ns, ref, folder):
