@@ -311,7 +311,9 @@ def t(message: str, /, lang: str | None = None, **values) -> str:
         return text
     try:
         return text.format(**values)
-    except (KeyError, IndexError, ValueError):  # a translation with a broken placeholder: the English
+    except Exception:  # noqa: BLE001 - a translation with a broken placeholder ({x.y}, {x[0]}): the English
+        if text is message:
+            raise
         return message.format(**values)
 
 

@@ -195,6 +195,8 @@ def test_t_speaks_the_chosen_language_and_falls_back_to_english(monkeypatch, ko_
     assert i18n.t("Not translated {x}", x=1) == "Not translated 1"
     assert "Not translated {x}" in i18n.missing("ko")
     assert i18n.t("Broken {n}", n=3) == "Broken 3"  # a translation with a wrong placeholder: the English
+    ko_catalog["Attr {n}"] = "속성 {n.real.nope}"
+    assert i18n.t("Attr {n}", n=3) == "Attr 3"
     monkeypatch.setenv(i18n.ENV, "en")
     assert i18n.t("{n:,} images", n=5) == "5 images"
     monkeypatch.setenv(i18n.ENV, "../../etc")  # not a language: English, no file read
