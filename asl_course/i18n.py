@@ -33,6 +33,7 @@ import os
 import re
 import sys
 from functools import lru_cache
+from glob import glob
 from pathlib import Path
 
 #: The languages the course has catalogs for; English is the source.
@@ -342,8 +343,6 @@ def hangul_font() -> str | None:
     for again next time (the learner may install one: ``apt-get install fonts-nanum``)."""
     if _hangul_font:
         return _hangul_font[0]
-    from glob import glob  # noqa: PLC0415
-
     from matplotlib import font_manager  # noqa: PLC0415 - only for figures
 
     names = [f.name for f in font_manager.fontManager.ttflist if HANGUL_FONTS.search(f.name)]

@@ -26,7 +26,7 @@ import asl_course
 
 PACKAGE = Path(asl_course.__file__).resolve().parent
 
-FACTS = ["asl_course.facts", "asl_course.errors"]
+FACTS = ["asl_course.facts", "asl_course.errors", "asl_course.i18n"]  # i18n: every part speaks the learner's language
 DATASET = ["asl_course.dataset." + m for m in
            ("files", "labels", "sources", "validate", "encoding", "install", "importer", "kaggle", "synthetic",
             "folder", "audit", "families")]
@@ -36,8 +36,9 @@ LEARNERS = ["asl_course.learners." + m for m in
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
 PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "limits", "feedback")]
 INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel", "similarity")]
-TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "cli", "classroom", "robustness", "export")] + [
-    "asl_course.tooling.commands." + m for m in ("data", "build", "run", "predict", "export", "serve", "intake", "repair",
+TOOLING = ["asl_course.tooling." + m for m in ("editions", "runner", "bench", "cli", "classroom", "robustness", "export",
+                                             "translate")] + [
+    "asl_course.tooling.commands." + m for m in ("data", "build", "translate", "run", "predict", "export", "serve", "intake", "repair",
                                                  "grade", "similarity", "bench")]
 WEB = ["asl_course.web." + m for m in ("runtime", "server", "fakecam")]
 THIRD_PARTY_GRADING = {"nbgrader", "nbclient", "jupyter_client", "bleach"}
@@ -153,12 +154,12 @@ def test_an_older_releases_imports_give_the_modules_of_today():
 
 
 def test_no_alias_module_and_every_module_in_a_part():
-    """Nothing stays flat at the top of asl_course/ but the facts, the errors and the package's own
-    files (the old one-line alias modules are gone: asl_course.MOVED is the one list of old names);
+    """Nothing stays flat at the top of asl_course/ but the facts, the errors, the language (i18n and its
+    catalogs, locale/) and the package's own files (the old one-line alias modules are gone: asl_course.MOVED is the one list of old names);
     every module of every part is listed here (a new module gets its part's checks)."""
     flat = {p.name for p in PACKAGE.iterdir() if p.suffix == ".py" or (p.is_dir() and p.name != "__pycache__")}
-    allowed = {"__init__.py", "__main__.py", "facts.py", "errors.py",
-               "dataset", "learners", "grading", "tooling", "web", "reference"}
+    allowed = {"__init__.py", "__main__.py", "facts.py", "errors.py", "i18n.py",
+               "dataset", "learners", "grading", "tooling", "web", "reference", "locale"}
     assert flat <= allowed, (f"{sorted(flat - allowed)}: a new module goes in its part's folder (ARCHITECTURE.md, "
                              "\"Where each part lives\"), not at the top of asl_course/; an old path is asl_course.MOVED")
     listed = set(FACTS + DATASET + LEARNERS + PLUGINS + INSTRUCTOR + TOOLING + WEB)
@@ -301,6 +302,8 @@ LAZY = {
     "asl_course/tooling/commands/": "a subcommand imports its code when it runs: `asl-course --help` and the "
                                     "other commands start without TensorFlow, nbgrader or pandas",
     "asl_course/tooling/bench.py": "`asl-course bench grading` alone needs nbgrader (classroom, editions, parallel)",
+    "asl_course/tooling/translate.py": "editions imports translate (the translated editions are built from its "
+                                       "catalogs); translate asks editions for the assignments only when it runs",
 }
 #: Imports left inside a function for no listed reason: none (keep it so).
 NOT_YET: set[tuple[str, str]] = set()

@@ -47,6 +47,7 @@ from traitlets import Unicode, default
 from asl_course import i18n
 from asl_course.errors import UserError
 from asl_course.grading import cells
+from asl_course.tooling import translate
 
 EDITIONS = ("release", "notebooks", "solutions")
 BADGE_MARK = "<!-- colab-badge -->"
@@ -452,8 +453,6 @@ def _nbgrader_generate(root: Path, work: Path, site: Site, sources: dict, lang: 
 def source_notebooks(root: Path, lang: str = i18n.SOURCE_LANGUAGE) -> tuple[dict, int]:
     """The source notebooks (name -> nbformat notebook), their markdown translated for ``lang``, and
     the number of markdown blocks with no translation (they stay English)."""
-    from asl_course.tooling import translate  # noqa: PLC0415 - translate imports this module
-
     sources, untranslated = {}, 0
     for name in assignments(root):
         nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)

@@ -130,7 +130,8 @@ def module_texts(path: Path) -> tuple[list[i18n.Entry], list[int]]:
             bad.append(line)
             continue
         entry = found.setdefault(text, i18n.Entry(msgid=text))
-        entry.references.append(f"{rel}:{line}")
+        if str(rel) not in entry.references:  # the file, not the line: an edit elsewhere in it changes no catalog
+            entry.references.append(str(rel))
         names = i18n.placeholders(text)
         if names and not entry.comments:
             entry.comments.append("placeholders: " + ", ".join("{" + n + "}" for n in names))
@@ -159,7 +160,7 @@ class Catalog:
 
 def catalogs(root: Path, lang: str, locale: Path | None = None) -> list[Catalog]:
     """Every catalog of ``lang`` (under ``locale``, default the package's), with the source's texts for it now."""
-    from asl_course.tooling import editions  # noqa: PLC0415 - editions imports this module
+    from asl_course.tooling import editions  # noqa: PLC0415 - editions imports this module at its top
 
     base = (locale or i18n.LOCALE_DIR) / lang
     found = []
