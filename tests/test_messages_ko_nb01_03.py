@@ -78,3 +78,14 @@ def test_which_dataframes_are_wrong_does_not_depend_on_the_language(lang, obs, f
     mistakes = grading.judge("test_load_csv", obs, _Ref())
     assert len(mistakes) == failing, mistakes
     assert all(bool(HANGUL.search(m)) == (lang == "ko") for m in mistakes), mistakes
+
+
+def test_a_hidden_tests_fresh_copy_says_it_in_korean_without_importing_asl_course(monkeypatch):
+    """The fresh copy (grading.fresh) loads its own copy of i18n.py and the catalogs beside it."""
+    from asl_course.grading import fresh
+
+    monkeypatch.setenv(i18n.ENV, "ko")
+    copy = fresh.load()
+    assert copy.language.i18n is not i18n and copy.language.i18n.__name__ == fresh.FRESH_NAME + ".i18n"
+    what, _ = copy.num_classes_mistake(23)
+    assert HANGUL.search(what) and "23" in what, what

@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 
-from asl_course.i18n import lookup, mark, t
-
+from .language import lookup, mark, t
 from .expected import COLUMNS, N_PIXELS, NUM_CLASSES
 from .arrays import array_facts, int_digest, onehot_facts, scaled_digest, sha
 from .expected import LETTERS, RELEASE_VALID_COUNTS

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from asl_course.i18n import t
-
+from .language import t
 from .models import (save_model, describe_model, model_mistakes, saved_model_from_record, saved_model_refused,
                      take_measured)
 from .expected import LAYERS, MODEL_PARAMS

@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 
-from asl_course.i18n import lookup, mark, t
-
+from .language import lookup, mark, t
 from .expected import BATCH_SIZE, DATAGEN, DATAGEN_OFF, NUM_CLASSES
 from .arrays import array_facts, onehot_facts, scaled_digest
 from .nb01_prepare_data import said

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from asl_course.i18n import t
+from .language import t
 
 #: The name every thinking exercise reads.
 NAME = "prediction"
