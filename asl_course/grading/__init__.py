@@ -21,6 +21,8 @@ are recorded and re-measured. Every other table is derived from there. The layou
   (not imported by this package);
 - :mod:`.verdict`: outside the kernel: :func:`verify` (the verifier's judgement);
 - :mod:`.policy`: answers that call the course's reference implementation.
+- :mod:`.language`: its words in the learner's language (``t``, ``lookup``, ``mark`` of
+  :mod:`asl_course.i18n`; a fresh copy loads its own copy of that file, importing no ``asl_course``).
 
 Beside them, two subpackages this package never imports (so neither does a kernel):
 :mod:`.plugins`, what nbgrader runs while it grades (the autograder's preprocessors, the verifier,
@@ -39,7 +41,8 @@ grading has two layers (see also :mod:`asl_course.grading.plugins.autograder`):
    :class:`GradingFailed` with the mistake in words. Outside the autograder a failure also
    puts the right values in the student's variables (:func:`repair`), so that one mistake costs
    only its own exercise; under it, the autograder repairs once the raw values are out of the
-   kernel's reach. This package imports nothing from ``asl_course`` at import time: the
+   kernel's reach. This package imports nothing from ``asl_course`` at import time but
+   :mod:`asl_course.i18n`, and a fresh copy not even that (:mod:`.language`): the
    expected values are written out in :mod:`.expected`, and reference arrays come from the
    grader's copy of the data (``reference.npz``) or from the CSV files themselves.
 2. **Outside the kernel.** After the notebook ran, the autograder's verifier process, which

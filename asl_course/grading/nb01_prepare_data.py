@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .language import lookup, mark, t
 from .expected import COLUMNS, N_PIXELS, NUM_CLASSES
 from .arrays import array_facts, int_digest, onehot_facts, scaled_digest, sha
 from .expected import LETTERS, RELEASE_VALID_COUNTS
@@ -91,6 +92,73 @@ def frame_facts(value) -> dict:
     return _frame_facts(value)[0]
 
 
+def load_csv_found(frames: dict, rows: dict | None = None) -> dict[str, tuple[str, str]]:
+    """What is wrong with the two loaded CSVs, as ``(mistake, fix)`` pairs keyed by the name of the
+    DataFrame each is about (the two files swapped: one pair under both names); see
+    :func:`load_csv_mistakes`. The grader reads which DataFrames are wrong from the keys, never
+    from the words (they are in the learner's language)."""
+    def read(name):
+        return f'{name} = pd.read_csv(DATA_DIR / "{CSV_FILES[name]}")'
+
+    found: dict = {}
+    for name, f in frames.items():  # what is wrong with a DataFrame on its own
+        shape = list(f.get("shape") or [])
+        if not f.get("dataframe"):
+            found[name] = (t("{name} is a {type}, not a pandas DataFrame", name=name, type=f["type"]), read(name))
+        elif f.get("header_row"):
+            found[name] = (t("{name}'s columns are numbered {columns}, ... and its first row is the CSV's header "
+                             "(label, pixel1, ...): the CSV was read with header=None",
+                             name=name, columns=", ".join(f.get("first_columns") or [])),
+                           t("read the CSV with its header row: pd.read_csv(path), without header=None"))
+        elif shape[1:] == [N_PIXELS] and f.get("index_name") == "label":
+            found[name] = (t("{name} has 784 columns and the labels as its index: the CSV was read with index_col=0",
+                             name=name),
+                           t("read it without index_col: pd.read_csv(path)"))
+        elif not f.get("has_label"):
+            found[name] = (t("{name} has no 'label' column (its first columns are {columns})",
+                             name=name, columns=f.get("first_columns")),
+                           t("read the course's CSV with its header row and without index_col: pd.read_csv(path)"))
+        elif shape[1:] != [N_PIXELS + 1]:
+            found[name] = (t("{name} has {n} columns; the CSV has 785 (a label and 784 pixels)", name=name, n=shape[1])
+                           if len(shape) > 1 else
+                           t("{name} has no columns; the CSV has 785 (a label and 784 pixels)", name=name),
+                           t("read the whole CSV: pd.read_csv(path), without usecols"))
+        elif not f.get("columns_ok"):
+            found[name] = (t("{name}'s columns are {columns}..., not label, pixel1, ...",
+                             name=name, columns=f.get("first_columns")),
+                           t("read the file with its header row and without index_col: pd.read_csv(path)"))
+        elif f.get("kind") not in ("i", "u", "f"):
+            found[name] = (t("{name} holds {dtype} values, not the CSV's numbers", name=name, dtype=f.get("dtype")),
+                           t("let pandas read the numbers: {read}, without dtype", read=read(name)))
+    if not found and set(frames) == set(CSV_FILES):
+        train, valid = frames["train_df"]["shape"][0], frames["valid_df"]["shape"][0]
+        # the training file is the larger one; where the sizes are known, each holds the other's
+        if (train < valid) if rows is None else (train, valid) == (rows["valid_df"], rows["train_df"]) != (valid, train):
+            swapped = (t("train_df has fewer rows ({train:,}) than valid_df ({valid:,}): the two files are swapped",
+                         train=train, valid=valid),
+                       t("read {train_file} into train_df and {valid_file} into valid_df",
+                         train_file=CSV_FILES["train_df"], valid_file=CSV_FILES["valid_df"]))
+            return dict.fromkeys(CSV_FILES, swapped)
+    for name, f in frames.items():  # the number of rows, where it is known
+        if name in found or rows is None:
+            continue
+        got, n = f["shape"][0], rows[name]
+        other = next(o for o in CSV_FILES if o != name)
+        if got == n + 1:
+            found[name] = (t("{name} has {got:,} rows, one too many: the header row was read as data "
+                             "(read with header=None?)", name=name, got=got),
+                           t("read the CSV with its header row: pd.read_csv(path), without header=None"))
+        elif got == rows[other] != n:
+            found[name] = (t("{name} has {got:,} rows, as many as {other_file}: it was read from the other file",
+                             name=name, got=got, other_file=CSV_FILES[other]),
+                           t("read {file} into {name}: {read}", file=CSV_FILES[name], name=name, read=read(name)))
+        elif got != n:
+            found[name] = (t("{name} has {got:,} rows, not the {n:,} of {file}", name=name, got=got, n=n,
+                             file=CSV_FILES[name]),
+                           t("read the whole file: {read}, without nrows or skiprows", read=read(name)))
+    return found
+
+
 def load_csv_mistakes(frames: dict, rows: dict | None = None) -> list[tuple[str, str]]:
     """What is wrong with the two loaded CSVs, as ``(mistake, fix)`` pairs, at most one for each
     DataFrame (empty: nothing seen).
@@ -101,64 +169,21 @@ def load_csv_mistakes(frames: dict, rows: dict | None = None) -> list[tuple[str,
     file (the grader's reference data; None: not known, as in a self-check: then the two files
     being swapped is seen only from their sizes, and a wrong number of rows not at all).
     """
-    def read(name):
-        return f'{name} = pd.read_csv(DATA_DIR / "{CSV_FILES[name]}")'
+    return _in_order(load_csv_found(frames, rows), frames)
 
-    found: dict = {}
-    for name, f in frames.items():  # what is wrong with a DataFrame on its own
-        shape = list(f.get("shape") or [])
-        if not f.get("dataframe"):
-            found[name] = (f"{name} is a {f['type']}, not a pandas DataFrame", read(name))
-        elif f.get("header_row"):
-            found[name] = (f"{name}'s columns are numbered {', '.join(f.get('first_columns') or [])}, ... and its "
-                           "first row is the CSV's header (label, pixel1, ...): the CSV was read with header=None",
-                           "read the CSV with its header row: pd.read_csv(path), without header=None")
-        elif shape[1:] == [N_PIXELS] and f.get("index_name") == "label":
-            found[name] = (f"{name} has 784 columns and the labels as its index: the CSV was read with index_col=0",
-                           "read it without index_col: pd.read_csv(path)")
-        elif not f.get("has_label"):
-            found[name] = (f"{name} has no 'label' column (its first columns are {f.get('first_columns')})",
-                           "read the course's CSV with its header row and without index_col: pd.read_csv(path)")
-        elif shape[1:] != [N_PIXELS + 1]:
-            found[name] = (f"{name} has {shape[1] if len(shape) > 1 else 'no'} columns; the CSV has 785 "
-                           "(a label and 784 pixels)", "read the whole CSV: pd.read_csv(path), without usecols")
-        elif not f.get("columns_ok"):
-            found[name] = (f"{name}'s columns are {f.get('first_columns')}..., not label, pixel1, ...",
-                           "read the file with its header row and without index_col: pd.read_csv(path)")
-        elif f.get("kind") not in ("i", "u", "f"):
-            found[name] = (f"{name} holds {f.get('dtype')} values, not the CSV's numbers",
-                           f"let pandas read the numbers: {read(name)}, without dtype")
-    if not found and set(frames) == set(CSV_FILES):
-        train, valid = frames["train_df"]["shape"][0], frames["valid_df"]["shape"][0]
-        # the training file is the larger one; where the sizes are known, each holds the other's
-        if (train < valid) if rows is None else (train, valid) == (rows["valid_df"], rows["train_df"]) != (valid, train):
-            return [(f"train_df has fewer rows ({train:,}) than valid_df ({valid:,}): the two files are swapped",
-                     f"read {CSV_FILES['train_df']} into train_df and {CSV_FILES['valid_df']} into valid_df")]
-    for name, f in frames.items():  # the number of rows, where it is known
-        if name in found or rows is None:
-            continue
-        got, n = f["shape"][0], rows[name]
-        other = next(o for o in CSV_FILES if o != name)
-        if got == n + 1:
-            found[name] = (f"{name} has {got:,} rows, one too many: the header row was read as data "
-                           "(read with header=None?)",
-                           "read the CSV with its header row: pd.read_csv(path), without header=None")
-        elif got == rows[other] != n:
-            found[name] = (f"{name} has {got:,} rows, as many as {CSV_FILES[other]}: it was read from the other file",
-                           f"read {CSV_FILES[name]} into {name}: {read(name)}")
-        elif got != n:
-            found[name] = (f"{name} has {got:,} rows, not the {n:,} of {CSV_FILES[name]}",
-                           f"read the whole file: {read(name)}, without nrows or skiprows")
-    return [found[name] for name in frames if name in found]
+
+def _in_order(found: dict, names) -> list[tuple[str, str]]:
+    """The pairs of :func:`load_csv_found` in the order of ``names``, each once (the swap is under both)."""
+    return list({id(found[name]): found[name] for name in names if name in found}.values())
 
 
 def _judge_load_csv(obs, ref, models):
-    wrong = load_csv_mistakes({name: obs[name] for name in CSV_FILES},
-                              {"train_df": len(ref.y_train), "valid_df": len(ref.y_valid)})
-    mistakes = [said(m) for m in wrong]
+    found = load_csv_found({name: obs[name] for name in CSV_FILES},
+                           {"train_df": len(ref.y_train), "valid_df": len(ref.y_valid)})
+    mistakes = [said(m) for m in _in_order(found, CSV_FILES)]
     for name in CSV_FILES:  # what only the grader sees: the rows themselves
-        if not any(name in what for what, _ in wrong) and obs[name].get("digest") != ref.digest(name):
-            mistakes.append(f"{name} does not hold the rows of {CSV_FILES[name]}")
+        if name not in found and obs[name].get("digest") != ref.digest(name):
+            mistakes.append(t("{name} does not hold the rows of {file}", name=name, file=CSV_FILES[name]))
     return mistakes
 
 
@@ -175,24 +200,28 @@ def labels_mistake(name: str, shape, n: int, top: float | None = None, bottom: f
     df = "train_df" if name == "y_train" else "valid_df"
     take = f'{name} = {df}["label"]'
     if column_gone:
-        take += " (the label column is deleted already: rerun exercise 1's cell first, then this one)"
+        take = t("{take} (the label column is deleted already: rerun exercise 1's cell first, then this one)",
+                 take=take)
     shape = tuple(int(d) for d in (shape or ()))
     if shape != (n,):
-        return f"{name} has shape {shape}; it should be the label column, {n:,} labels", take
+        return t("{name} has shape {shape}; it should be the label column, {n:,} labels", name=name, shape=shape,
+                 n=n), take
     if dtype is not None and dtype[:1] not in ("i", "u", "f"):
-        return f"{name} holds {dtype} values, not the integer labels", take
+        return t("{name} holds {dtype} values, not the integer labels", name=name, dtype=dtype), take
     if top is not None and (top > NUM_CLASSES - 1 or (bottom is not None and bottom < 0)):
         if top == NUM_CLASSES and bottom == 0:
-            return (f"{name} holds labels up to 24: the Kaggle release's numbering; the course's CSVs number "
-                    "the letters 0..23", "use the course's CSVs (asl-course data import maps the release's 0..24)")
-        return f"{name} holds values {bottom:g}..{top:g}, not the label column's 0..23", take
+            return (t("{name} holds labels up to 24: the Kaggle release's numbering; the course's CSVs number "
+                      "the letters 0..23", name=name),
+                    t("use the course's CSVs (asl-course data import maps the release's 0..24)"))
+        return t("{name} holds values {bottom:g}..{top:g}, not the label column's 0..23", name=name, bottom=bottom,
+                 top=top), take
     return None
 
 
 def label_kept_mistake(df: str) -> tuple[str, str]:
     """The label column left in DataFrame ``df``, as ``(mistake, fix)``."""
-    return (f"the label column is still in {df}, where it would be read as a pixel",
-            f'del {df}["label"] after taking the labels')
+    return (t("the label column is still in {df}, where it would be read as a pixel", df=df),
+            t('del {df}["label"] after taking the labels', df=df))
 
 
 def _judge_labels(obs, ref, models):
@@ -205,9 +234,10 @@ def _judge_labels(obs, ref, models):
         if wrong:
             mistakes.append(said(wrong))
         elif f.get("digest") != ref.digest(name):
-            mistakes.append(f"{name} is not the label column of {df}: {name} = {df}[\"label\"]"
-                            + ("" if obs[df]["has_label"] else
-                               " (the label column is deleted already: rerun exercise 1's cell first, then this one)"))
+            mistakes.append(t('{name} is not the label column of {df}: {name} = {df}["label"]', name=name, df=df)
+                            if obs[df]["has_label"] else
+                            t('{name} is not the label column of {df}: {name} = {df}["label"] (the label column is '
+                              "deleted already: rerun exercise 1's cell first, then this one)", name=name, df=df))
     for df in ("train_df", "valid_df"):
         if obs[df]["has_label"]:
             mistakes.append(said(label_kept_mistake(df)))
@@ -226,20 +256,22 @@ def images_mistake(name: str, type_name: str, shape, n: int | None = None, top: 
     df = "train_df" if name == "x_train" else "valid_df"
     values = f"{name} = {df}.values"
     if type_name != "ndarray":
-        what = f"still a pandas {type_name}" if type_name in ("DataFrame", "Series") else f"a {type_name}"
-        return f"{name} is {what}, not a NumPy array", f"take the array out of it with .values: {values}"
+        fix = t("take the array out of it with .values: {values}", values=values)
+        if type_name in ("DataFrame", "Series"):
+            return t("{name} is still a pandas {type}, not a NumPy array", name=name, type=type_name), fix
+        return t("{name} is a {type}, not a NumPy array", name=name, type=type_name), fix
     shape = tuple(int(d) for d in (shape or ()))
     if len(shape) == 2 and shape[1] == N_PIXELS + 1:
-        return (f"{name} has 785 columns: the label column is still in {df}",
-                f"delete it first (del {df}['label']), then {values}")
+        return (t("{name} has 785 columns: the label column is still in {df}", name=name, df=df),
+                t("delete it first (del {df}['label']), then {values}", df=df, values=values))
     if len(shape) != 2 or shape[1] != N_PIXELS or (n is not None and shape[0] != n):
-        return (f"{name} has shape {shape}, not ({'N' if n is None else n}, 784)",
-                f"{values}, after deleting the 'label' column")
+        return (t("{name} has shape {shape}, not ({rows}, 784)", name=name, shape=shape, rows="N" if n is None else n),
+                t("{values}, after deleting the 'label' column", values=values))
     if dtype is not None and dtype[:1] not in ("i", "u", "f"):
-        return f"{name} holds {dtype} values, not the pixels as numbers", values
+        return t("{name} holds {dtype} values, not the pixels as numbers", name=name, dtype=dtype), values
     if top is not None and 0 < top <= 1:
-        return (f"{name} goes up only to {top:g}: it is scaled already; this exercise takes the pixels 0..255 "
-                "(exercise 5 divides them)", values)
+        return (t("{name} goes up only to {top:g}: it is scaled already; this exercise takes the pixels 0..255 "
+                  "(exercise 5 divides them)", name=name, top=top), values)
     return None
 
 
@@ -247,7 +279,7 @@ def pixels_mistake(name: str) -> tuple[str, str]:
     """An image array of the right shape that is not its DataFrame's pixels, as ``(mistake, fix)``:
     the grader sees it against its reference data, the self-check against the DataFrame."""
     df = "train_df" if name == "x_train" else "valid_df"
-    return f"{name} does not hold the pixel columns of {df} in their order", f"{name} = {df}.values"
+    return t("{name} does not hold the pixel columns of {df} in their order", name=name, df=df), f"{name} = {df}.values"
 
 
 def _judge_images(obs, ref, models):
@@ -271,8 +303,8 @@ def one_hot_facts(value) -> dict:
 
 
 def _encode_again(name: str) -> str:
-    return (f"{name} is no longer the integer labels, and exercise 2 deleted their column: run the notebook "
-            "again from the top (Run All Above Selected Cell), then this cell once")
+    return t("{name} is no longer the integer labels, and exercise 2 deleted their column: run the notebook "
+             "again from the top (Run All Above Selected Cell), then this cell once", name=name)
 
 
 def one_hot_mistake(name: str, f: dict, n: int | None = None, num_classes=None) -> tuple[str, str] | None:
@@ -288,34 +320,41 @@ def one_hot_mistake(name: str, f: dict, n: int | None = None, num_classes=None) 
     shape = f.get("shape")
     encode = f"{name} = keras.utils.to_categorical({name}, num_classes)"
     if shape is None:
-        return f"{name} is a {f['type']}, not an array of one-hot labels", encode
+        return t("{name} is a {type}, not an array of one-hot labels", name=name, type=f["type"]), encode
     if len(shape) == 1:
         if f.get("max", 0) > NUM_CLASSES - 1:
-            return (f"{name} holds labels up to {f['max']:g}: that is the Kaggle release's numbering (A=0 .. Y=24, "
-                    "skipping 9 for J), so to_categorical(y, 24) has no column for 24 (IndexError)",
-                    "use the course's labels 0..23 as loaded (asl-course data import maps the release's); if you "
-                    "load the Kaggle files yourself, map 10..24 to 9..23 first")
+            return (t("{name} holds labels up to {top:g}: that is the Kaggle release's numbering (A=0 .. Y=24, "
+                      "skipping 9 for J), so to_categorical(y, 24) has no column for 24 (IndexError)",
+                      name=name, top=f["max"]),
+                    t("use the course's labels 0..23 as loaded (asl-course data import maps the release's); if you "
+                      "load the Kaggle files yourself, map 10..24 to 9..23 first"))
         if isinstance(num_classes, int) and num_classes_mistake(num_classes):  # a number set wrong
-            return num_classes_mistake(num_classes)[0], "set num_classes = 24, then run this cell again"
-        return f"{name} is still a vector of integer labels, not one-hot encoded", f"one-hot encode it: {encode}"
+            return num_classes_mistake(num_classes)[0], t("set num_classes = 24, then run this cell again")
+        return (t("{name} is still a vector of integer labels, not one-hot encoded", name=name),
+                t("one-hot encode it: {encode}", encode=encode))
     if f["type"] != "ndarray":
-        return (f"{name} is a {f['type']}, not the NumPy array keras.utils.to_categorical returns",
-                _encode_again(name) + " (with keras.utils.to_categorical)")
+        return (t("{name} is a {type}, not the NumPy array keras.utils.to_categorical returns", name=name,
+                  type=f["type"]),
+                t("{rerun} (with keras.utils.to_categorical)", rerun=_encode_again(name)))
     if len(shape) == 3 and shape[-1] == NUM_CLASSES:
-        return (f"{name} has shape {tuple(shape)}: it was one-hot encoded twice (to_categorical of labels that "
-                "were one-hot already)", _encode_again(name))
+        return (t("{name} has shape {shape}: it was one-hot encoded twice (to_categorical of labels that "
+                  "were one-hot already)", name=name, shape=tuple(shape)), _encode_again(name))
     if len(shape) != 2 or (n is not None and shape[0] != n):
-        return f"{name} has shape {tuple(shape)}, not ({'N' if n is None else n}, 24)", _encode_again(name)
+        return (t("{name} has shape {shape}, not ({rows}, 24)", name=name, shape=tuple(shape),
+                  rows="N" if n is None else n), _encode_again(name))
     if shape[1] != NUM_CLASSES:
         if f.get("top_class", 0) >= NUM_CLASSES:
-            return (f"{name} has {shape[1]} columns and uses column {f['top_class']}: the Kaggle release's labels "
-                    "0..24; the course's are 0..23", "use the course's CSVs (asl-course data import), then run the "
-                    "notebook again from the top with num_classes = 24")
-        return (f"{name} has {shape[1]} columns: it was encoded with num_classes = {shape[1]}; one-hot encoding "
-                "needs 24 classes", "set num_classes = 24; " + _encode_again(name))
+            return (t("{name} has {columns} columns and uses column {top_class}: the Kaggle release's labels "
+                      "0..24; the course's are 0..23", name=name, columns=shape[1], top_class=f["top_class"]),
+                    t("use the course's CSVs (asl-course data import), then run the notebook again from the top "
+                      "with num_classes = 24"))
+        return (t("{name} has {columns} columns: it was encoded with num_classes = {columns}; one-hot encoding "
+                  "needs 24 classes", name=name, columns=shape[1]),
+                t("set num_classes = 24; {rerun}", rerun=_encode_again(name)))
     if not f.get("onehot"):
-        return (f"{name}'s rows are not one-hot (each row should hold a single 1)",
-                "encode the integer labels once with keras.utils.to_categorical; " + _encode_again(name))
+        return (t("{name}'s rows are not one-hot (each row should hold a single 1)", name=name),
+                t("encode the integer labels once with keras.utils.to_categorical; {rerun}",
+                  rerun=_encode_again(name)))
     return None
 
 
@@ -324,8 +363,8 @@ def num_classes_mistake(num) -> tuple[str, str] | None:
     judge and the self-check (both look at it only when the labels themselves are right)."""
     if num in (NUM_CLASSES, None):
         return None
-    return (f"num_classes is {num}; the alphabet has 24 static letters (no J, no Z)",
-            "set num_classes = 24 (the labels are encoded right already: do not encode them again)")
+    return (t("num_classes is {num}; the alphabet has 24 static letters (no J, no Z)", num=num),
+            t("set num_classes = 24 (the labels are encoded right already: do not encode them again)"))
 
 
 def _judge_one_hot(obs, ref, models):
@@ -335,7 +374,8 @@ def _judge_one_hot(obs, ref, models):
         if wrong:
             mistakes.append(said(wrong))
         elif obs[name].get("argmax") != sha(np.ascontiguousarray(labels, dtype=np.uint8)):
-            mistakes.append(f"{name} is not the one-hot encoding of the labels; {_encode_again(name)}")
+            mistakes.append(t("{name} is not the one-hot encoding of the labels; {rerun}", name=name,
+                              rerun=_encode_again(name)))
     if not mistakes and num_classes_mistake(obs.get("num_classes")):
         mistakes.append(said(num_classes_mistake(obs["num_classes"])))
     return mistakes
@@ -352,7 +392,8 @@ def scale_facts(value) -> dict:
 
 def _from_pixels(name: str) -> str:
     df = "train_df" if name == "x_train" else "valid_df"
-    return f"rerun exercise 3's cell ({name} = {df}.values) to get the pixels back, then {name} = {name} / 255"
+    return t("rerun exercise 3's cell ({name} = {df}.values) to get the pixels back, then {name} = {name} / 255",
+             name=name, df=df)
 
 
 def scale_mistake(name: str, kind: str, dtype: str, top: float, bottom: float, off_grid: float | None = None,
@@ -373,27 +414,33 @@ def scale_mistake(name: str, kind: str, dtype: str, top: float, bottom: float, o
     if type_name != "ndarray":
         return array_mistake(name, type_name)
     if top == 0 and bottom == 0:
-        return f"{name} holds only zeros", _from_pixels(name)
+        return t("{name} holds only zeros", name=name), _from_pixels(name)
     if kind != "f":
         if top <= 1:
-            return (f"{name} holds {dtype} values {bottom:g}..{top:g}: integer division (//) dropped the fractions",
-                    _from_pixels(name) + " (/, not //)")
-        return f"{name} is not divided by 255: it holds {dtype} values 0..255", divide
+            return (t("{name} holds {dtype} values {bottom:g}..{top:g}: integer division (//) dropped the fractions",
+                      name=name, dtype=dtype, bottom=bottom, top=top),
+                    t("{rerun} (/, not //)", rerun=_from_pixels(name)))
+        return t("{name} is not divided by 255: it holds {dtype} values 0..255", name=name, dtype=dtype), divide
     if bottom < 0:
-        return f"{name} has negative values", "divide by 255; do not subtract a mean: " + _from_pixels(name)
+        return (t("{name} has negative values", name=name),
+                t("divide by 255; do not subtract a mean: {rerun}", rerun=_from_pixels(name)))
     if top > 1.0 + 1e-6 and (peak is None or math.isclose(top, peak)) and float(top).is_integer():
-        return f"{name} is not divided by 255: its values go up to {top:g}", divide
+        return t("{name} is not divided by 255: its values go up to {top:g}", name=name, top=top), divide
     twice = top * 255 * 255
     if 0 < top < 0.5 and math.isclose(twice, round(twice), abs_tol=1e-6) and twice <= 255:
-        return (f"{name} goes up to only {top:g}: the pixels were scaled twice (divided by 255 twice)",
-                "divide by 255 once: " + _from_pixels(name))
+        return (t("{name} goes up to only {top:g}: the pixels were scaled twice (divided by 255 twice)", name=name,
+                  top=top),
+                t("divide by 255 once: {rerun}", rerun=_from_pixels(name)))
     if dtype == "float16":
-        return (f"{name} is float16, too coarse for the pixels / 255 (they are rounded)",
-                _from_pixels(name) + " (float64; float32 is fine too)")
+        return (t("{name} is float16, too coarse for the pixels / 255 (they are rounded)", name=name),
+                t("{rerun} (float64; float32 is fine too)", rerun=_from_pixels(name)))
     if top > 1.0 + 1e-6 or (off_grid is not None and off_grid > 1e-3):
-        by = f" ({peak:g} / {peak / top:.4g}: divided by {peak / top:.4g}?)" if peak else ""
-        return (f"{name} is not divided by 255: its values are not whole multiples of 1/255 and go up to "
-                f"{top:.4g}{by}", _from_pixels(name))
+        if not peak:
+            return (t("{name} is not divided by 255: its values are not whole multiples of 1/255 and go up to "
+                      "{top:.4g}", name=name, top=top), _from_pixels(name))
+        return (t("{name} is not divided by 255: its values are not whole multiples of 1/255 and go up to "
+                  "{top:.4g} ({peak:g} / {divisor:.4g}: divided by {divisor:.4g}?)",
+                  name=name, top=top, peak=peak, divisor=peak / top), _from_pixels(name))
     return None
 
 
@@ -411,17 +458,18 @@ def _judge_normalize(obs, ref, models):
         scaling = scale_mistake(name, f.get("kind"), f.get("dtype"), f.get("max", 0), f.get("min", 0),
                                 f.get("off_grid"), float(np.max(ref_x)) if len(ref_x) else None, f["type"])
         if shape is None or not shape or shape[0] != n or math.prod(shape) != n * N_PIXELS:
-            mistakes.append(f"{name} has shape {tuple(shape or ())}, expected ({n}, 784)")
+            mistakes.append(t("{name} has shape {shape}, expected ({n}, 784)", name=name, shape=tuple(shape or ()),
+                              n=n))
         elif scaling:
             mistakes.append(said(scaling))
         elif f.get("scaled") != ref.digest(name):
-            mistakes.append(f"{name} is not the pixels divided by 255")
+            mistakes.append(t("{name} is not the pixels divided by 255", name=name))
     return mistakes
 
 
 def array_mistake(name: str, type_name: str) -> tuple[str, str]:
     """An image array held as another type (a list, a tensor, a DataFrame), as ``(mistake, fix)``."""
-    return f"{name} is a {type_name}, not a NumPy array", f"{name} = np.asarray({name})"
+    return t("{name} is a {type}, not a NumPy array", name=name, type=type_name), f"{name} = np.asarray({name})"
 
 
 def reshape_mistake(name: str, shape, n: int | None = None, type_name: str = "ndarray") -> tuple[str, str] | None:
@@ -436,15 +484,17 @@ def reshape_mistake(name: str, shape, n: int | None = None, type_name: str = "nd
     shape = tuple(int(d) for d in (shape or ()))
     reshape = f"{name} = {name}.reshape(-1, 28, 28, 1)"
     if len(shape) == 3 and shape[1:] == (28, 28):
-        return (f"{name} has shape {shape}: the channel axis is missing",
-                f"Conv2D needs (images, height, width, channels): {reshape}")
+        return (t("{name} has shape {shape}: the channel axis is missing", name=name, shape=shape),
+                t("Conv2D needs (images, height, width, channels): {reshape}", reshape=reshape))
     if len(shape) == 4 and shape[1:] == (1, 28, 28):
-        return f"{name} has shape {shape}: the channel comes last in Keras", reshape
+        return t("{name} has shape {shape}: the channel comes last in Keras", name=name, shape=shape), reshape
     if len(shape) != 4 or shape[1:] != (28, 28, 1):
-        return f"{name} has shape {shape}, not (N, 28, 28, 1)", f"{reshape} (-1 keeps the number of images)"
+        return (t("{name} has shape {shape}, not (N, 28, 28, 1)", name=name, shape=shape),
+                t("{reshape} (-1 keeps the number of images)", reshape=reshape))
     if n is not None and shape[0] != n:
-        return (f"{name} holds {shape[0]:,} images, not {n:,}",
-                f"use -1 as the first dimension so that the number of images stays the same: {reshape}")
+        return (t("{name} holds {got:,} images, not {n:,}", name=name, got=shape[0], n=n),
+                t("use -1 as the first dimension so that the number of images stays the same: {reshape}",
+                  reshape=reshape))
     return None
 
 
@@ -465,8 +515,10 @@ def order_mistake(name: str) -> tuple[str, str]:
     as ``(mistake, fix)``: the grader sees it against its reference data, the self-check against
     the DataFrame the pixels came from."""
     df = "train_df" if name == "x_train" else "valid_df"
-    return (f"{name} does not hold the normalised pixels in their order: reshape, do not transpose or rescale",
-            f"start again from the pixels: {name} = {df}.values / 255, then {name} = {name}.reshape(-1, 28, 28, 1)")
+    return (t("{name} does not hold the normalised pixels in their order: reshape, do not transpose or rescale",
+              name=name),
+            t("start again from the pixels: {name} = {df}.values / 255, then {name} = {name}.reshape(-1, 28, 28, 1)",
+              name=name, df=df))
 
 
 # --- Repairs: the right values, so that the next exercise is graded on its own ---------------------
@@ -509,10 +561,11 @@ def _repair_reshape(ns, ref):
 # --- Thinking: how balanced is the validation file? (predict_balance) ------------------------------
 
 #: Each option, and what it would mean (said when it is chosen and the count says otherwise).
+#: The options are what the learner writes (never translated); what they mean is (:func:`lookup`).
 BALANCE_OPTIONS = {
-    "equal": "that would put every letter within 10 % of the commonest letter's images",
-    "uneven": "that would keep the rarest letter above half of the commonest letter's images",
-    "lopsided": "that would put some letter below half of the commonest letter's images",
+    "equal": mark("that would put every letter within 10 % of the commonest letter's images"),
+    "uneven": mark("that would keep the rarest letter above half of the commonest letter's images"),
+    "lopsided": mark("that would put some letter below half of the commonest letter's images"),
 }
 
 
@@ -523,25 +576,30 @@ def balance_answer(counts) -> tuple[str, str]:
     (:data:`~.expected.RELEASE_VALID_COUNTS`), and the words say so."""
 
     counts = np.asarray(counts, dtype=np.int64)
-    other = int(counts.sum()) != sum(RELEASE_VALID_COUNTS)
-    where = (f"in the real release (this run's validation data, {int(counts.sum()):,} images, is not its "
-             f"{sum(RELEASE_VALID_COUNTS):,}), ") if other else ""
+    run = int(counts.sum())
+    other = run != sum(RELEASE_VALID_COUNTS)
     counts = np.asarray(RELEASE_VALID_COUNTS, dtype=np.int64) if other else counts
     rare, common = int(counts.argmin()), int(counts.argmax())
     ratio = counts[rare] / counts[common]
     truth = "equal" if ratio >= 0.9 else ("uneven" if ratio >= 0.5 else "lopsided")
-    weight = f"{counts[common] / max(counts[rare], 1):.1f}"
-    return truth, (f"{where}{LETTERS[rare]} has {counts[rare]:,} validation images and {LETTERS[common]} "
-                   f"{counts[common]:,} (the rarest {ratio:.0%} of the commonest), so {LETTERS[common]} weighs "
-                   f"{weight} times as much as {LETTERS[rare]} in an accuracy over the whole file: read each "
-                   "letter's accuracy too (notebook 5)")
+    facts = dict(rare=LETTERS[rare], rare_n=int(counts[rare]), common=LETTERS[common], common_n=int(counts[common]),
+                 ratio=ratio, weight=f"{counts[common] / max(counts[rare], 1):.1f}")
+    if other:
+        return truth, t("in the real release (this run's validation data, {run:,} images, is not its {release:,}), "
+                        "{rare} has {rare_n:,} validation images and {common} {common_n:,} (the rarest {ratio:.0%} "
+                        "of the commonest), so {common} weighs {weight} times as much as {rare} in an accuracy over "
+                        "the whole file: read each letter's accuracy too (notebook 5)",
+                        run=run, release=sum(RELEASE_VALID_COUNTS), **facts)
+    return truth, t("{rare} has {rare_n:,} validation images and {common} {common_n:,} (the rarest {ratio:.0%} of "
+                    "the commonest), so {common} weighs {weight} times as much as {rare} in an accuracy over the "
+                    "whole file: read each letter's accuracy too (notebook 5)", **facts)
 
 
 def balance_mistake(value, type_name: str, counts) -> tuple[str, str] | None:
     """Stated once: the hidden test's judge and the self-check say these words."""
 
     truth, why = balance_answer(counts)
-    return choice_mistake(value, type_name, BALANCE_OPTIONS, truth, why)
+    return choice_mistake(value, type_name, {o: lookup(meaning) for o, meaning in BALANCE_OPTIONS.items()}, truth, why)
 
 
 def _obs_prediction(ns, ref, folder):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .language import t
 from .models import (save_model, describe_model, model_mistakes, saved_model_from_record, saved_model_refused,
                      take_measured)
 from .expected import LAYERS, MODEL_PARAMS
@@ -18,7 +19,7 @@ def _obs_model(ns, ref, folder):
 def _judge_model(obs, ref, models):
     description = models.get("model", obs["model"]) if models else obs["model"]
     mistakes = model_mistakes(description)
-    return ["the model differs from the lesson's: " + "; ".join(mistakes)] if mistakes else []
+    return [t("the model differs from the lesson's: {mistakes}", mistakes="; ".join(mistakes))] if mistakes else []
 
 
 def _measure_model(obs, ref, live, load, seed):
@@ -50,23 +51,28 @@ def conv_params() -> tuple[int, dict, str]:
     (kh, kw), c_in, f = convs[1]["kernel_size"], convs[0]["filters"], convs[1]["filters"]
     first = kh * kw * 1 * c_in + c_in
     third = kh * kw * f * convs[2]["filters"] + convs[2]["filters"]
+    n = dict(kh=kh, kw=kw, filters=f, channels=c_in)
     known = {
-        kh * kw * f: f"{kh} x {kw} x {f}: one input channel and no biases; the layer reads the first layer's "
-                     f"{c_in} feature maps, and each filter has a bias",
-        kh * kw * f + f: f"{f} filters of {kh} x {kw} on one channel: the layer's input has {c_in} channels (the "
-                         f"first layer's {c_in} filters), and each filter has a {kh} x {kw} window on every one",
-        kh * kw * c_in * f: "the weights alone: each filter also has a bias",
-        c_in * f + f: f"{c_in} x {f} + {f}: each filter has a {kh} x {kw} window ({kh * kw} weights) per input channel",
-        c_in * f: f"{c_in} x {f}: each filter has a {kh} x {kw} window per input channel, and a bias",
-        kh * kw * c_in * f + c_in: f"a bias per input channel: a bias is one per filter ({f})",
-        first: f"the first Conv2D's count ({c_in} filters of {kh} x {kw} on one channel, + {c_in} biases)",
-        third: "the third Conv2D's count",
-        400 * 512 + 512: "the first Dense layer's count (400 x 512 weights + 512 biases)",
-        MODEL_PARAMS: "the whole model's count",
+        kh * kw * f: t("{kh} x {kw} x {filters}: one input channel and no biases; the layer reads the first layer's "
+                       "{channels} feature maps, and each filter has a bias", **n),
+        kh * kw * f + f: t("{filters} filters of {kh} x {kw} on one channel: the layer's input has {channels} "
+                           "channels (the first layer's {channels} filters), and each filter has a {kh} x {kw} window "
+                           "on every one", **n),
+        kh * kw * c_in * f: t("the weights alone: each filter also has a bias"),
+        c_in * f + f: t("{channels} x {filters} + {filters}: each filter has a {kh} x {kw} window ({window} weights) "
+                        "per input channel", window=kh * kw, **n),
+        c_in * f: t("{channels} x {filters}: each filter has a {kh} x {kw} window per input channel, and a bias", **n),
+        kh * kw * c_in * f + c_in: t("a bias per input channel: a bias is one per filter ({filters})", **n),
+        first: t("the first Conv2D's count ({channels} filters of {kh} x {kw} on one channel, + {channels} biases)",
+                 **n),
+        third: t("the third Conv2D's count"),
+        400 * 512 + 512: t("the first Dense layer's count (400 x 512 weights + 512 biases)"),
+        MODEL_PARAMS: t("the whole model's count"),
     }
     truth = kh * kw * c_in * f + f
-    why = (f"{f} filters x ({kh} x {kw} weights x {c_in} input channels + 1 bias); the {c_in} channels are the "
-           f"first Conv2D's {c_in} feature maps (batch normalisation and pooling keep the channel count)")
+    why = t("{filters} filters x ({kh} x {kw} weights x {channels} input channels + 1 bias); the {channels} channels "
+            "are the first Conv2D's {channels} feature maps (batch normalisation and pooling keep the channel count)",
+            **n)
     return truth, known, why
 
 
@@ -74,7 +80,7 @@ def params_mistake(value, type_name: str) -> tuple[str, str] | None:
     """Stated once: the hidden test's judge and the self-check say these words."""
 
     truth, known, why = conv_params()
-    return count_mistake(value, type_name, truth, "the second Conv2D's parameter count", known, why)
+    return count_mistake(value, type_name, truth, t("the second Conv2D's parameter count"), known, why)
 
 
 def _obs_prediction(ns, ref, folder):

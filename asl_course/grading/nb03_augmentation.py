@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .language import lookup, mark, t
 from .expected import BATCH_SIZE, DATAGEN, DATAGEN_OFF, NUM_CLASSES
 from .arrays import array_facts, onehot_facts, scaled_digest
 from .nb01_prepare_data import said
@@ -16,12 +17,12 @@ def _datagen_sample(datagen, n: int = 200) -> dict:
     """What the generator actually does: its random transforms for seeds 0..n-1."""
     thetas, shifts, zooms, hflips, vflips = [], [], [], [], []
     for seed in range(n):
-        t = datagen.get_random_transform((28, 28, 1), seed=seed)
-        thetas.append(abs(float(t.get("theta") or 0)))
-        shifts.append(max(abs(float(t.get("tx") or 0)), abs(float(t.get("ty") or 0))))
-        zooms += [float(t.get("zx") or 1), float(t.get("zy") or 1)]
-        hflips.append(bool(t.get("flip_horizontal")))
-        vflips.append(bool(t.get("flip_vertical")))
+        drawn = datagen.get_random_transform((28, 28, 1), seed=seed)
+        thetas.append(abs(float(drawn.get("theta") or 0)))
+        shifts.append(max(abs(float(drawn.get("tx") or 0)), abs(float(drawn.get("ty") or 0))))
+        zooms += [float(drawn.get("zx") or 1), float(drawn.get("zy") or 1)]
+        hflips.append(bool(drawn.get("flip_horizontal")))
+        vflips.append(bool(drawn.get("flip_vertical")))
     return {"max_theta": max(thetas), "max_shift_px": max(shifts), "min_zoom": min(zooms),
             "max_zoom": max(zooms), "hflip_share": sum(hflips) / n, "vflip_share": sum(vflips) / n}
 
@@ -67,7 +68,7 @@ def _obs_batch(ns, ref, folder):
 def _judge_datagen(obs, ref, models):
     s = obs["settings"]
     if obs["type"] != "ImageDataGenerator" or "<missing>" in s.values():
-        return [f"datagen is a {obs['type']}, not an ImageDataGenerator"]
+        return [t("datagen is a {type}, not an ImageDataGenerator", type=obs["type"])]
     mistakes = []
     for key, want in DATAGEN.items():
         have = s.get(key)
@@ -76,37 +77,38 @@ def _judge_datagen(obs, ref, models):
                 isinstance(have, (int, float)) and math.isclose(float(have), want))
         if not same:
             if key == "vertical_flip":
-                mistakes.append("vertical_flip=True turns hands upside down, which signers never do: "
-                                "vertical_flip=False (flip horizontally only: left-handed signers)")
+                mistakes.append(t("vertical_flip=True turns hands upside down, which signers never do: "
+                                  "vertical_flip=False (flip horizontally only: left-handed signers)"))
             elif key == "zoom_range":
-                mistakes.append(f"zoom_range gives zoom factors {have}, the lesson's zoom_range=0.1 gives [0.9, 1.1]")
+                mistakes.append(t("zoom_range gives zoom factors {have}, the lesson's zoom_range=0.1 gives [0.9, 1.1]",
+                                  have=have))
             else:
-                mistakes.append(f"{key} is {have!r}, the lesson uses {key}={want!r}")
+                mistakes.append(t("{key} is {have!r}, the lesson uses {key}={want!r}", key=key, have=have, want=want))
     for key, want in DATAGEN_OFF.items():
         have = s.get(key)
         if isinstance(want, str) and have != want:
-            mistakes.append(f"{key} is {have!r}; the lesson leaves it at the generator's default ({want!r}), which "
-                            "repeats the nearest pixel into the gaps")
+            mistakes.append(t("{key} is {have!r}; the lesson leaves it at the generator's default ({want!r}), which "
+                              "repeats the nearest pixel into the gaps", key=key, have=have, want=want))
         elif (want in (None, False) and have not in (None, False, 0, 0.0)) or \
                 (isinstance(want, float) and isinstance(have, (int, float)) and have != want):
-            mistakes.append(f"{key} is {have!r}; the lesson leaves it off ({want!r})")
+            mistakes.append(t("{key} is {have!r}; the lesson leaves it off ({want!r})", key=key, have=have, want=want))
     sample = obs.get("sample", {})
     if not mistakes and "error" not in sample:
         if sample["vflip_share"] > 0:
-            mistakes.append("the generator flips images vertically although its vertical_flip setting is False")
+            mistakes.append(t("the generator flips images vertically although its vertical_flip setting is False"))
         if sample["max_theta"] > 10.001 or sample["max_shift_px"] > 2.8 + 1e-3 or \
                 sample["min_zoom"] < 0.9 - 1e-6 or sample["max_zoom"] > 1.1 + 1e-6:
-            mistakes.append("the generator's random transforms go beyond its settings (a changed generator?)")
+            mistakes.append(t("the generator's random transforms go beyond its settings (a changed generator?)"))
         if sample["max_theta"] < 5 or sample["max_shift_px"] < 1.4 or not 0.3 < sample["hflip_share"] < 0.7:
-            mistakes.append("the generator does not rotate, shift and flip as its settings say")
+            mistakes.append(t("the generator does not rotate, shift and flip as its settings say"))
     elif "error" in sample and not mistakes:
-        mistakes.append(f"the generator cannot make random transforms ({sample['error']})")
+        mistakes.append(t("the generator cannot make random transforms ({error})", error=sample["error"]))
     return mistakes
 
 
 #: Why notebook 3's batch cell stops on Keras 3 (``img_iter.next()``): the grader's hint when
-#: the batch is missing and the self-check's, stated once.
-NEXT_METHOD = "Keras 3 iterators have no .next() method: draw a batch with next(img_iter)"
+#: the batch is missing and the self-check's, stated once (in the learner's language: ``lookup(NEXT_METHOD)``).
+NEXT_METHOD = mark("Keras 3 iterators have no .next() method: draw a batch with next(img_iter)")
 
 
 def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -> list[tuple[str, str]]:
@@ -121,25 +123,28 @@ def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -
     shape = tuple(x_batch.get("shape") or ())
     draw = "x_batch, y_batch = next(img_iter)"
     if x_batch.get("type") in ("tuple", "list") and not shape:
-        return [(f"x_batch is a {x_batch['type']}: next(img_iter) gives the pair (images, labels)",
-                 f"unpack it: {draw}")]
+        return [(t("x_batch is a {type}: next(img_iter) gives the pair (images, labels)", type=x_batch["type"]),
+                 t("unpack it: {draw}", draw=draw))]
     if shape != (batch_size, 28, 28, 1):
-        out.append((f"x_batch has shape {shape}, not ({batch_size}, 28, 28, 1)",
-                    f"draw one batch with x_batch, y_batch = next(img_iter) from img_iter = datagen.flow(x_train, "
-                    f"y_train, batch_size={batch_size}) (Keras 3 iterators have no .next() method)"))
+        out.append((t("x_batch has shape {shape}, not ({batch_size}, 28, 28, 1)", shape=shape, batch_size=batch_size),
+                    t("draw one batch with x_batch, y_batch = next(img_iter) from img_iter = datagen.flow(x_train, "
+                      "y_train, batch_size={batch_size}) (Keras 3 iterators have no .next() method)",
+                      batch_size=batch_size)))
     elif x_batch.get("max", 0) > 1.0 + 1e-6 or x_batch.get("min", 0) < -1e-6:
-        out.append((f"x_batch's pixels are not in 0..1 (they go from {x_batch.get('min', 0):g} to "
-                    f"{x_batch.get('max', 0):g})", "flow the normalised x_train (divided by 255)"))
+        out.append((t("x_batch's pixels are not in 0..1 (they go from {low:g} to {high:g})",
+                      low=x_batch.get("min", 0), high=x_batch.get("max", 0)),
+                    t("flow the normalised x_train (divided by 255)")))
     elif x_batch.get("unaugmented"):
-        out.append(("x_batch holds images of x_train exactly as they are: they did not go through the generator",
-                    f"draw them from it: {draw}"))
+        out.append((t("x_batch holds images of x_train exactly as they are: they did not go through the generator"),
+                    t("draw them from it: {draw}", draw=draw)))
     yshape = tuple(y_batch.get("shape") or ())
     if len(yshape) != 2 or yshape[1] != NUM_CLASSES or not y_batch.get("onehot"):
-        out.append((f"y_batch has shape {yshape}, not a batch of {batch_size} one-hot labels ({batch_size}, "
-                    f"{NUM_CLASSES})", "pass the one-hot y_train to datagen.flow, not the integer labels"))
+        out.append((t("y_batch has shape {shape}, not a batch of {batch_size} one-hot labels ({batch_size}, "
+                      "{classes})", shape=yshape, batch_size=batch_size, classes=NUM_CLASSES),
+                    t("pass the one-hot y_train to datagen.flow, not the integer labels")))
     elif yshape[0] != batch_size and not out:  # a wrong batch size is said once, for x_batch
-        out.append((f"y_batch holds {yshape[0]} labels, not {batch_size}",
-                    "take x_batch and y_batch from the same next(img_iter)"))
+        out.append((t("y_batch holds {n} labels, not {batch_size}", n=yshape[0], batch_size=batch_size),
+                    t("take x_batch and y_batch from the same next(img_iter)")))
     return out
 
 
@@ -170,11 +175,12 @@ def flow_mistakes(batch_size, x_ok: bool, y_ok: bool) -> list[tuple[str, str]]:
     flow = f"datagen.flow(x_train, y_train, batch_size={BATCH_SIZE})"
     out = []
     if batch_size != BATCH_SIZE:
-        out.append((f"img_iter makes batches of {batch_size}, not {BATCH_SIZE}", flow))
+        out.append((t("img_iter makes batches of {got}, not {batch_size}", got=batch_size, batch_size=BATCH_SIZE),
+                    flow))
     if not x_ok:
-        out.append(("img_iter does not flow the prepared x_train (normalised, shape (N, 28, 28, 1))", flow))
+        out.append((t("img_iter does not flow the prepared x_train (normalised, shape (N, 28, 28, 1))"), flow))
     if not y_ok:
-        out.append(("img_iter does not flow the one-hot y_train", flow))
+        out.append((t("img_iter does not flow the one-hot y_train"), flow))
     return out
 
 
@@ -197,25 +203,28 @@ def _repair_datagen(ns, ref):
 
 # --- Thinking: which option would hurt on this data? (predict_rotation) -----------------------------
 
-#: Each option, and why it keeps or breaks the letter.
+#: Each option (what the learner writes: never translated), and why it keeps or breaks the letter
+#: (marked for the catalogs: in the learner's language through :func:`lookup`; the answer's is never said).
 ROTATION_OPTIONS = {
-    "rotation_range=10": "a tilt of up to 10 degrees is how hands are held anyway, and no letter becomes another "
-                         "(the lesson uses it)",
-    "zoom_range=0.1": "a hand up to 10 % nearer or farther is still the same letter (the lesson uses it)",
-    "horizontal_flip=True": "a mirrored hand is what a left-handed signer shows: still the same letter (the lesson "
-                            "uses it)",
+    "rotation_range=10": mark("a tilt of up to 10 degrees is how hands are held anyway, and no letter becomes "
+                              "another (the lesson uses it)"),
+    "zoom_range=0.1": mark("a hand up to 10 % nearer or farther is still the same letter (the lesson uses it)"),
+    "horizontal_flip=True": mark("a mirrored hand is what a left-handed signer shows: still the same letter (the "
+                                 "lesson uses it)"),
     "rotation_range=90": "right",
 }
 ROTATION_ANSWER = "rotation_range=90"
-ROTATION_WHY = ("up to a quarter turn makes some hands another letter: U turned sideways is H, G turned to point down "
-                "is Q, and K tipped towards the floor looks like P, so those augmented images would carry the old, "
-                "wrong label (the figure below turns a U, a K and a G a quarter turn)")
+#: Why, in English (in the learner's language: ``lookup(ROTATION_WHY)``).
+ROTATION_WHY = mark("up to a quarter turn makes some hands another letter: U turned sideways is H, G turned to point "
+                    "down is Q, and K tipped towards the floor looks like P, so those augmented images would carry "
+                    "the old, wrong label (the figure below turns a U, a K and a G a quarter turn)")
 
 
 def rotation_mistake(value, type_name: str) -> tuple[str, str] | None:
     """Stated once: the hidden test's judge and the self-check say these words."""
 
-    return choice_mistake(value, type_name, ROTATION_OPTIONS, ROTATION_ANSWER, ROTATION_WHY)
+    options = {option: lookup(meaning) for option, meaning in ROTATION_OPTIONS.items()}
+    return choice_mistake(value, type_name, options, ROTATION_ANSWER, lookup(ROTATION_WHY))
 
 
 def _obs_prediction(ns, ref, folder):
