@@ -15,7 +15,7 @@ from .models import predict, save_model, descent, describe_model, load_saved_mod
 from .raw import CompiledModel, compile_config
 from .refdata import grading_mode, plan
 from .expected import RELEASE_TRAIN_IMAGES
-from asl_course.i18n import t
+from .language import t
 from .predictions import count_mistake, observe
 
 

@@ -14,7 +14,7 @@ from .arrays import array_facts
 from .models import predict, save_model, load_saved_model
 from .expected import MISSING_LETTERS
 from .predictions import observe, pair_mistake
-from asl_course.i18n import t
+from .language import t
 
 
 def _grader_rng() -> np.random.Generator:

@@ -33,7 +33,7 @@ from .models import is_keras_model, save_model, saved_model_from_record, saved_m
 from .nb01_prepare_data import said
 from .expected import DECAY_QUESTION_EPOCH, PREDICTION_TOLERANCE, SCHEDULE_EPOCHS
 from .predictions import observe, share_mistake
-from asl_course.i18n import t
+from .language import t
 
 GRAPH_FILE = "train_ds.graph.pb"
 #: How a fix that is (or starts with) code begins: the grader's sentence says "use <fix>".

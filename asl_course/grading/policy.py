@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from asl_course.i18n import t
+from .language import t
 
 from .registry import answer_of  # noqa: F401 - re-exported: the answer cell an exercise grades
 
