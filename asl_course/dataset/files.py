@@ -13,6 +13,7 @@ from typing import Callable
 
 from asl_course import facts as _facts
 from asl_course.errors import UserError
+from asl_course.i18n import lookup, mark
 
 
 #: Course label ``i`` is the letter ``LETTERS[i]``: 24 classes, no J and no Z (they move).
@@ -50,18 +51,24 @@ HEADER_BYTES = HEADER.encode("ascii")
 #: Release labels (0..24 without 9, J) in course order: course label i is release RELEASE_LABELS[i].
 RELEASE_LABELS = _facts.RELEASE_LABELS
 
-REAL_DESCRIPTION = "real Sign Language MNIST release (Kaggle datamunge/sign-language-mnist, CC0)"
+REAL_DESCRIPTION = mark("real Sign Language MNIST release (Kaggle datamunge/sign-language-mnist, CC0)")
 SYNTHETIC_DESCRIPTION = (
     "SYNTHETIC STAND-IN made by asl_course (not the real data set): procedurally drawn "
     "hand-like shapes, one shape per letter. Figures from it are not results on Sign "
     "Language MNIST."
 )
 
-GET_DATA = (
+GET_DATA_TEMPLATE = mark(
     "Get the data with one of: `asl-course data fetch` (downloads the release from Kaggle), "
     "`asl-course data import PATH` (the files or the zip downloaded by hand from "
-    f"{KAGGLE_URL}), or `asl-course data synthetic` (an offline stand-in, not the real data)."
+    "{url}), or `asl-course data synthetic` (an offline stand-in, not the real data)."
 )
+GET_DATA = GET_DATA_TEMPLATE.format(url=KAGGLE_URL)
+
+
+def get_data_advice() -> str:
+    """:data:`GET_DATA` in the learner's language (a notebook's setup cell says it too)."""
+    return lookup(GET_DATA_TEMPLATE).format(url=KAGGLE_URL)
 
 
 class DataError(UserError):

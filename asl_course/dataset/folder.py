@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from asl_course.errors import one_line
-from .files import (GET_DATA, COLUMNS, DATA_ENV, MARKER_FILE, NUM_CLASSES, REAL_DESCRIPTION, TRAIN_FILE, VALID_FILE,
-                    DataError, DataNotFoundError)
+from asl_course.i18n import lookup, t
+from .files import (COLUMNS, DATA_ENV, MARKER_FILE, NUM_CLASSES, REAL_DESCRIPTION, TRAIN_FILE, VALID_FILE,
+                    DataError, DataNotFoundError, get_data_advice)
 
 
 def default_dest() -> Path:
@@ -38,31 +39,29 @@ def locate(data_dir=None) -> Path:
         folder = Path(data_dir).expanduser().absolute()
         if _holds_data(folder):
             return folder
-        raise DataNotFoundError(
-            f"No course data in {folder}: it should hold {TRAIN_FILE} and {VALID_FILE}. "
-            + GET_DATA.replace("PATH`", f"PATH --dest {folder}`")
-            .replace("data fetch`", f"data fetch --dest {folder}`")
-            .replace("data synthetic`", f"data synthetic --dest {folder}`")
-        )
+        advice = (get_data_advice().replace("PATH`", f"PATH --dest {folder}`")
+                  .replace("data fetch`", f"data fetch --dest {folder}`")
+                  .replace("data synthetic`", f"data synthetic --dest {folder}`"))
+        raise DataNotFoundError(t("No course data in {folder}: it should hold {train} and {valid}. {get_data}",
+                                  folder=folder, train=TRAIN_FILE, valid=VALID_FILE, get_data=advice))
     env = os.environ.get(DATA_ENV, "").strip()
     if env:
         folder = Path(env).expanduser().absolute()
         if _holds_data(folder):
             return folder
-        raise DataNotFoundError(
-            f"No course data in {folder} (named by ${DATA_ENV}): it should hold {TRAIN_FILE} "
-            f"and {VALID_FILE}. {GET_DATA} They write to ${DATA_ENV}; unset it to use "
-            "./data/asl_data instead."
-        )
+        raise DataNotFoundError(t(
+            "No course data in {folder} (named by ${env}): it should hold {train} and {valid}. {get_data} They "
+            "write to ${env}; unset it to use ./data/asl_data instead.", folder=folder, env=DATA_ENV, train=TRAIN_FILE,
+            valid=VALID_FILE, get_data=get_data_advice()))
     cwd = Path.cwd()
     for folder in (cwd, *cwd.parents):
         candidate = folder / "data" / "asl_data"
         if _holds_data(candidate):
             return candidate
-    raise DataNotFoundError(
-        f"No course data found: ${DATA_ENV} is not set and no data/asl_data holding {TRAIN_FILE} "
-        f"and {VALID_FILE} is in {cwd} or its parents. {GET_DATA}"
-    )
+    raise DataNotFoundError(t(
+        "No course data found: ${env} is not set and no data/asl_data holding {train} and {valid} is in {cwd} or "
+        "its parents. {get_data}", env=DATA_ENV, train=TRAIN_FILE, valid=VALID_FILE, cwd=cwd,
+        get_data=get_data_advice()))
 
 
 def read_marker(folder: Path) -> dict:
@@ -99,26 +98,23 @@ def describe(data_dir=None) -> str:
     rows = {name: info.get("rows") for name, info in marker.get("files", {}).items()}
     train, valid = rows.get(TRAIN_FILE), rows.get(VALID_FILE)
     counts = (
-        f"{train:,} train / {valid:,} validation images"
+        t("{train:,} train / {valid:,} validation images", train=train, valid=valid)
         if isinstance(train, int) and isinstance(valid, int)
-        else "unknown image counts"
+        else t("unknown image counts")
     )
     if marker["kind"] == "synthetic":
-        seed = marker.get("seed")
-        return (
-            "Data: SYNTHETIC STAND-IN made by asl_course (not the real data set): "
-            f"{counts} of procedurally drawn hand shapes (seed {seed}). "
-            "Figures from it are not results on Sign Language MNIST."
-        )
-    line = f"Data: {marker.get('description', REAL_DESCRIPTION)}: {counts}"
+        return t("Data: SYNTHETIC STAND-IN made by asl_course (not the real data set): {counts} of procedurally drawn "
+                 "hand shapes (seed {seed}). Figures from it are not results on Sign Language MNIST.",
+                 counts=counts, seed=marker.get("seed"))
+    description = lookup(marker.get("description", REAL_DESCRIPTION))
     if marker.get("imported"):
-        line += f", imported {marker['imported']}"
-    line += "."
+        line = t("Data: {description}: {counts}, imported {imported}.", description=description, counts=counts,
+                 imported=marker["imported"])
+    else:
+        line = t("Data: {description}: {counts}.", description=description, counts=counts)
     if marker.get("checksums_match") is False:
-        line += (
-            " Its files differ from the published release's checksums (imported with "
-            "--allow-checksum-mismatch)."
-        )
+        line += t(" Its files differ from the published release's checksums (imported with "
+                  "--allow-checksum-mismatch).")
     return line
 
 

@@ -54,6 +54,7 @@ import time
 import numpy as np
 
 from asl_course import facts
+from asl_course.i18n import t
 from asl_course.learners import lesson
 
 #: The three ways, in the order the figure and the benchmark show them.
@@ -496,19 +497,19 @@ def show_three_ways(images, *, copies_per_way: int = 4, settings: dict | None = 
         for i in range(k):
             r = i * len(WAYS) + w
             axes[r, 0].imshow(images[i, ..., 0], cmap="gray", vmin=0, vmax=1)
-            axes[r, 0].set_title(f"original {i + 1}" if w == 0 else "", fontsize=8)
+            axes[r, 0].set_title(t("original {n}", n=i + 1) if w == 0 else "", fontsize=8)
             axes[r, 0].set_ylabel(way, fontsize=8)
             for c in range(copies_per_way):
                 ax = axes[r, c + 1]
                 if made is None:
-                    ax.text(0.5, 0.5, "not available" if c else note, ha="center", va="center", fontsize=6,
+                    ax.text(0.5, 0.5, t("not available") if c else note, ha="center", va="center", fontsize=6,
                             wrap=True)
                 else:
                     ax.imshow(made[c, i, ..., 0], cmap="gray", vmin=0, vmax=1)
     for ax in np.ravel(axes):
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle("The lesson's augmentation three ways: ImageDataGenerator, preprocessing layers, tf.data",
+    fig.suptitle(t("The lesson's augmentation three ways: ImageDataGenerator, preprocessing layers, tf.data"),
                  fontsize=9)
     fig.tight_layout()
     return fig
@@ -764,11 +765,13 @@ def _time_rounds(ways: dict, runnable: list, steps: int, rounds: int) -> dict:
 
 def speed_table(times: dict, steps: int) -> str:
     """:func:`time_ways`' result as the notebook prints it."""
-    lines = [f"{'way':12s} {'seconds':>8s} {'ms/step':>8s} {'x none':>7s}   ({steps} steps of batch {facts.BATCH_SIZE})"]
+    # the columns' names stay as they are (a monospaced table); the rest is in the learner's language
+    lines = [f"{'way':12s} {'seconds':>8s} {'ms/step':>8s} {'x none':>7s}   "
+             + t("({steps} steps of batch {batch_size})", steps=steps, batch_size=facts.BATCH_SIZE)]
     for name, entry in times.items():
         if "seconds" in entry:
             lines.append(f"{name:12s} {entry['seconds']:8.2f} {entry['seconds_per_step_ms']:8.1f} "
                          f"{entry.get('ratio', float('nan')):7.2f}")
         else:
-            lines.append(f"{name:12s} not available here ({entry['not_available']})")
+            lines.append(f"{name:12s} " + t("not available here ({why})", why=entry["not_available"]))
     return "\n".join(lines)

@@ -29,6 +29,7 @@ import json
 
 import numpy as np
 
+from asl_course.i18n import lookup, t
 from asl_course.learners import notebook, predict
 
 #: Where each picture came from, as :attr:`Capture.source` says it.
@@ -370,7 +371,8 @@ def show_picture(picture, *, title: str | None = None):
     fig, ax = plt.subplots(figsize=(4.0, 4.0 * picture.height / picture.width))
     ax.imshow(np.asarray(picture))
     ax.add_patch(Rectangle((left - 0.5, top - 0.5), side, side, fill=False, edgecolor="#f5c518", linewidth=2, linestyle="--"))
-    ax.set_title(title or f"{picture.width}x{picture.height}: the box is what the model sees", fontsize=9)
+    ax.set_title(lookup(title) if title else t("{width}x{height}: the box is what the model sees",
+                                               width=picture.width, height=picture.height), fontsize=9)
     ax.axis("off")
     fig.tight_layout()
     plt.show()

@@ -28,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from asl_course import dataset, grading
+from asl_course.i18n import lookup, mark, t
 from asl_course.learners import evaluation, predict
 from asl_course.learners.mistakes import NotDoneYet, SelfCheckFailed, fail  # noqa: F401 - SelfCheckFailed: the notebooks' name for it
 
@@ -79,7 +80,8 @@ def check_labels(y_train, y_valid, train_df, valid_df) -> None:
             fail(*mistake)
         if "label" in df.columns:
             fail(*grading.label_kept_mistake(df_name))
-    _ok(f"labels: {len(y_train):,} train, {len(y_valid):,} valid, the label column is gone")
+    _ok(t("labels: {n_train:,} train, {n_valid:,} valid, the label column is gone",
+          n_train=len(y_train), n_valid=len(y_valid)))
 
 
 def _same_rows(x: np.ndarray, df, scale: float = 1, rows: int = 256) -> bool:
@@ -120,7 +122,8 @@ def check_one_hot(y_train, y_valid, num_classes=None, n_train=None, n_valid=None
     mistake = grading.num_classes_mistake(num_classes)
     if mistake:
         fail(*mistake)
-    _ok(f"one-hot labels: y_train {np.shape(y_train)}, y_valid {np.shape(y_valid)}")
+    _ok(t("one-hot labels: y_train {train_shape}, y_valid {valid_shape}",
+          train_shape=np.shape(y_train), valid_shape=np.shape(y_valid)))
 
 
 def _peak(df) -> float | None:
@@ -140,7 +143,7 @@ def check_normalized(x_train, x_valid, train_df=None, valid_df=None) -> None:
                                         f.get("off_grid"), _peak(df), f["type"])
         if mistake:  # the grader's words (asl_course.grading.nb01_prepare_data.scale_mistake)
             fail(*mistake)
-    _ok("pixels are floats in 0..1")
+    _ok(t("pixels are floats in 0..1"))
 
 
 def check_reshaped(x_train, x_valid, n_train=None, n_valid=None, train_df=None, valid_df=None) -> None:
@@ -152,7 +155,8 @@ def check_reshaped(x_train, x_valid, n_train=None, n_valid=None, train_df=None, 
         if df is not None and np.shape(df) == (len(x), 784) and \
                 not _same_rows(np.asarray(x).reshape(len(x), -1), df, scale=255):
             fail(*grading.order_mistake(name))
-    _ok(f"x_train {np.shape(x_train)}, x_valid {np.shape(x_valid)}: ready for a CNN")
+    _ok(t("x_train {train_shape}, x_valid {valid_shape}: ready for a CNN",
+          train_shape=np.shape(x_train), valid_shape=np.shape(x_valid)))
 
 
 # --- Step 3 -------------------------------------------------------------------------------
@@ -177,10 +181,11 @@ def check_model(model) -> None:
     if mistakes:
         fail(
             grading.sentences(mistakes),
-            "compare your layers with the table above: filters, 3x3 kernels, "
-            "padding='same', strides, dropout rates, and Dense(24, activation='softmax') last.",
+            t("compare your layers with the table above: filters, 3x3 kernels, "
+              "padding='same', strides, dropout rates, and Dense(24, activation='softmax') last."),
         )
-    _ok(f"the lesson's CNN: {len(model.layers)} layers, {model.count_params():,} parameters")
+    _ok(t("the lesson's CNN: {layers} layers, {params:,} parameters", layers=len(model.layers),
+          params=model.count_params()))
 
 
 # --- Step 4 -------------------------------------------------------------------------------
@@ -195,9 +200,9 @@ def check_datagen(datagen) -> None:
     mistakes = datagen_mistakes(datagen)
     if mistakes:
         fail(grading.sentences(mistakes),
-              "use rotation_range=10, zoom_range=0.1, width_shift_range=0.1, "
-              "height_shift_range=0.1, horizontal_flip=True, vertical_flip=False.")
-    _ok("ImageDataGenerator settings match the lesson")
+              t("use rotation_range=10, zoom_range=0.1, width_shift_range=0.1, "
+                "height_shift_range=0.1, horizontal_flip=True, vertical_flip=False."))
+    _ok(t("ImageDataGenerator settings match the lesson"))
 
 
 def flows(flowed, array) -> bool:
@@ -223,7 +228,7 @@ def check_batch(x_batch, y_batch, batch_size: int = 32, img_iter=None, x_train=N
                                                            else None), batch_size)
     if mistakes:  # the grader's words (asl_course.grading.nb03_augmentation.batch_mistakes)
         fail(*mistakes[0])
-    _ok(f"one augmented batch: x {np.shape(x_batch)}, y {np.shape(y_batch)}")
+    _ok(t("one augmented batch: x {x_shape}, y {y_shape}", x_shape=np.shape(x_batch), y_shape=np.shape(y_batch)))
 
 
 # --- Steps 5-6 ----------------------------------------------------------------------------
@@ -233,10 +238,10 @@ def check_compiled(model) -> None:
     mistakes = _registry_mistakes("test_compile", {"model": model})
     if mistakes:
         fail(grading.sentences(mistakes),
-              "model.compile(loss='categorical_crossentropy', metrics=['accuracy']) (one-hot labels: "
-              "categorical, not sparse).")
+              t("model.compile(loss='categorical_crossentropy', metrics=['accuracy']) (one-hot labels: "
+                "categorical, not sparse)."))
     loss = getattr(model, "loss", None)
-    _ok(f"compiled with {loss if isinstance(loss, str) else getattr(loss, 'name', type(loss).__name__)}")
+    _ok(t("compiled with {loss_name}", loss_name=loss if isinstance(loss, str) else getattr(loss, 'name', type(loss).__name__)))
 
 
 def check_steps(steps, n_images: int, batch_size: int = 32) -> None:
@@ -244,7 +249,7 @@ def check_steps(steps, n_images: int, batch_size: int = 32) -> None:
     mistake = grading.steps_mistake(float(steps) if number else None, type(steps).__name__, n_images, batch_size)
     if mistake:  # the grader's words (asl_course.grading.nb04_train_and_save.steps_mistake)
         fail(*mistake)
-    _ok(f"steps_per_epoch = {steps}: every image once per epoch")
+    _ok(t("steps_per_epoch = {steps}: every image once per epoch", steps=steps))
 
 
 def _on_standin(namespace: dict) -> bool:
@@ -275,10 +280,14 @@ def check_trained(model, history, x_valid, y_valid, *, min_accuracy: float = 0.2
     if mistake:
         fail(*mistake)
     if accuracy < min_accuracy and not standin:
-        fail(f"the trained model gets only {accuracy:.1%} of the validation images right.",
-              "check steps_per_epoch, that fit uses img_iter, and that the data are normalised.")
-    note = " (the synthetic stand-in: accuracy stays near chance there, so it is not checked)" if standin else ""
-    _ok(f"trained for {len(facts['history']['val_accuracy'])} epochs; validation accuracy now {accuracy:.3f}{note}")
+        fail(t("the trained model gets only {share:.1%} of the validation images right.", share=accuracy),
+             t("check steps_per_epoch, that fit uses img_iter, and that the data are normalised."))
+    epochs = len(facts['history']['val_accuracy'])
+    if standin:
+        _ok(t("trained for {epochs} epochs; validation accuracy now {accuracy:.3f} (the synthetic stand-in: "
+              "accuracy stays near chance there, so it is not checked)", epochs=epochs, accuracy=accuracy))
+    else:
+        _ok(t("trained for {epochs} epochs; validation accuracy now {accuracy:.3f}", epochs=epochs, accuracy=accuracy))
 
 
 def check_saved(path, model, x_valid) -> None:
@@ -289,12 +298,12 @@ def check_saved(path, model, x_valid) -> None:
         others = sorted(p.name for p in path.absolute().parent.glob("asl_model*") if p.name != path.name)[:5]
         fail(*grading.save_mistake(str(path), False, others))
     if path.suffix != ".keras":
-        fail(f"{path} is not a .keras file.", 'Keras 3 saves models as .keras: model.save("asl_model.keras").')
+        fail(t("{path} is not a .keras file.", path=path), t('Keras 3 saves models as .keras: model.save("asl_model.keras").'))
     loaded = keras.models.load_model(path)
     sample = np.asarray(x_valid[:64], dtype="float32")
     if not np.allclose(loaded.predict(sample, verbose=0), model.predict(sample, verbose=0), atol=1e-4):
         fail(*grading.save_mistake(str(path), True, same_predictions=False))
-    _ok(f"{path} loads and predicts like the trained model")
+    _ok(t("{path} loads and predicts like the trained model", path=path))
 
 
 # --- Notebook 6: the layers, the pipeline, the schedule (the grader's words: grading.nb06_fast_and_stable) --
@@ -304,19 +313,19 @@ def check_augment_layers(augment) -> None:
     mistakes = grading.augment_mistakes(grading.describe_augment(augment))
     if mistakes:
         fail(*mistakes[0])
-    _ok("augment makes the lesson's transforms: rotation up to 10 degrees, zoom and shifts up to 10%, "
-        "left-right flips, gaps filled as the generator fills them")
+    _ok(t("augment makes the lesson's transforms: rotation up to 10 degrees, zoom and shifts up to 10%, "
+          "left-right flips, gaps filled as the generator fills them"))
 
 
 def check_train_ds(train_ds, n_images: int) -> None:
     if not hasattr(train_ds, "_as_serialized_graph"):
-        fail(f"train_ds is a {type(train_ds).__name__}, not a tf.data.Dataset",
-              "build it with tf.data.Dataset.from_tensor_slices((x_train, y_train)) and its methods")
+        fail(t("train_ds is a {kind}, not a tf.data.Dataset", kind=type(train_ds).__name__),
+             t("build it with tf.data.Dataset.from_tensor_slices((x_train, y_train)) and its methods"))
     mistakes = grading.train_ds_mistakes(grading.dataset_graph_facts(grading.dataset_graph(train_ds)), n_images)
     if mistakes:
         fail(*mistakes[0])
-    _ok(f"train_ds shuffles the {n_images:,} images, makes batches of 32, augments each batch in parallel "
-        "threads and prefetches the next")
+    _ok(t("train_ds shuffles the {n_images:,} images, makes batches of 32, augments each batch in parallel "
+          "threads and prefetches the next", n_images=n_images))
 
 
 def check_schedule(lr_schedule, n_images: int) -> None:
@@ -327,7 +336,7 @@ def check_schedule(lr_schedule, n_images: int) -> None:
     mistakes = grading.schedule_mistakes(facts, type(lr_schedule).__name__, config)
     if mistakes:
         fail(*mistakes[0])
-    _ok(f"lr_schedule starts at 1e-3 and decays as a cosine to 0 over the run's {total:,} steps")
+    _ok(t("lr_schedule starts at 1e-3 and decays as a cosine to 0 over the run's {total:,} steps", total=total))
 
 
 # --- The thinking exercises: the prediction, then the notebook's own measurement ----------------
@@ -360,13 +369,13 @@ def label_counts(y) -> np.ndarray | None:
 def check_predict_balance(prediction, y_valid) -> None:
     counts = label_counts(y_valid)
     if counts is None:
-        fail("y_valid does not hold the labels 0..23, so its letters cannot be counted",
-              "rerun the notebook from the top to section 2 (the labels), then this cell")
+        fail(t("y_valid does not hold the labels 0..23, so its letters cannot be counted"),
+             t("rerun the notebook from the top to section 2 (the labels), then this cell"))
     mistake = grading.balance_mistake(*_said(prediction), counts)
     if mistake:
         fail(*mistake)
     truth, why = grading.balance_answer(counts)
-    _ok(f'right, "{truth}": {why}')
+    _ok(t('right, "{truth}": {why}', truth=truth, why=why))
 
 
 def _second_conv(model) -> int | None:
@@ -377,18 +386,19 @@ def _second_conv(model) -> int | None:
 def check_predict_params(prediction, model) -> None:
     measured = _second_conv(model)
     mistake = grading.params_mistake(*_said(prediction))
-    seen = f" (your model's second Conv2D: {measured:,})" if measured is not None else ""
+    seen = t(" (your model's second Conv2D: {measured:,})", measured=measured) if measured is not None else ""
     if mistake:
         fail(mistake[0] + seen, mistake[1])
     truth, _, why = grading.conv_params()
-    _ok(f"right, {truth:,}: {why}{seen}; the summary below shows every layer's count")
+    _ok(t("right, {truth:,}: {why}{seen}; the summary below shows every layer's count", truth=truth, why=why,
+          seen=seen))
 
 
 def check_predict_rotation(prediction) -> None:
     mistake = grading.rotation_mistake(*_said(prediction))
     if mistake:
         fail(*mistake)
-    _ok(f"right: {grading.ROTATION_WHY}")
+    _ok(t("right: {why}", why=lookup(grading.ROTATION_WHY)))
 
 
 def _last_batch(img_iter) -> int | None:
@@ -400,12 +410,12 @@ def _last_batch(img_iter) -> int | None:
 
 def check_predict_last_batch(prediction, img_iter, n_images: int) -> None:
     measured = _last_batch(img_iter)
-    seen = f" (measured: img_iter's last batch holds {measured})" if measured is not None else ""
+    seen = t(" (measured: img_iter's last batch holds {measured})", measured=measured) if measured is not None else ""
     mistake = grading.last_batch_mistake(*_said(prediction), n_images)
     if mistake:
         fail(mistake[0] + seen, mistake[1])
     truth, _, why = grading.last_batch_answer(n_images)
-    _ok(f"right, {truth}: {why}{seen}")
+    _ok(t("right, {truth}: {why}{seen}", truth=truth, why=why, seen=seen))
 
 
 def confused_pairs(labels, predicted, top: int = 5) -> list[tuple[str, int, int]]:
@@ -418,7 +428,7 @@ def confused_pairs(labels, predicted, top: int = 5) -> list[tuple[str, int, int]
 
 
 def _times(n: int) -> str:
-    return f"{n} time" if n == 1 else f"{n} times"
+    return t("{n} time", n=n) if n == 1 else t("{n} times", n=n)
 
 
 def check_predict_confusion(prediction, labels_valid, predicted) -> None:
@@ -429,17 +439,18 @@ def check_predict_confusion(prediction, labels_valid, predicted) -> None:
     top = confused_pairs(labels_valid, predicted)
     mine = confused_pairs(labels_valid, predicted, top=NUM_CLASSES * NUM_CLASSES)
     ab, ba = next(((x, y) for p, x, y in mine if p == a + b), (0, 0))
-    listed = ", ".join(f"{p[0]}-{p[1]} {x + y}" for p, x, y in top) or "none"
+    listed = ", ".join(f"{p[0]}-{p[1]} {x + y}" for p, x, y in top) or t("none")
     if any(p == a + b for p, _, _ in top):
-        verdict = ("one of them: what you saw in the hand shapes is what the pixels keep too")
+        verdict = t("Yours is one of them: what you saw in the hand shapes is what the pixels keep too")
     elif ab + ba:
-        verdict = ("not among them: the model's mistakes are not always where our eyes expect them; the "
-                   "sections below show its mistakes and the hand shapes behind them")
+        verdict = t("Yours is not among them: the model's mistakes are not always where our eyes expect them; the "
+                    "sections below show its mistakes and the hand shapes behind them")
     else:
-        verdict = ("it never confused them: what looks alike to us is not always what looks alike at 28x28 "
-                   "pixels; the sections below show where it does fail")
-    _ok(f"your pair {a}-{b}: the model read {a} as {b} {_times(ab)} and {b} as {a} {_times(ba)}. Its most confused "
-        f"pairs on this run (mistakes either way): {listed}. Yours is {verdict}")
+        verdict = t("Yours is it never confused them: what looks alike to us is not always what looks alike at "
+                    "28x28 pixels; the sections below show where it does fail")
+    _ok(t("your pair {a}-{b}: the model read {a} as {b} {ab_times} and {b} as {a} {ba_times}. Its most confused "
+          "pairs on this run (mistakes either way): {listed}. {verdict}", a=a, b=b, ab_times=_times(ab),
+          ba_times=_times(ba), listed=listed, verdict=verdict))
 
 
 def _decay_share(lr_schedule, steps_per_epoch) -> float | None:
@@ -452,13 +463,13 @@ def _decay_share(lr_schedule, steps_per_epoch) -> float | None:
 
 def check_predict_decay(prediction, lr_schedule, steps_per_epoch) -> None:
     measured = _decay_share(lr_schedule, steps_per_epoch)
-    seen = (f" (measured: your lr_schedule after {grading.DECAY_QUESTION_EPOCH} epochs is {measured:.3f} of its "
-            "start)") if measured is not None else ""
+    seen = t(" (measured: your lr_schedule after {epochs} epochs is {measured:.3f} of its start)",
+             epochs=grading.DECAY_QUESTION_EPOCH, measured=measured) if measured is not None else ""
     mistake = grading.decay_mistake(*_said(prediction))
     if mistake:
         fail(mistake[0] + seen, mistake[1])
     truth, _, why = grading.decay_answer()
-    _ok(f"right, {truth:.3f}: {why}{seen}")
+    _ok(t("right, {truth:.3f}: {why}{seen}", truth=truth, why=why, seen=seen))
 
 
 # --- The test cells' entry point: self_check("exercise", globals()) -------------------------
@@ -468,12 +479,23 @@ def check_predict_decay(prediction, lr_schedule, steps_per_epoch) -> None:
 class Exercise:
     """One exercise's self-check: where it is taught, the names it reads, and the check."""
 
-    title: str  # the notebook's section, as the learner sees it
+    title: str  # the notebook's section, as the learner sees it (English, marked for the catalog)
     defines: tuple[str, ...]  # what the exercise's cell defines
     uses: tuple[str, ...]  # what earlier cells (setup, catch-up, earlier exercises) define
     run: Callable[[dict], None]
-    #: Said when the exercise's names are missing: what usually stops that exercise's cell.
-    hint: str = ""
+    #: Said when the exercise's names are missing: what usually stops that exercise's cell. An
+    #: English template (marked for the catalog) whose placeholders ``hint_values`` fill in.
+    hint_template: str = ""
+    hint_values: tuple[tuple[str, str], ...] = ()  # (placeholder, English text) pairs
+
+    @property
+    def hint(self) -> str:
+        """The hint in English."""
+        return self.hint_template.format(**dict(self.hint_values))
+
+    def advice(self) -> str:
+        """The hint in the learner's language."""
+        return lookup(self.hint_template).format(**{name: lookup(text) for name, text in self.hint_values})
 
 
 def _nb5(name: str):
@@ -495,82 +517,83 @@ def _picture(ns: dict, kind: str, row: int):
 
 EXERCISES: dict[str, Exercise] = {
     # notebook 1
-    "load_csv": Exercise("1. Load the CSV files", ("train_df", "valid_df"), (),
+    "load_csv": Exercise(mark("1. Load the CSV files"), ("train_df", "valid_df"), (),
                          lambda ns: check_dataframes(ns["train_df"], ns["valid_df"], csv_rows(ns.get("DATA_DIR")))),
-    "labels": Exercise("2. Extract the labels", ("y_train", "y_valid"), ("train_df", "valid_df"),
+    "labels": Exercise(mark("2. Extract the labels"), ("y_train", "y_valid"), ("train_df", "valid_df"),
                        lambda ns: check_labels(ns["y_train"], ns["y_valid"], ns["train_df"], ns["valid_df"])),
-    "predict_balance": Exercise("Think first: how balanced is the validation file?", ("prediction",), ("y_valid",),
+    "predict_balance": Exercise(mark("Think first: how balanced is the validation file?"), ("prediction",), ("y_valid",),
                                 lambda ns: check_predict_balance(ns["prediction"], ns["y_valid"])),
-    "images": Exercise("3. Extract the images", ("x_train", "x_valid"), (),
+    "images": Exercise(mark("3. Extract the images"), ("x_train", "x_valid"), (),
                        lambda ns: check_images(ns["x_train"], ns["x_valid"], *_frames(ns))),
-    "one_hot": Exercise("4. One-hot encode the labels", ("num_classes",), ("y_train", "y_valid"),
+    "one_hot": Exercise(mark("4. One-hot encode the labels"), ("num_classes",), ("y_train", "y_valid"),
                         lambda ns: check_one_hot(ns["y_train"], ns["y_valid"], ns["num_classes"],
                                                  *(None if df is None else len(df) for df in _frames(ns))),
-                        hint="If that cell stopped with an IndexError from to_categorical, the labels "
-                             "are not numbered 0..23."),
-    "normalize": Exercise("5. Normalise the pixels", (), ("x_train", "x_valid"),
+                        hint_template=mark("If that cell stopped with an IndexError from to_categorical, the labels "
+                                           "are not numbered 0..23.")),
+    "normalize": Exercise(mark("5. Normalise the pixels"), (), ("x_train", "x_valid"),
                           lambda ns: check_normalized(ns["x_train"], ns["x_valid"], *_frames(ns))),
-    "reshape": Exercise("6. Reshape the images for a CNN", (), ("x_train", "x_valid", "train_df", "valid_df"),
+    "reshape": Exercise(mark("6. Reshape the images for a CNN"), (), ("x_train", "x_valid", "train_df", "valid_df"),
                         lambda ns: check_reshaped(ns["x_train"], ns["x_valid"], len(ns["train_df"]),
                                                   len(ns["valid_df"]), *_frames(ns))),
     # notebook 2
-    "model": Exercise("1. The architecture", ("model",), (), lambda ns: check_model(ns["model"]),
-                      hint="If that cell stopped with an error, read its last line: a layer's "
-                           "argument is misspelt or its output became too small (padding)."),
-    "predict_params": Exercise("Think first: the parameters of one layer", ("prediction",), ("model",),
+    "model": Exercise(mark("1. The architecture"), ("model",), (), lambda ns: check_model(ns["model"]),
+                      hint_template=mark("If that cell stopped with an error, read its last line: a layer's "
+                                         "argument is misspelt or its output became too small (padding).")),
+    "predict_params": Exercise(mark("Think first: the parameters of one layer"), ("prediction",), ("model",),
                                lambda ns: check_predict_params(ns["prediction"], ns["model"])),
     # notebook 3
-    "datagen": Exercise("2. The lesson's augmentations", ("datagen",), (), lambda ns: check_datagen(ns["datagen"])),
-    "predict_rotation": Exercise("Think first: which option would hurt?", ("prediction",), (),
+    "datagen": Exercise(mark("2. The lesson's augmentations"), ("datagen",), (), lambda ns: check_datagen(ns["datagen"])),
+    "predict_rotation": Exercise(mark("Think first: which option would hurt?"), ("prediction",), (),
                                  lambda ns: check_predict_rotation(ns["prediction"])),
-    "batch": Exercise("3. A batch of augmented images", ("img_iter", "x_batch", "y_batch"), ("datagen",),
+    "batch": Exercise(mark("3. A batch of augmented images"), ("img_iter", "x_batch", "y_batch"), ("datagen",),
                       lambda ns: check_batch(ns["x_batch"], ns["y_batch"], 32, ns["img_iter"], ns.get("x_train"),
                                              ns.get("y_train")),
-                      hint="If that cell stopped with AttributeError: ... has no attribute 'next': "
-                           f"{grading.NEXT_METHOD}."),
+                      hint_template=mark("If that cell stopped with AttributeError: ... has no attribute "
+                                         "'next': {next_method}."),
+                      hint_values=(("next_method", grading.NEXT_METHOD),)),
     # notebook 4
-    "compile": Exercise("1. Compile", (), ("model",), lambda ns: check_compiled(ns["model"])),
-    "steps": Exercise("2. How long is an epoch?", ("batch_size", "img_iter", "steps_per_epoch"), ("x_train",),
+    "compile": Exercise(mark("1. Compile"), (), ("model",), lambda ns: check_compiled(ns["model"])),
+    "steps": Exercise(mark("2. How long is an epoch?"), ("batch_size", "img_iter", "steps_per_epoch"), ("x_train",),
                       lambda ns: check_steps(ns["steps_per_epoch"], len(ns["x_train"]), ns["batch_size"])),
-    "predict_last_batch": Exercise("Think first: the last batch", ("prediction",), ("img_iter", "x_train"),
+    "predict_last_batch": Exercise(mark("Think first: the last batch"), ("prediction",), ("img_iter", "x_train"),
                                    lambda ns: check_predict_last_batch(ns["prediction"], ns["img_iter"],
                                                                        len(ns["x_train"]))),
-    "fit": Exercise("3. Train on the augmented batches", ("history",), ("model", "x_valid", "y_valid"),
+    "fit": Exercise(mark("3. Train on the augmented batches"), ("history",), ("model", "x_valid", "y_valid"),
                     lambda ns: check_trained(ns["model"], ns["history"], ns["x_valid"], ns["y_valid"],
                                               standin=_on_standin(ns)),
-                    hint="If that cell stopped with a TypeError about steps_per_epoch, it must be an "
-                         "integer (math.ceil)."),
-    "save": Exercise("5. Save the model", (), ("model", "x_valid"),
+                    hint_template=mark("If that cell stopped with a TypeError about steps_per_epoch, it must be an "
+                                       "integer (math.ceil).")),
+    "save": Exercise(mark("5. Save the model"), (), ("model", "x_valid"),
                      lambda ns: check_saved("asl_model.keras", ns["model"], ns["x_valid"])),
     # notebook 5
-    "load_model": Exercise("1. Load the saved model", ("model",), (),
+    "load_model": Exercise(mark("1. Load the saved model"), ("model",), (),
                            lambda ns: _nb5("check_loaded_model")(ns["model"], "asl_model.keras")),
     "prepare_image": Exercise(
-        "3. Prepare a picture exactly as the training data was prepared", ("prepare_image",), ("pictures", "rows", "x_valid"),
+        mark("3. Prepare a picture exactly as the training data was prepared"), ("prepare_image",), ("pictures", "rows", "x_valid"),
         lambda ns: _nb5("check_prepare_image")(ns["prepare_image"], _rgb_picture(ns)["path"],
                                                ns["x_valid"][ns["rows"][_rgb_picture(ns)["row"]]],
                                                _picture(ns, "plain", _rgb_picture(ns)["row"]))),
     "predict_letter": Exercise(
-        "4. From probabilities to a letter", ("LETTERS", "predict_letter"), ("model", "pictures", "prepare_image"),
+        mark("4. From probabilities to a letter"), ("LETTERS", "predict_letter"), ("model", "pictures", "prepare_image"),
         lambda ns: (_nb5("check_letters")(ns["LETTERS"]),
                     _nb5("check_predict_letter")(ns["predict_letter"], ns["model"], ns["pictures"][0]["path"]))),
-    "top_k": Exercise("5. The top 3", ("top_k",), ("model", "pictures", "LETTERS"),
+    "top_k": Exercise(mark("5. The top 3"), ("top_k",), ("model", "pictures", "LETTERS"),
                       lambda ns: _nb5("check_top_k")(ns["top_k"], ns["model"], ns["pictures"][0]["path"])),
-    "predict_confusion": Exercise("Think first: which letters will it mix up?", ("prediction",),
+    "predict_confusion": Exercise(mark("Think first: which letters will it mix up?"), ("prediction",),
                                   ("labels_valid", "predicted"),
                                   lambda ns: check_predict_confusion(ns["prediction"], ns["labels_valid"],
                                                                      ns["predicted"])),
     "accuracy_per_letter": Exercise(
-        "6. Where does the model go wrong?", ("accuracy_per_letter",), ("cm",),
+        mark("6. Where does the model go wrong?"), ("accuracy_per_letter",), ("cm",),
         lambda ns: _nb5("check_accuracy_per_letter")(ns["accuracy_per_letter"], ns["cm"])),
     # notebook 6
-    "augment_layers": Exercise("1. The generator's augmentation as Keras layers", ("augment",), (),
+    "augment_layers": Exercise(mark("1. The generator's augmentation as Keras layers"), ("augment",), (),
                                lambda ns: check_augment_layers(ns["augment"])),
-    "train_ds": Exercise("2. A tf.data input pipeline", ("train_ds",), ("augment", "x_train"),
+    "train_ds": Exercise(mark("2. A tf.data input pipeline"), ("train_ds",), ("augment", "x_train"),
                          lambda ns: check_train_ds(ns["train_ds"], len(ns["x_train"]))),
-    "schedule": Exercise("4. A step size that decays", ("lr_schedule",), ("x_train",),
+    "schedule": Exercise(mark("4. A step size that decays"), ("lr_schedule",), ("x_train",),
                          lambda ns: check_schedule(ns["lr_schedule"], len(ns["x_train"]))),
-    "predict_decay": Exercise("Think first: how much step is left for the last 5 epochs?", ("prediction",),
+    "predict_decay": Exercise(mark("Think first: how much step is left for the last 5 epochs?"), ("prediction",),
                               ("lr_schedule", "steps_per_epoch"),
                               lambda ns: check_predict_decay(ns["prediction"], ns["lr_schedule"],
                                                              ns["steps_per_epoch"])),
@@ -580,6 +603,16 @@ EXERCISES: dict[str, Exercise] = {
 if set(EXERCISES) != {e.answer for e in grading.REGISTRY}:
     raise RuntimeError("the self-checks and the grading registry name different exercises: "
                        f"{sorted(set(EXERCISES) ^ {e.answer for e in grading.REGISTRY})}")
+
+
+def not_defined_earlier(names: str, count: int, *, either: bool) -> str:
+    """Says that names earlier cells define are missing (``either``: so are the exercise's own)."""
+    if either:
+        return (t("{names} is not defined either: it comes from earlier cells of this notebook.", names=names)
+                if count == 1 else
+                t("{names} are not defined either: they come from earlier cells of this notebook.", names=names))
+    return (t("{names} is not defined: it comes from earlier cells of this notebook.", names=names) if count == 1
+            else t("{names} are not defined: they come from earlier cells of this notebook.", names=names))
 
 
 def self_check(exercise: str, namespace: dict) -> None:
@@ -593,26 +626,23 @@ def self_check(exercise: str, namespace: dict) -> None:
     except KeyError:
         raise ValueError(f"no self-check called {exercise!r}; there are: {', '.join(EXERCISES)}") from None
     def listed(names):
-        return ", ".join(f"`{name}`" for name in names), ("is" if len(names) == 1 else "are")
+        return ", ".join(f"`{name}`" for name in names)
 
     undefined = [name for name in spec.defines if name not in namespace]
     earlier = [name for name in spec.uses if name not in namespace]
     if undefined or earlier:
         lines = []
         if undefined:
-            names, verb = listed(undefined)
-            lines += [f"{names} {verb} not defined yet.",
-                      f"Fix: define {names} in the cell above (exercise \"{spec.title}\") and run "
-                      "that cell, then run this self-check again."]
-            if spec.hint:
-                lines.append(spec.hint)
+            names = listed(undefined)
+            lines += [t("{names} is not defined yet.", names=names) if len(undefined) == 1 else
+                      t("{names} are not defined yet.", names=names),
+                      t("Fix: define {names} in the cell above (exercise \"{title}\") and run that cell, then run "
+                        "this self-check again.", names=names, title=lookup(spec.title))]
+            if spec.hint_template:
+                lines.append(spec.advice())
         if earlier:
-            names, verb = listed(earlier)
-            lines += [f"{names} {verb} not defined either: {'it comes' if len(earlier) == 1 else 'they come'} "
-                      "from earlier cells of this notebook." if undefined else
-                      f"{names} {verb} not defined: {'it comes' if len(earlier) == 1 else 'they come'} "
-                      "from earlier cells of this notebook.",
-                      "Fix: run the notebook's cells from the top (Run > Run All Above Selected Cell), "
-                      "then this one."]
+            lines += [not_defined_earlier(listed(earlier), len(earlier), either=bool(undefined)),
+                      t("Fix: run the notebook's cells from the top (Run > Run All Above Selected Cell), "
+                        "then this one.")]
         raise NotDoneYet("\n" + "\n".join(f"  {line}" for line in lines))
     spec.run(namespace)

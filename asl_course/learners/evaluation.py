@@ -17,6 +17,7 @@ import dataclasses
 import numpy as np
 
 from asl_course import dataset as _data
+from asl_course.i18n import lookup, t
 from asl_course.learners import notebook
 from asl_course.learners.mistakes import fail
 
@@ -110,8 +111,8 @@ def misclassified(labels, predicted, probabilities=None) -> np.ndarray:
 def figure_caption(data_dir=None, model_label: str = "asl_model.keras") -> str:
     """A figure title naming the data (real, or the synthetic stand-in) and the model evaluated."""
     if notebook.is_real(data_dir):
-        return f"Sign Language MNIST validation set (real data), model {model_label}"
-    return f"SYNTHETIC STAND-IN, not real results - model {model_label}"
+        return t("Sign Language MNIST validation set (real data), model {model}", model=model_label)
+    return t("SYNTHETIC STAND-IN, not real results - model {model}", model=model_label)
 
 
 # --- Pictures -------------------------------------------------------------------------------
@@ -129,17 +130,18 @@ def plot_confusion_matrix(labels, predicted, *, title: str | None = None, annota
     ticks = np.arange(NUM_CLASSES)
     ax.set_xticks(ticks, list(LETTERS))
     ax.set_yticks(ticks, list(LETTERS))
-    ax.set_xlabel("predicted letter")
-    ax.set_ylabel("true letter")
+    ax.set_xlabel(t("predicted letter"))
+    ax.set_ylabel(t("true letter"))
     if annotate:
         for i in range(NUM_CLASSES):
             for j in range(NUM_CLASSES):
                 if cm[i, j]:
                     ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=5.5,
                             color="white" if shares[i, j] > 0.5 else ("black" if i == j else "tab:red"))
-    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label="share of the true letter's images")
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, label=t("share of the true letter's images"))
     accuracy = np.trace(cm) / max(cm.sum(), 1)
-    ax.set_title((title + "\n" if title else "") + f"confusion matrix: {cm.sum():,} images, accuracy {accuracy:.3f}", fontsize=10)
+    heading = t("confusion matrix: {n:,} images, accuracy {accuracy:.3f}", n=cm.sum(), accuracy=accuracy)
+    ax.set_title((lookup(title) + "\n" if title else "") + heading, fontsize=10)
     fig.tight_layout()
     plt.show()
 
@@ -153,13 +155,13 @@ def plot_per_letter_accuracy(accuracies, *, overall: float | None = None, title:
     colors = ["tab:red" if a < 0.5 else ("tab:orange" if a < 0.8 else "tab:blue") for a in np.nan_to_num(acc)]
     ax.bar(list(LETTERS), np.nan_to_num(acc), color=colors)
     if overall is not None:
-        ax.axhline(overall, color="black", ls="--", lw=1, label=f"all letters: {overall:.3f}")
+        ax.axhline(overall, color="black", ls="--", lw=1, label=t("all letters: {overall:.3f}", overall=overall))
         ax.legend(loc="lower right", bbox_to_anchor=(1, 1), fontsize=8, frameon=False)  # above the bars
     ax.set_ylim(0, 1.05)
-    ax.set_ylabel("accuracy")
-    ax.set_xlabel("true letter")
+    ax.set_ylabel(t("accuracy"))
+    ax.set_xlabel(t("true letter"))
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(title or "accuracy per letter", fontsize=10)
+    ax.set_title(lookup(title) if title else t("accuracy per letter"), fontsize=10)
     fig.tight_layout()
     plt.show()
 
@@ -184,7 +186,7 @@ def show_misclassified(images, labels, predicted, probabilities=None, *, max_ima
         if len(wrong) == max_images:
             break
     if not len(wrong):
-        print("No misclassified images: nothing to show.")
+        print(t("No misclassified images: nothing to show."))
         return
     rows = int(np.ceil(len(wrong) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.35, rows * 1.8 + 0.6), squeeze=False)
@@ -197,9 +199,10 @@ def show_misclassified(images, labels, predicted, probabilities=None, *, max_ima
             text += f"\n{float(np.asarray(probabilities)[index, pred[index]]):.0%}"
         ax.set_title(text, fontsize=8, color="tab:red")
     total = int((true != pred).sum())
-    heading = f"{len(wrong)} of {total:,} misclassified images (true -> predicted"
-    heading += f", most confident first, at most {per_pair} per pair)" if probabilities is not None else ")"
-    fig.suptitle((title + "\n" if title else "") + heading, fontsize=10)
+    heading = (t("{shown} of {total:,} misclassified images (true -> predicted, most confident first, at most "
+                 "{per_pair} per pair)", shown=len(wrong), total=total, per_pair=per_pair) if probabilities is not None
+               else t("{shown} of {total:,} misclassified images (true -> predicted)", shown=len(wrong), total=total))
+    fig.suptitle((lookup(title) + "\n" if title else "") + heading, fontsize=10)
     fig.tight_layout()
     plt.show()
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from asl_course import dataset as _data, facts as _facts
+from asl_course.i18n import t
 
 #: Environment variable that selects fast mode (a subset and few epochs, for CI and grading).
 FAST_ENV = "ASL_COURSE_FAST"
@@ -66,17 +67,16 @@ class RunPlan:
     batch_size: int = BATCH_SIZE
 
     def describe(self) -> str:
+        """The run mode, as the setup cell prints it (in the learner's language)."""
         if not self.fast:
-            return (
-                f"Full mode: the lesson's run, {self.epochs} epochs on all training images, "
-                f"batch size {self.batch_size}."
-            )
-        images = "all training images" if self.train_images is None else f"the first {self.train_images:,} training images"
-        epochs = "1 epoch" if self.epochs == 1 else f"{self.epochs} epochs"
-        return (
-            f"Fast mode ({FAST_ENV}=1, grading or validating): {epochs} on {images}, batch size "
-            f"{self.batch_size}. Use it to check that everything runs; its accuracies are not the lesson's."
-        )
+            return t("Full mode: the lesson's run, {epochs} epochs on all training images, batch size {batch_size}.",
+                     epochs=self.epochs, batch_size=self.batch_size)
+        images = (t("all training images") if self.train_images is None
+                  else t("the first {n:,} training images", n=self.train_images))
+        epochs = t("1 epoch") if self.epochs == 1 else t("{n} epochs", n=self.epochs)
+        return t("Fast mode ({env}=1, grading or validating): {length} on {images}, batch size {batch_size}. "
+                 "Use it to check that everything runs; its accuracies are not the lesson's.",
+                 env=FAST_ENV, length=epochs, images=images, batch_size=self.batch_size)
 
 
 def run_plan(fast: bool | None = None) -> RunPlan:

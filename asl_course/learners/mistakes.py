@@ -6,6 +6,8 @@ self-checks live beside the code they check), so none of them imports another fo
 
 from __future__ import annotations
 
+from asl_course.i18n import lookup, mark, t
+
 _RED, _BOLD, _RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
 
@@ -16,20 +18,20 @@ class SelfCheckFailed(AssertionError):
     heading and the message, and the cell still records an error (nbgrader: failed).
     """
 
-    heading = "Self-check failed"
+    heading = mark("Self-check failed")  # shown in the learner's language (lookup)
 
     def _render_traceback_(self) -> list[str]:
         lines = [line for line in str(self).splitlines() if line.strip()]
-        return [f"{_RED}{_BOLD}\u2718 {self.heading}{_RESET}"] + [
+        return [f"{_RED}{_BOLD}\u2718 {lookup(self.heading)}{_RESET}"] + [
             f"  {line.strip()}" if not line.startswith("  ") else line for line in lines]
 
 
 class NotDoneYet(SelfCheckFailed):
     """The exercise's variables are not defined: the exercise above has not been run (or it failed)."""
 
-    heading = "Not done yet"
+    heading = mark("Not done yet")
 
 
 def fail(mistake: str, fix: str) -> None:
     """Raise :class:`SelfCheckFailed` naming ``mistake`` and its ``fix``."""
-    raise SelfCheckFailed(f"\n  Mistake: {mistake}\n  Fix: {fix}")
+    raise SelfCheckFailed(t("\n  Mistake: {mistake}\n  Fix: {fix}", mistake=mistake, fix=fix))

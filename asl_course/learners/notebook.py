@@ -25,6 +25,7 @@ from asl_course import dataset as _data
 from asl_course.learners import lesson
 from asl_course.learners import predict
 from asl_course.errors import UserError, one_line
+from asl_course.i18n import lookup, mark, t
 
 #: Set by ``asl-course run``, the test suite and the grader: the notebook is not interactive.
 AUTOMATED_ENV = "ASL_COURSE_AUTOMATED"
@@ -116,17 +117,18 @@ def colab_content() -> Path:
 
 
 def _colab_data_help(why: str) -> str:
-    return (
-        f"{why}\n"
+    return t(
+        "{why}\n"
         "The data set is public: kagglehub downloads it without a Kaggle account. What to do:\n"
         "- If Kaggle asks for an account (an error 401 or 403): create a free account on "
         "kaggle.com, make an API token (kaggle.com -> Settings -> API), add it as Colab secrets "
         "KAGGLE_USERNAME and KAGGLE_KEY (the key icon in Colab's left bar; switch on 'Notebook "
         "access'), then run this cell again: kagglehub reads them.\n"
-        f"- If the download fails: on any computer, download the zip from {_data.KAGGLE_URL} "
+        "- If the download fails: on any computer, download the zip from {url} "
         "(the Download button), upload it here (run `from google.colab import files; "
         "files.upload()`, or drag it into the Files pane), then run this cell again: it imports "
-        "the zip it finds in this folder (or run `!asl-course data import archive.zip`)."
+        "the zip it finds in this folder (or run `!asl-course data import archive.zip`).",
+        why=why, url=_data.KAGGLE_URL,
     )
 
 
@@ -142,10 +144,10 @@ def _colab_data() -> Path:
     uploaded = _uploaded_release(Path.cwd())
     try:
         if uploaded:
-            print("Importing the data set you uploaded: " + ", ".join(p.name for p in uploaded))
+            print(t("Importing the data set you uploaded: {files}", files=", ".join(p.name for p in uploaded)))
             _data.import_release(uploaded, dest)
         else:
-            print(f"Getting the data set (Kaggle {_data.KAGGLE_DATASET}) with kagglehub ...")
+            print(t("Getting the data set (Kaggle {dataset}) with kagglehub ...", dataset=_data.KAGGLE_DATASET))
             _data.fetch(dest)
     except _data.DataError as exc:
         message = str(exc).split(" Alternatives:")[0]  # the CLI's alternatives do not apply here
@@ -180,7 +182,7 @@ def setup(data_dir: str | os.PathLike | None = None) -> Path:
         folder = _data.locate(data_dir)
     print(_data.describe(folder))
     gpus = gpu_names()
-    print("GPU: " + (", ".join(gpus) if gpus else "none (training runs on the CPU)"))
+    print(t("GPU: {names}", names=", ".join(gpus)) if gpus else t("GPU: none (training runs on the CPU)"))
     print(lesson.run_plan().describe())
     return folder
 
@@ -214,7 +216,7 @@ def _mydrive(mount: bool) -> Path | None:
 
             drive.mount(str(mountpoint))
         except Exception as exc:  # noqa: BLE001 - declined, timed out, no Drive
-            print(f"Google Drive was not mounted ({type(exc).__name__}: {one_line(exc, 200)}).")
+            print(t("Google Drive was not mounted ({kind}: {why}).", kind=type(exc).__name__, why=one_line(exc, 200)))
             return None
         if not (mountpoint / "MyDrive").is_dir():
             return None
@@ -233,30 +235,30 @@ def keep_model(path: str | os.PathLike = "asl_model.keras", *, drive: bool = Tru
     """
     path = Path(path)
     if not path.is_file():
-        print(f"{path} is not there yet: the save exercise above writes it (model.save). Run it, "
-              "then this cell again.")
+        print(t("{path} is not there yet: the save exercise above writes it (model.save). Run it, "
+                "then this cell again.", path=path))
         return None
     if not in_colab():
-        print(f"The model is in {path.resolve()}. Notebook 5 loads {path.name} from its own folder: "
-              "if that is another folder, copy the file there.")
+        print(t("The model is in {path}. Notebook 5 loads {name} from its own folder: "
+                "if that is another folder, copy the file there.", path=path.resolve(), name=path.name))
         return None
     folder = _mydrive(mount=drive and interactive())
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / path.name
         shutil.copyfile(path, target)
-        print(f"Copied {path.name} to your Google Drive: {target}. Notebook 5 finds it there "
-              "(it asks for access to your Drive too).")
+        print(t("Copied {name} to your Google Drive: {target}. Notebook 5 finds it there "
+                "(it asks for access to your Drive too).", name=path.name, target=target))
         return target
     if interactive():
         from google.colab import files
 
         files.download(str(path))
-        print(f"Your browser downloads {path.name}: keep it. Notebook 5 runs in another runtime "
-              "and asks you to upload it.")
+        print(t("Your browser downloads {name}: keep it. Notebook 5 runs in another runtime "
+                "and asks you to upload it.", name=path.name))
     else:
-        print(f"{path.name} stays in this runtime only (no Google Drive mounted; an automated run "
-              "starts no download). Notebook 5 will train a one-epoch stand-in.")
+        print(t("{name} stays in this runtime only (no Google Drive mounted; an automated run "
+                "starts no download). Notebook 5 will train a one-epoch stand-in.", name=path.name))
     return None
 
 
@@ -264,21 +266,21 @@ def _upload_model(path: Path) -> bool:
     """Interactive Colab: ask the learner to upload the model; True when ``path`` then exists."""
     from google.colab import files
 
-    print(f"Upload {path.name} (the file notebook 4 downloaded), or cancel to train a "
-          "one-epoch stand-in instead.")
+    print(t("Upload {name} (the file notebook 4 downloaded), or cancel to train a "
+            "one-epoch stand-in instead.", name=path.name))
     try:
         uploaded = files.upload()
     except Exception as exc:  # noqa: BLE001 - cancelled, or the widget failed
-        print(f"No upload ({type(exc).__name__}).")
+        print(t("No upload ({kind}).", kind=type(exc).__name__))
         return False
     models = [name for name in uploaded if name.endswith(".keras")]
     if not models:
         if uploaded:
-            print(f"{', '.join(uploaded)}: not a .keras file.")
+            print(t("{files}: not a .keras file.", files=", ".join(uploaded)))
         return False
     if not path.exists():  # Colab saved it under its own name, maybe "asl_model (1).keras"
         Path(models[0]).replace(path)
-    print(f"Using the model you uploaded ({models[0]}).")
+    print(t("Using the model you uploaded ({name}).", name=models[0]))
     return True
 
 
@@ -293,34 +295,35 @@ def model_for_notebook_5(prepared: lesson.Prepared, path: str | os.PathLike = "a
     """
     path = Path(path)
     if path.is_file():
-        print(f"Using the model in {path.resolve()} (notebook 4 saves it there).")
+        print(t("Using the model in {path} (notebook 4 saves it there).", path=path.resolve()))
         return path, path.name
-    looked = [f"{path.name} is not in this folder ({Path.cwd()})"]
+    looked = [t("{name} is not in this folder ({folder})", name=path.name, folder=Path.cwd())]
     if in_colab():
         folder = _mydrive(mount=drive and interactive())
         if folder is not None and (folder / path.name).is_file():
             source = folder / path.name
             saved = datetime.datetime.fromtimestamp(source.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
             shutil.copyfile(source, path)
-            print(f"Using notebook 4's model from your Google Drive: {source} (saved {saved}), "
-                  f"copied to {path.resolve()}.")
-            return path, f"{path.name} (from Google Drive)"
-        looked.append("nor in Google Drive" if folder is not None else "Google Drive is not mounted")
+            print(t("Using notebook 4's model from your Google Drive: {source} (saved {saved}), copied to {path}.",
+                    source=source, saved=saved, path=path.resolve()))
+            return path, t("{name} (from Google Drive)", name=path.name)
+        looked.append(t("nor in Google Drive") if folder is not None else t("Google Drive is not mounted"))
         if interactive() and _upload_model(path):
             return path, path.name
-    print("; ".join(looked) + ". Training a stand-in model now (a minute or two on a CPU) ...")
+    print(t("{looked}. Training a stand-in model now (a minute or two on a CPU) ...", looked="; ".join(looked)))
     plan = lesson.run_plan(True)
     model, _ = lesson.trained_model(prepared, plan=plan)
     accuracy = float(np.mean(np.argmax(model.predict(prepared.x_valid, verbose=0, batch_size=256), axis=1)
                              == prepared.labels_valid))
     model.save(path)
     del model
-    print(f"STAND-IN MODEL: what follows analyses a one-epoch stand-in ({plan.epochs} epoch, "
-          f"validation accuracy {accuracy:.3f} on {len(prepared.x_valid):,} images), saved as "
-          f"{path.name}, NOT the model you trained in notebook 4. To analyse yours, put notebook "
-          "4's asl_model.keras in this folder (on Colab: save it to Google Drive in notebook 4) "
-          "and run this notebook again.")
-    return path, f"{path.name} (one-epoch stand-in, validation accuracy {accuracy:.3f})"
+    print(t("STAND-IN MODEL: what follows analyses a one-epoch stand-in ({epochs} epoch, "
+            "validation accuracy {accuracy:.3f} on {n:,} images), saved as "
+            "{name}, NOT the model you trained in notebook 4. To analyse yours, put notebook "
+            "4's asl_model.keras in this folder (on Colab: save it to Google Drive in notebook 4) "
+            "and run this notebook again.", epochs=plan.epochs, accuracy=accuracy, n=len(prepared.x_valid),
+            name=path.name))
+    return path, t("{name} (one-epoch stand-in, validation accuracy {accuracy:.3f})", name=path.name, accuracy=accuracy)
 
 
 # --- Pictures -----------------------------------------------------------------------------
@@ -346,7 +349,7 @@ def show_grid(images, labels=None, *, rows: int = 4, cols: int = 8, title: str |
             index = int(label.argmax()) if label.ndim else int(label)
             ax.set_title(_data.letter(index), fontsize=9)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(lookup(title))
     fig.tight_layout()
     plt.show()
 
@@ -358,13 +361,13 @@ def show_each_augmentation(image, *, seed: int = 0):
 
     image = np.asarray(image, dtype="float32").reshape(1, 28, 28, 1)
     single = [
-        ("original", {}),
+        (t("original"), {}),
         ("rotation_range=10", {"rotation_range": 10}),
         ("zoom_range=0.1", {"zoom_range": 0.1}),
         ("width_shift_range=0.1", {"width_shift_range": 0.1}),
         ("height_shift_range=0.1", {"height_shift_range": 0.1}),
         ("horizontal_flip=True", {"horizontal_flip": True}),
-        ("all together", dict(lesson.DATAGEN_SETTINGS)),
+        (t("all together"), dict(lesson.DATAGEN_SETTINGS)),
     ]
     samples = 4
     fig, axes = plt.subplots(len(single), samples, figsize=(samples * 1.6, len(single) * 1.6))
@@ -426,21 +429,23 @@ def show_shift_axes(image, *, shift: float = 0.3, samples: int = 4, seed: int = 
     for block, option in enumerate(options):
         gen = ImageDataGenerator(**{option: shift}, fill_mode="constant")
         rows, cols = moved[option]
-        way = "up/down (rows)" if rows > cols else "left/right (columns)"
+        way = t("up/down (rows)") if rows > cols else t("left/right (columns)")
         for k, picture in enumerate((square, image)):
             r = block * 2 + k
             axes[r, 0].imshow(np.squeeze(picture), cmap="gray", vmin=0, vmax=1)
-            axes[r, 0].set_title("original", fontsize=8)
+            axes[r, 0].set_title(t("original"), fontsize=8)
             for col in range(1, samples + 1):
                 axes[r, col].imshow(np.squeeze(gen.random_transform(picture, seed=seed + col)),
                                     cmap="gray", vmin=0, vmax=1)
-            axes[r, 1].set_title(f"{option}={shift}: moves {way}", fontsize=8, loc="left")
-        axes[block * 2, samples].set_title(f"mean |move|: rows {rows:.1f}, cols {cols:.1f} px", fontsize=7,
-                                           loc="right")  # the last column: right-aligned, inside the figure
+            axes[r, 1].set_title(t("{option}={shift}: moves {way}", option=option, shift=shift, way=way), fontsize=8,
+                                 loc="left")
+        axes[block * 2, samples].set_title(t("mean |move|: rows {rows:.1f}, cols {cols:.1f} px", rows=rows, cols=cols),
+                                           fontsize=7, loc="right")  # the last column: right-aligned, inside the figure
     for ax in np.ravel(axes):
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(f"Measured on Keras {keras.__version__}: each option alone, {samples} random draws", fontsize=10)
+    fig.suptitle(t("Measured on Keras {version}: each option alone, {samples} random draws", version=keras.__version__,
+                   samples=samples), fontsize=10)
     fig.tight_layout()
     plt.show()
     return moved
@@ -471,13 +476,13 @@ def show_before_after(originals, augmented, labels=None, *, pairs: int = 16, col
         if labels is not None:
             label = np.asarray(labels[i])
             letter = _data.letter(int(label.argmax()) if label.ndim else int(label)) + ": "
-        left.set_title(f"{letter}before", fontsize=8)
-        right.set_title("after", fontsize=8)
+        left.set_title(t("{letter}before", letter=letter), fontsize=8)
+        right.set_title(t("after"), fontsize=8)
         for spine in right.spines.values():
             spine.set_edgecolor("tab:orange")
             spine.set_linewidth(2)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(lookup(title), fontsize=10)
     fig.tight_layout()
     plt.show()
 
@@ -491,13 +496,13 @@ def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
     dx = int(round(shift * 28))
     modes = [
         ("constant", f"kkkk|abcd|kkkk (cval={cval})"),
-        ("nearest", "aaaa|abcd|dddd (default)"),
+        ("nearest", t("aaaa|abcd|dddd (default)")),
         ("reflect", "abcddcba|abcd|dcbaabcd"),
         ("wrap", "abcdabcd|abcd|abcdabcd"),
     ]
     fig, axes = plt.subplots(1, len(modes) + 1, figsize=(FIGURE_WIDTH, 2.9), layout="constrained")
     axes[0].imshow(np.squeeze(image), cmap="gray", vmin=0, vmax=1)
-    axes[0].set_title("original", fontsize=9)
+    axes[0].set_title(t("original"), fontsize=9)
     for ax, (mode, pattern) in zip(axes[1:], modes):
         gen = ImageDataGenerator(fill_mode=mode, cval=cval)
         moved = gen.apply_transform(image, {"tx": -dx})  # tx: a horizontal shift (measured)
@@ -505,7 +510,7 @@ def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
         ax.set_title(f"{mode}\n{pattern}", fontsize=8)
     for ax in axes:
         ax.axis("off")
-    fig.suptitle(f"fill_mode: what fills the {dx} columns uncovered by a shift", fontsize=10)
+    fig.suptitle(t("fill_mode: what fills the {dx} columns uncovered by a shift", dx=dx), fontsize=10)
     plt.show()
 
 
@@ -515,7 +520,7 @@ def epoch_axis(ax, epochs: int) -> None:
 
     ax.set_xlim(0.5, max(epochs, 1) + 0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(t("epoch"))
 
 
 def frame_figure(fig, *, title: str | None = None, handles=(), notes=(), ncol: int = 4) -> None:
@@ -572,26 +577,26 @@ def histories_figure(curves: dict[str, dict], *, title: str | None = None):
     for (label, hist), color in zip(curves.items(), ["tab:blue", "tab:orange", "tab:green", "tab:red"]):
         name, note = split_label(label)
         if hist is None:
-            notes.append(f"{name}: not shown ({note or 'no history'}).")
+            notes.append(t("{name}: not shown ({note}).", name=name, note=note or t("no history")))
             continue
-        notes += [f"{name}: {note}."] if note else []
+        notes += [t("{name}: {note}.", name=name, note=note)] if note else []
         x = np.arange(1, len(hist["loss"]) + 1)
         epochs = max(epochs, len(x))
         for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
             ax.plot(x, hist[key], color=color, ls="--", marker="s", ms=4)
             ax.plot(x, hist[f"val_{key}"], color=color, marker="o", ms=5)
         handles.append(Line2D([], [], color=color, marker="o", label=name))
-    handles += [Line2D([], [], color="gray", ls="--", marker="s", ms=4, label="train"),
-                Line2D([], [], color="gray", marker="o", label="validation")]
-    ax_loss.set(ylabel="loss (log scale)", title="Loss")
-    ax_acc.set(ylabel="accuracy", title="Accuracy")
+    handles += [Line2D([], [], color="gray", ls="--", marker="s", ms=4, label=t("train")),
+                Line2D([], [], color="gray", marker="o", label=t("validation"))]
+    ax_loss.set(ylabel=t("loss (log scale)"), title=t("Loss"))
+    ax_acc.set(ylabel=t("accuracy"), title=t("Accuracy"))
     ax_loss.set_yscale("log")
     for ax in (ax_loss, ax_acc):
         epoch_axis(ax, epochs)
         ax.grid(alpha=0.3)
     if epochs == 1:
-        notes.append("One epoch: each run is one point per panel, not a curve.")
-    frame_figure(fig, title=title, handles=handles, notes=notes)
+        notes.append(t("One epoch: each run is one point per panel, not a curve."))
+    frame_figure(fig, title=lookup(title), handles=handles, notes=notes)
     return fig
 
 
@@ -624,8 +629,8 @@ def load_reference_baseline() -> dict | None:
 
 AUGMENTED_FILE = REFERENCE_DIR / "augmented_real.json"
 
-_RESULT_COLUMNS = (("final_val_acc", "final val acc"), ("best_val_acc", "best"),
-                   ("min_last5_val_acc", "min of last 5"), ("final_train_acc", "final train acc"))
+_RESULT_COLUMNS = (("final_val_acc", mark("final val acc")), ("best_val_acc", mark("best")),
+                   ("min_last5_val_acc", mark("min of last 5")), ("final_train_acc", mark("final train acc")))
 
 
 def stored_results() -> list[dict]:
@@ -643,12 +648,12 @@ def stored_results_table(runs: list[dict] | None = None) -> str:
     """The recorded full runs as a Markdown table, with where and when each was measured."""
     runs = stored_results() if runs is None else runs
     if not runs:
-        return "No stored results (asl_course/reference/ holds none)."
-    head = "| run | " + " | ".join(name for _, name in _RESULT_COLUMNS) + " | epochs | measured |"
+        return t("No stored results (asl_course/reference/ holds none).")
+    head = t("| run | {columns} | epochs | measured |", columns=" | ".join(lookup(name) for _, name in _RESULT_COLUMNS))
     lines = [head, "|" + "---|" * (len(_RESULT_COLUMNS) + 3)]
     for run in runs:
         s = run["summary"]
-        label = "with ImageDataGenerator" if run["augmentation"] else "without augmentation"
+        label = t("with ImageDataGenerator") if run["augmentation"] else t("without augmentation")
         cells = " | ".join(f"{s[key]:.4f}" for key, _ in _RESULT_COLUMNS)
         lines.append(f"| {label} | {cells} | {s['epochs']} | {run['date']}, {run['data']}, {run['machine']} "
                      f"(`{run['file']}`) |")
@@ -660,9 +665,9 @@ def show_stored_results():
     import matplotlib.pyplot as plt
 
     runs = stored_results()
-    text = ("**Stored result, not this notebook's run.** The course's own full run of this notebook "
-            "(20 epochs, batch 32, all 27,455 training images, seed 0), measured on the real data "
-            "set:\n\n" + stored_results_table(runs))
+    text = t("**Stored result, not this notebook's run.** The course's own full run of this notebook "
+             "(20 epochs, batch 32, all 27,455 training images, seed 0), measured on the real data "
+             "set:\n\n{table}", table=stored_results_table(runs))
     try:
         from IPython.display import Markdown, display
 
@@ -681,24 +686,25 @@ def stored_results_figure(runs: list[dict]):
 
     fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 4.4), layout="constrained")
     for run, color in zip(runs, ("tab:blue", "tab:orange")):
-        label = "with augmentation" if run["augmentation"] else "without augmentation"
+        label = t("with augmentation") if run["augmentation"] else t("without augmentation")
         if run.get("history"):
             val = run["history"]["val_accuracy"]
-            ax.plot(np.arange(1, len(val) + 1), val, color=color, marker="o", ms=4, label=f"{label}: every epoch")
+            ax.plot(np.arange(1, len(val) + 1), val, color=color, marker="o", ms=4,
+                    label=t("{run}: every epoch", run=label))
             continue
         points = {int(k): v for k, v in (run.get("val_accuracy_at_epoch") or {}).items()}
         points[run["summary"]["epochs"]] = run["summary"]["final_val_acc"]
         xs = sorted(points)
         ax.plot(xs, [points[x] for x in xs], color=color, ls="none", marker="D", ms=7,
-                label=f"{label}: the recorded epochs")
+                label=t("{run}: the recorded epochs", run=label))
         ax.axhline(run["summary"]["best_val_acc"], color=color, ls=":", lw=1.2,
-                   label=f"{label}: best, {run['summary']['best_val_acc']:.3f}")
+                   label=t("{run}: best, {best:.3f}", run=label, best=run["summary"]["best_val_acc"]))
     epoch_axis(ax, max(run["summary"]["epochs"] for run in runs))
-    ax.set(ylabel="validation accuracy")
+    ax.set(ylabel=t("validation accuracy"))
     ax.grid(alpha=0.3)
-    notes = ["Diamonds: the only epochs recorded of that run; dotted: its best epoch's accuracy (which epoch "
-             "was not recorded)."] if any(not run.get("history") for run in runs) else []
-    frame_figure(fig, title="Stored result, not this notebook's run: the course's full run (real data)",
+    notes = [t("Diamonds: the only epochs recorded of that run; dotted: its best epoch's accuracy (which epoch "
+               "was not recorded).")] if any(not run.get("history") for run in runs) else []
+    frame_figure(fig, title=t("Stored result, not this notebook's run: the course's full run (real data)"),
                  handles=ax.get_legend_handles_labels()[0], notes=notes, ncol=3)
     return fig
 
@@ -714,22 +720,25 @@ def baseline_history(prepared: lesson.Prepared, data_dir=None) -> tuple[dict | N
     """
     plan = lesson.run_plan()
     if lesson.under_nbgrader():
-        return None, "no augmentation (skipped while grading)"
+        return None, t("no augmentation (skipped while grading)")
     reference = load_reference_baseline()
     if is_real(data_dir) and reference is not None and _reference_covers(reference, plan):
-        recorded = f"recorded by asl-course on {reference['date']}, {reference['data']}, {reference['machine']}"
+        recorded = t("recorded by asl-course on {date}, {data}, {machine}", date=reference["date"],
+                     data=reference["data"], machine=reference["machine"])
         if plan.epochs == len(reference["history"]["val_accuracy"]):
-            return reference["history"], f"no augmentation (reference run {recorded})"
+            return reference["history"], t("no augmentation (reference run {recorded})", recorded=recorded)
         history = {key: values[:plan.epochs] for key, values in reference["history"].items()}
-        first = "first epoch" if plan.epochs == 1 else f"first {plan.epochs} epochs"
-        return history, f"no augmentation ({first} of the reference run {recorded})"
+        if plan.epochs == 1:
+            return history, t("no augmentation (first epoch of the reference run {recorded})", recorded=recorded)
+        return history, t("no augmentation (first {epochs} epochs of the reference run {recorded})",
+                          epochs=plan.epochs, recorded=recorded)
     import keras
 
     keras.utils.set_random_seed(0)
     model = lesson.build_model()
     lesson.compile_model(model)
     history = lesson.train(model, prepared, plan=plan, augment=False, verbose=0)
-    return history.history, "no augmentation (trained in this notebook)"
+    return history.history, t("no augmentation (trained in this notebook)")
 
 
 def _reference_covers(reference: dict, plan: lesson.RunPlan) -> bool:
@@ -742,7 +751,7 @@ def _reference_covers(reference: dict, plan: lesson.RunPlan) -> bool:
 def figure_caption(data_dir=None) -> str:
     """A figure title that says which data and which mode produced it."""
     plan = lesson.run_plan()
-    mode = "fast mode (1 epoch)" if plan.fast else f"full run, {plan.epochs} epochs"
+    mode = t("fast mode (1 epoch)") if plan.fast else t("full run, {epochs} epochs", epochs=plan.epochs)
     if is_real(data_dir):
-        return f"Sign Language MNIST (real data), {mode}"
-    return f"SYNTHETIC STAND-IN, not real results - {mode}"
+        return t("Sign Language MNIST (real data), {mode}", mode=mode)
+    return t("SYNTHETIC STAND-IN, not real results - {mode}", mode=mode)

@@ -44,6 +44,7 @@ import numpy as np
 from asl_course import dataset as _data, facts as _facts
 from asl_course import grading
 from asl_course.errors import UserError, one_line
+from asl_course.i18n import lookup, t
 from asl_course.learners.mistakes import fail
 
 #: Course label ``i`` is ``LETTERS[i]``: 24 static letters, no J and no Z (they need motion).
@@ -320,7 +321,7 @@ def show_pictures(records: Sequence[dict], *, cols: int | None = None, title: st
         ax.imshow(np.asarray(picture), cmap="gray" if picture.mode == "L" else None, vmin=0, vmax=255)
         ax.set_title(f"{record['kind']}\n{picture.width}x{picture.height} {picture.mode}", fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(lookup(title), fontsize=10)
     plt.show()
 
 
@@ -523,7 +524,7 @@ def show_prediction(picture, top: Sequence[tuple[str, float]], *, title: str | N
     fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(6.4, 2.6), gridspec_kw={"width_ratios": [1, 1.4]})
     ax_img.imshow(shown, cmap=cmap, vmin=0, vmax=255 if shown.dtype == np.uint8 else 1)
     ax_img.axis("off")
-    ax_img.set_title(title or "", fontsize=9)
+    ax_img.set_title(lookup(title) or "", fontsize=9)
     letters = [t for t, _ in top][::-1]
     values = [p for _, p in top][::-1]
     colors = ["tab:blue"] * len(top)
@@ -531,10 +532,11 @@ def show_prediction(picture, top: Sequence[tuple[str, float]], *, title: str | N
         colors = ["tab:green" if t == true_letter else "tab:gray" for t in letters]
     ax_bar.barh(letters, values, color=colors)
     ax_bar.set_xlim(0, 1)
-    ax_bar.set_xlabel("probability")
+    ax_bar.set_xlabel(t("probability"))
     for y, value in enumerate(values):
         ax_bar.text(min(value + 0.02, 0.80), y, f"{value:.1%}", va="center", fontsize=9)
-    label = f"top {len(top)}" + (f" (true letter: {true_letter})" if true_letter else "")
+    label = (t("top {k} (true letter: {letter})", k=len(top), letter=true_letter) if true_letter
+             else t("top {k}", k=len(top)))
     ax_bar.set_title(label, fontsize=9)
     fig.tight_layout()
     plt.show()

@@ -47,6 +47,7 @@ import numpy as np
 from asl_course import facts
 from asl_course import dataset as _data
 from asl_course.errors import UserError
+from asl_course.i18n import t
 from asl_course.learners import lesson, notebook
 
 RECIPES = ("lesson", "stable", "recalibrated")
@@ -461,8 +462,9 @@ def stored_table_lines(stored: dict) -> list[str]:
         lines.append(f"{r['recipe']:13s} {r['seed']:4d} {s['epochs']:6d} {s['final_val_acc']:7.4f} "
                      f"{s['best_val_acc']:7.4f} {s['min_last5_val_acc']:10.4f}")
     for name, entry in table(stored["runs"]).items():
-        lines.append(f"{name}: mean final {entry['mean_final_val_acc']:.4f}, lowest of the last 5 epochs "
-                     f"{entry['min_min_last5_val_acc']:.4f} ({len(entry['seeds'])} seed(s))")
+        lines.append(t("{name}: mean final {mean:.4f}, lowest of the last 5 epochs {lowest:.4f} ({seeds} seed(s))",
+                       name=name, mean=entry["mean_final_val_acc"], lowest=entry["min_min_last5_val_acc"],
+                       seeds=len(entry["seeds"])))
     return lines
 
 
@@ -470,8 +472,8 @@ def recipe_lines(stored: dict) -> list[str]:
     """What each recipe drawn is (the stored file's own words), the lesson's log last."""
     names = dict.fromkeys(r["recipe"] for r in stored["runs"])
     lines = [f"{name}: {stored['recipes'][name]}" for name in names if name in stored.get("recipes", {})]
-    return lines + ["x: the lesson's own published log (its GPU), the epochs it shows: "
-                    + ", ".join(str(epoch) for epoch in LESSON_LOG)]
+    return lines + [t("x: the lesson's own published log (its GPU), the epochs it shows: {epochs}",
+                      epochs=", ".join(str(epoch) for epoch in LESSON_LOG))]
 
 
 def show_stored_runs(your_history: dict | None = None, your_label: str | None = None):
@@ -481,9 +483,9 @@ def show_stored_runs(your_history: dict | None = None, your_label: str | None = 
 
     stored = stored_runs()
     if stored is None:
-        print("The course's recorded runs are not in this copy of the package (asl_course/reference/).")
+        print(t("The course's recorded runs are not in this copy of the package (asl_course/reference/)."))
         return None
-    print(f"Stored results, not this notebook's run: {stored['machine']}, {stored['date']}.")
+    print(t("Stored results, not this notebook's run: {machine}, {date}.", machine=stored["machine"], date=stored["date"]))
     print("\n".join(stored_table_lines(stored) + [""] + recipe_lines(stored)))
     fig = stored_runs_figure(stored, your_history, your_label)
     plt.show()
@@ -494,8 +496,9 @@ def your_run_label(history: dict) -> str:
     """The learner's run in the legend: how long it trained (fast mode: one short epoch)."""
     epochs = len(history["val_accuracy"])
     if lesson.run_plan().fast:
-        return f"your run (fast mode: {epochs} short epoch{'s' * (epochs != 1)})"
-    return f"your run ({epochs} epoch{'s' * (epochs != 1)})"
+        return (t("your run (fast mode: {epochs} short epoch)", epochs=epochs) if epochs == 1
+                else t("your run (fast mode: {epochs} short epochs)", epochs=epochs))
+    return t("your run ({epochs} epoch)", epochs=epochs) if epochs == 1 else t("your run ({epochs} epochs)", epochs=epochs)
 
 
 def stored_runs_figure(stored: dict, your_history: dict | None = None, your_label: str | None = None):
@@ -511,28 +514,29 @@ def stored_runs_figure(stored: dict, your_history: dict | None = None, your_labe
     for r in stored["runs"]:
         val = r["history"]["val_accuracy"]
         color = colors.get(r["recipe"], "gray")
-        ax.plot(range(1, len(val) + 1), val, color=color, marker=".", lw=1.2, label=f"{r['recipe']}, seed {r['seed']}")
+        ax.plot(range(1, len(val) + 1), val, color=color, marker=".", lw=1.2, label=t("{recipe}, seed {seed}", recipe=r["recipe"], seed=r["seed"]))
         seeds = sum(run["recipe"] == r["recipe"] for run in stored["runs"])
         handles.setdefault(r["recipe"], Line2D([], [], color=color, marker=".",
-                                               label=f"{r['recipe']} ({seeds} seeds, {len(val)} epochs)"))
+                                               label=t("{recipe} ({seeds} seeds, {epochs} epochs)", recipe=r["recipe"],
+                                                       seeds=seeds, epochs=len(val))))
         lowest, epochs = min(lowest, *val), max(epochs, len(val))
     ax.plot(list(LESSON_LOG), list(LESSON_LOG.values()), "x", color="darkred", ms=7, mew=2,
-            label="the lesson's own log (its GPU)")
+            label=t("the lesson's own log (its GPU)"))
     notes = []
     if your_history and your_history.get("val_accuracy"):
         val = your_history["val_accuracy"]
         ax.plot(range(1, len(val) + 1), val, color="black", ls="--", marker="o", ms=5,
                 label=your_label or your_run_label(your_history))
         if min(val) < lowest:
-            notes.append(f"Your run reaches {min(val):.2f}: the scale reaches down to it, so the stored runs "
-                         f"({lowest:.2f} to 1.00) are squeezed near the top.")
+            notes.append(t("Your run reaches {low:.2f}: the scale reaches down to it, so the stored runs "
+                           "({lowest:.2f} to 1.00) are squeezed near the top.", low=min(val), lowest=lowest))
         lowest, epochs = min(lowest, *val), max(epochs, len(val))
     ax.axhline(0.99, color="gray", lw=0.8, ls=":", label="0.99")
-    ax.set(ylabel="validation accuracy (the test file)", ylim=(math.floor(lowest * 20) / 20 - 0.02, 1.005))
+    ax.set(ylabel=t("validation accuracy (the test file)"), ylim=(math.floor(lowest * 20) / 20 - 0.02, 1.005))
     notebook.epoch_axis(ax, epochs)
     ax.grid(alpha=0.3)
     legend = [*handles.values(), *ax.lines[len(stored["runs"]):]]
-    notebook.frame_figure(fig, title="Stored runs on the real data (not this notebook's), and your run",
+    notebook.frame_figure(fig, title=t("Stored runs on the real data (not this notebook's), and your run"),
                           handles=legend, notes=notes, ncol=3)
     return fig
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 
+from asl_course.i18n import t
+
 #: exercise (the answer cell's nbgrader grade_id) -> did its self-check pass last time it ran
 _passed: dict[str, bool] = {}
 
@@ -26,9 +28,10 @@ def _report(exc: BaseException) -> str:
         except Exception:  # noqa: BLE001 - fall back to the plain message
             pass
     if isinstance(exc, NameError) and getattr(exc, "name", None):
-        return f"\u2718 Not done yet: define `{exc.name}` in the cell above, run it, then this self-check."
+        return t("\u2718 Not done yet: define `{name}` in the cell above, run it, then this self-check.",
+                 name=exc.name)
     text = str(exc).strip() if isinstance(exc, AssertionError) else f"{type(exc).__name__}: {exc}"
-    return f"\u2718 Self-check failed: {text or 'no message'}"
+    return t("\u2718 Self-check failed: {text}", text=text or t("no message"))
 
 
 @contextlib.contextmanager
@@ -39,10 +42,10 @@ def self_check(exercise: str):
         yield
     except Exception as exc:  # noqa: BLE001 - any error means "not passed"; KeyboardInterrupt still stops
         print(_report(exc))
-        print(
+        print(t(
             "  Or run the answer cell below (hidden: click it to see it): it fills this exercise in,\n"
             "  and the notebook goes on with it."
-        )
+        ))
     else:
         _passed[exercise] = True
 
@@ -50,12 +53,12 @@ def self_check(exercise: str):
 def use_answer(exercise: str) -> bool:
     """Should the hidden answer cell run its answer? Not if the learner's code passed its self-check."""
     if _passed.get(exercise):
-        print(
+        print(t(
             "\u2714 Your code passed the self-check above, so it is kept: this answer cell ran "
             "nothing. Click the cell to compare your code with the answer."
-        )
+        ))
         return False
-    print("Running the answer (your code has not passed the self-check above); the notebook goes on with it.")
+    print(t("Running the answer (your code has not passed the self-check above); the notebook goes on with it."))
     return True
 
 
