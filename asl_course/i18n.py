@@ -27,7 +27,9 @@ The learner's language, in order (:func:`language`):
 from __future__ import annotations
 
 import ast
+import contextvars
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -46,6 +48,7 @@ METADATA_KEY = "asl_course"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 _missing: dict[str, set[str]] = {}
+_drawing = contextvars.ContextVar("asl_course_drawing", default=False)
 
 
 # --- PO files -------------------------------------------------------------------------------------
@@ -302,7 +305,7 @@ def t(message: str, /, lang: str | None = None, **values) -> str:
     """
     lang = valid(lang) if lang else language()
     text = message
-    if lang and lang != SOURCE_LANGUAGE:
+    if lang and lang != SOURCE_LANGUAGE and _can_show(lang):
         translated = catalog(lang).get(message)
         if translated is None:
             _missing.setdefault(lang, set()).add(message)
@@ -323,7 +326,7 @@ def lookup(text: str, lang: str | None = None) -> str:
     learner's language if a catalog has it (``asl-course translate update`` collects the notebooks'
     ``title="..."`` literals into the ``notebook_titles`` catalog), else as it is."""
     lang = valid(lang) if lang else language()
-    if not isinstance(text, str) or not lang or lang == SOURCE_LANGUAGE:
+    if not isinstance(text, str) or not lang or lang == SOURCE_LANGUAGE or not _can_show(lang):
         return text
     return catalog(lang).get(text, text)
 
@@ -361,23 +364,37 @@ def hangul_font() -> str | None:
     return _hangul_font[0] if _hangul_font else None
 
 
-def figure_text(text, lang: str | None = None):
-    """A figure's title or label in the learner's language (:func:`lookup`) when matplotlib can draw
-    it: a translation with Hangul needs a Hangul font, which is then added to matplotlib's fallback
-    fonts; without one the figure keeps the English (empty boxes would say nothing)."""
-    shown = lookup(text, lang)
-    if shown is text or not isinstance(shown, str) or not HANGUL.search(shown):
-        return shown
+def drawing(function):
+    """Marks a function that draws a figure: inside it, :func:`t` and :func:`lookup` give a text in
+    Hangul only when matplotlib can draw it (a Hangul font, then added to its fallback fonts);
+    without one the figure keeps its English words (empty boxes would say nothing, and matplotlib's
+    warnings about missing glyphs would fill the notebook)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        token = _drawing.set(True)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _drawing.reset(token)
+
+    return wrapper
+
+
+def _can_show(lang: str) -> bool:
+    """Whether a text in ``lang`` can be shown here: always, except Hangul in a figure with no Hangul font."""
+    if lang == SOURCE_LANGUAGE or not _drawing.get():
+        return True
     font = hangul_font()
     if font is None:
-        return text
-    import matplotlib  # noqa: PLC0415
+        return False
+    import matplotlib  # noqa: PLC0415 - only for figures
 
     family = matplotlib.rcParams["font.family"]
     family = [family] if isinstance(family, str) else list(family)
     if font not in family:
         matplotlib.rcParams["font.family"] = [*family, font]
-    return shown
+    return True
 
 
 def mark(message: str, /) -> str:

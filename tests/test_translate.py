@@ -285,12 +285,17 @@ def test_update_refuses_a_corrupt_catalog(small_course):
         translate.update(root, "ko", log=lambda *_: None, locale=locale)
 
 
-def test_a_figure_keeps_its_english_title_without_a_hangul_font(monkeypatch, ko_catalog):
+def test_a_figure_keeps_its_english_words_without_a_hangul_font(monkeypatch, ko_catalog):
     ko_catalog["A title"] = "제목"
     monkeypatch.setenv(i18n.ENV, "ko")
     monkeypatch.setattr(i18n, "hangul_font", lambda: None)
-    assert i18n.figure_text("A title") == "A title"  # boxes would say nothing: the English
-    assert i18n.figure_text("Untranslated") == "Untranslated"
+
+    @i18n.drawing
+    def figure():
+        return i18n.lookup("A title"), i18n.t("A title")
+
+    assert figure() == ("A title", "A title")  # boxes would say nothing: the English
+    assert i18n.t("A title") == "제목"  # outside a figure (printed text) Hangul needs no font
 
 
 def test_a_figure_speaks_korean_with_a_hangul_font_as_fallback(monkeypatch, ko_catalog):
@@ -300,7 +305,26 @@ def test_a_figure_speaks_korean_with_a_hangul_font_as_fallback(monkeypatch, ko_c
     monkeypatch.setenv(i18n.ENV, "ko")
     monkeypatch.setattr(i18n, "hangul_font", lambda: "SomeHangulFont")
     monkeypatch.setitem(matplotlib.rcParams, "font.family", ["sans-serif"])
-    assert i18n.figure_text("A title") == "제목"
+    figure = i18n.drawing(lambda: i18n.lookup("A title"))
+    assert figure() == "제목"
     assert matplotlib.rcParams["font.family"] == ["sans-serif", "SomeHangulFont"]  # Latin glyphs unchanged
     monkeypatch.setenv(i18n.ENV, "en")
-    assert i18n.figure_text("A title") == "A title"
+    assert figure() == "A title"
+
+
+def test_the_course_figures_are_marked_as_drawings():
+    """Every learners' function that titles a figure with a translated text is marked @drawing."""
+    import ast
+
+    unmarked = []
+    for path in sorted((REPO / "asl_course" / "learners").glob("*.py")):
+        source = path.read_text()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef):
+                body = ast.get_source_segment(source, node)
+                titled = any(k in body for k in ("suptitle(", "set_title(", "frame_figure(", "set_xlabel("))
+                translated = "t(" in body or "lookup(" in body
+                marked = any(getattr(d, "id", getattr(d, "attr", None)) == "drawing" for d in node.decorator_list)
+                if titled and translated and not marked:
+                    unmarked.append(f"{path.name}:{node.name}")
+    assert unmarked == []

@@ -54,7 +54,7 @@ import time
 import numpy as np
 
 from asl_course import facts
-from asl_course.i18n import t
+from asl_course.i18n import drawing, t
 from asl_course.learners import lesson
 
 #: The three ways, in the order the figure and the benchmark show them.
@@ -477,6 +477,7 @@ def same_kind(distances: dict[str, dict[str, float]], *, tolerance: float = 0.15
     return all(d <= tolerance for per_way in distances.values() for d in per_way.values())
 
 
+@drawing
 def show_three_ways(images, *, copies_per_way: int = 4, settings: dict | None = None, seed: int = 0):
     """A figure: each original, then a row of generator copies, layer copies and tf.data copies.
 

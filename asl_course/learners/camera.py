@@ -29,7 +29,7 @@ import json
 
 import numpy as np
 
-from asl_course.i18n import lookup, t
+from asl_course.i18n import drawing, lookup, t
 from asl_course.learners import notebook, predict
 
 #: Where each picture came from, as :attr:`Capture.source` says it.
@@ -362,6 +362,7 @@ def guide_box(width: int, height: int) -> tuple[int, int, int, int]:
     return left, top, side, side
 
 
+@drawing
 def show_picture(picture, *, title: str | None = None):
     """The picture as it came, with its guide box drawn: what is outside is not seen."""
     import matplotlib.pyplot as plt

@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 
 from asl_course import dataset as _data
-from asl_course.i18n import lookup, t
+from asl_course.i18n import drawing, lookup, t
 from asl_course.learners import notebook
 from asl_course.learners.mistakes import fail
 
@@ -118,6 +118,7 @@ def figure_caption(data_dir=None, model_label: str = "asl_model.keras") -> str:
 # --- Pictures -------------------------------------------------------------------------------
 
 
+@drawing
 def plot_confusion_matrix(labels, predicted, *, title: str | None = None, annotate: bool = True):
     """The confusion matrix with letters on both axes; colour = share of the true letter's images."""
     import matplotlib.pyplot as plt
@@ -146,6 +147,7 @@ def plot_confusion_matrix(labels, predicted, *, title: str | None = None, annota
     plt.show()
 
 
+@drawing
 def plot_per_letter_accuracy(accuracies, *, overall: float | None = None, title: str | None = None):
     """A bar per letter (24 values in the order of :data:`LETTERS`), the overall accuracy as a line."""
     import matplotlib.pyplot as plt
@@ -166,6 +168,7 @@ def plot_per_letter_accuracy(accuracies, *, overall: float | None = None, title:
     plt.show()
 
 
+@drawing
 def show_misclassified(images, labels, predicted, probabilities=None, *, max_images: int = 24,
                        per_pair: int = 2, cols: int = 8, title: str | None = None):
     """A gallery of wrongly predicted images, titled ``true -> predicted`` (and the confidence).

@@ -25,7 +25,7 @@ from asl_course import dataset as _data
 from asl_course.learners import lesson
 from asl_course.learners import predict
 from asl_course.errors import UserError, one_line
-from asl_course.i18n import lookup, mark, t
+from asl_course.i18n import drawing, lookup, mark, t
 
 #: Set by ``asl-course run``, the test suite and the grader: the notebook is not interactive.
 AUTOMATED_ENV = "ASL_COURSE_AUTOMATED"
@@ -332,6 +332,7 @@ def model_for_notebook_5(prepared: lesson.Prepared, path: str | os.PathLike = "a
 FIGURE_WIDTH = 10.0
 
 
+@drawing
 def show_grid(images, labels=None, *, rows: int = 4, cols: int = 8, title: str | None = None):
     """Show images (N, 28, 28[, 1]) in a rows x cols grid, with letters as titles."""
     import matplotlib.pyplot as plt
@@ -354,6 +355,7 @@ def show_grid(images, labels=None, *, rows: int = 4, cols: int = 8, title: str |
     plt.show()
 
 
+@drawing
 def show_each_augmentation(image, *, seed: int = 0):
     """One image under each of the lesson's augmentations, alone, and all of them together."""
     import matplotlib.pyplot as plt
@@ -410,6 +412,7 @@ def shift_axes(shift: float = 0.3, draws: int = 200, *, seed: int = 0) -> dict[s
     return moved
 
 
+@drawing
 def show_shift_axes(image, *, shift: float = 0.3, samples: int = 4, seed: int = 0):
     """What ``width_shift_range`` and ``height_shift_range`` really do, measured here and now.
 
@@ -451,6 +454,7 @@ def show_shift_axes(image, *, shift: float = 0.3, samples: int = 4, seed: int = 
     return moved
 
 
+@drawing
 def show_before_after(originals, augmented, labels=None, *, pairs: int = 16, cols: int = 4,
                       title: str | None = None):
     """Each original next to its augmented copy, pair by pair (``pairs`` pairs, ``cols`` pairs a row)."""
@@ -487,6 +491,7 @@ def show_before_after(originals, augmented, labels=None, *, pairs: int = 16, col
     plt.show()
 
 
+@drawing
 def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
     """The four ``fill_mode`` options, on one image shifted right so the gap shows."""
     import matplotlib.pyplot as plt
@@ -514,6 +519,7 @@ def show_fill_modes(image, *, shift: float = 0.35, cval: float = 0.5):
     plt.show()
 
 
+@drawing
 def epoch_axis(ax, epochs: int) -> None:
     """An x axis of whole epochs 1..``epochs`` (never 2.5), with half an epoch of room each side."""
     from matplotlib.ticker import MaxNLocator
@@ -523,6 +529,7 @@ def epoch_axis(ax, epochs: int) -> None:
     ax.set_xlabel(t("epoch"))
 
 
+@drawing
 def frame_figure(fig, *, title: str | None = None, handles=(), notes=(), ncol: int = 4) -> None:
     """Title, one legend and notes around a constrained-layout figure's plots, each in a band
     of its own: the title on top, the legend under it (never over a curve), the notes (what a
@@ -562,6 +569,7 @@ def plot_histories(curves: dict[str, dict], *, title: str | None = None):
     plt.show()
 
 
+@drawing
 def histories_figure(curves: dict[str, dict], *, title: str | None = None):
     """Loss and accuracy, train (dashed) vs validation (solid), for several runs on one figure.
 
@@ -679,6 +687,7 @@ def show_stored_results():
         plt.show()
 
 
+@drawing
 def stored_results_figure(runs: list[dict]):
     """The validation accuracy of each recorded run per epoch: the whole history where it was
     kept, else the recorded epochs and the best accuracy (a dotted line). Returns the figure."""

@@ -44,7 +44,7 @@ import numpy as np
 from asl_course import dataset as _data, facts as _facts
 from asl_course import grading
 from asl_course.errors import UserError, one_line
-from asl_course.i18n import lookup, t
+from asl_course.i18n import drawing, lookup, t
 from asl_course.learners.mistakes import fail
 
 #: Course label ``i`` is ``LETTERS[i]``: 24 static letters, no J and no Z (they need motion).
@@ -307,6 +307,7 @@ def write_sample_images(x_rows, labels, folder, kinds: Iterable[str] = tuple(SAM
     return records
 
 
+@drawing
 def show_pictures(records: Sequence[dict], *, cols: int | None = None, title: str | None = None):
     """The picture files of :func:`write_sample_images` as they are: kind, size and colour mode."""
     import matplotlib.pyplot as plt
@@ -510,6 +511,7 @@ def accuracy_by_kind(model, x_rows, labels, kinds: Iterable[str] = tuple(SAMPLE_
     return {kind: float((probabilities(model, batch).argmax(axis=1) == labels).mean()) for kind, batch in result.items()}
 
 
+@drawing
 def show_prediction(picture, top: Sequence[tuple[str, float]], *, title: str | None = None, true_letter: str | None = None):
     """A picture next to a bar chart of its top letters (``top`` as :func:`top_k` returns it)."""
     import matplotlib.pyplot as plt

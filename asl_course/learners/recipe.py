@@ -47,7 +47,7 @@ import numpy as np
 from asl_course import facts
 from asl_course import dataset as _data
 from asl_course.errors import UserError
-from asl_course.i18n import t
+from asl_course.i18n import drawing, t
 from asl_course.learners import lesson, notebook
 
 RECIPES = ("lesson", "stable", "recalibrated")
@@ -501,6 +501,7 @@ def your_run_label(history: dict) -> str:
     return t("your run ({epochs} epoch)", epochs=epochs) if epochs == 1 else t("your run ({epochs} epochs)", epochs=epochs)
 
 
+@drawing
 def stored_runs_figure(stored: dict, your_history: dict | None = None, your_label: str | None = None):
     """Each stored run's validation accuracy per epoch (one legend entry per recipe), the
     lesson's log, and the learner's run; the y range reaches down to the lowest point drawn."""

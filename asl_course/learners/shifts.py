@@ -46,6 +46,7 @@ from typing import Callable
 import numpy as np
 
 from asl_course.errors import UserError
+from asl_course.i18n import drawing
 
 SUITE_VERSION = 1
 SIDE = 28
@@ -340,6 +341,7 @@ def table_lines(table: dict, title: str = "") -> list[str]:
     return lines
 
 
+@drawing
 def show_kinds(x, *, seed: int = 0, kinds=None, path=None):
     """One picture: the image ``x[0]`` under each kind (rows) at each severity (columns)."""
     import matplotlib.pyplot as plt
