@@ -25,6 +25,7 @@ from asl_course import dataset as _data
 from asl_course.learners import lesson
 from asl_course.learners import predict
 from asl_course.errors import UserError, one_line
+from asl_course import i18n
 from asl_course.i18n import drawing, lookup, mark, t
 
 #: Set by ``asl-course run``, the test suite and the grader: the notebook is not interactive.
@@ -184,6 +185,9 @@ def setup(data_dir: str | os.PathLike | None = None) -> Path:
     gpus = gpu_names()
     print(t("GPU: {names}", names=", ".join(gpus)) if gpus else t("GPU: none (training runs on the CPU)"))
     print(lesson.run_plan().describe())
+    if i18n.language() != i18n.SOURCE_LANGUAGE and i18n.hangul_font() is None:
+        print(t("The figures keep their English titles: matplotlib has no Hangul font here. For Korean titles, "
+                "install one (Colab: !apt-get -qq install fonts-nanum) and draw the figure again."))
     return folder
 
 
