@@ -6,6 +6,8 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from asl_course.i18n import lookup, t
+
 from .expected import MAX_MODEL_BYTES, GradingFailed
 from .refdata import Reference
 from .registry import exercise
@@ -32,15 +34,29 @@ def judge(grade_id: str, obs: dict, ref: Reference, models: dict | None = None) 
     """
     ex = exercise(grade_id)
     if "missing" in obs:
-        names = ", ".join(obs["missing"])
-        verb = "is" if len(obs["missing"]) == 1 else "are"
-        return [f"{names} {verb} not defined: did the exercise's cell run without an error?{ex.hint}"]
+        return [not_defined(obs["missing"], ex.hint)]
     if "broken" in obs:
-        return [f"the grader could not read the exercise's values ({obs['broken']})"]
+        return [t("the grader could not read the exercise's values ({broken})", broken=obs["broken"])]
     try:
         return ex.judge(obs, ref, models)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return [f"the exercise's values are not what the grader expects ({type(exc).__name__}: {str(exc)[:200]})"]
+        return [t("the exercise's values are not what the grader expects ({error})",
+                  error=f"{type(exc).__name__}: {str(exc)[:200]}")]
+
+
+def not_defined(missing: list[str], hint: str = "") -> str:
+    """The hidden test's word for names the notebook does not define, with the exercise's hint
+    (what usually stops its cell; in the learner's language)."""
+    names = ", ".join(missing)
+    if hint and len(missing) == 1:
+        return t("{names} is not defined: did the exercise's cell run without an error? ({hint})",
+                 names=names, hint=lookup(hint))
+    if hint:
+        return t("{names} are not defined: did the exercise's cell run without an error? ({hint})",
+                 names=names, hint=lookup(hint))
+    if len(missing) == 1:
+        return t("{names} is not defined: did the exercise's cell run without an error?", names=names)
+    return t("{names} are not defined: did the exercise's cell run without an error?", names=names)
 
 
 def measure_models(grade_id: str, obs: dict, ref: Reference, *, live: dict | None = None,
@@ -54,7 +70,7 @@ def measure_models(grade_id: str, obs: dict, ref: Reference, *, live: dict | Non
     def load(name, compile=False):
         path = folder / name
         if not path.is_file() or path.stat().st_size > MAX_MODEL_BYTES:
-            raise GradingFailed(f"the grader's copy of the model ({name}) is missing")
+            raise GradingFailed(t("the grader's copy of the model ({name}) is missing", name=name))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return keras.models.load_model(path, compile=compile, safe_mode=True)

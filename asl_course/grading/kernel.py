@@ -7,6 +7,8 @@ import os
 import warnings
 from pathlib import Path
 
+from asl_course.i18n import t
+
 from .expected import GRADING_DIR_ENV, GradingFailed
 from .judging import judge, measure_models, observe
 from .nb05_predictions import saved_model_path
@@ -113,4 +115,4 @@ def check(grade_id: str, namespace: dict) -> None:
         catcher.__exit__(None, None, None)
     if mistakes:
         raise GradingFailed(sentences(mistakes))
-    print(f"\u2714 graded: {grade_id} passes")
+    print(t("\u2714 graded: {grade_id} passes", grade_id=grade_id))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from asl_course.i18n import t
+
 from .expected import INPUT_SHAPE, LAYERS, MODEL_PARAMS
 
 
@@ -71,53 +73,60 @@ def _extra_layer(got: list, want: list) -> int | None:
     return None
 
 
+def _setting_mistake(number: int, kind: str, key: str, have, expected, *, last: bool) -> str:
+    """Layer ``number`` (a ``kind``) has ``key=have`` where the lesson has ``key=expected``, in words."""
+    values = dict(number=number, kind=kind, key=key, have=tuple(have) if isinstance(have, list) else have,
+                  want=tuple(expected) if isinstance(expected, list) else expected)
+    if key == "padding":
+        return t("layer {number} ({kind}) has {key}={have!r}; the lesson uses {key}={want!r} (every Conv2D and "
+                 "MaxPool2D layer uses padding=\"same\")", **values)
+    if key == "activation" and last:
+        return t("layer {number} ({kind}) has {key}={have!r}; the lesson uses {key}={want!r} (the last layer turns "
+                 "24 scores into probabilities with softmax)", **values)
+    if key == "units" and last:
+        return t("layer {number} ({kind}) has {key}={have!r}; the lesson uses {key}={want!r} (one output per "
+                 "letter: 24)", **values)
+    return t("layer {number} ({kind}) has {key}={have!r}; the lesson uses {key}={want!r}", **values)
+
+
 def model_mistakes(description: dict) -> list[str]:
     """How a described model differs from the lesson's CNN, in words (empty when it matches)."""
     if "error" in description:
-        return [f"model is not a Keras model (it is a {description['error']})"]
+        return [t("model is not a Keras model (it is a {error})", error=description["error"])]
     got = description["layers"]
     want = [[kind, {k: list(v) if isinstance(v, tuple) else v for k, v in s.items()}] for kind, s in LAYERS]
     mistakes = []
     kinds_got, kinds_want = [g[0] for g in got], [w[0] for w in want]
     if sorted(kinds_got) == sorted(kinds_want) and kinds_got != kinds_want:
         i = next(i for i, (a, b) in enumerate(zip(kinds_got, kinds_want)) if a != b)
-        mistakes.append(
-            f"the layers are in the wrong order: layer {i + 1} is {kinds_got[i]} where the lesson has "
-            f"{_layer_text(*LAYERS[i])}; the lesson's order is " + " -> ".join(kinds_want)
-        )
+        mistakes.append(t("the layers are in the wrong order: layer {number} is {kind} where the lesson has {layer}; "
+                          "the lesson's order is {order}", number=i + 1, kind=kinds_got[i],
+                          layer=_layer_text(*LAYERS[i]), order=" -> ".join(kinds_want)))
     elif len(got) == len(want) + 1 and _extra_layer(got, want) is not None:
         i = _extra_layer(got, want)
-        mistakes.append(f"layer {i + 1} ({got[i][0]}) is extra: the lesson's model has {len(want)} layers, "
-                        + " -> ".join(kinds_want))
+        mistakes.append(t("layer {number} ({kind}) is extra: the lesson's model has {layers} layers, {order}",
+                          number=i + 1, kind=got[i][0], layers=len(want), order=" -> ".join(kinds_want)))
     else:
         for i, (g, w) in enumerate(zip(got, want)):
             if g[0] != w[0]:
-                mistakes.append(f"layer {i + 1} is {g[0]}; the lesson has {_layer_text(*LAYERS[i])} there")
+                mistakes.append(t("layer {number} is {kind}; the lesson has {layer} there", number=i + 1, kind=g[0],
+                                  layer=_layer_text(*LAYERS[i])))
                 break
             wrong = {k: g[1].get(k) for k, v in w[1].items() if g[1].get(k) != v}
             for key, have in wrong.items():
-                expected = w[1][key]
-                pretty = tuple(expected) if isinstance(expected, list) else expected
-                have = tuple(have) if isinstance(have, list) else have
-                if key == "padding":
-                    hint = " (every Conv2D and MaxPool2D layer uses padding=\"same\")"
-                elif key == "activation" and i == len(want) - 1:
-                    hint = " (the last layer turns 24 scores into probabilities with softmax)"
-                elif key == "units" and i == len(want) - 1:
-                    hint = " (one output per letter: 24)"
-                else:
-                    hint = ""
-                mistakes.append(f"layer {i + 1} ({g[0]}) has {key}={have!r}; the lesson uses {key}={pretty!r}{hint}")
+                mistakes.append(_setting_mistake(i + 1, g[0], key, have, w[1][key], last=i == len(want) - 1))
             if mistakes:
                 break
         if not mistakes and len(got) != len(want):
-            mistakes.append(f"the model has {len(got)} layers; the lesson's has {len(want)}")
+            mistakes.append(t("the model has {layers} layers; the lesson's has {want}",
+                              layers=len(got), want=len(want)))
     shape = description.get("input_shape")
     if shape != list(INPUT_SHAPE):
-        mistakes.append(f"its input shape is {tuple(shape) if shape else shape}, not (None, 28, 28, 1): "
-                        "begin with keras.Input(shape=(28, 28, 1))")
+        mistakes.append(t("its input shape is {shape}, not (None, 28, 28, 1): begin with "
+                          "keras.Input(shape=(28, 28, 1))", shape=tuple(shape) if shape else shape))
     if not mistakes and description.get("params") != MODEL_PARAMS:
-        mistakes.append(f"it has {description.get('params')} parameters, not {MODEL_PARAMS:,}")
+        mistakes.append(t("it has {params} parameters, not {want:,}",
+                          params=description.get("params"), want=MODEL_PARAMS))
     return mistakes
 
 
@@ -127,7 +136,7 @@ def save_model(model, path: Path) -> str | None:
         import keras
 
         if not isinstance(model, keras.Model):
-            return f"{type(model).__name__} is not a Keras model"
+            return t("{type} is not a Keras model", type=type(model).__name__)
         with warnings.catch_warnings():  # e.g. "saving a model that has not yet been built" (notebook 6's layers)
             warnings.simplefilter("ignore")
             model.save(path)
@@ -215,11 +224,14 @@ def saved_model_from_record(meta, folder, *, name: str, unread: dict) -> dict:
     description (the verifier re-describes the file itself), and why it was not saved, if so."""
     entry = meta["values"][name]
     return {name: dict(unread),
-            "saved": entry.get("error") if entry.get("kind") == "model" else f"{entry.get('type')} is not a Keras model"}
+            "saved": entry.get("error") if entry.get("kind") == "model"
+            else t("{type} is not a Keras model", type=entry.get("type"))}
 
 
 def saved_model_refused(obs, *, name: str) -> str | None:
-    return f"{name} is not a Keras model (it is a {obs['saved']})" if obs.get("saved") else None
+    if not obs.get("saved"):
+        return None
+    return t("{name} is not a Keras model (it is a {saved})", name=name, saved=obs["saved"])
 
 
 def take_measured(obs, models, *, name: str) -> None:

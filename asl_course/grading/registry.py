@@ -38,7 +38,8 @@ class Exercise:
     #: Puts the grader's values in the namespace after a failure, so that the next exercise is
     #: graded on its own work: ``(namespace, reference or None) -> None``.
     repair: Callable[[dict, object], None] | None = None
-    #: Added to "x is not defined" when a name it reads is missing: what usually stops its cell.
+    #: Added in parentheses to "x is not defined" when a name it reads is missing: what usually
+    #: stops its cell (an English text marked for the catalogs, or code; shown through ``lookup``).
     hint: str = ""
     #: False: judged without the reference data (the lesson's settings suffice).
     needs_reference: bool = True
@@ -115,7 +116,7 @@ REGISTRY: tuple[Exercise, ...] = (
     Exercise("test_predict_rotation", _NB3, 1, ("prediction",), nb3._obs_prediction, nb3._judge_predict_rotation,
              needs_reference=False),
     Exercise("test_batch", _NB3, 1, ("img_iter", "x_batch", "y_batch"), nb3._obs_batch, nb3._judge_batch, timeout=120,
-             hint=f" ({nb3.NEXT_METHOD})"),
+             hint=nb3.NEXT_METHOD),
     # Notebook 4: train and save
     Exercise("test_compile", _NB4, 1, ("model",), nb4._obs_compile, nb4._judge_compile, needs_reference=False,
              repair=nb4._repair_compile, model_file="model.keras", from_record=nb4._compile_from_record),
@@ -123,14 +124,14 @@ REGISTRY: tuple[Exercise, ...] = (
              nb4._judge_steps, repair=nb4._repair_steps, shallow={"img_iter": "length"}, seeds_next=True),
     Exercise("test_predict_last_batch", _NB4, 1, ("prediction",), nb4._obs_prediction, nb4._judge_predict_last_batch),
     Exercise("test_fit", _NB4, 3, ("model", "history"), nb4._obs_fit, nb4._judge_fit,
-             hint=" (history = model.fit(img_iter, ...))", timeout=240, answer_timeout=600, seeded=True,
+             hint="history = model.fit(img_iter, ...)", timeout=240, answer_timeout=600, seeded=True,
              measure=nb4._measure_fit, model_file="trained.keras",
              from_record=nb4._fit_from_record, refused=nb4._fit_refused, measured=nb4._fit_measured),
     Exercise("test_save", _NB4, 1, ("model",), nb4._obs_save, nb4._judge_save, timeout=120, measure=nb4._measure_save,
              model_file="memory.keras", record_files=nb4._record_save, from_record=nb4._save_from_record),
     # Notebook 5: predictions
     Exercise("test_load_model", _NB5, 1, ("model",), nb5._obs_load_model, nb5._judge_load_model,
-             repair=nb5._repair_load_model, hint=' (model = keras.models.load_model("asl_model.keras"))',
+             repair=nb5._repair_load_model, hint='model = keras.models.load_model("asl_model.keras")',
              measure=nb5._measure_load_model, model_file="model.keras", record_files=nb5._record_load_model,
              from_record=nb5._load_model_from_record),
     Exercise("test_prepare_image", _NB5, 2, ("prepare_image",), nb5._obs_prepare_image, nb5._judge_prepare_image,

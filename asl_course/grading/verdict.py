@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from asl_course.i18n import t
+
 from .judging import judge, measure_models, observe
 from .raw import RECORD_FILE, RUN_PREFIX, rebuild
 from .refdata import Reference
@@ -50,24 +52,25 @@ def verify(grade_id: str, folder: str | os.PathLike, ref: Reference, *, seed: in
         return _verify_functions(grade_id, functions, ref)
     found = runs(folder)
     if not found:
-        return ["the grader's measurements of this exercise are missing: the hidden test did not run to its "
-                "end (was the test cell or the kernel's state changed?)"]
+        return [t("the grader's measurements of this exercise are missing: the hidden test did not run to its "
+                  "end (was the test cell or the kernel's state changed?)")]
     if len(found) > 1:
-        return [f"the hidden test of this exercise ran {len(found)} times: a test that runs more than once is "
-                "void (run each cell once, from the top)"]
+        return [t("the hidden test of this exercise ran {runs} times: a test that runs more than once is "
+                  "void (run each cell once, from the top)", runs=len(found))]
     run = found[0]
     try:
         obs = observe_record(grade_id, run, ref)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        return [f"the grader's measurements of this exercise are not what the hidden test writes "
-                f"({type(exc).__name__})"]
+        return [t("the grader's measurements of this exercise are not what the hidden test writes ({error})",
+                  error=type(exc).__name__)]
     refusal = ex.refused(obs) if ex.refused is not None else None
     if refusal:
         return [refusal]
     try:
         models = measure_models(grade_id, obs, ref, folder=run, seed=seed)
     except Exception as exc:  # noqa: BLE001
-        return [f"the grader could not load the exercise's model ({type(exc).__name__}: {str(exc)[:200]})"]
+        return [t("the grader could not load the exercise's model ({error})",
+                  error=f"{type(exc).__name__}: {str(exc)[:200]}")]
     if ex.measured is not None:
         early = ex.measured(obs, models)
         if early:
@@ -87,5 +90,6 @@ def _verify_functions(grade_id: str, functions: dict, ref: Reference) -> list[st
         try:
             models = ex.measure(obs, ref, {"model_path": ns["__model_path__"]}, None, None)
         except Exception as exc:  # noqa: BLE001
-            return [f"the grader could not load the model file ({type(exc).__name__}: {str(exc)[:200]})"]
+            return [t("the grader could not load the model file ({error})",
+                      error=f"{type(exc).__name__}: {str(exc)[:200]}")]
     return judge(grade_id, obs, ref, models)
