@@ -261,7 +261,8 @@ def _jupyter_language() -> str | None:
         pass
     for name in names:
         if isinstance(name, str) and name.endswith(".ipynb"):
-            lang = notebook_file_language(name)
+            # an absolute path, or the server's path relative to its root: the kernel runs in the notebook's folder
+            lang = notebook_file_language(name) or notebook_file_language(Path.cwd() / Path(name).name)
             if lang:
                 return lang
     return None

@@ -100,6 +100,8 @@ def lab(tmp_path_factory, playwright_api):
     (work / "release" / NAME).mkdir(parents=True)
     shutil.copy(EDITIONS / "notebooks" / f"{NAME}.ipynb", work / "notebooks")
     shutil.copy(EDITIONS / "release" / NAME / f"{NAME}.ipynb", work / "release" / NAME)
+    (work / "ko" / "release" / NAME).mkdir(parents=True)  # the Korean student edition (issue 27)
+    shutil.copy(EDITIONS / "ko" / "release" / NAME / f"{NAME}.ipynb", work / "ko" / "release" / NAME)
     (work / "release" / TRAIN).mkdir()  # a student's solved notebook 4
     nbformat.write(classroom.solution_notebook(EDITIONS, TRAIN), work / "release" / TRAIN / f"{TRAIN}.ipynb")
     shutil.copy(REPO / "nbgrader_config.py", work)  # the course folder's: the Validate button reads it
@@ -340,6 +342,23 @@ def test_release_setup_exercise_and_self_check(learner, lab):
     assert "define `train_df`" in check_out and "in the cell above" in check_out, check_out
     learner.check_clean()
     learner.check_quiet(panel, lab[2] / "release" / NAME / f"{NAME}.ipynb")
+
+
+def test_korean_release_speaks_korean_in_jupyterlab(learner, lab):
+    """The Korean edition in JupyterLab: nothing sets $ASL_COURSE_LANG; the kernel finds its notebook
+    (JupyterLab names it: JPY_SESSION_NAME) and the notebook's metadata says Korean."""
+    nb = nbformat.read(lab[2] / "ko" / "release" / NAME / f"{NAME}.ipynb", as_version=4)
+    at = _indices(nb)
+    panel = learner.open(f"ko/release/{NAME}/{NAME}.ipynb", len(nb.cells))
+    setup_out = learner.run(panel, at["setup"])
+    assert TRACEBACK not in setup_out, f"the setup cell failed:\n{setup_out[-2000:]}"
+    learner.run(panel, at["load_csv"])
+    check_out = learner.run(panel, at["test_load_csv"])
+    learner.shot("05-ko-release-untouched-self-check")
+    assert "train_df" in check_out and re.search("[\uac00-\ud7a3]", check_out), (
+        f"the self-check of the Korean edition does not speak Korean:\n{check_out}")
+    assert "in the cell above" not in check_out
+    learner.check_clean()
 
 
 def _source(learner, panel, index: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from asl_course.i18n import lookup, t
+from .language import lookup, t
 
 from .expected import MAX_MODEL_BYTES, GradingFailed
 from .refdata import Reference

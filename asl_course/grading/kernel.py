@@ -7,7 +7,7 @@ import os
 import warnings
 from pathlib import Path
 
-from asl_course.i18n import t
+from .language import t
 
 from .expected import GRADING_DIR_ENV, GradingFailed
 from .judging import judge, measure_models, observe

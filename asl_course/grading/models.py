@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from asl_course.i18n import t
+from .language import t
 
 from .expected import INPUT_SHAPE, LAYERS, MODEL_PARAMS
 

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from asl_course.i18n import t
+from .language import t
 
 from .judging import judge, measure_models, observe
 from .raw import RECORD_FILE, RUN_PREFIX, rebuild
