@@ -78,14 +78,20 @@ def test_merge_marks_a_changed_paragraph_fuzzy_and_keeps_a_removed_one():
     assert merged[("c9", "Removed cell.")].obsolete
 
 
-@pytest.fixture
-def small_course(tmp_path):
-    """A course folder with notebook 2's source and a catalog translating all of it."""
+def _course(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    """A course folder holding one notebook's source, and its catalogs (untranslated) in a locale folder."""
     root = tmp_path / "course"
-    shutil.copytree(REPO / "source" / NAMES[1], root / "source" / NAMES[1])
+    shutil.copytree(REPO / "source" / name, root / "source" / name)
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
     locale = tmp_path / "locale"
     translate.update(root, "ko", log=lambda *_: None, locale=locale)
+    return root, locale
+
+
+@pytest.fixture
+def small_course(tmp_path):
+    """A course folder with notebook 2's source and a catalog translating all of it."""
+    root, locale = _course(tmp_path, NAMES[1])
     path = locale / "ko" / "notebooks" / f"{NAMES[1]}.po"
     entries, _ = i18n.read_po(path)
     for n, entry in enumerate(entries):
@@ -114,11 +120,7 @@ def test_check_fails_when_an_english_text_changes_under_its_translation(small_co
 
 
 def test_check_fails_on_a_message_whose_placeholders_differ(tmp_path):
-    root = tmp_path / "course"
-    shutil.copytree(REPO / "source" / NAMES[0], root / "source" / NAMES[0])
-    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    locale = tmp_path / "locale"
-    translate.update(root, "ko", log=lambda *_: None, locale=locale)
+    root, locale = _course(tmp_path, NAMES[0])
     path = locale / "ko" / "tooling.editions.po"
     entries, _ = i18n.read_po(path)
     assert entries, "the editions' how-to paragraphs are marked for translation"
