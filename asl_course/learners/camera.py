@@ -44,6 +44,8 @@ NO_LEARNER = mark("No camera here: this notebook runs without a browser (an auto
 #: The camera view's button labels (the page shows them in the learner's language).
 TAKE_LABEL = mark("Take picture")
 SKIP_LABEL = mark("Upload a photo instead")
+#: What :meth:`Capture.picture` calls its fallback when the notebook names none.
+TEST_IMAGE_NAME = mark("a test image")
 
 #: The camera view, shared by the widget and Colab's route: a video with the guide box over
 #: its centre square, the advice, and buttons. ``handlers.picture(canvas)`` gets the frame at
@@ -177,7 +179,7 @@ class Capture:
         """The picture as a ``(H, W, 3)`` uint8 array, or None."""
         return None if self.image is None else np.asarray(self.image)
 
-    def picture(self, fallback, fallback_name: str = "a test image"):
+    def picture(self, fallback, fallback_name: str = TEST_IMAGE_NAME):
         """The learner's picture, else ``fallback`` (a path or Pillow image), saying which: ``(image, source)``."""
         from PIL import Image
 
@@ -187,9 +189,9 @@ class Capture:
         note = self.note or t("No picture taken yet")
         if self.waiting:
             print(t("{note}. Using {fallback} instead (take a picture or upload one above, then run this cell again).",
-                    note=note, fallback=fallback_name))
+                    note=note, fallback=lookup(fallback_name)))
         else:
-            print(t("{note}. Using {fallback} instead.", note=note, fallback=fallback_name))
+            print(t("{note}. Using {fallback} instead.", note=note, fallback=lookup(fallback_name)))
         image = fallback if isinstance(fallback, Image.Image) else predict.open_image(fallback)
         return image.convert("RGB"), "test image"
 
