@@ -32,8 +32,10 @@ import numpy as np
 from asl_course.i18n import drawing, lookup, mark, t
 from asl_course.learners import notebook, predict
 
-#: Where each picture came from, as :attr:`Capture.source` says it.
-SOURCES = ("camera", "upload", "test image")
+#: Where each picture came from, as :attr:`Capture.source` says it (a note says it in the learner's language).
+SOURCES = (mark("camera"), mark("upload"), mark("test image"))
+#: The name a camera picture goes by in the notes.
+CAMERA_FRAME = mark("camera frame")
 #: The advice shown under the camera (the training images: a hand filling the frame, a plain wall).
 ADVICE = mark("Hold your hand inside the yellow box, filling it, in front of a plain light wall, in good "
           "light. The model sees only what is inside the box, in gray, at 28x28 pixels.")
@@ -172,7 +174,9 @@ class Capture:
             self.note = t("{name} is not a picture Pillow can read ({error}): "
                           "take another picture, or upload a PNG or JPEG.", name=name, error=type(exc).__name__)
             return False
-        self.image, self.source, self.note = image, source, f"{source}: {name}, {image.width}x{image.height}"
+        self.image, self.source = image, source
+        self.note = t("{source}: {name}, {width}x{height}", source=lookup(source), name=name,
+                      width=image.width, height=image.height)
         return True
 
     def array(self):
@@ -204,7 +208,7 @@ class Capture:
     def camera_frame(self, change) -> None:
         """The widget's frame (PNG bytes) after the learner clicked *Take picture*."""
         if change["new"]:
-            self.receive(change["new"], "camera", "camera frame")
+            self.receive(change["new"], "camera", lookup(CAMERA_FRAME))
 
 
 def notebook_image(opened):
@@ -339,7 +343,7 @@ def colab_capture(advice: str = ADVICE) -> Capture:
         except ValueError as exc:
             shot.note = t("the camera gave no picture ({error})", error=exc)
         else:
-            shot.receive(data, "camera", "camera frame")
+            shot.receive(data, "camera", lookup(CAMERA_FRAME))
             return shot
     if str(answer).startswith("error:"):
         shot.camera_status({"new": str(answer)})
