@@ -45,7 +45,7 @@ def test_the_mistakes_read_in_korean_with_their_figures(monkeypatch):
     for text, figure in ((steps, "857.969"), (pixels, "255"), (batches[0], "64")):
         assert HANGUL.search(text) and figure in text, text
     assert HANGUL.search(fix) and "math.ceil(len(x_train) / batch_size)" in fix
-    assert batches == ["train_ds가 32장이 아니라 64장씩 배치를 만듭니다; 다음을 사용하십시오: .batch(32)"]
+    assert batches == ["train_ds가 32장이 아니라 64장씩 배치를 만듭니다; 다음을 사용하세요: .batch(32)"]
 
 
 def test_the_same_mistakes_read_in_english(monkeypatch):

@@ -29,17 +29,25 @@ import json
 
 import numpy as np
 
-from asl_course.i18n import drawing, lookup, t
+from asl_course.i18n import drawing, lookup, mark, t
 from asl_course.learners import notebook, predict
 
-#: Where each picture came from, as :attr:`Capture.source` says it.
-SOURCES = ("camera", "upload", "test image")
+#: Where each picture came from, as :attr:`Capture.source` says it (a note says it in the learner's language).
+SOURCES = (mark("camera"), mark("upload"), mark("test image"))
+#: The name a camera picture goes by in the notes.
+CAMERA_FRAME = mark("camera frame")
 #: The advice shown under the camera (the training images: a hand filling the frame, a plain wall).
-ADVICE = ("Hold your hand inside the yellow box, filling it, in front of a plain light wall, in good "
+ADVICE = mark("Hold your hand inside the yellow box, filling it, in front of a plain light wall, in good "
           "light. The model sees only what is inside the box, in gray, at 28x28 pixels.")
 #: Said when no front end can answer (the notebook goes on with its test image).
-NO_LEARNER = ("No camera here: this notebook runs without a browser (an automated run: nbval, the "
+NO_LEARNER = mark("No camera here: this notebook runs without a browser (an automated run: nbval, the "
               "grader, `asl-course run`), so nothing waits for a click; the next cells use a test image.")
+
+#: The camera view's button labels (the page shows them in the learner's language).
+TAKE_LABEL = mark("Take picture")
+SKIP_LABEL = mark("Upload a photo instead")
+#: What :meth:`Capture.picture` calls its fallback when the notebook names none.
+TEST_IMAGE_NAME = mark("a test image")
 
 #: The camera view, shared by the widget and Colab's route: a video with the guide box over
 #: its centre square, the advice, and buttons. ``handlers.picture(canvas)`` gets the frame at
@@ -63,7 +71,7 @@ function aslCameraView(el, handlers, options) {
   advice.textContent = options.advice;
   advice.style.cssText = "max-width:480px;margin:4px 0";
   const take = document.createElement("button");
-  take.textContent = "Take picture"; take.className = "asl-camera-take"; take.disabled = true;
+  take.textContent = options.take || "Take picture"; take.className = "asl-camera-take"; take.disabled = true;
   const note = document.createElement("span");
   note.className = "asl-camera-status"; note.style.marginLeft = "8px";
   const row = document.createElement("div");
@@ -114,7 +122,7 @@ export default {
           resolve();
         }, "image/png"));
       },
-    }, { advice: model.get("advice") });
+    }, { advice: model.get("advice"), take: model.get("take") });
   },
 };
 """
@@ -122,7 +130,7 @@ export default {
 #: Colab's route: the view in the cell's output; the promise gives a PNG data URL, "" for the
 #: upload button, or "error: ..." (eval_js returns what it resolves to).
 COLAB_JS = VIEW_JS + r"""
-async function aslTakePhoto(advice) {
+async function aslTakePhoto(advice, take, skip) {
   const el = document.createElement("div");
   document.body.appendChild(el);
   const fit = () => google.colab.output.setIframeHeight(document.documentElement.scrollHeight, true);
@@ -132,7 +140,7 @@ async function aslTakePhoto(advice) {
       status(text) { fit(); if (text.startsWith("error:")) resolve(text); },
       picture(canvas) { resolve(canvas.toDataURL("image/png")); },
       skip() { resolve(""); },
-    }, { advice: advice, skip: "Upload a photo instead" });
+    }, { advice: advice, take: take, skip: skip || "Upload a photo instead" });
     fit();
   });
   stop();
@@ -163,25 +171,31 @@ class Capture:
             with Image.open(io.BytesIO(bytes(data))) as opened:
                 image = notebook_image(opened)
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-            self.note = (f"{name} is not a picture Pillow can read ({type(exc).__name__}): "
-                         "take another picture, or upload a PNG or JPEG.")
+            self.note = t("{name} is not a picture Pillow can read ({error}): "
+                          "take another picture, or upload a PNG or JPEG.", name=name, error=type(exc).__name__)
             return False
-        self.image, self.source, self.note = image, source, f"{source}: {name}, {image.width}x{image.height}"
+        self.image, self.source = image, source
+        self.note = t("{source}: {name}, {width}x{height}", source=lookup(source), name=name,
+                      width=image.width, height=image.height)
         return True
 
     def array(self):
         """The picture as a ``(H, W, 3)`` uint8 array, or None."""
         return None if self.image is None else np.asarray(self.image)
 
-    def picture(self, fallback, fallback_name: str = "a test image"):
+    def picture(self, fallback, fallback_name: str = TEST_IMAGE_NAME):
         """The learner's picture, else ``fallback`` (a path or Pillow image), saying which: ``(image, source)``."""
         from PIL import Image
 
         if self.image is not None:
-            print(f"Your picture ({self.note}).")
+            print(t("Your picture ({note}).", note=self.note))
             return self.image, self.source
-        again = " (take a picture or upload one above, then run this cell again)" if self.waiting else ""
-        print(f"{self.note or 'No picture taken yet'}. Using {fallback_name} instead{again}.")
+        note = self.note or t("No picture taken yet")
+        if self.waiting:
+            print(t("{note}. Using {fallback} instead (take a picture or upload one above, then run this cell again).",
+                    note=note, fallback=lookup(fallback_name)))
+        else:
+            print(t("{note}. Using {fallback} instead.", note=note, fallback=lookup(fallback_name)))
         image = fallback if isinstance(fallback, Image.Image) else predict.open_image(fallback)
         return image.convert("RGB"), "test image"
 
@@ -189,12 +203,12 @@ class Capture:
         """The widget's status: a camera error becomes the note (until a picture arrives)."""
         text = change["new"] or ""
         if text.startswith("error:") and self.image is None:
-            self.note = "Camera: " + text[len("error:"):].strip()
+            self.note = t("Camera: {error}", error=text[len("error:"):].strip())
 
     def camera_frame(self, change) -> None:
         """The widget's frame (PNG bytes) after the learner clicked *Take picture*."""
         if change["new"]:
-            self.receive(change["new"], "camera", "camera frame")
+            self.receive(change["new"], "camera", lookup(CAMERA_FRAME))
 
 
 def notebook_image(opened):
@@ -232,8 +246,8 @@ def capture(*, advice: str = ADVICE) -> Capture:
     """
     route = front_end()
     if route == "none":
-        print(NO_LEARNER)
-        return Capture("No camera here (no browser runs this notebook)", waiting=False)
+        print(lookup(NO_LEARNER))
+        return Capture(t("No camera here (no browser runs this notebook)"), waiting=False)
     if route == "colab":
         return colab_capture(advice)
     return widget_capture(advice)
@@ -257,6 +271,7 @@ def camera_widget_class():
             frame = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)
             status = traitlets.Unicode("").tag(sync=True)
             advice = traitlets.Unicode(ADVICE).tag(sync=True)
+            take = traitlets.Unicode(TAKE_LABEL).tag(sync=True)
 
         _CameraWidget = CameraWidget
     return _CameraWidget
@@ -269,7 +284,7 @@ def upload_widget(shot: Capture):
     """An ipywidgets ``FileUpload`` (one image) that hands its file to ``shot``."""
     import ipywidgets
 
-    button = ipywidgets.FileUpload(accept="image/*", multiple=False, description="Upload a photo",
+    button = ipywidgets.FileUpload(accept="image/*", multiple=False, description=t("Upload a photo"),
                                    layout=ipywidgets.Layout(width="auto"))
 
     def uploaded(change):
@@ -293,10 +308,10 @@ def widget_capture(advice: str = ADVICE) -> Capture:
 
     shot = Capture()
     try:
-        camera = camera_widget_class()(advice=advice)
+        camera = camera_widget_class()(advice=lookup(advice), take=lookup(TAKE_LABEL))
     except ImportError:
         camera = None
-        print("The camera widget needs anywidget (pip install anywidget); upload a photo instead.")
+        print(t("The camera widget needs anywidget (pip install anywidget); upload a photo instead."))
     else:
         camera.observe(shot.camera_frame, names="frame")
         camera.observe(shot.camera_status, names="status")
@@ -318,16 +333,17 @@ def colab_capture(advice: str = ADVICE) -> Capture:
     shot = Capture()
     display(Javascript(COLAB_JS))
     try:
-        answer = output.eval_js(f"aslTakePhoto({json.dumps(advice)})")
+        words = ", ".join(json.dumps(lookup(text)) for text in (advice, TAKE_LABEL, SKIP_LABEL))
+        answer = output.eval_js(f"aslTakePhoto({words})")
     except Exception as exc:  # noqa: BLE001 - Colab raises its own error types; the upload follows
         answer = f"error: {type(exc).__name__}: {exc}"
     if answer and not str(answer).startswith("error:"):
         try:
             data = decode_data_url(answer)
         except ValueError as exc:
-            shot.note = f"the camera gave no picture ({exc})"
+            shot.note = t("the camera gave no picture ({error})", error=exc)
         else:
-            shot.receive(data, "camera", "camera frame")
+            shot.receive(data, "camera", lookup(CAMERA_FRAME))
             return shot
     if str(answer).startswith("error:"):
         shot.camera_status({"new": str(answer)})
@@ -339,11 +355,11 @@ def colab_upload(shot: Capture) -> Capture:
     """``google.colab.files.upload()``: the learner chooses a photo (the first image is kept)."""
     from google.colab import files
 
-    print("Choose a photo of your hand (the Choose Files button below).")
+    print(t("Choose a photo of your hand (the Choose Files button below)."))
     try:
         uploaded = files.upload()
     except Exception as exc:  # noqa: BLE001 - a cancelled or failed upload leaves the test image
-        shot.note = shot.note or f"No upload ({type(exc).__name__}: {exc})"
+        shot.note = shot.note or t("No upload ({error}: {problem})", error=type(exc).__name__, problem=exc)
         uploaded = {}
     for name, data in (uploaded or {}).items():
         if shot.receive(data, "upload", name):

@@ -30,9 +30,10 @@ def _labels(values, name: str) -> np.ndarray:
     if arr.ndim == 2 and arr.shape[1] == NUM_CLASSES:  # one-hot rows or probabilities
         arr = arr.argmax(axis=1)
     if arr.ndim != 1:
-        raise ValueError(f"{name} should be class numbers 0..23 (or one-hot rows), got shape {arr.shape}.")
+        raise ValueError(t("{name} should be class numbers 0..23 (or one-hot rows), got shape {shape}.",
+                           name=name, shape=arr.shape))
     if arr.size and (arr.min() < 0 or arr.max() >= NUM_CLASSES):
-        raise ValueError(f"{name} holds values outside 0..23.")
+        raise ValueError(t("{name} holds values outside 0..23.", name=name))
     return arr.astype(np.int64)
 
 
@@ -41,7 +42,8 @@ def confusion_matrix(labels, predicted) -> np.ndarray:
     true = _labels(labels, "labels")
     pred = _labels(predicted, "predicted")
     if true.shape != pred.shape:
-        raise ValueError(f"labels ({true.shape}) and predicted ({pred.shape}) differ in length.")
+        raise ValueError(t("labels ({true}) and predicted ({predicted}) differ in length.",
+                           true=true.shape, predicted=pred.shape))
     cm = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
     np.add.at(cm, (true, pred), 1)
     return cm
@@ -74,7 +76,8 @@ class ConfusedPair:
     share: float
 
     def __str__(self) -> str:
-        return f"{self.true} -> {self.predicted}: {self.count} images ({self.share:.1%})"
+        return t("{true} -> {predicted}: {count} images ({share:.1%})", true=self.true, predicted=self.predicted,
+                 count=self.count, share=self.share)
 
 
 def most_confused_pairs(labels, predicted, *, top: int = 5, symmetric: bool = False) -> list[ConfusedPair]:
@@ -218,15 +221,16 @@ def check_accuracy_per_letter(fn, cm) -> None:
     got = np.asarray(fn(cm), dtype="float64")
     want = accuracy_per_letter(cm)
     if got.shape != (NUM_CLASSES,):
-        fail(f"the result has shape {got.shape}; expected 24 values, one per letter.",
-             "divide the diagonal by the row sums: cm.diagonal() / cm.sum(axis=1).")
+        fail(t("the result has shape {shape}; expected 24 values, one per letter.", shape=got.shape),
+             t("divide the diagonal by the row sums: cm.diagonal() / cm.sum(axis=1)."))
     columns = np.asarray(cm, dtype="float64").sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         by_column = np.diagonal(cm) / columns
     if not np.allclose(got, want, equal_nan=True) and np.allclose(got, by_column, equal_nan=True):
-        fail("you divided by the column sums (images *predicted* as each letter).",
-             "rows are the true letters: divide by cm.sum(axis=1).")
+        fail(t("you divided by the column sums (images *predicted* as each letter)."),
+             t("rows are the true letters: divide by cm.sum(axis=1)."))
     if not np.allclose(got, want, equal_nan=True):
-        fail("the values are not correct / images of each letter.",
-             "cm.diagonal() / cm.sum(axis=1): the diagonal holds the correct predictions.")
-    print("\u2714 per-letter accuracy: " + ", ".join(f"{t} {a:.2f}" for t, a in zip(LETTERS, got)))
+        fail(t("the values are not correct / images of each letter."),
+             t("cm.diagonal() / cm.sum(axis=1): the diagonal holds the correct predictions."))
+    print(t("\u2714 per-letter accuracy: {accuracies}",
+            accuracies=", ".join(f"{letter} {a:.2f}" for letter, a in zip(LETTERS, got))))

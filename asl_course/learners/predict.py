@@ -44,7 +44,7 @@ import numpy as np
 from asl_course import dataset as _data, facts as _facts
 from asl_course import grading
 from asl_course.errors import UserError, one_line
-from asl_course.i18n import drawing, lookup, t
+from asl_course.i18n import drawing, lookup, mark, t
 from asl_course.learners.mistakes import fail
 
 #: Course label ``i`` is ``LETTERS[i]``: 24 static letters, no J and no Z (they need motion).
@@ -63,7 +63,7 @@ SAVEDMODEL_SUFFIX = "_savedmodel"
 #: Colour a transparent picture is flattened onto before it becomes grayscale.
 TRANSPARENT_FILL = (255, 255, 255)
 
-_TRAIN_AGAIN = (
+_TRAIN_AGAIN = mark(
     "Save a trained model with model.save(\"asl_model.keras\") (notebook 4), or run "
     "`asl-course run --fast` (writes output/asl_model.keras), or pass --model PATH."
 )
@@ -97,7 +97,8 @@ def top_k(probabilities, k: int = 3) -> list[tuple[str, float]]:
     """
     row = np.asarray(probabilities, dtype="float64").reshape(-1)
     if row.shape != OUTPUT_SHAPE:
-        raise PredictError(f"expected 24 probabilities (one per letter), got shape {np.shape(probabilities)}.")
+        raise PredictError(t("expected 24 probabilities (one per letter), got shape {shape}.",
+                               shape=np.shape(probabilities)))
     k = max(1, min(int(k), NUM_CLASSES))
     order = np.argsort(-row, kind="stable")[:k]
     return [(LETTERS[i], float(row[i])) for i in order]
@@ -112,23 +113,23 @@ def open_image(path):
 
     path = Path(path)
     if not path.exists():
-        raise ImageError(f"{path}: no such file. Check the path (it is relative to {Path.cwd()}).")
+        raise ImageError(t("{path}: no such file. Check the path (it is relative to {cwd}).", path=path, cwd=Path.cwd()))
     if path.is_dir():
-        raise ImageError(f"{path} is a folder, not an image file. Name the image files inside it.")
+        raise ImageError(t("{path} is a folder, not an image file. Name the image files inside it.", path=path))
     try:
         with Image.open(path) as opened:
             opened.load()
             image = opened.copy()
     except UnidentifiedImageError:
-        raise ImageError(
-            f"{path} is not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP ...). "
-            "Save the picture again in one of those formats."
-        ) from None
+        raise ImageError(t(
+            "{path} is not an image Pillow can read (PNG, JPEG, BMP, GIF, TIFF, WebP ...). "
+            "Save the picture again in one of those formats.", path=path
+        )) from None
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageError(
-            f"{path} cannot be read as an image ({one_line(exc, 240)}). The file may be truncated "
-            "or damaged: save or download it again."
-        ) from None
+        raise ImageError(t(
+            "{path} cannot be read as an image ({problem}). The file may be truncated "
+            "or damaged: save or download it again.", path=path, problem=one_line(exc, 240)
+        )) from None
     return image
 
 
@@ -185,9 +186,10 @@ def prepare_image(source, *, crop: bool = True) -> np.ndarray:
         if pixels.ndim == 3 and pixels.shape[-1] == 1:
             pixels = pixels[..., 0]
         if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[-1] not in (3, 4)):
-            raise ImageError(f"an array of shape {pixels.shape} is not a picture (H, W), (H, W, 3) or 784 values.")
+            raise ImageError(t("an array of shape {shape} is not a picture (H, W), (H, W, 3) or 784 values.",
+                               shape=pixels.shape))
         if np.issubdtype(pixels.dtype, np.floating) and pixels.size and pixels.max() <= 1.0:
-            raise ImageError("the array holds values in 0..1; pass pixels 0..255 (the picture before scaling).")
+            raise ImageError(t("the array holds values in 0..1; pass pixels 0..255 (the picture before scaling)."))
         image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     gray = _to_grayscale(image)
     if crop:
@@ -350,28 +352,29 @@ def check_model_shapes(model, path: str | os.PathLike = "the model") -> None:
     """:class:`ModelError` unless ``model`` takes (N, 28, 28, 1) images and gives 24 scores."""
     inputs, outputs = getattr(model, "inputs", None), getattr(model, "outputs", None)
     if not inputs or not outputs:
-        raise ModelError(
-            f"{path}: cannot tell which images the model takes (it has no defined inputs). "
-            "Save a Sequential or functional model that starts with keras.Input((28, 28, 1))."
-        )
+        raise ModelError(t(
+            "{path}: cannot tell which images the model takes (it has no defined inputs). "
+            "Save a Sequential or functional model that starts with keras.Input((28, 28, 1)).", path=path
+        ))
     if len(inputs) != 1 or len(outputs) != 1:
-        raise ModelError(
-            f"{path}: the model has {len(inputs)} inputs and {len(outputs)} outputs; the ASL "
-            "model has one of each (an image in, 24 letter probabilities out)."
-        )
+        raise ModelError(t(
+            "{path}: the model has {inputs} inputs and {outputs} outputs; the ASL "
+            "model has one of each (an image in, 24 letter probabilities out).",
+            path=path, inputs=len(inputs), outputs=len(outputs)
+        ))
     in_shape, out_shape = tuple(inputs[0].shape), tuple(outputs[0].shape)
     if not _fits(in_shape[1:], INPUT_SHAPE):
-        raise ModelError(
-            f"{path}: the model takes images of shape {_shape_text(in_shape)}, but the course's "
-            f"images are (None, 28, 28, 1): 28x28 pixels, 1 grayscale channel. This is not the "
-            "ASL model; " + _TRAIN_AGAIN
-        )
+        raise ModelError(t(
+            "{path}: the model takes images of shape {shape}, but the course's "
+            "images are (None, 28, 28, 1): 28x28 pixels, 1 grayscale channel. This is not the "
+            "ASL model; {train_again}", path=path, shape=_shape_text(in_shape), train_again=lookup(_TRAIN_AGAIN)
+        ))
     if not _fits(out_shape[1:], OUTPUT_SHAPE):
-        raise ModelError(
-            f"{path}: the model gives outputs of shape {_shape_text(out_shape)}, but the ASL "
+        raise ModelError(t(
+            "{path}: the model gives outputs of shape {shape}, but the ASL "
             "alphabet has 24 letters (A..Y without J), so (None, 24) is expected. This is not "
-            "the ASL model; " + _TRAIN_AGAIN
-        )
+            "the ASL model; {train_again}", path=path, shape=_shape_text(out_shape), train_again=lookup(_TRAIN_AGAIN)
+        ))
 
 
 def _keras_archive_problem(path: Path) -> str | None:
@@ -381,14 +384,14 @@ def _keras_archive_problem(path: Path) -> str | None:
             names = set(archive.namelist())
             bad = archive.testzip()
     except zipfile.BadZipFile:
-        return "a .keras file is a zip archive, and this file is not one"
+        return t("a .keras file is a zip archive, and this file is not one")
     except OSError as exc:
-        return f"it cannot be read ({one_line(exc, 240)})"
+        return t("it cannot be read ({problem})", problem=one_line(exc, 240))
     if bad is not None:
-        return f"its member {bad} is damaged"
+        return t("its member {member} is damaged", member=bad)
     missing = [n for n in ("config.json", "model.weights.h5") if n not in names]
     if missing:
-        return f"the archive has no {' and no '.join(missing)}, so it holds no saved model"
+        return t("the archive has no {missing}, so it holds no saved model", missing=" and no ".join(missing))
     return None
 
 
@@ -400,40 +403,40 @@ def load_model(path: str | os.PathLike | None = None):
     """
     path = Path(path) if path is not None else default_model_path()
     if not path.exists():
-        where = f"{path}" if path.is_absolute() else f"{path} (in {Path.cwd()})"
-        raise ModelError(f"no model file at {where}. {_TRAIN_AGAIN}")
+        where = f"{path}" if path.is_absolute() else t("{path} (in {cwd})", path=path, cwd=Path.cwd())
+        raise ModelError(t("no model file at {where}. {train_again}", where=where, train_again=lookup(_TRAIN_AGAIN)))
     if path.is_dir():
-        hint = (
-            " It looks like a SavedModel export, which is for serving (TensorFlow Serving, "
-            "keras.layers.TFSMLayer); give the .keras file saved next to it instead."
-            if (path / "saved_model.pb").exists()
-            else ""
-        )
-        raise ModelError(f"{path} is a folder, not a Keras model file (.keras).{hint}")
+        if (path / "saved_model.pb").exists():
+            raise ModelError(t(
+                "{path} is a folder, not a Keras model file (.keras). It looks like a SavedModel export, "
+                "which is for serving (TensorFlow Serving, keras.layers.TFSMLayer); give the .keras file "
+                "saved next to it instead.", path=path))
+        raise ModelError(t("{path} is a folder, not a Keras model file (.keras).", path=path))
     if path.suffix not in (".keras", ".h5", ".hdf5"):
-        raise ModelError(
-            f"{path} is not a Keras model file: its name should end in .keras (Keras 3 saves "
-            "models with model.save(\"asl_model.keras\"))."
-        )
+        raise ModelError(t(
+            "{path} is not a Keras model file: its name should end in .keras (Keras 3 saves "
+            "models with model.save(\"asl_model.keras\")).", path=path
+        ))
     if path.suffix == ".keras":
         problem = _keras_archive_problem(path)
         if problem:
-            raise ModelError(
-                f"{path} is not a readable .keras file: {problem}. It may be corrupt or "
-                f"incomplete (an interrupted save or download), or another kind of file renamed. "
-                + _TRAIN_AGAIN
-            )
+            raise ModelError(t(
+                "{path} is not a readable .keras file: {problem}. It may be corrupt or "
+                "incomplete (an interrupted save or download), or another kind of file renamed. "
+                "{train_again}", path=path, problem=problem, train_again=lookup(_TRAIN_AGAIN)
+            ))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # noqa: BLE001 - a corrupt file can fail in many ways
-        raise ModelError(
-            f"{path} cannot be loaded as a Keras model ({type(exc).__name__}: {one_line(exc, 240)}). "
+        raise ModelError(t(
+            "{path} cannot be loaded as a Keras model ({error}: {problem}). "
             "The file may be corrupt or incomplete (an interrupted save or download), or not a "
-            f"model at all. {_TRAIN_AGAIN}"
-        ) from None
+            "model at all. {train_again}", path=path, error=type(exc).__name__, problem=one_line(exc, 240),
+            train_again=lookup(_TRAIN_AGAIN)
+        )) from None
     check_model_shapes(model, path)
     return model
 
@@ -450,7 +453,7 @@ def probabilities(model, images) -> np.ndarray:
     batch = np.asarray(images, dtype="float32").reshape(-1, *INPUT_SHAPE)
     scores = np.asarray(model.predict(batch, verbose=0, batch_size=256), dtype="float64")
     if scores.ndim != 2 or scores.shape[1] != NUM_CLASSES:
-        raise ModelError(f"the model gave outputs of shape {scores.shape}, not (N, 24).")
+        raise ModelError(t("the model gave outputs of shape {shape}, not (N, 24).", shape=scores.shape))
     if not (np.all(scores >= -1e-6) and np.allclose(scores.sum(axis=1), 1.0, atol=1e-3)):
         shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
         scores = shifted / shifted.sum(axis=1, keepdims=True)
@@ -604,11 +607,16 @@ def load_savedmodel(path: str | os.PathLike):
 
     path = Path(path)
     if not (path / "saved_model.pb").is_file():
-        raise ModelError(f"{path} is not a SavedModel folder (no saved_model.pb). Export one with export_savedmodel().")
+        raise ModelError(t("{path} is not a SavedModel folder (no saved_model.pb). Export one with export_savedmodel().",
+                           path=path))
     return keras.layers.TFSMLayer(str(path), call_endpoint="serve")
 
 
 # --- Notebook 5: self-checks (visible) and grading (hidden tests) ---------------------------
+
+
+#: The fix of a wrongly prepared image (the self-check's words; the grader has its own).
+_PREPARE_FIX = mark("grayscale, resize to (28, 28), / 255, reshape(1, 28, 28, 1).")
 
 
 def _ok(message: str) -> None:
@@ -620,42 +628,42 @@ def check_loaded_model(model, path: str | os.PathLike = MODEL_FILE) -> None:
     import keras
 
     if isinstance(model, (str, os.PathLike)):
-        fail("model is a file name, not a model.", f'load it: model = keras.models.load_model("{path}").')
+        fail(t("model is a file name, not a model."), t('load it: model = keras.models.load_model("{path}").', path=path))
     if not isinstance(model, keras.Model):
-        fail(f"model is a {type(model).__name__}, not a Keras model.",
-              f'model = keras.models.load_model("{path}").')
+        fail(t("model is a {kind}, not a Keras model.", kind=type(model).__name__),
+             f'model = keras.models.load_model("{path}").')
     try:
         check_model_shapes(model, "model")
     except ModelError as exc:
-        fail(str(exc), f'load the lesson\'s model: keras.models.load_model("{path}").')
+        fail(str(exc), t('load the lesson\'s model: keras.models.load_model("{path}").', path=path))
     if getattr(model, "optimizer", None) is not None and int(model.optimizer.iterations.numpy()) == 0:
-        fail("the model has never been trained (a freshly built model?).",
-              f'load the trained one from the file: keras.models.load_model("{path}").')
+        fail(t("the model has never been trained (a freshly built model?)."),
+             t('load the trained one from the file: keras.models.load_model("{path}").', path=path))
     if Path(path).is_file():  # the grader compares the two as well
         probe = np.random.default_rng(0).random((8, *INPUT_SHAPE)).astype("float32")
         saved = keras.models.load_model(path, compile=False)
         if not np.allclose(model.predict(probe, verbose=0), saved.predict(probe, verbose=0), atol=1e-4):
-            fail(f"model does not predict what the model saved in {path} predicts (a model built or trained here?).",
-                  f'load that file: model = keras.models.load_model("{path}").')
-    _ok(f"a trained model that takes {_shape_text(model.input_shape)} images and gives 24 probabilities")
+            fail(t("model does not predict what the model saved in {path} predicts (a model built or trained here?).",
+                   path=path), t('load that file: model = keras.models.load_model("{path}").', path=path))
+    _ok(t("a trained model that takes {shape} images and gives 24 probabilities", shape=_shape_text(model.input_shape)))
 
 
 def _prepared_mistake(got, original: np.ndarray) -> str | None:
     """What is wrong with one image's preparation, in words (None when right)."""
     arr = np.asarray(got)
     if arr.ndim == 4 and arr.shape[-1] == 3:
-        return (f"it has shape {arr.shape}: 3 colour channels. Convert the picture to grayscale "
-                "(Image.open(path).convert(\"L\")) before resizing.")
+        return t("it has shape {shape}: 3 colour channels. Convert the picture to grayscale "
+                 "(Image.open(path).convert(\"L\")) before resizing.", shape=arr.shape)
     if arr.shape != (1, *INPUT_SHAPE):
-        return (f"it has shape {arr.shape}; the model takes a batch of one image, (1, 28, 28, 1). "
-                "Resize to 28x28 and reshape with .reshape(1, 28, 28, 1).")
+        return t("it has shape {shape}; the model takes a batch of one image, (1, 28, 28, 1). "
+                 "Resize to 28x28 and reshape with .reshape(1, 28, 28, 1).", shape=arr.shape)
     if not np.issubdtype(arr.dtype, np.floating) or float(arr.max()) > 1.0 + 1e-6:
-        return f"its pixels go up to {float(arr.max()):g}: divide by 255, as the training data was."
+        return t("its pixels go up to {peak:g}: divide by 255, as the training data was.", peak=float(arr.max()))
     want = original.reshape(1, *INPUT_SHAPE) / 255.0
     if float(np.abs(arr - (1.0 - want)).mean()) < float(np.abs(arr - want).mean()) / 3:
-        return "its pixels are inverted (1 - x): keep them as they are, only divide by 255."
+        return t("its pixels are inverted (1 - x): keep them as they are, only divide by 255.")
     if float(arr.max()) < 0.05:
-        return "its pixels are nearly all 0: was it divided by 255 twice?"
+        return t("its pixels are nearly all 0: was it divided by 255 twice?")
     return None
 
 
@@ -667,62 +675,66 @@ def check_prepare_image(prepare_image_fn, path, original_pixels, plain_path=None
     if np.issubdtype(original_pixels.dtype, np.floating) and original_pixels.max() <= 1.0:
         original_pixels = np.rint(original_pixels * 255)
     if not callable(prepare_image_fn):
-        fail("prepare_image is not a function.", "define it with def prepare_image(path): ... return image")
+        fail(t("prepare_image is not a function."), t("define it with def prepare_image(path): ... return image"))
     plain = prepare_image_fn(str(plain_path)) if plain_path is not None else None
     if isinstance(plain, np.ndarray) and plain.dtype.kind in "biuf" and plain.size == IMAGE_SIZE * IMAGE_SIZE:
         facts = {"type": "ndarray", "shape": list(plain.shape), "kind": plain.dtype.kind,
                  "values": np.asarray(plain, dtype="float64").reshape(-1).tolist()}
         mistake = grading.prepared_mistake(facts, original_pixels.reshape(-1), "plain")
         if mistake:
-            fail(f"prepare_image({Path(plain_path).name!r}): {mistake}",
-                  "grayscale, resize to (28, 28), / 255, reshape(1, 28, 28, 1).")
+            fail(f"prepare_image({Path(plain_path).name!r}): {mistake}", lookup(_PREPARE_FIX))
     got = prepare_image_fn(str(path))
     if got is None:
-        fail("prepare_image returned None.", "end the function with return <the prepared array>.")
+        fail(t("prepare_image returned None."), t("end the function with return <the prepared array>."))
     mistake = _prepared_mistake(got, np.asarray(original_pixels))
     if mistake:
-        fail(f"prepare_image({Path(path).name!r}): {mistake}", "grayscale, resize to (28, 28), / 255, reshape(1, 28, 28, 1).")
+        fail(f"prepare_image({Path(path).name!r}): {mistake}", lookup(_PREPARE_FIX))
     error = float(np.abs(np.asarray(got) - np.asarray(original_pixels).reshape(1, *INPUT_SHAPE) / 255.0).mean())
     if error > 0.05:
-        fail(f"prepare_image({Path(path).name!r}) is far from the original image (mean difference {error:.3f}).",
-              "convert to grayscale, resize the whole picture to (28, 28) (no cropping), divide by 255.")
-    _ok(f"prepare_image gives shape {np.shape(got)}, pixels in 0..1, close to the original (mean difference {error:.4f})")
+        fail(t("prepare_image({name!r}) is far from the original image (mean difference {error:.3f}).",
+               name=Path(path).name, error=error),
+             t("convert to grayscale, resize the whole picture to (28, 28) (no cropping), divide by 255."))
+    _ok(t("prepare_image gives shape {shape}, pixels in 0..1, close to the original (mean difference {error:.4f})",
+          shape=np.shape(got), error=error))
 
 
 def check_letters(letters) -> None:
     """Self-check: the 24-letter alphabet of the course labels."""
     if not isinstance(letters, str) and not isinstance(letters, (list, tuple)):
-        fail(f"LETTERS is a {type(letters).__name__}.", f'LETTERS = "{LETTERS}"')
+        fail(t("LETTERS is a {kind}.", kind=type(letters).__name__), f'LETTERS = "{LETTERS}"')
     text = "".join(letters)
     if "J" in text or "Z" in text:
-        fail("LETTERS holds J or Z. They need motion, so the data set has no J and no Z, and every "
-              "letter after I would be shifted by one (class 9 is K, not J).", f'LETTERS = "{LETTERS}"')
+        fail(t("LETTERS holds J or Z. They need motion, so the data set has no J and no Z, and every "
+               "letter after I would be shifted by one (class 9 is K, not J)."), f'LETTERS = "{LETTERS}"')
     if text != LETTERS:
-        fail(f"LETTERS is {text!r}: {len(text)} letters.", f'the 24 static letters, A..Y without J: "{LETTERS}"')
-    _ok("24 letters, A..Y without J: class 9 is K, class 23 is Y")
+        fail(t("LETTERS is {text!r}: {n} letters.", text=text, n=len(text)),
+             t('the 24 static letters, A..Y without J: "{letters}"', letters=LETTERS))
+    _ok(t("24 letters, A..Y without J: class 9 is K, class 23 is Y"))
 
 
 def check_predict_letter(predict_letter_fn, model, path) -> None:
     """Self-check: ``predict_letter(path)`` returns (letter, probability) matching the model."""
     result = predict_letter_fn(str(path))
     if not isinstance(result, tuple) or len(result) != 2:
-        fail(f"predict_letter returned {result!r}.", "return a pair: return letter, probability")
+        fail(t("predict_letter returned {result!r}.", result=result), t("return a pair: return letter, probability"))
     got_letter, prob = result
     probs = probabilities(model, prepare_image(path))[0]
     index = int(np.argmax(probs))
     if not isinstance(got_letter, str):
-        fail(f"the letter is {got_letter!r}, a {type(got_letter).__name__}.",
-              "map the class index to its letter: LETTERS[index].")
+        fail(t("the letter is {letter!r}, a {kind}.", letter=got_letter, kind=type(got_letter).__name__),
+             t("map the class index to its letter: LETTERS[index]."))
     if got_letter != LETTERS[index]:
-        fail(f"predict_letter says {got_letter!r}; the model's most likely class is {index}, letter "
-              f"{LETTERS[index]!r}.", "index = probabilities.argmax(); letter = LETTERS[index].")
+        fail(t("predict_letter says {got!r}; the model's most likely class is {index}, letter "
+               "{letter!r}.", got=got_letter, index=index, letter=LETTERS[index]),
+             t("index = probabilities.argmax(); letter = LETTERS[index]."))
     try:
         prob = float(prob)
     except (TypeError, ValueError):
-        fail(f"the probability is {prob!r}.", "return float(probabilities[index]).")
+        fail(t("the probability is {prob!r}.", prob=prob), t("return float(probabilities[index])."))
     if abs(prob - probs[index]) > 1e-4:
-        fail(f"the probability is {prob:.4f}; the model gives {probs[index]:.4f} to {LETTERS[index]}.",
-              "return the probability of the chosen letter: probabilities[index].")
+        fail(t("the probability is {prob:.4f}; the model gives {want:.4f} to {letter}.",
+               prob=prob, want=probs[index], letter=LETTERS[index]),
+             t("return the probability of the chosen letter: probabilities[index]."))
     _ok(f"predict_letter({Path(path).name!r}) = ({got_letter!r}, {prob:.3f})")
 
 
@@ -735,19 +747,21 @@ def check_top_k(top_k_fn, model, path) -> None:
         except Exception:  # noqa: BLE001 - said below, with k=3
             break
         if len(others) != k:
-            fail(f"top_k(..., {k}) returned {len(others)} pairs.", "take the first k of the sorted indices: order[:k].")
+            fail(t("top_k(..., {k}) returned {n} pairs.", k=k, n=len(others)),
+                 t("take the first k of the sorted indices: order[:k]."))
     got = top_k_fn(model.predict(prepare_image(path), verbose=0)[0], 3)
     want = top_k(probs, 3)
     try:
         pairs = [(str(t), float(p)) for t, p in got]
     except (TypeError, ValueError):
-        fail(f"top_k returned {got!r}.", "return a list of (letter, probability) pairs.")
+        fail(t("top_k returned {got!r}.", got=got), t("return a list of (letter, probability) pairs."))
     if len(pairs) != 3:
-        fail(f"top_k(..., 3) returned {len(pairs)} pairs.", "take the first k of the sorted indices: order[:k].")
+        fail(t("top_k(..., {k}) returned {n} pairs.", k=3, n=len(pairs)),
+             t("take the first k of the sorted indices: order[:k]."))
     if [t for t, _ in pairs] == [t for t, _ in want][::-1] or pairs[0][1] < pairs[-1][1]:
-        fail("the letters are in increasing order of probability.",
-              "np.argsort sorts ascending: reverse it, np.argsort(probabilities)[::-1][:k].")
+        fail(t("the letters are in increasing order of probability."),
+             t("np.argsort sorts ascending: reverse it, np.argsort(probabilities)[::-1][:k]."))
     if [t for t, _ in pairs] != [t for t, _ in want] or not np.allclose([p for _, p in pairs], [p for _, p in want], atol=1e-4):
-        fail(f"top_k gives {pairs}; expected {[(t, round(p, 4)) for t, p in want]}.",
-              "order = np.argsort(probabilities)[::-1][:k]; return [(LETTERS[i], float(probabilities[i])) for i in order]")
-    _ok("top 3: " + ", ".join(f"{t} {p:.1%}" for t, p in pairs))
+        fail(t("top_k gives {pairs}; expected {want}.", pairs=pairs, want=[(t, round(p, 4)) for t, p in want]),
+             "order = np.argsort(probabilities)[::-1][:k]; return [(LETTERS[i], float(probabilities[i])) for i in order]")
+    _ok(t("top 3: {pairs}", pairs=", ".join(f"{t} {p:.1%}" for t, p in pairs)))
