@@ -29,6 +29,7 @@ the no-Drive stand-in path of 05 is covered by tests/test_colab.py, and in this 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -57,8 +58,23 @@ TF_LOG = re.compile(
     re.M,
 )
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-DRIVE_MESSAGE = "from your Google Drive"
-STAND_IN_MESSAGE = "one-epoch stand-in"
+#: What notebook 5 prints on each path (the package's messages, asl_course/learners/notebook.py): the
+#: words before the first value, in the notebook's language (the repository's catalogs).
+DRIVE_MESSAGE = "Using notebook 4's model from your Google Drive: {source} (saved {saved}), copied to {path}."
+STAND_IN_MESSAGE = ("STAND-IN MODEL: what follows analyses a one-epoch stand-in ({epochs} epoch, validation accuracy "
+                    "{accuracy:.3f} on {n:,} images), saved as {name}, NOT the model you trained in notebook 4. To "
+                    "analyse yours, put notebook 4's asl_model.keras in this folder (on Colab: save it to Google Drive "
+                    "in notebook 4) and run this notebook again.")
+
+
+def said(message: str, lang: str, root: Path) -> str:
+    """The words of a package message before its first value, in ``lang`` (the repository's catalogs,
+    read by the package's own i18n.py: this runtime has no course package installed between runs)."""
+    spec = importlib.util.spec_from_file_location("asl_course_i18n", root / "asl_course" / "i18n.py")
+    i18n = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = i18n
+    spec.loader.exec_module(i18n)
+    return i18n.lookup(message, lang).split("{", 1)[0].strip()
 
 
 def repo_constants(root: Path) -> tuple[str, str]:
@@ -211,11 +227,11 @@ def run_one(path: Path, edition: str, work: Path, source: str, url: str, branch:
     log = runtime / "standin.jsonl"
     calls = [json.loads(line)["call"] for line in log.read_text().splitlines()] if log.exists() else []
     shutil.rmtree(runtime, ignore_errors=True)
-    return {"edition": edition, "notebook": path.stem, "seconds": seconds, "problems": problems,
+    return {"edition": edition, "notebook": path.stem, "lang": lang, "seconds": seconds, "problems": problems,
             "calls": calls, "text": "\n".join(t for _, t in texts)}
 
 
-def check_model_transport(results: list[dict], drive: Path | None) -> None:
+def check_model_transport(results: list[dict], drive: Path | None, root: Path) -> None:
     """04 -> 05: through the fake Drive (solutions), or the one-epoch stand-in (no Drive)."""
     by_name = {r["notebook"]: r for r in results}
     nb4 = next((r for n, r in by_name.items() if n.startswith("04_")), None)
@@ -226,16 +242,18 @@ def check_model_transport(results: list[dict], drive: Path | None) -> None:
         kept = drive / "MyDrive" / "asl_course" / "asl_model.keras"
         if nb4 is not None and not nb4["problems"] and not kept.is_file():
             nb4["problems"].append(f"notebook 4 did not copy asl_model.keras to the mounted Drive ({kept})")
-        if DRIVE_MESSAGE not in nb5["text"]:
-            nb5["problems"].append(f"notebook 5 did not say it used the model {DRIVE_MESSAGE!r}")
+        words = said(DRIVE_MESSAGE, nb5["lang"], root)
+        if words not in nb5["text"]:
+            nb5["problems"].append(f"notebook 5 did not say it used the model {words!r}")
         else:
-            line = next(l for l in nb5["text"].splitlines() if DRIVE_MESSAGE in l)
+            line = next(l for l in nb5["text"].splitlines() if words in l)
             print(f"   05 on the Drive path: {line.strip()}")
     else:
-        if STAND_IN_MESSAGE not in nb5["text"]:
-            nb5["problems"].append(f"notebook 5 (no model, no Drive) did not say it analyses a {STAND_IN_MESSAGE!r}")
+        words = said(STAND_IN_MESSAGE, nb5["lang"], root)
+        if words not in nb5["text"]:
+            nb5["problems"].append(f"notebook 5 (no model, no Drive) did not say {words!r}")
         else:
-            line = next(l for l in nb5["text"].splitlines() if STAND_IN_MESSAGE in l)
+            line = next(l for l in nb5["text"].splitlines() if words in l)
             print(f"   05 without notebook 4's model: {line.strip()[:200]}")
 
 
@@ -294,7 +312,7 @@ def main(argv=None) -> int:
                 print(f"      {problem}")
             edition_results.append(result)
         if not only or {"04", "05"} <= {p.stem[:2] for p in paths}:
-            check_model_transport(edition_results, drive)
+            check_model_transport(edition_results, drive, root)
         results.extend(edition_results)
     server.shutdown()
     print("== summary (seconds per notebook, each in a fresh runtime, fast mode)")
