@@ -356,3 +356,22 @@ def test_colab_setup_imports_an_uploaded_release(colab, monkeypatch, capsys):
     assert folder == colab.folder / "data" / "asl_data"
     assert data.provenance(folder)["kind"] == "real"
     assert "Importing the data set you uploaded" in capsys.readouterr().out
+
+
+def test_the_colab_run_looks_for_notebook_5s_own_messages_in_each_language():
+    """The Colab run's check of the 04 -> 05 hand-over looks for the package's messages (their msgids in
+    learners/notebook.py's catalog), in the notebook's language: Korean text for the Korean edition."""
+    import sys
+
+    from asl_course import i18n
+
+    sys.path.insert(0, str(REPO / ".ci" / "colab_support"))
+    try:
+        import run_notebooks
+    finally:
+        sys.path.pop(0)
+    msgids = {e.msgid for e in i18n.read_po(i18n.LOCALE_DIR / "ko" / "learners.notebook.po")[0]}
+    for message in (run_notebooks.DRIVE_MESSAGE, run_notebooks.STAND_IN_MESSAGE):
+        assert message in msgids
+        english, korean = (run_notebooks.said(message, lang, REPO) for lang in ("en", "ko"))
+        assert message.startswith(english) and english != korean and re.search("[\uac00-\ud7a3]", korean)
