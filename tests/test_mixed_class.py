@@ -16,13 +16,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from asl_course import grading
+from asl_course import grading, i18n
 from asl_course.grading import cells
 from asl_course.tooling import classroom, editions
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = ("01_prepare_data", "02_cnn_model")
-HANGUL = re.compile("[\uac00-\ud7a3]")
+HANGUL = i18n.HANGUL
 #: What the two students who make mistakes get wrong (one per notebook), in either language.
 MISTAKES = {
     "01_prepare_data": ("normalize", "x_train / 255\n", "x_train / 255 / 255\n", "test_normalize"),

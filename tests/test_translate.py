@@ -18,7 +18,7 @@ from asl_course.tooling import editions, translate
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = editions.assignments(REPO)
-HANGUL = re.compile("[\uac00-\ud7a3]")
+HANGUL = i18n.HANGUL
 LOCALE = i18n.LOCALE_DIR
 
 
