@@ -80,3 +80,20 @@ def test_the_flow_gives_every_image_once_an_epoch_and_new_draws_each_epoch():
     first = flow[0][0].copy()
     flow.on_epoch_end()
     assert not np.allclose(first, flow[0][0])
+
+
+def test_policy_one_gives_each_image_exactly_one_part_or_none():
+    rng = np.random.default_rng(0)
+    masks = designed.part_masks(rng, 6000, designed.PARTS, {**designed.SETTINGS, "policy": "one"})
+    assert set(masks) == set(designed.PARTS) - {"geometric"}
+    per_image = np.sum(list(masks.values()), axis=0)
+    assert per_image.max() == 1  # never two parts on one image
+    shares = [m.mean() for m in masks.values()] + [np.mean(per_image == 0)]
+    assert np.allclose(shares, 1 / 6, atol=0.02)  # five parts and "as it is", drawn uniformly
+    independent = designed.part_masks(rng, 6000, designed.PARTS, designed.SETTINGS)
+    assert np.sum(list(independent.values()), axis=0).max() > 1  # independently, parts meet
+
+
+def test_an_unknown_policy_is_refused():
+    with pytest.raises(ValueError, match="policy must be"):
+        designed.augment(hand(2), settings={"policy": "two"})

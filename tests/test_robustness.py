@@ -41,9 +41,9 @@ def test_fast_run_trains_measures_and_keeps_each_model(data_dir, tmp_path):
     import keras
 
     lines = []
-    report = robustness.run(["none", "recalibrated", "designed"], fast=True, save_models=tmp_path / "models",
+    report = robustness.run(["none", "designed"], fast=True, save_models=tmp_path / "models",
                             data_dir=data_dir, log=lines.append)
-    assert [(r["recipe"], r["seed"]) for r in report["runs"]] == [("none", 0), ("recalibrated", 0), ("designed", 0)]
+    assert [(r["recipe"], r["seed"]) for r in report["runs"]] == [("none", 0), ("designed", 0)]
     assert report["test_images"] == robustness.FAST["test_images"]
     for run in report["runs"]:
         assert set(run["table"]["kinds"]) == set(shifts.KINDS)
@@ -65,6 +65,15 @@ def test_ablation_arms_leave_out_one_part_each():
                     "without blur": ("geometric", "noise")}
 
 
+def test_policy_arms_compare_how_the_parts_meet_on_an_image():
+    arms = robustness.policy_arms(("geometric", "noise", "blur"))
+    assert arms["all parts, one per image"] == {"parts": ("geometric", "noise", "blur"), "settings": {"policy": "one"}}
+    assert arms["lesson's geometry, one per image"]["parts"] == ("noise", "blur")
+    assert robustness.arm_spec(arms["wider geometry only"]) == (("geometric",), {})
+    assert robustness.arm_spec(("noise",)) == (("noise",), {})
+    assert set(robustness.ARM_SETS) == {"parts", "policy"}
+
+
 def test_the_ablation_refuses_unknown_parts_before_training(data_dir):
     with pytest.raises(ValueError, match="must be among"):
         robustness.ablation({"odd": ("geometric", "sparkle")}, data_dir=data_dir)
@@ -73,9 +82,10 @@ def test_the_ablation_refuses_unknown_parts_before_training(data_dir):
 @pytest.mark.slow
 def test_fast_ablation_measures_held_out_families_under_design_kinds_only(data_dir):
     lines = []
-    report = robustness.ablation({"all parts": ("geometric", "noise"), "none": ()}, fast=True, data_dir=data_dir,
-                                 log=lines.append)
-    assert list(report["arms"]) == ["all parts", "none"]
+    one = {"parts": ("geometric", "noise"), "settings": {"policy": "one"}}
+    report = robustness.ablation({"one per image": one}, fast=True, data_dir=data_dir, log=lines.append)
+    assert list(report["arms"]) == ["one per image"]
+    assert report["arms"]["one per image"]["settings"] == {"policy": "one"}
     for arm in report["arms"].values():
         assert set(arm["table"]["kinds"]) == set(shifts.DESIGN_KINDS)  # never a held-out kind
         assert set(arm["summary"]) == {"per_kind", "design"}

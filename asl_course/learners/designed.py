@@ -52,7 +52,8 @@ SETTINGS = {
     "noise": 0.12,  # largest sd, of full scale
     "erase": (0.1, 0.4),  # side of the square, of the image's side
     "background": 0.5,  # largest strength of the mixed-in image
-    "p": 0.5,  # chance that each part but geometric acts on an image
+    "p": 0.5,  # policy "independent": the chance that each part but geometric acts on an image
+    "policy": "independent",  # or "one": exactly one part (or none) per image, TrivialAugment's way
 }
 """The designed ranges: set from the design kinds' levels and pictures (never the held-out kinds),
 not yet tuned on a measurement (the short ablation of issue 21 could not say; README)."""
@@ -140,34 +141,50 @@ def chosen(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     return rng.random(n) < p
 
 
+def part_masks(rng: np.random.Generator, n: int, parts, settings: dict) -> dict[str, np.ndarray]:
+    """Which images each part but ``geometric`` acts on.
+
+    Policy ``"independent"``: each part acts on an image with chance ``settings["p"]``, apart from
+    the others (several parts may meet on one image). Policy ``"one"`` (TrivialAugment's): each
+    image gets exactly one of the parts, or none, drawn uniformly."""
+    acting = [p for p in PARTS if p in parts and p != "geometric"]
+    if settings["policy"] == "one":
+        pick = rng.integers(0, len(acting) + 1, n)  # len(acting): the image is left as it is
+        return {p: pick == i for i, p in enumerate(acting)}
+    if settings["policy"] != "independent":
+        raise ValueError(f"policy must be 'independent' or 'one', not {settings['policy']!r}")
+    return {p: chosen(rng, n, settings["p"]) for p in acting}
+
+
 def augment_chunk(x: np.ndarray, rng: np.random.Generator, parts, settings: dict) -> np.ndarray:
     """``x (n, 28, 28)`` float32 in 0..1, augmented by ``parts`` (see the module)."""
-    n, p = len(x), settings["p"]
+    n = len(x)
     geometry = settings if "geometric" in parts else LESSON_GEOMETRY
     out = warp(x, *affine_maps(rng, n, geometry))
-    if "background" in parts:
+    acts = part_masks(rng, n, parts, settings)
+    if "background" in acts:
         other = np.roll(out[rng.permutation(n)], tuple(rng.integers(-8, 9, 2)), axis=(1, 2))
-        strength = settings["background"] * rng.uniform(0, 1, n) * chosen(rng, n, p)
+        strength = settings["background"] * rng.uniform(0, 1, n) * acts["background"]
         out = out + strength[:, None, None] * background_mask(out) * (other - other.mean(axis=(1, 2), keepdims=True))
-    if "erase" in parts:
+    if "erase" in acts:
         low, high = settings["erase"]
         side = np.rint(rng.uniform(low, high, n) * SIDE).astype(int)
         top, left = (rng.uniform(0, 1, (2, n)) * (SIDE - side + 1)).astype(int)
         rows, cols = np.arange(SIDE)[None, :, None], np.arange(SIDE)[None, None, :]
         inside = ((rows >= top[:, None, None]) & (rows < (top + side)[:, None, None])
                   & (cols >= left[:, None, None]) & (cols < (left + side)[:, None, None]))
-        inside &= chosen(rng, n, p)[:, None, None]
+        inside &= acts["erase"][:, None, None]
         out = np.where(inside, rng.uniform(0, 1, (n, 1, 1)), out)
-    if "light" in parts:
+    if "light" in acts:
         low, high = settings["contrast"]
-        factor = np.where(chosen(rng, n, p), rng.uniform(low, high, n), 1.0)[:, None, None]
+        factor = np.where(acts["light"], rng.uniform(low, high, n), 1.0)[:, None, None]
         mean = out.mean(axis=(1, 2), keepdims=True)
-        shift = settings["brightness"] * rng.uniform(-1, 1, n) * chosen(rng, n, p)
+        shift = settings["brightness"] * rng.uniform(-1, 1, n) * acts["light"]
         out = (out - mean) * factor + mean + shift[:, None, None]
-    if "blur" in parts:
-        out = gaussian_blur(out, settings["blur"] * rng.uniform(0, 1, n) * chosen(rng, n, p))
-    if "noise" in parts:
-        sd = settings["noise"] * rng.uniform(0, 1, n) * chosen(rng, n, p)
+    if "blur" in acts:
+        out = gaussian_blur(out, settings["blur"] * rng.uniform(0, 1, n) * acts["blur"])
+    if "noise" in acts:
+        sd = settings["noise"] * rng.uniform(0, 1, n) * acts["noise"]
         out = out + sd[:, None, None] * rng.standard_normal(out.shape, dtype=np.float32)
     return np.clip(out, 0, 1).astype(np.float32)
 

@@ -71,26 +71,27 @@ def check_recipes(names) -> list[str]:
     return names
 
 
-def make_flow(name: str, x, y, *, seed: int, parts=designed.PARTS):
-    """The batches recipe ``name`` trains on: the plain images, the lesson's generator or the designed flow."""
+def make_flow(name: str, x, y, *, seed: int, parts=designed.PARTS, settings: dict | None = None):
+    """The batches recipe ``name`` trains on: the plain images, the lesson's generator or the designed flow
+    (``parts`` and ``settings``: see :func:`asl_course.learners.designed.augment`)."""
     from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
     if name == "designed":
-        return designed.flow(x, y, batch_size=facts.BATCH_SIZE, seed=seed, parts=parts)
+        return designed.flow(x, y, batch_size=facts.BATCH_SIZE, seed=seed, parts=parts, settings=settings)
     datagen = ImageDataGenerator() if name == "none" else lesson.make_datagen(x)
     return datagen.flow(x, y, batch_size=facts.BATCH_SIZE, seed=seed)
 
 
 def train(name: str, prepared: lesson.Prepared, *, seed: int, epochs: int, train_images: int | None = None,
-          parts=designed.PARTS):
+          parts=designed.PARTS, settings: dict | None = None):
     """The lesson's model trained with recipe ``name`` on the training file (or its first images);
-    ``parts``: the designed augmentation's parts (recipe ``designed`` only)."""
+    ``parts``, ``settings``: the designed augmentation's parts and ranges (recipe ``designed`` only)."""
     import keras
 
     keras.utils.set_random_seed(seed)
     model = lesson.build_model()
     x, y = prepared.x_train[:train_images], prepared.y_train[:train_images]
-    flow = make_flow(name, x, y, seed=seed, parts=parts)
+    flow = make_flow(name, x, y, seed=seed, parts=parts, settings=settings)
     extra = []
     if name in ("recalibrated", "designed"):
         recipe.compile_model(model, "recalibrated", steps_per_epoch=len(flow), epochs=epochs)
@@ -271,14 +272,34 @@ def ablation_arms(parts=designed.PARTS) -> dict[str, tuple]:
     return arms
 
 
+def policy_arms(parts=designed.PARTS) -> dict[str, dict]:
+    """How the parts meet on an image: independently (chance ``p`` each) or one per image
+    (TrivialAugment's way), against the lesson's geometry and the wider geometry alone."""
+    photometric = tuple(p for p in parts if p != "geometric")
+    return {"none (lesson's geometry)": {"parts": ()},
+            "wider geometry only": {"parts": ("geometric",)},
+            "all parts, independent": {"parts": tuple(parts), "settings": {"policy": "independent"}},
+            "all parts, one per image": {"parts": tuple(parts), "settings": {"policy": "one"}},
+            "lesson's geometry, one per image": {"parts": photometric, "settings": {"policy": "one"}}}
+
+
+ARM_SETS = {"parts": ablation_arms, "policy": policy_arms}
+"""``asl-course bench ablation --arms``: each part left out, or how the parts meet on an image."""
+
+
+def arm_spec(arm) -> tuple[tuple, dict]:
+    """``(parts, settings)`` of an arm given as its parts or as ``{"parts": ..., "settings": ...}``."""
+    if isinstance(arm, dict):
+        return designed.check_parts(arm.get("parts", ())), dict(arm.get("settings") or {})
+    return designed.check_parts(arm), {}
+
+
 def ablation(arms: dict | None = None, *, seed: int = 0, epochs: int = ABLATION["epochs"],
              train_every: int = ABLATION["train_every"], valid_images: int = ABLATION["valid_images"],
              valid_fraction: float = 0.2, fast: bool = False, data_dir=None, log=print) -> dict:
     """Train recipe ``designed`` with each arm's parts on the family split's training part and
     measure it on the held-out families, as they are and under the design kinds only."""
-    arms = dict(arms or ablation_arms())
-    for parts in arms.values():
-        designed.check_parts(parts)
+    arms = {name: arm_spec(arm) for name, arm in (arms or ablation_arms()).items()}
     recipe.check_epochs(epochs)
     if train_every < 1 or valid_images < 1:
         raise ValueError("train_every and valid_images must be at least 1")
@@ -297,13 +318,13 @@ def ablation(arms: dict | None = None, *, seed: int = 0, epochs: int = ABLATION[
               "data": data_label(folder),
               "train_images": int(len(train_rows)), "held_out_images": int(len(valid_rows)),
               "kinds": list(shifts.DESIGN_KINDS), "suite": shifts.SUITE_VERSION, "arms": {}}
-    for name, parts in arms.items():
+    for name, (parts, settings) in arms.items():
         started = time.perf_counter()
         log(f"{name}: training {epochs} epoch(s) on {len(train_rows):,} images ...")
-        model = train("designed", part, seed=seed, epochs=epochs, parts=parts)
+        model = train("designed", part, seed=seed, epochs=epochs, parts=parts, settings=settings)
         table = shifts.evaluate(lambda images: model.predict(images, batch_size=1024, verbose=0), x_held,
                                 labels_held, kinds=shifts.DESIGN_KINDS, seed=seed)
-        report["arms"][name] = {"parts": list(parts), "table": table, "summary": shifts.summary(table),
+        report["arms"][name] = {"parts": list(parts), "settings": settings, "table": table, "summary": shifts.summary(table),
                                 "seconds": round(time.perf_counter() - started, 1)}
         log(ablation_lines(report)[-2])  # this arm's row, as soon as it is measured
     return logged(report, ablation_lines, log)
@@ -315,10 +336,10 @@ def ablation_lines(report: dict) -> list[str]:
     lines = [f"designed augmentation, ablation: family split (held-out families, {report['held_out_images']:,} "
              f"images; trained on {report['train_images']:,}), design kinds only, {report['epochs']} epoch(s), "
              f"seed {report['seed']}, {report['data']}" + fast_note(report),
-             f"  {'arm':26s} {'clean':>5s} " + " ".join(f"{k[:5]:>5s}" for k in kinds) + f" {'mean':>5s} {'worst':>5s}"]
+             f"  {'arm':34s} {'clean':>5s} " + " ".join(f"{k[:5]:>5s}" for k in kinds) + f" {'mean':>5s} {'worst':>5s}"]
     for name, arm in report["arms"].items():
         per_kind, d = arm["summary"]["per_kind"], arm["summary"]["design"]
-        lines.append(f"  {name:26s} {arm['table']['clean']:5.3f} " + " ".join(f"{per_kind[k]:5.3f}" for k in kinds)
+        lines.append(f"  {name:34s} {arm['table']['clean']:5.3f} " + " ".join(f"{per_kind[k]:5.3f}" for k in kinds)
                      + f" {d['mean']:5.3f} {d['worst_accuracy']:5.3f}")
     lines.append("  each kind: mean over severities 1-5; worst: the lowest kind")
     return lines

@@ -86,6 +86,9 @@ def register(sub) -> None:
                                            "validation split under the design kinds (why each part is there)")
     abl.add_argument("--epochs", type=int, default=None, help="epochs of each arm (default 2: short runs)")
     abl.add_argument("--seed", type=int, default=0)
+    abl.add_argument("--arms", choices=("parts", "policy"), default="parts",
+                     help="parts: the design less each part (default); policy: how the parts meet on an image "
+                          "(independently, or one per image as TrivialAugment)")
     abl.add_argument("--fast", action="store_true", help="one epoch on 2,048 images: checks the path (CI)")
     abl.add_argument("--json", type=Path, help="also write the report to this file")
     abl.set_defaults(handler=handle_ablation)
@@ -163,7 +166,8 @@ def handle_ablation(args) -> int:
     from asl_course.tooling import robustness
 
     epochs = robustness.ABLATION["epochs"] if args.epochs is None else args.epochs
-    return _robustness_report(args, lambda: robustness.ablation(seed=args.seed, epochs=epochs, fast=args.fast))
+    return _robustness_report(args, lambda: robustness.ablation(robustness.ARM_SETS[args.arms](), seed=args.seed,
+                                                                      epochs=epochs, fast=args.fast))
 
 
 def _robustness_report(args, make) -> int:
