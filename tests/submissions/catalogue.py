@@ -26,7 +26,9 @@ grading takes its own path through nbgrader (notebook 4's repairs, notebook 5's 
 or that show, once per notebook, a mistake named on the feedback page. The others
 (``in_ci=False``) are mistakes graded in CI inside a combined submission or whose self-check
 messages and hidden verdicts are tested in-process (tests/test_checks.py, tests/test_grading.py),
-the single forms of the combined attacks, two solutions graded again after harmless attacks, a solution
+the single forms of the combined attacks, notebook 4's second model not descended from the grader's
+initialisation (``x04_trained_elsewhere``; ``x04_loaded_model`` fails the same check in CI), two solutions
+graded again after harmless attacks, a solution
 handed in from an older release (its old flat imports), and
 two baselines that CI grades in tests/test_parallel.py's class (``PARALLEL_CLASS``: serially and
 through ``asl-course grade``'s workers, each against its expected scores here); they run with
@@ -722,7 +724,7 @@ def catalogue() -> list[Submission]:
                    what="weights trained elsewhere from an initialisation of its own, put in the notebook's model, "
                         "with optimizer.iterations.assign and a hand-built History (the verifier: not descended from "
                         "the grader's initialisation; its short training also fails the self-check's accuracy)",
-                   needs_real=True),
+                   needs_real=True, in_ci=False),  # x04_loaded_model, in CI, fails the same check (not descended)
         Submission("x04_assigned_iterations", A4, edit(A4, lambda nb: cr.set_source(nb, "fit", ASSIGNED_ITERATIONS_FIT)),
                    {"test_fit"}, kind="adversarial",
                    what="no training: optimizer.iterations.assign(858) and a hand-built History (its weights are "
