@@ -112,14 +112,15 @@ def test_recalibrate_bn_sets_the_statistics_of_clean_images():
                                atol=1e-4)
 
 
-def test_holdout_split_is_fixed_disjoint_and_complete():
-    keep, held = recipe.holdout_split(27_455)
-    assert len(held) == recipe.HOLDOUT_IMAGES and len(keep) + len(held) == 27_455
-    assert not set(keep) & set(held)
-    again_keep, again_held = recipe.holdout_split(27_455)
+def test_holdout_split_holds_out_whole_families_the_same_whatever_the_seed():
+    numbers = np.repeat(np.arange(240), 5)  # 240 families of 5 near-copies, 10 per letter
+    labels = numbers % 24
+    keep, held = recipe.holdout_split(numbers, labels)
+    assert len(keep) + len(held) == len(numbers) and not set(keep) & set(held)
+    assert not set(numbers[keep]) & set(numbers[held])  # no family on both sides
+    assert set(labels[held]) == set(range(24)) and 0.15 <= len(held) / len(numbers) <= 0.3
+    again_keep, again_held = recipe.holdout_split(numbers, labels)
     np.testing.assert_array_equal(held, again_held)
-    with pytest.raises(ValueError, match="holdout"):
-        recipe.holdout_split(100, 100)
 
 
 def test_summary_table_and_targets():
@@ -151,15 +152,17 @@ def test_run_refuses_the_stand_in(tmp_path):
 def test_training_arrays_hold_out_part_of_the_training_file_or_use_the_validation_file():
     from types import SimpleNamespace
 
-    n = recipe.HOLDOUT_IMAGES + 100
-    labels = np.arange(n) % 24
+    n = 2400
+    numbers = np.arange(n) // 10  # families of 10
+    labels = numbers % 24
     prepared = SimpleNamespace(x_train=np.arange(n, dtype="float32").reshape(n, 1), y_train=np.eye(24)[labels],
                                x_valid="X_VALID", y_valid="Y_VALID", labels_valid="LABELS")
-    x, y, x_valid, y_valid, labels_valid, says = recipe.training_arrays(prepared, holdout=True)
-    keep, held = recipe.holdout_split(n)
-    assert len(x) == 100 and set(x[:, 0].astype(int)) == set(keep) and set(x_valid[:, 0].astype(int)) == set(held)
+    x, y, x_valid, y_valid, labels_valid, says = recipe.training_arrays(prepared, holdout=True, numbers=numbers)
+    keep, held = recipe.holdout_split(numbers, labels)
+    assert set(x[:, 0].astype(int)) == set(keep) and set(x_valid[:, 0].astype(int)) == set(held)
+    assert not set(numbers[x[:, 0].astype(int)]) & set(numbers[x_valid[:, 0].astype(int)])
     np.testing.assert_array_equal(labels_valid, labels[held])
-    assert "held out of the training file" in says and "test file not read" in says
+    assert "whole families held out of the training file" in says and "test file not read" in says
     x, y, x_valid, *_, says = recipe.training_arrays(prepared, train_images=10)
     assert len(x) == len(y) == 10 and x_valid == "X_VALID" and "Kaggle test" in says
 

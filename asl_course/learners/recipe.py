@@ -48,6 +48,7 @@ from asl_course import facts
 from asl_course import dataset as _data
 from asl_course.errors import UserError
 from asl_course.i18n import drawing, t
+from asl_course.dataset import families
 from asl_course.learners import lesson, notebook
 
 RECIPES = ("lesson", "stable", "recalibrated")
@@ -58,9 +59,12 @@ STABLE_EPOCHS = 10
 MAX_EPOCHS = 20
 #: Un-augmented training images whose statistics replace the moving ones (``"recalibrated"``).
 RECALIBRATION_IMAGES = 8192
-#: Images held out of the training file by ``run(..., holdout=True)`` (a fixed permutation, seed
-#: :data:`HOLDOUT_SEED`): a validation set that is not the test file.
-HOLDOUT_IMAGES = 5455
+#: ``run(..., holdout=True)`` validates on whole families of near-copies held out of the training
+#: file (:func:`asl_course.dataset.families.family_split`, this share of each letter, seed
+#: :data:`HOLDOUT_SEED`): a validation set that is neither the test file nor copies of what trains.
+#: (Until issue 21 it held out 5,455 images by a random permutation: near-twins of training
+#: images, so it measured memory.)
+HOLDOUT_FRACTION = 0.2
 HOLDOUT_SEED = 2026
 #: Keras callbacks that choose something on a monitored quantity (``val_*`` by default).
 CHOOSING_CALLBACKS = ("EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint", "BackupAndRestore")
@@ -263,13 +267,10 @@ def bn_modes(model, x_stats, x_eval, labels_eval, *, batch: int = 32) -> dict[st
 # --- A full run ---------------------------------------------------------------------------------------
 
 
-def holdout_split(n: int, holdout: int = HOLDOUT_IMAGES) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (train, held out) of a training file of ``n`` images: a fixed permutation
-    (:data:`HOLDOUT_SEED`, whatever the training seed), the last ``holdout`` held out, both sorted."""
-    if not 0 < holdout < n:
-        raise ValueError(f"holdout must be between 0 and {n} images, not {holdout}")
-    order = np.random.default_rng(HOLDOUT_SEED).permutation(n)
-    return np.sort(order[:-holdout]), np.sort(order[-holdout:])
+def holdout_split(numbers, labels) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, held out) of the training file: whole families held out (``numbers``: each
+    image's family), :data:`HOLDOUT_FRACTION` of each letter, the same whatever the training seed."""
+    return families.family_split(numbers, labels, HOLDOUT_FRACTION, HOLDOUT_SEED)
 
 
 def run(recipe: str = "stable", *, seed: int = 0, epochs: int | None = None, data_dir=None, log_file=None,
@@ -279,8 +280,8 @@ def run(recipe: str = "stable", *, seed: int = 0, epochs: int | None = None, dat
     ``diagnose``: also measure, each epoch, :func:`bn_modes` on the validation file and the
     training loss's spikes (batches whose loss is over 3 times the epoch's median).
 
-    ``holdout``: validate on :data:`HOLDOUT_IMAGES` images held out of the *training* file
-    (:func:`holdout_split`) and train on the rest; the test file is not read. How a recipe is
+    ``holdout``: validate on whole families held out of the *training* file (:func:`holdout_split`)
+    and train on the rest; the test file is not read. How a recipe is
     checked before it meets the test file.
 
     ``train_images``: train on the first N images only (a smoke test; not the recipe).
@@ -295,7 +296,8 @@ def run(recipe: str = "stable", *, seed: int = 0, epochs: int | None = None, dat
     prepared = _real_data(data_dir)
     keras.utils.set_random_seed(seed)
     model = lesson.build_model()
-    x, y, x_valid, y_valid, labels_valid, validation = training_arrays(prepared, holdout, train_images)
+    numbers = families.families(_data.locate(data_dir)) if holdout else None
+    x, y, x_valid, y_valid, labels_valid, validation = training_arrays(prepared, holdout, train_images, numbers)
     flow = lesson.make_datagen(x).flow(x, y, batch_size=lesson.BATCH_SIZE)
     steps = len(flow)
     compile_model(model, recipe, steps_per_epoch=steps, epochs=epochs)
@@ -328,16 +330,18 @@ def _real_data(data_dir):
     return lesson.prepare(folder)
 
 
-def training_arrays(prepared, holdout: bool = False, train_images: int | None = None) -> tuple:
+def training_arrays(prepared, holdout: bool = False, train_images: int | None = None, numbers=None) -> tuple:
     """``(x, y, x_valid, y_valid, labels_valid, validation)`` a run trains and validates on:
     the training file (its first ``train_images``) and the validation file, or with ``holdout``
-    the training file less :data:`HOLDOUT_IMAGES` images it validates on; ``validation`` says which."""
+    the training file less the families it validates on (``numbers``: each training image's family);
+    ``validation`` says which."""
     x, y = prepared.x_train, prepared.y_train
     if holdout:
-        keep, held = holdout_split(len(x))
+        keep, held = holdout_split(numbers, np.asarray(y).argmax(1))
         x_valid, y_valid, labels_valid = x[held], y[held], np.asarray(y[held]).argmax(1)
         x, y = x[keep], y[keep]
-        validation = f"{HOLDOUT_IMAGES} images held out of the training file (seed {HOLDOUT_SEED}); test file not read"
+        validation = (f"{len(held):,} images in whole families held out of the training file (seed {HOLDOUT_SEED}); "
+                      "test file not read")
     else:
         x_valid, y_valid, labels_valid = prepared.x_valid, prepared.y_valid, prepared.labels_valid
         validation = "the validation (Kaggle test) file, evaluated after every epoch, never used to choose"
@@ -552,7 +556,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=None, help="write each finished run to OUT-seedN.json")
     p.add_argument("--diagnose", action="store_true")
     p.add_argument("--holdout", action="store_true",
-                   help=f"validate on {HOLDOUT_IMAGES} images held out of the training file, not on the test file")
+                   help="validate on whole families of near-copies held out of the training file, not on the test file")
     a = p.parse_args(argv)
     for seed in a.seeds:
         report = run(a.recipe, seed=seed, epochs=a.epochs, log_file=a.log, diagnose=a.diagnose, holdout=a.holdout)
