@@ -90,10 +90,17 @@ def test_policy_one_gives_each_image_exactly_one_part_or_none():
     assert per_image.max() == 1  # never two parts on one image
     shares = [m.mean() for m in masks.values()] + [np.mean(per_image == 0)]
     assert np.allclose(shares, 1 / 6, atol=0.02)  # five parts and "as it is", drawn uniformly
-    independent = designed.part_masks(rng, 6000, designed.PARTS, designed.SETTINGS)
+    independent = designed.part_masks(rng, 6000, designed.PARTS, {**designed.SETTINGS, "policy": "independent"})
     assert np.sum(list(independent.values()), axis=0).max() > 1  # independently, parts meet
 
 
 def test_an_unknown_policy_is_refused():
     with pytest.raises(ValueError, match="policy must be"):
         designed.augment(hand(2), settings={"policy": "two"})
+
+
+def test_the_chosen_design_keeps_the_lessons_geometry_and_one_photometric_part_per_image():
+    assert "geometric" not in designed.CHOSEN_PARTS and set(designed.CHOSEN_PARTS) < set(designed.PARTS)
+    assert designed.SETTINGS["policy"] == "one"
+    x = hand(64)
+    assert np.array_equal(designed.augment(x, seed=5), designed.augment(x, seed=5, parts=designed.CHOSEN_PARTS))

@@ -71,7 +71,7 @@ def check_recipes(names) -> list[str]:
     return names
 
 
-def make_flow(name: str, x, y, *, seed: int, parts=designed.PARTS, settings: dict | None = None):
+def make_flow(name: str, x, y, *, seed: int, parts=designed.CHOSEN_PARTS, settings: dict | None = None):
     """The batches recipe ``name`` trains on: the plain images, the lesson's generator or the designed flow
     (``parts`` and ``settings``: see :func:`asl_course.learners.designed.augment`)."""
     from tensorflow.keras.preprocessing.image import ImageDataGenerator
@@ -83,7 +83,7 @@ def make_flow(name: str, x, y, *, seed: int, parts=designed.PARTS, settings: dic
 
 
 def train(name: str, prepared: lesson.Prepared, *, seed: int, epochs: int, train_images: int | None = None,
-          parts=designed.PARTS, settings: dict | None = None):
+          parts=designed.CHOSEN_PARTS, settings: dict | None = None):
     """The lesson's model trained with recipe ``name`` on the training file (or its first images);
     ``parts``, ``settings``: the designed augmentation's parts and ranges (recipe ``designed`` only)."""
     import keras
