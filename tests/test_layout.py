@@ -1,7 +1,7 @@
 """The package's parts are folders (ARCHITECTURE.md, "Where each part lives"), and each imports
 only what it may; notebooks and nbgrader_config.py use the course's API only (its public surface);
-an older release's flat names (asl_course.MOVED) give the modules of today; no module imports another's
-underscore name.
+an older release's flat names (asl_course.MOVED) give the modules of today; no module imports or uses
+(``module._name``) another's underscore name.
 
 Each import check imports a part's modules in a fresh interpreter and lists what came with them:
 a learner's notebook must not pull in the nbgrader plugins, the sandbox, the instructor's tools
