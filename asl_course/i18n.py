@@ -269,7 +269,7 @@ def _jupyter_language() -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _detected() -> str:
+def detected() -> str:
     return _colab_language() or _jupyter_language() or SOURCE_LANGUAGE
 
 
@@ -278,7 +278,7 @@ def language() -> str:
     chosen = os.environ.get(ENV)
     if chosen:
         return valid(chosen) or SOURCE_LANGUAGE
-    return _detected()
+    return detected()
 
 
 # --- Catalogs ---------------------------------------------------------------------------------------

@@ -450,8 +450,8 @@ def test_the_save_self_check_and_the_grader_name_the_same_mistake(tmp_path, monk
     what, fix = grading.save_mistake("asl_model.keras", True, same_predictions=False)
     seen = _self_check_says("save", {"model": model, "x_valid": np.random.default_rng(0).random((4, 28, 28, 1))})
     assert f"Mistake: {what}" in seen and f"Fix: {fix}" in seen, seen
-    obs = nb4._obs_save(ns, None, None)
-    graded = " ".join(nb4._judge_save(obs, None, {"saved": describe_model(model), "same_predictions": False}))
+    obs = nb4.obs_save(ns, None, None)
+    graded = " ".join(nb4.judge_save(obs, None, {"saved": describe_model(model), "same_predictions": False}))
     assert what in graded and fix in graded, graded
     assert grading.save_mistake("asl_model.keras", True, same_predictions=True) is None
 

@@ -136,7 +136,7 @@ def test_absl_lines_are_filtered_but_other_stderr_kept(tmp_path):
         import sys
         sys.path.insert(0, {str(fake.parent)!r})
         from asl_course.learners import notebook
-        notebook._import_tensorflow_quietly()
+        notebook.import_tensorflow_quietly()
         import tensorflow
         print("imported", tensorflow.__file__)
     """)

@@ -372,7 +372,7 @@ def test_swap_killed_midway_is_recovered(tmp_path, standin):
     old = parent / f".asl_data.old-{dead}-0123abcd"
     shutil.copytree(standin, old)
     (parent / f".asl_data.new-{dead}-89abcdef").mkdir()
-    data.install._clean_stale(parent / "asl_data")
+    data.install.clean_stale(parent / "asl_data")
     assert data.check(parent / "asl_data")["kind"] == "synthetic"
     assert leftovers(parent) == []
     shutil.copytree(standin, old)  # and when the folder is there, a stale copy is deleted

@@ -1,7 +1,7 @@
 """The package's parts are folders (ARCHITECTURE.md, "Where each part lives"), and each imports
 only what it may; notebooks and nbgrader_config.py use the course's API only (its public surface);
-an older release's flat names (asl_course.MOVED) give the modules of today; no module imports another's
-underscore name.
+an older release's flat names (asl_course.MOVED) give the modules of today; no module imports or uses
+(``module._name``) another's underscore name.
 
 Each import check imports a part's modules in a fresh interpreter and lists what came with them:
 a learner's notebook must not pull in the nbgrader plugins, the sandbox, the instructor's tools
@@ -276,6 +276,80 @@ def test_no_module_imports_another_modules_underscore_name(tmp_path):
     (planted / "a.py").write_text("from .files import _x\nfrom asl_course.grading.raw import rebuild, _y\n")
     assert [line.split(": ", 1)[1] for line in private_imports(tmp_path / "asl_course")] == [
         "from asl_course.dataset.files import _x", "from asl_course.grading.raw import _y"]
+
+
+
+def _module_file(root: Path, dotted: str) -> Path | None:
+    """The file of the project module ``dotted`` under ``root``'s parent, or None (not one of ours)."""
+    base = root.parent.joinpath(*dotted.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported_modules(tree: ast.Module, package: list[str], root: Path) -> dict[str, str]:
+    """``{local name: dotted module}`` for each project module the file's imports (anywhere) bind."""
+    bound = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                bound[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            for a in node.names:
+                bound[a.asname or a.name] = f"{module}.{a.name}"
+    return {name: dotted for name, dotted in bound.items()
+            if dotted.split(".")[0] == root.name and _module_file(root, dotted)}
+
+
+def _dotted(node: ast.expr, bound: dict[str, str]) -> str | None:
+    """The module an expression (``name`` or ``name.sub.sub``) names, through the file's imports."""
+    if isinstance(node, ast.Name):
+        return bound.get(node.id)
+    if isinstance(node, ast.Attribute):
+        parent = _dotted(node.value, bound)
+        return f"{parent}.{node.attr}" if parent else None
+    return None
+
+
+def private_attributes(root: Path, folders: list[Path]) -> list[str]:
+    """``file:line: module._name`` for each ``X._name`` in ``folders``' Python files where ``X`` is a
+    module of the package ``root`` (imported under any name) other than the file itself."""
+    found = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*.py")):
+            rel = path.relative_to(root.parent)
+            package = list(rel.with_suffix("").parts[:-1])
+            tree = ast.parse(path.read_text())
+            bound = _imported_modules(tree, package, root)
+            for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Attribute)), key=lambda n: n.lineno):
+                if not node.attr.startswith("_") or node.attr.startswith("__"):
+                    continue
+                module = _dotted(node.value, bound)
+                if module and _module_file(root, module) and _module_file(root, module) != path:
+                    found.append(f"{rel}:{node.lineno}: {module}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_underscore_name(tmp_path):
+    """Nor ``module._name``: the package, its tests and tools reach another module's names by their
+    public names (self._x, a module's own names and third-party ones are theirs). The check itself:
+    planted uses through each kind of import are found, a module's own and a stdlib one are not."""
+    folders = [PACKAGE] + [ROOT / d for d in ("tests", "tools", ".ci") if (ROOT / d).is_dir()]
+    found = private_attributes(PACKAGE, folders)
+    assert not found, "underscore names used from another module (give them a public name):\n" + "\n".join(found)
+    planted = tmp_path / "asl_course" / "grading"
+    planted.mkdir(parents=True)
+    for name in ("../__init__", "__init__", "nb01", "other"):
+        (planted / f"{name}.py").write_text("")
+    (planted / "nb01.py").write_text("import os\nfrom . import nb01\n_x = 1\nnb01._x\nos._exit\n")
+    (planted / "other.py").write_text("from . import nb01 as nb1\nimport asl_course.grading\n"
+                                      "from asl_course import grading\n\ndef f():\n    return nb1._y, self._z\n"
+                                      "asl_course.grading.nb01._w\ngrading.nb01.ok\n")
+    assert private_attributes(tmp_path / "asl_course", [tmp_path / "asl_course"]) == [
+        "asl_course/grading/other.py:6: asl_course.grading.nb01._y", "asl_course/grading/other.py:7: asl_course.grading.nb01._w"]
 
 
 #: Third-party packages imported inside the functions that use them, and why (ARCHITECTURE.md,

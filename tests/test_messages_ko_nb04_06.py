@@ -36,7 +36,7 @@ def _judged(lang, monkeypatch):
     pixels = nb5.prepared_mistake({"shape": [1, 28, 28, 1], "kind": "f", "values": [0.0] * 783 + [255.0]},
                                   np.zeros(784), "plain")
     ref = types.SimpleNamespace(y_train=np.arange(N) % 24)
-    batches = nb6._judge_train_ds({"facts": _pipeline(64)}, ref, None)
+    batches = nb6.judge_train_ds({"facts": _pipeline(64)}, ref, None)
     return steps, pixels, batches
 
 
@@ -74,6 +74,6 @@ def test_the_grader_s_sentence_has_the_same_shape_in_both_languages(fix, monkeyp
     said = {}
     for lang in ("en", "ko"):
         monkeypatch.setenv(i18n.ENV, lang)
-        said[lang] = nb6._said(("x", i18n.t(fix)))
+        said[lang] = nb6.grader_sentence(("x", i18n.t(fix)))
     use = {lang: i18n.t("use {fix}", lang=lang, fix="") for lang in ("en", "ko")}
     assert said["en"].startswith("x; " + use["en"]) == said["ko"].startswith("x; " + use["ko"])

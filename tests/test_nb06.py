@@ -205,9 +205,9 @@ def test_a_schedule_class_of_one_s_own_is_never_run_by_the_verifier(ref, tmp_pat
 
 def test_repairs_put_the_grader_s_values_in_place(ref):
     ns = {}
-    nb6._repair_augment(ns, ref)
-    nb6._repair_train_ds(ns, ref)
-    nb6._repair_schedule(ns, ref)
+    nb6.repair_augment(ns, ref)
+    nb6.repair_train_ds(ns, ref)
+    nb6.repair_schedule(ns, ref)
     for grade_id in ("test_augment_layers", "test_train_ds", "test_schedule"):
         assert judged(grade_id, ns, ref) == [], grade_id
 

@@ -82,11 +82,11 @@ def test_bn_modes_moving_stats_path_is_the_model_s_own_prediction():
             layer.moving_mean.assign(rng.normal(0, 0.5, c).astype("float32"))
             layer.moving_variance.assign(rng.uniform(0.5, 2, c).astype("float32"))
     x = rng.random((64, 28, 28, 1)).astype("float32")
-    np.testing.assert_allclose(recipe._forward(model, x, chunk=24), model.predict(x, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(recipe.forward(model, x, chunk=24), model.predict(x, verbose=0), atol=1e-5)
     stats = recipe.recomputed_bn_stats(model, x, chunk=16)
     # One group of all 64 images normalised by its own statistics = statistics recomputed on them.
-    np.testing.assert_allclose(recipe._forward(model, x, ["batch"] * 3, chunk=64, group=64),
-                               recipe._forward(model, x, stats), atol=1e-4)
+    np.testing.assert_allclose(recipe.forward(model, x, ["batch"] * 3, chunk=64, group=64),
+                               recipe.forward(model, x, stats), atol=1e-4)
     first = stats[0]
     h = model.layers[0](x, training=False)
     np.testing.assert_allclose(first[0], np.asarray(h).mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
@@ -108,7 +108,7 @@ def test_recalibrate_bn_sets_the_statistics_of_clean_images():
         np.testing.assert_allclose(np.asarray(layer.moving_variance), var, rtol=1e-5, atol=1e-6)
         assert not np.allclose(np.asarray(layer.moving_mean), old)
     # Now the stored statistics are those of x: inference on x = normalising with x's own statistics.
-    np.testing.assert_allclose(model.predict(x, verbose=0), recipe._forward(model, x, ["batch"] * 3, chunk=96, group=96),
+    np.testing.assert_allclose(model.predict(x, verbose=0), recipe.forward(model, x, ["batch"] * 3, chunk=96, group=96),
                                atol=1e-4)
 
 

@@ -122,7 +122,7 @@ def test_does_not_replace_real_data(tmp_path):
 
 
 def test_validation_split_is_harder_on_purpose():
-    splits = synthetic._generate(0, 4, 20)
+    splits = synthetic.generate_with_mirror_flags(0, 4, 20)
     (_, y_train, mirrored_train), (_, y_valid, mirrored_valid) = splits["train"], splits["valid"]
     assert not mirrored_train.any()  # right hands only
     assert 0.3 < mirrored_valid.mean() < 0.7  # about half left hands

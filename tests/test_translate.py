@@ -210,13 +210,13 @@ def test_the_language_comes_from_the_open_notebooks_metadata(tmp_path, monkeypat
     nb = tmp_path / "nb.ipynb"
     nb.write_text(json.dumps({"cells": [], "metadata": {"asl_course": {"lang": "ko"}}}), encoding="utf-8")
     monkeypatch.setenv("JPY_SESSION_NAME", str(nb))
-    i18n._detected.cache_clear()
+    i18n.detected.cache_clear()
     try:
         assert i18n.language() == "ko"
         monkeypatch.setenv(i18n.ENV, "en")  # the variable wins
         assert i18n.language() == "en"
     finally:
-        i18n._detected.cache_clear()
+        i18n.detected.cache_clear()
     assert i18n.notebook_language({"metadata": {"asl_course": {"lang": "xx"}}}) == "en"
     assert i18n.notebook_language({"metadata": {"asl_course": "ko"}}) == "en"
     assert i18n.notebook_file_language(tmp_path / "missing.ipynb") is None

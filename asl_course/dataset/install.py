@@ -32,7 +32,7 @@ def check_dest(dest: Path) -> None:
             )
 
 
-def _clean_stale(dest: Path) -> None:
+def clean_stale(dest: Path) -> None:
     """Tidy up after a data step that was killed mid-swap: its temporary siblings of ``dest``
     (``.NAME.new-PID-...``, ``.NAME.old-PID-...``, PID no longer running) are deleted, except
     that an old copy is put back when ``dest`` itself is missing."""
@@ -69,7 +69,7 @@ def install_files(dest: Path, files: dict[str, bytes], marker: dict) -> None:
     """
     check_dest(dest)
     try:
-        _clean_stale(dest)
+        clean_stale(dest)
     except OSError:
         pass  # only tidying; the swap below does not depend on it
     parent = dest.parent

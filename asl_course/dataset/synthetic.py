@@ -312,10 +312,10 @@ def _split(split: str, per_class: int, rng: np.random.Generator):
 def generate(seed: int = 0, train_per_class: int = TRAIN_PER_CLASS, valid_per_class: int = VALID_PER_CLASS):
     """The stand-in as arrays: ``{"train": (x, y), "valid": (x, y)}``, x uint8 ``(N, 784)``,
     y int64 course labels 0..23 (shuffled). Deterministic for a given ``seed``."""
-    return {split: (x, y) for split, (x, y, _) in _generate(seed, train_per_class, valid_per_class).items()}
+    return {split: (x, y) for split, (x, y, _) in generate_with_mirror_flags(seed, train_per_class, valid_per_class).items()}
 
 
-def _generate(seed, train_per_class, valid_per_class):
+def generate_with_mirror_flags(seed, train_per_class, valid_per_class):
     train_seq, valid_seq = np.random.SeedSequence(seed).spawn(2)
     return {
         "train": _split("train", train_per_class, np.random.default_rng(train_seq)),

@@ -24,7 +24,7 @@ def _observe_arrays(ns: dict, names, extra) -> dict:
     return out
 
 
-def _obs_load_csv(ns, ref, folder):
+def obs_load_csv(ns, ref, folder):
     out = {}
     for name in ("train_df", "valid_df"):
         facts, a = _frame_facts(ns[name])
@@ -33,7 +33,7 @@ def _obs_load_csv(ns, ref, folder):
     return out
 
 
-def _obs_labels(ns, ref, folder):
+def obs_labels(ns, ref, folder):
     out = _observe_arrays(ns, ("y_train", "y_valid"), lambda f, a: f.update(digest=int_digest(a)))
     for name in ("train_df", "valid_df"):
         cols = getattr(ns[name], "columns", None)
@@ -41,11 +41,11 @@ def _obs_labels(ns, ref, folder):
     return out
 
 
-def _obs_images(ns, ref, folder):
+def obs_images(ns, ref, folder):
     return _observe_arrays(ns, ("x_train", "x_valid"), lambda f, a: f.update(digest=int_digest(a)))
 
 
-def _obs_one_hot(ns, ref, folder):
+def obs_one_hot(ns, ref, folder):
     def extra(f, a):
         f.update(onehot_facts(a))
         if a is not None and a.ndim == 1:
@@ -59,7 +59,7 @@ def _obs_one_hot(ns, ref, folder):
     return out
 
 
-def _obs_scaled(ns, ref, folder):
+def obs_scaled(ns, ref, folder):
     def extra(f, a):
         digest, worst = scaled_digest(a)
         f.update(scaled=digest, off_grid=None if math.isinf(worst) else worst)
@@ -163,7 +163,7 @@ def load_csv_mistakes(frames: dict, rows: dict | None = None) -> list[tuple[str,
     """What is wrong with the two loaded CSVs, as ``(mistake, fix)`` pairs, at most one for each
     DataFrame (empty: nothing seen).
 
-    Stated once: the grader's judge (:func:`_judge_load_csv`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_load_csv`) and the learners' self-check
     (``asl_course.learners.checks.check_dataframes``) both say these words. ``frames``: the
     :func:`frame_facts` of ``train_df`` and ``valid_df``; ``rows``: the number of rows of each
     file (the grader's reference data; None: not known, as in a self-check: then the two files
@@ -177,7 +177,7 @@ def _in_order(found: dict, names) -> list[tuple[str, str]]:
     return list({id(found[name]): found[name] for name in names if name in found}.values())
 
 
-def _judge_load_csv(obs, ref, models):
+def judge_load_csv(obs, ref, models):
     found = load_csv_found({name: obs[name] for name in CSV_FILES},
                            {"train_df": len(ref.y_train), "valid_df": len(ref.y_valid)})
     mistakes = [said(m) for m in _in_order(found, CSV_FILES)]
@@ -191,7 +191,7 @@ def labels_mistake(name: str, shape, n: int, top: float | None = None, bottom: f
                    column_gone: bool = False, dtype: str | None = None) -> tuple[str, str] | None:
     """``y_train``/``y_valid`` not the label column, as ``(mistake, fix)`` (None: nothing seen).
 
-    Stated once, with :func:`label_kept_mistake`: the grader's judge (:func:`_judge_labels`) and
+    Stated once, with :func:`label_kept_mistake`: the grader's judge (:func:`judge_labels`) and
     the learners' self-check (``asl_course.learners.checks.check_labels``) both say these words.
     ``top``/``bottom``: the largest and smallest value (None: not known); ``column_gone``: the
     DataFrame has no label column any more (the cell deleted it), so the fix first reads the CSV again;
@@ -224,7 +224,7 @@ def label_kept_mistake(df: str) -> tuple[str, str]:
             t('del {df}["label"] after taking the labels', df=df))
 
 
-def _judge_labels(obs, ref, models):
+def judge_labels(obs, ref, models):
     mistakes = []
     for name, n in (("y_train", len(ref.y_train)), ("y_valid", len(ref.y_valid))):
         f = obs[name]
@@ -248,7 +248,7 @@ def images_mistake(name: str, type_name: str, shape, n: int | None = None, top: 
                    dtype: str | None = None) -> tuple[str, str] | None:
     """What is wrong with an image array taken from its DataFrame, as ``(mistake, fix)`` (None: right).
 
-    Stated once: the grader's judge (:func:`_judge_images`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_images`) and the learners' self-check
     (``asl_course.learners.checks.check_images``) both say these words. ``type_name``: the
     value's type's name; ``n``: the number of rows it must have (None: not checked); ``top``: its
     largest value and ``dtype`` its values' type (None: not known).
@@ -282,7 +282,7 @@ def pixels_mistake(name: str) -> tuple[str, str]:
     return t("{name} does not hold the pixel columns of {df} in their order", name=name, df=df), f"{name} = {df}.values"
 
 
-def _judge_images(obs, ref, models):
+def judge_images(obs, ref, models):
     mistakes = []
     for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
         f = obs[name]
@@ -310,7 +310,7 @@ def _encode_again(name: str) -> str:
 def one_hot_mistake(name: str, f: dict, n: int | None = None, num_classes=None) -> tuple[str, str] | None:
     """What is wrong with one-hot labels of facts ``f`` (:func:`one_hot_facts`), as ``(mistake, fix)``.
 
-    Stated once: the grader's judge (:func:`_judge_one_hot`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_one_hot`) and the learners' self-check
     (``asl_course.learners.checks.check_one_hot``) both say these words. ``n``: the number of
     labels (None: not checked). None: one-hot with 24 columns (the grader also checks, apart,
     that they encode the right labels). ``num_classes``: the notebook's (None: not known), said first
@@ -367,7 +367,7 @@ def num_classes_mistake(num) -> tuple[str, str] | None:
             t("set num_classes = 24 (the labels are encoded right already: do not encode them again)"))
 
 
-def _judge_one_hot(obs, ref, models):
+def judge_one_hot(obs, ref, models):
     mistakes = []
     for name, labels in (("y_train", ref.y_train), ("y_valid", ref.y_valid)):
         wrong = one_hot_mistake(name, obs[name], len(labels), obs.get("num_classes"))
@@ -400,7 +400,7 @@ def scale_mistake(name: str, kind: str, dtype: str, top: float, bottom: float, o
                   peak: float | None = None, type_name: str = "ndarray") -> tuple[str, str] | None:
     """What is wrong with one array's scaling, as ``(mistake, fix)`` (None: floats in 0..1).
 
-    Stated once: the grader's judge (:func:`_judge_normalize`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_normalize`) and the learners' self-check
     (``asl_course.learners.checks.check_normalized``) both say these words. ``kind`` is the
     dtype's kind (``"f"``: floating), ``top`` and ``bottom`` the array's largest and smallest
     value, ``off_grid`` how far ``array * 255`` is from whole numbers at worst (None: not
@@ -449,7 +449,7 @@ def said(mistake: tuple[str, str]) -> str:
     return f"{mistake[0]}; {mistake[1]}"
 
 
-def _judge_normalize(obs, ref, models):
+def judge_normalize(obs, ref, models):
     mistakes = []
     for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
         f = obs[name]
@@ -475,7 +475,7 @@ def array_mistake(name: str, type_name: str) -> tuple[str, str]:
 def reshape_mistake(name: str, shape, n: int | None = None, type_name: str = "ndarray") -> tuple[str, str] | None:
     """What is wrong with a reshaped image array of ``shape``, as ``(mistake, fix)`` (None: right).
 
-    Stated once: the grader's judge (:func:`_judge_reshape`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_reshape`) and the learners' self-check
     (``asl_course.learners.checks.check_reshaped``) both say these words. ``n``: the number of
     images it must hold (None: not checked); ``type_name``: the value's type's name.
     """
@@ -498,7 +498,7 @@ def reshape_mistake(name: str, shape, n: int | None = None, type_name: str = "nd
     return None
 
 
-def _judge_reshape(obs, ref, models):
+def judge_reshape(obs, ref, models):
     mistakes = []
     for name, n in (("x_train", len(ref.y_train)), ("x_valid", len(ref.y_valid))):
         f = obs[name]
@@ -524,14 +524,14 @@ def order_mistake(name: str) -> tuple[str, str]:
 # --- Repairs: the right values, so that the next exercise is graded on its own ---------------------
 
 
-def _repair_load_csv(ns, ref):
+def repair_load_csv(ns, ref):
     import pandas as pd
 
     ns["train_df"] = pd.DataFrame(np.column_stack([ref.y_train, ref.x_train]).astype(np.int64), columns=COLUMNS)
     ns["valid_df"] = pd.DataFrame(np.column_stack([ref.y_valid, ref.x_valid]).astype(np.int64), columns=COLUMNS)
 
 
-def _repair_labels(ns, ref):
+def repair_labels(ns, ref):
     import pandas as pd
 
     ns["y_train"] = pd.Series(ref.y_train, name="label")
@@ -540,20 +540,20 @@ def _repair_labels(ns, ref):
     ns["valid_df"] = pd.DataFrame(ref.x_valid.astype(np.int64), columns=COLUMNS[1:])
 
 
-def _repair_images(ns, ref):
+def repair_images(ns, ref):
     ns["x_train"], ns["x_valid"] = ref.x_train.astype(np.int64), ref.x_valid.astype(np.int64)
 
 
-def _repair_one_hot(ns, ref):
+def repair_one_hot(ns, ref):
     eye = np.eye(NUM_CLASSES)
     ns["y_train"], ns["y_valid"], ns["num_classes"] = eye[ref.y_train], eye[ref.y_valid], NUM_CLASSES
 
 
-def _repair_normalize(ns, ref):
+def repair_normalize(ns, ref):
     ns["x_train"], ns["x_valid"] = ref.x_train / 255, ref.x_valid / 255
 
 
-def _repair_reshape(ns, ref):
+def repair_reshape(ns, ref):
     ns["x_train"] = (ref.x_train / 255).reshape(-1, 28, 28, 1)
     ns["x_valid"] = (ref.x_valid / 255).reshape(-1, 28, 28, 1)
 
@@ -602,11 +602,11 @@ def balance_mistake(value, type_name: str, counts) -> tuple[str, str] | None:
     return choice_mistake(value, type_name, {o: lookup(meaning) for o, meaning in BALANCE_OPTIONS.items()}, truth, why)
 
 
-def _obs_prediction(ns, ref, folder):
+def obs_prediction(ns, ref, folder):
 
     return observe(ns)
 
 
-def _judge_predict_balance(obs, ref, models):
+def judge_predict_balance(obs, ref, models):
     mistake = balance_mistake(obs["value"], obs["type"], np.bincount(ref.y_valid, minlength=NUM_CLASSES))
     return [said(mistake)] if mistake else []

@@ -9,34 +9,34 @@ from .expected import LAYERS, MODEL_PARAMS
 from .predictions import count_mistake, observe
 
 
-def _obs_model(ns, ref, folder):
+def obs_model(ns, ref, folder):
     out = {"model": describe_model(ns["model"])}
     if folder is not None:
         out["saved"] = save_model(ns["model"], folder / "model.keras")
     return out
 
 
-def _judge_model(obs, ref, models):
+def judge_model(obs, ref, models):
     description = models.get("model", obs["model"]) if models else obs["model"]
     mistakes = model_mistakes(description)
     return [t("the model differs from the lesson's: {mistakes}", mistakes="; ".join(mistakes))] if mistakes else []
 
 
-def _measure_model(obs, ref, live, load, seed):
+def measure_model(obs, ref, live, load, seed):
     model = live["model"] if live else load("model.keras")
     return {"model": describe_model(model)}
 
 
-def _model_from_record(meta, folder):
-    """The verifier re-describes the saved model itself (:func:`_measure_model`)."""
+def model_from_record(meta, folder):
+    """The verifier re-describes the saved model itself (:func:`measure_model`)."""
     return saved_model_from_record(meta, folder, name="model", unread={"error": "not read"})
 
 
-def _model_refused(obs):
+def model_refused(obs):
     return saved_model_refused(obs, name="model")
 
 
-def _model_measured(obs, models):
+def model_measured(obs, models):
     return take_measured(obs, models, name="model")
 
 
@@ -83,11 +83,11 @@ def params_mistake(value, type_name: str) -> tuple[str, str] | None:
     return count_mistake(value, type_name, truth, t("the second Conv2D's parameter count"), known, why)
 
 
-def _obs_prediction(ns, ref, folder):
+def obs_prediction(ns, ref, folder):
 
     return observe(ns)
 
 
-def _judge_predict_params(obs, ref, models):
+def judge_predict_params(obs, ref, models):
     mistake = params_mistake(obs["value"], obs["type"])
     return [f"{mistake[0]}; {mistake[1]}"] if mistake else []

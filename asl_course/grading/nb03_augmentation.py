@@ -53,7 +53,7 @@ def obs_datagen(ns, ref, folder, sample: bool = True):
     return out
 
 
-def _obs_batch(ns, ref, folder):
+def obs_batch(ns, ref, folder):
     it = ns["img_iter"]
     out = {"iterator": type(it).__name__, "batch_size": getattr(it, "batch_size", None)}
     flow_x = getattr(it, "x", None)
@@ -65,7 +65,7 @@ def _obs_batch(ns, ref, folder):
     return out
 
 
-def _judge_datagen(obs, ref, models):
+def judge_datagen(obs, ref, models):
     s = obs["settings"]
     if obs["type"] != "ImageDataGenerator" or "<missing>" in s.values():
         return [t("datagen is a {type}, not an ImageDataGenerator", type=obs["type"])]
@@ -114,7 +114,7 @@ NEXT_METHOD = mark("Keras 3 iterators have no .next() method: draw a batch with 
 def batch_mistakes(x_batch: dict, y_batch: dict, batch_size: int = BATCH_SIZE) -> list[tuple[str, str]]:
     """What is wrong with one drawn batch, as ``(mistake, fix)`` pairs (empty: a right batch).
 
-    Stated once: the grader's judge (:func:`_judge_batch`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_batch`) and the learners' self-check
     (``asl_course.learners.checks.check_batch``) both say these words. ``x_batch`` and
     ``y_batch`` are the arrays' facts (:func:`asl_course.grading.arrays.array_facts`, with
     ``onehot_facts`` for the labels): shape, smallest and largest value, one-hot or not.
@@ -184,7 +184,7 @@ def flow_mistakes(batch_size, x_ok: bool, y_ok: bool) -> list[tuple[str, str]]:
     return out
 
 
-def _judge_batch(obs, ref, models):
+def judge_batch(obs, ref, models):
     n = len(ref.y_train)
     fx, fy = obs["flow_x"], obs["flow_y"]
     x_ok = fx.get("shape") == [n, 28, 28, 1] and fx.get("scaled") == ref.digest("x_train")
@@ -194,7 +194,7 @@ def _judge_batch(obs, ref, models):
     return mistakes
 
 
-def _repair_datagen(ns, ref):
+def repair_datagen(ns, ref):
     from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
     ns["datagen"] = ImageDataGenerator(rotation_range=10, zoom_range=0.1, width_shift_range=0.1,
@@ -227,11 +227,11 @@ def rotation_mistake(value, type_name: str) -> tuple[str, str] | None:
     return choice_mistake(value, type_name, options, ROTATION_ANSWER, lookup(ROTATION_WHY))
 
 
-def _obs_prediction(ns, ref, folder):
+def obs_prediction(ns, ref, folder):
 
     return observe(ns)
 
 
-def _judge_predict_rotation(obs, ref, models):
+def judge_predict_rotation(obs, ref, models):
     mistake = rotation_mistake(obs["value"], obs["type"])
     return [f"{mistake[0]}; {mistake[1]}"] if mistake else []

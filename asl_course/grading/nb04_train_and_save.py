@@ -19,7 +19,7 @@ from .language import t
 from .predictions import count_mistake, observe
 
 
-def _obs_compile(ns, ref, folder):
+def obs_compile(ns, ref, folder):
     model = ns["model"]
     out = {"compiled": bool(getattr(model, "compiled", False))}
     try:
@@ -37,7 +37,7 @@ def _obs_compile(ns, ref, folder):
     return out
 
 
-def _obs_steps(ns, ref, folder):
+def obs_steps(ns, ref, folder):
     steps, it = ns["steps_per_epoch"], ns["img_iter"]
     out = {"steps_type": type(steps).__name__,
            "steps": float(steps) if isinstance(steps, (int, float, np.integer, np.floating)) and not isinstance(steps, bool) else None,
@@ -63,7 +63,7 @@ def history_facts(history) -> dict:
     return out
 
 
-def _obs_fit(ns, ref, folder):
+def obs_fit(ns, ref, folder):
     model, history = ns["model"], ns["history"]
     out = {**history_facts(history), "history_model_is_model": getattr(history, "model", None) is model}
     params = getattr(history, "params", None)
@@ -83,7 +83,7 @@ def _iterations(model) -> int | None:
         return None
 
 
-def _obs_save(ns, ref, folder):
+def obs_save(ns, ref, folder):
     path = Path(ns.get("__save_path__", "asl_model.keras")).absolute()
     out = {"path": str(path), "exists": path.is_file(),
            "others": sorted(p.name for p in path.parent.glob("asl_model*") if p.name != path.name)[:5]}
@@ -98,7 +98,7 @@ def _obs_save(ns, ref, folder):
 
 # --- Notebook 5: observing the prediction functions ------------------------------------------------
 
-def _judge_compile(obs, ref, models):
+def judge_compile(obs, ref, models):
     if not obs["compiled"] or obs["loss"] is None:
         return [t("model is not compiled: model.compile(loss=\"categorical_crossentropy\", metrics=[\"accuracy\"])")]
     mistakes = []
@@ -125,7 +125,7 @@ def steps_mistake(steps, steps_type: str, images: int, batch_size=BATCH_SIZE) ->
     """What is wrong with ``steps_per_epoch`` for ``images`` in batches of ``batch_size``, as
     ``(mistake, fix)`` (None: right).
 
-    Stated once: the grader's judge (:func:`_judge_steps`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_steps`) and the learners' self-check
     (``asl_course.learners.checks.check_steps``) both say these words. ``steps`` is the value as a
     number (None when it is not one), ``steps_type`` its type's name; ``batch_size`` the notebook's.
     """
@@ -149,7 +149,7 @@ def steps_mistake(steps, steps_type: str, images: int, batch_size=BATCH_SIZE) ->
     return None
 
 
-def _judge_steps(obs, ref, models):
+def judge_steps(obs, ref, models):
     images, _ = expected_steps(ref)
     mistakes = []
     steps = steps_mistake(obs["steps"], obs["steps_type"], images, obs["batch_size"])
@@ -174,7 +174,7 @@ def trained_mistake(iterations: int | None, fit_steps: int | None = None) -> tup
     that made ``history`` (``fit_steps``: its epochs times its steps per epoch; None: not checked),
     as ``(mistake, fix)``.
 
-    Stated once: the grader's judge (:func:`_judge_fit`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_fit`) and the learners' self-check
     (``asl_course.learners.checks.check_trained``) both say these words.
     """
     if not iterations:
@@ -190,7 +190,7 @@ def trained_mistake(iterations: int | None, fit_steps: int | None = None) -> tup
 def history_mistake(f: dict) -> tuple[str, str] | None:
     """What is wrong with the ``history`` of the training cell, as ``(mistake, fix)`` (None: nothing seen).
 
-    Stated once: the grader's judge (:func:`_judge_fit`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_fit`) and the learners' self-check
     (``asl_course.learners.checks.check_trained``) both say these words. ``f``: the
     :func:`history_facts` of ``history``, with ``epochs`` (the number of epochs fit should have
     run; None: not checked), and ``accuracy`` and ``loss``, the trained model's accuracy and loss
@@ -223,7 +223,7 @@ def history_mistake(f: dict) -> tuple[str, str] | None:
     return None
 
 
-def _judge_fit(obs, ref, models):
+def judge_fit(obs, ref, models):
     """Training: a genuine History of this model, the planned steps, and accuracy re-measured here."""
     mistakes = []
     description = models.get("trained", obs["model"]) if models else obs["model"]
@@ -281,7 +281,7 @@ def _judge_fit(obs, ref, models):
 def save_mistake(name: str, exists: bool, others=(), same_predictions: bool | None = None) -> tuple[str, str] | None:
     """What is wrong with the saved model file ``name``, as ``(mistake, fix)`` (None: nothing seen).
 
-    Stated once: the grader's judge (:func:`_judge_save`) and the learners' self-check
+    Stated once: the grader's judge (:func:`judge_save`) and the learners' self-check
     (``asl_course.learners.checks.check_saved``) both say these words. ``others``: the names
     of other ``asl_model*`` files beside it; ``same_predictions``: whether the file predicts
     what the trained model predicts (None: not measured).
@@ -299,7 +299,7 @@ def save_mistake(name: str, exists: bool, others=(), same_predictions: bool | No
     return None
 
 
-def _judge_save(obs, ref, models):
+def judge_save(obs, ref, models):
     if not obs["exists"]:
         return [said(save_mistake("asl_model.keras", False, obs.get("others") or []))]
     if obs.get("bytes", 0) > MAX_MODEL_BYTES:
@@ -319,7 +319,7 @@ def _judge_save(obs, ref, models):
 # --- Measuring the models (live in the kernel, from the saved files in the verifier) ------------------
 
 
-def _measure_fit(obs, ref, live, load, seed):
+def measure_fit(obs, ref, live, load, seed):
     out: dict = {}
     model = live["model"] if live else load("trained.keras", compile=True)
     out["trained"] = describe_model(model)
@@ -337,7 +337,7 @@ def _measure_fit(obs, ref, live, load, seed):
     return out
 
 
-def _measure_save(obs, ref, live, load, seed):
+def measure_save(obs, ref, live, load, seed):
     out: dict = {}
     if not obs.get("exists"):
         return out
@@ -360,7 +360,7 @@ def _measure_save(obs, ref, live, load, seed):
 # --- Recording the raw values, and what the verifier makes of them -----------------------------------
 
 
-def _record_save(namespace, folder, meta):
+def record_save(namespace, folder, meta):
     """The saved file itself (a copy), and which other asl_model* files are there."""
     path = Path(namespace.get("__save_path__", "asl_model.keras")).absolute()
     meta["file"] = {"exists": path.is_file(),
@@ -371,14 +371,14 @@ def _record_save(namespace, folder, meta):
         meta["file"]["bytes"] = path.stat().st_size
 
 
-def _compile_from_record(meta, folder):
+def compile_from_record(meta, folder):
     entry = meta["values"]["model"]
     if entry.get("kind") != "model" or entry.get("error"):
         return {"compiled": False, "loss": None, "metrics": [], "optimizer": None}
-    return _obs_compile({"model": CompiledModel(compile_config(folder / entry["file"]))}, None, None)
+    return obs_compile({"model": CompiledModel(compile_config(folder / entry["file"]))}, None, None)
 
 
-def _fit_from_record(meta, folder):
+def fit_from_record(meta, folder):
     values = meta["values"]
     model, history = values.get("model", {}), values.get("history", {})
     obs = {"history_type": history.get("qualname", history.get("type")),
@@ -391,7 +391,7 @@ def _fit_from_record(meta, folder):
     return obs
 
 
-def _save_from_record(meta, folder):
+def save_from_record(meta, folder):
     values, file = meta["values"], meta.get("file", {})
     obs = {"exists": bool(file.get("exists")) and (folder / "saved.keras").is_file(),
            "others": file.get("others", []), "memory_saved": values.get("model", {}).get("error")}
@@ -402,13 +402,13 @@ def _save_from_record(meta, folder):
     return obs
 
 
-def _fit_refused(obs):
+def fit_refused(obs):
     if not obs.get("not_model"):
         return None
     return t("model is a {type}, not the Keras model of the lesson", type=obs["not_model"])
 
 
-def _fit_measured(obs, models):
+def fit_measured(obs, models):
     if models:
         obs["model"] = models["trained"]
         obs["iterations"] = models.get("iterations")
@@ -420,13 +420,13 @@ def _fit_measured(obs, models):
 # --- Repairs -----------------------------------------------------------------------------------------
 
 
-def _repair_compile(ns, ref):
+def repair_compile(ns, ref):
     model = ns.get("model")
     if model is not None and hasattr(model, "compile"):
         model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
 
 
-def _repair_steps(ns, ref):
+def repair_steps(ns, ref):
     images, steps = expected_steps(ref)
     ns["batch_size"], ns["steps_per_epoch"] = BATCH_SIZE, steps
     it = ns.get("img_iter")
@@ -474,11 +474,11 @@ def last_batch_mistake(value, type_name: str, images: int) -> tuple[str, str] | 
     return count_mistake(value, type_name, truth, t("the last batch's number of images"), known, why)
 
 
-def _obs_prediction(ns, ref, folder):
+def obs_prediction(ns, ref, folder):
 
     return observe(ns)
 
 
-def _judge_predict_last_batch(obs, ref, models):
+def judge_predict_last_batch(obs, ref, models):
     mistake = last_batch_mistake(obs["value"], obs["type"], plan(len(ref.y_train))["train_images"])
     return [said(mistake)] if mistake else []

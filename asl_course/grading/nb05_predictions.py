@@ -66,7 +66,7 @@ def saved_model_path(ns: dict) -> Path:
     return Path(ns.get("__model_path__", MODEL_FILE)).absolute()
 
 
-def _obs_load_model(ns, ref, folder):
+def obs_load_model(ns, ref, folder):
     model = ns["model"]
     out = {"type": type(model).__name__, "file": _copy_model_file(saved_model_path(ns), folder, "file.keras")}
     if folder is not None:
@@ -74,7 +74,7 @@ def _obs_load_model(ns, ref, folder):
     return out
 
 
-def _obs_prepare_image(ns, ref, folder):
+def obs_prepare_image(ns, ref, folder):
     fn = ns["prepare_image"]
     if not callable(fn):
         return {"not_callable": type(fn).__name__}
@@ -91,7 +91,7 @@ def _obs_prepare_image(ns, ref, folder):
     return {"probes": probes}
 
 
-def _obs_predict_letter(ns, ref, folder):
+def obs_predict_letter(ns, ref, folder):
     letters = ns["LETTERS"]
     out = {"letters": "".join(letters) if isinstance(letters, (str, list, tuple))
            and all(isinstance(t, str) for t in letters) else repr(letters)[:60],
@@ -123,7 +123,7 @@ def _obs_predict_letter(ns, ref, folder):
     return out
 
 
-def _obs_top_k(ns, ref, folder):
+def obs_top_k(ns, ref, folder):
     fn = ns["top_k"]
     if not callable(fn):
         return {"not_callable": type(fn).__name__}
@@ -142,7 +142,7 @@ def _obs_top_k(ns, ref, folder):
     return {"cases": cases}
 
 
-def _obs_accuracy_per_letter(ns, ref, folder):
+def obs_accuracy_per_letter(ns, ref, folder):
     fn = ns["accuracy_per_letter"]
     if not callable(fn):
         return {"not_callable": type(fn).__name__}
@@ -164,7 +164,7 @@ def _not_callable(obs, name: str, signature: str) -> list[str]:
               name=name, type=obs["not_callable"], signature=signature)]
 
 
-def _judge_load_model(obs, ref, models):
+def judge_load_model(obs, ref, models):
     if not obs.get("file", {}).get("exists"):
         return [t("{file} is missing from the notebook's folder: notebook 4 saves it there, and the setup "
                   "cell trains a quick one when it is missing (did a cell delete or move it?)", file=MODEL_FILE)]
@@ -221,7 +221,7 @@ def _rows_ok(rows, ref, least: int) -> bool:
     return (len(set(rows)) >= least and all(isinstance(r, int) and 0 <= r < len(ref.x_valid) for r in rows))
 
 
-def _judge_prepare_image(obs, ref, models):
+def judge_prepare_image(obs, ref, models):
     if "not_callable" in obs:
         return _not_callable(obs, "prepare_image", "prepare_image(path)")
     probes = obs["probes"]
@@ -243,7 +243,7 @@ def _judge_prepare_image(obs, ref, models):
     return []
 
 
-def _judge_predict_letter(obs, ref, models):
+def judge_predict_letter(obs, ref, models):
     mistakes = []
     if obs["letters"] != LETTERS:
         if "J" in obs["letters"] or "Z" in obs["letters"]:
@@ -284,7 +284,7 @@ def _judge_predict_letter(obs, ref, models):
     return mistakes
 
 
-def _judge_top_k(obs, ref, models):
+def judge_top_k(obs, ref, models):
     if "not_callable" in obs:
         return _not_callable(obs, "top_k", "top_k(probabilities, k=3)")
     cases = obs["cases"]
@@ -315,7 +315,7 @@ def _judge_top_k(obs, ref, models):
     return []
 
 
-def _judge_accuracy_per_letter(obs, ref, models):
+def judge_accuracy_per_letter(obs, ref, models):
     if "not_callable" in obs:
         return _not_callable(obs, "accuracy_per_letter", "accuracy_per_letter(cm)")
     cases = obs["cases"]
@@ -348,7 +348,7 @@ def _file_model(obs, live, load):
     return load_saved_model(live["model_path"]) if live else load("file.keras")
 
 
-def _measure_load_model(obs, ref, live, load, seed):
+def measure_load_model(obs, ref, live, load, seed):
     """The loaded model against the file's: same input and output shapes, same predictions."""
     import keras
 
@@ -378,7 +378,7 @@ def _measure_load_model(obs, ref, live, load, seed):
     return out
 
 
-def _measure_predict_letter(obs, ref, live, load, seed):
+def measure_predict_letter(obs, ref, live, load, seed):
     """The file model's answers for the probes predict_letter was asked about."""
     out: dict = {}
     file_model = _file_model(obs, live, load)
@@ -408,12 +408,12 @@ def top_letters(probabilities, k: int = 3) -> list[tuple[str, float]]:
     return [(LETTERS[i], float(row[i])) for i in np.argsort(-row, kind="stable")[:k]]
 
 
-def _record_load_model(namespace, folder, meta):
+def record_load_model(namespace, folder, meta):
     """The model file the notebook loads (a copy), to compare with the model it loaded."""
     _copy_model_file(saved_model_path(namespace), folder, "file.keras")
 
 
-def _load_model_from_record(meta, folder):
+def load_model_from_record(meta, folder):
     model = meta["values"].get("model", {})
     return {"type": model.get("type"), "file": {"exists": (folder / "file.keras").is_file()},
             "saved": model.get("error") if model.get("kind") == "model" else f"{model.get('type')} is not a Keras model"}
@@ -422,17 +422,17 @@ def _load_model_from_record(meta, folder):
 # --- Repairs: the grader's own functions -----------------------------------------------------------
 
 
-def _repair_load_model(ns, ref):
+def repair_load_model(ns, ref):
     path = saved_model_path(ns)
     if path.is_file():
         ns["model"] = load_saved_model(path)
 
 
-def _repair_prepare_image(ns, ref):
+def repair_prepare_image(ns, ref):
     ns["prepare_image"] = prepare_picture
 
 
-def _repair_predict_letter(ns, ref):
+def repair_predict_letter(ns, ref):
     ns["LETTERS"] = LETTERS
     model, prepare = ns.get("model"), ns.get("prepare_image", prepare_picture)
 
@@ -443,11 +443,11 @@ def _repair_predict_letter(ns, ref):
     ns["predict_letter"] = predict_letter
 
 
-def _repair_top_k(ns, ref):
+def repair_top_k(ns, ref):
     ns["top_k"] = top_letters
 
 
-def _repair_accuracy_per_letter(ns, ref):
+def repair_accuracy_per_letter(ns, ref):
     ns["accuracy_per_letter"] = lambda cm: np.diagonal(cm) / np.asarray(cm).sum(axis=1)
 
 
@@ -462,11 +462,11 @@ def confusion_pair_mistake(value, type_name: str) -> tuple[str, str] | None:
     return pair_mistake(value, type_name, LETTERS, MISSING_LETTERS)
 
 
-def _obs_prediction(ns, ref, folder):
+def obs_prediction(ns, ref, folder):
 
     return observe(ns)
 
 
-def _judge_predict_confusion(obs, ref, models):
+def judge_predict_confusion(obs, ref, models):
     mistake = confusion_pair_mistake(obs["value"], obs["type"])
     return [f"{mistake[0]}; {mistake[1]}"] if mistake else []

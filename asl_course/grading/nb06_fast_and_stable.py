@@ -42,7 +42,7 @@ CODE_STARTS = (".", "keras.", "tf.")
 _STRIPPED_ELEMENTS = 4096
 
 
-def _said(pair):
+def grader_sentence(pair):
     """The grader's sentence: ``mistake; fix`` (a fix that is bare code reads "use <code>"). A fix that
     starts with code starts with it in every language (tests/test_messages_ko_nb04_06.py checks the
     catalog), so that the sentence is built the same way whatever the learner's language."""
@@ -152,32 +152,32 @@ def augment_mistakes(description: dict) -> list[tuple[str, str]]:
     return out
 
 
-def _obs_augment(ns, ref, folder):
+def obs_augment(ns, ref, folder):
     out = {"augment": describe_augment(ns["augment"])}
     if folder is not None:
         out["saved"] = save_model(ns["augment"], folder / "augment.keras")
     return out
 
 
-def _judge_augment(obs, ref, models):
+def judge_augment(obs, ref, models):
     description = models.get("augment", obs["augment"]) if models else obs["augment"]
-    return [_said(m) for m in augment_mistakes(description)]
+    return [grader_sentence(m) for m in augment_mistakes(description)]
 
 
-def _measure_augment(obs, ref, live, load, seed):
+def measure_augment(obs, ref, live, load, seed):
     return {"augment": describe_augment(live["augment"] if live else load("augment.keras"))}
 
 
-def _augment_from_record(meta, folder):
-    """The verifier re-describes the reloaded layers itself (:func:`_measure_augment`)."""
+def augment_from_record(meta, folder):
+    """The verifier re-describes the reloaded layers itself (:func:`measure_augment`)."""
     return saved_model_from_record(meta, folder, name="augment", unread={"type": "not read", "layers": None})
 
 
-def _augment_refused(obs):
+def augment_refused(obs):
     return saved_model_refused(obs, name="augment")
 
 
-def _augment_measured(obs, models):
+def augment_measured(obs, models):
     return take_measured(obs, models, name="augment")
 
 
@@ -350,14 +350,14 @@ def train_ds_mistakes(facts: dict, n_images: int) -> list[tuple[str, str]]:
     return out
 
 
-def _obs_train_ds(ns, ref, folder):
+def obs_train_ds(ns, ref, folder):
     ds = ns["train_ds"]
     if not hasattr(ds, "_as_serialized_graph"):
         return {"facts": {"error": f"it is a {type(ds).__name__}, not a tf.data.Dataset"}}
     return {"facts": dataset_graph_facts(dataset_graph(ds))}
 
 
-def _record_train_ds(namespace, folder, meta):
+def record_train_ds(namespace, folder, meta):
     ds = namespace.get("train_ds")
     if hasattr(ds, "_as_serialized_graph"):
         data = dataset_graph(ds).SerializeToString()
@@ -368,7 +368,7 @@ def _record_train_ds(namespace, folder, meta):
         meta["graph"] = {"error": f"it is a {type(ds).__name__}, not a tf.data.Dataset"}
 
 
-def _train_ds_from_record(meta, folder):
+def train_ds_from_record(meta, folder):
     graph = meta.get("graph") or {}
     path = Path(folder) / GRAPH_FILE
     if graph.get("error"):
@@ -384,8 +384,8 @@ def _train_ds_from_record(meta, folder):
     return {"facts": dataset_graph_facts(parsed)}
 
 
-def _judge_train_ds(obs, ref, models):
-    return [_said(m) for m in train_ds_mistakes(obs["facts"], len(ref.y_train))]
+def judge_train_ds(obs, ref, models):
+    return [grader_sentence(m) for m in train_ds_mistakes(obs["facts"], len(ref.y_train))]
 
 
 # --- lr_schedule: the learning-rate schedule --------------------------------------------------------------
@@ -458,24 +458,24 @@ def schedule_mistakes(facts: dict | None, type_name: str = "", config: dict | No
     return out
 
 
-def _obs_schedule(ns, ref, folder):
+def obs_schedule(ns, ref, folder):
     value = ns["lr_schedule"]
     return {"type": type(value).__name__, "config": schedule_config(value)}
 
 
-def _record_schedule(namespace, folder, meta):
+def record_schedule(namespace, folder, meta):
     meta["schedule"] = schedule_config(namespace.get("lr_schedule"))
 
 
-def _schedule_from_record(meta, folder):
+def schedule_from_record(meta, folder):
     return {"type": meta["values"]["lr_schedule"].get("type"), "config": meta.get("schedule")}
 
 
-def _judge_schedule(obs, ref, models):
+def judge_schedule(obs, ref, models):
     config = obs.get("config")
     schedule = rebuild_schedule(config) if config is not None else None
     facts = schedule_facts(schedule, run_steps(len(ref.y_train))) if schedule is not None else None
-    return [_said(m) for m in schedule_mistakes(facts, obs.get("type", ""), config)]
+    return [grader_sentence(m) for m in schedule_mistakes(facts, obs.get("type", ""), config)]
 
 
 # --- Repairs (the grader's values, so that one mistake costs only its own exercise) -----------------------
@@ -493,11 +493,11 @@ def _grader_augment():
     ], name="augment")
 
 
-def _repair_augment(ns, ref):
+def repair_augment(ns, ref):
     ns["augment"] = _grader_augment()
 
 
-def _repair_train_ds(ns, ref):
+def repair_train_ds(ns, ref):
     import tensorflow as tf
 
     augment = ns.get("augment") if is_keras_model(ns.get("augment")) else _grader_augment()
@@ -508,7 +508,7 @@ def _repair_train_ds(ns, ref):
     ns["train_ds"] = ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _repair_schedule(ns, ref):
+def repair_schedule(ns, ref):
     import keras
 
     ns["lr_schedule"] = keras.optimizers.schedules.CosineDecay(SCHEDULE_PEAK, decay_steps=run_steps(len(ref.y_train)),
@@ -553,11 +553,11 @@ def decay_mistake(value, type_name: str) -> tuple[str, str] | None:
                          known, why)
 
 
-def _obs_prediction(ns, ref, folder):
+def obs_prediction(ns, ref, folder):
 
     return observe(ns)
 
 
-def _judge_predict_decay(obs, ref, models):
+def judge_predict_decay(obs, ref, models):
     mistake = decay_mistake(obs["value"], obs["type"])
     return [f"{mistake[0]}; {mistake[1]}"] if mistake else []

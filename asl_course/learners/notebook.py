@@ -56,7 +56,7 @@ TF_LOG_LINE = re.compile(
 )
 
 
-def _import_tensorflow_quietly() -> None:
+def import_tensorflow_quietly() -> None:
     """Import TensorFlow with its C++ start-up log kept out of the notebook.
 
     ``TF_CPP_MIN_LOG_LEVEL=2`` (set by ``import asl_course``) hides the INFO and WARNING lines,
@@ -94,7 +94,7 @@ def _import_tensorflow_quietly() -> None:
 def gpu_names() -> list[str]:
     """Names of the GPUs TensorFlow sees (empty on a CPU machine)."""
     try:
-        _import_tensorflow_quietly()
+        import_tensorflow_quietly()
         import tensorflow as tf
 
         return [d.name for d in tf.config.list_physical_devices("GPU")]
@@ -171,7 +171,7 @@ def quiet_mixed_types() -> None:
 
 def setup(data_dir: str | os.PathLike | None = None) -> Path:
     """Find the data (fetch it on Colab when missing) and print data source, GPU and mode."""
-    _import_tensorflow_quietly()  # first, before anything imports it with its start-up log
+    import_tensorflow_quietly()  # first, before anything imports it with its start-up log
     quiet_mixed_types()
     predict.quiet_tensorflow_info()  # notebook 5's SavedModel export: no "INFO:tensorflow:Assets written"
     try:

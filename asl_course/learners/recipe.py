@@ -183,7 +183,7 @@ def compile_model(model, recipe: str = "stable", *, steps_per_epoch: int, epochs
 # --- Measuring a checkpoint's batch-normalisation statistics -------------------------------------------
 
 
-def _forward(model, x, bn_stats=None, *, chunk: int = 512, group: int = 32):
+def forward(model, x, bn_stats=None, *, chunk: int = 512, group: int = 32):
     """The lesson's Sequential model layer by layer, in inference mode, in chunks; each
     BatchNormalization uses ``bn_stats[i] = (mean, var)`` when given, ``"batch"`` for the
     statistics of each group of ``group`` images (as in training; ``len(x)`` and ``chunk``
@@ -256,10 +256,10 @@ def bn_modes(model, x_stats, x_eval, labels_eval, *, batch: int = 32) -> dict[st
     n_bn = sum(1 for layer in model.layers if type(layer).__name__ == "BatchNormalization")
     cut = len(x_eval) // batch * batch
     return {
-        "moving_stats": acc(_forward(model, x_eval)),
-        "recomputed_clean": acc(_forward(model, x_eval, recomputed_bn_stats(model, x_stats))),
+        "moving_stats": acc(forward(model, x_eval)),
+        "recomputed_clean": acc(forward(model, x_eval, recomputed_bn_stats(model, x_stats))),
         # The first len // batch * batch images (7,168 of the validation file's 7,172).
-        "batch_stats": round(float((_forward(model, x_eval[:cut], ["batch"] * n_bn, chunk=16 * batch, group=batch)
+        "batch_stats": round(float((forward(model, x_eval[:cut], ["batch"] * n_bn, chunk=16 * batch, group=batch)
                                     .argmax(1) == labels[:cut]).mean()), 4),
     }
 
@@ -308,7 +308,7 @@ def run(recipe: str = "stable", *, seed: int = 0, epochs: int | None = None, dat
     for cb in extra:
         if hasattr(cb, "before"):
             cb.before = lambda m: moving.append(
-                round(float((_forward(m, x_valid).argmax(1) == labels_valid).mean()), 4))
+                round(float((forward(m, x_valid).argmax(1) == labels_valid).mean()), 4))
     record = EpochRecord({"recipe": recipe, "seed": seed}, moving, log=log, log_file=log_file,
                          diagnose=(clean, x_valid, labels_valid) if diagnose else None)
     model.fit(flow, epochs=epochs, steps_per_epoch=steps, validation_data=(x_valid, y_valid),
