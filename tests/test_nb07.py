@@ -211,3 +211,25 @@ def test_the_self_checks_say_the_grader_s_words(ref, capsys):
     checks.self_check("predict_lookup", {"prediction": "about 1.00"})
     checks.self_check("low_contrast", {**base, "low_contrast": right_contrast})
     assert capsys.readouterr().out.count("\u2714") == 3
+
+
+def test_the_notebook_s_helpers_on_small_data(ref, tmp_path):
+    """The lookup table, the families' pictures, and the stored reports (missing, broken, present)."""
+    from asl_course.learners import beyond
+
+    family = photo_of(ref)
+    train, valid = right_split(ref)
+    assert beyond.lookup_accuracy(ref.x_train, ref.y_train, ref.x_train[valid], ref.y_train[valid]) == 1.0
+    assert beyond.lookup_accuracy(ref.x_train[train], ref.y_train[train], ref.x_train[valid], ref.y_train[valid]) < 0.2
+    beyond.show_families(ref.x_train, np.arange(len(family)), ref.y_train)  # single images: still draws
+    assert beyond.stored_report("nothing.json", tmp_path) is None
+    (tmp_path / "broken.json").write_text("{not json")
+    assert beyond.stored_report("broken.json", tmp_path) is None
+    assert "stored results not available" in beyond.recipes_lines(None)[0]
+    assert "stored results not available" in beyond.splits_lines(None)[0]
+    table = {"suite": 1, "seed": 0, "clean": 0.9,
+             "kinds": {k: {1: 0.5, 2: 0.4} for k in beyond.shifts.KINDS}}
+    report = {"data": "stand-in", "epochs": 1, "suite": 1, "runs": [{"recipe": r, "seed": 0, "table": table}
+                                                                     for r in ("none", "designed")]}
+    lines = beyond.recipes_lines(report)
+    assert "held-out mean" in "\n".join(lines) and "designed 0" in lines[1] and "not your run" in lines[0]

@@ -122,7 +122,9 @@ def show_families(pixels, numbers, labels, *, count: int = 4, per_family: int = 
     numbers = np.asarray(numbers)
     rng = np.random.default_rng(seed)
     sizes = np.bincount(numbers)
-    chosen = rng.choice(np.flatnonzero(sizes >= per_family), size=count, replace=False)
+    largest = np.argsort(-sizes, kind="stable")[:count * 10]  # families with at least a few images
+    chosen = rng.choice(largest, size=min(count, len(largest)), replace=False)
+    count = len(chosen)
     fig, axes = plt.subplots(count, per_family, figsize=(per_family * 0.9, count * 1.0), squeeze=False)
     for row, family in zip(axes, chosen):
         members = np.flatnonzero(numbers == family)[:per_family]
