@@ -48,7 +48,7 @@ class Exercise:
     #: kernel's objects, ``load(name, compile=False)`` reads the record's model files (verifier).
     #: Set: a model exercise (its judgement needs model objects).
     measure: Callable | None = None
-    #: Notebook 5's functions: judged by the verifier, which calls them itself in a fresh sandbox
+    #: Functions (notebooks 5 and 7): judged by the verifier, which calls them itself in a fresh sandbox
     #: on inputs it chooses (:mod:`asl_course.grading.plugins.harness`); nothing the kernel records is used for them.
     function: bool = False
     #: The file the record saves the exercise's ``model`` under (default ``<name>.keras``).
