@@ -150,6 +150,17 @@ def test_a_data_folder_that_cannot_be_written_still_gives_families(small_folder,
         [data.TRAIN_FILE, data.VALID_FILE, data.MARKER_FILE])  # nothing half-written left
 
 
+def test_a_read_only_data_folder_still_gives_families(small_folder, monkeypatch):
+    """The autograder's data folder is read-only: writing and removing the cache both fail (EROFS)."""
+    def read_only(*args, **_):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(fam.np, "savez_compressed", read_only)
+    monkeypatch.setattr(fam.Path, "unlink", read_only)
+    numbers = fam.families(small_folder)
+    assert len(numbers) == len(data.load_arrays(small_folder)[1])
+
+
 def test_the_cache_does_not_block_a_new_import(small_folder):
     fam.families(small_folder)
     data.write_synthetic(small_folder, seed=1, log=lambda *_: None)  # replaces the folder whole

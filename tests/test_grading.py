@@ -65,12 +65,12 @@ def test_points_match_the_documented_table(name):
 
 
 def test_total_points():
-    """7 + 4 + 4 + 7 + 8 + 6 = 36 (the README's points table: each notebook's exercises and its thinking
+    """7 + 4 + 4 + 7 + 8 + 6 + 5 = 41 (the README's points table: each notebook's exercises and its thinking
     exercise, 1 point)."""
     assert {a: sum(p.values()) for a, p in grading.POINTS.items()} == {
         "01_prepare_data": 7, "02_cnn_model": 4, "03_augmentation": 4, "04_train_and_save": 7, "05_predictions": 8,
-        "06_fast_and_stable": 6}
-    assert grading.TOTAL_POINTS == 36
+        "06_fast_and_stable": 6, "07_beyond_the_studio": 5}
+    assert grading.TOTAL_POINTS == 41
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)

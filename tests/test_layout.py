@@ -32,7 +32,7 @@ DATASET = ["asl_course.dataset." + m for m in
             "folder", "audit", "families")]
 LEARNERS = ["asl_course.learners." + m for m in
             ("lesson", "notebook", "checks", "mistakes", "selfstudy", "predict", "evaluation", "augment", "recipe", "shifts", "designed",
-             "camera")]
+             "camera", "beyond")]
 GRADING = ["asl_course.grading"]  # the hidden tests and verdicts (what a kernel loads)
 PLUGINS = ["asl_course.grading.plugins." + m for m in ("autograder", "verifier", "harness", "sandbox", "limits", "feedback")]
 INSTRUCTOR = ["asl_course.grading.instructor." + m for m in ("intake", "repair", "parallel", "similarity")]
@@ -46,7 +46,8 @@ THIRD_PARTY_GRADING = {"nbgrader", "nbclient", "jupyter_client", "bleach"}
 #: The course's API (ARCHITECTURE.md, "The public surface"): the modules the notebooks (every
 #: edition) import, and the names nbgrader_config.py gives nbgrader. Everything else is internal.
 NOTEBOOK_API = {"asl_course.learners." + m for m in
-                ("notebook", "lesson", "checks", "evaluation", "predict", "augment", "recipe", "selfstudy", "camera")}
+                ("notebook", "lesson", "checks", "evaluation", "predict", "augment", "recipe", "selfstudy", "camera",
+                 "beyond", "shifts", "designed")}
 CONFIG_API = {"asl_course.grading.plugins.autograder": {"GuardedExecute", "VerifyOutsideKernel", "CELL_TIMEOUTS"},
               "asl_course.grading.plugins.feedback": {"HideHiddenTests", "SanitizeStudentHTML"},
               "asl_course.tooling.editions": {"ReleaseEdition"}}

@@ -9,7 +9,7 @@ are recorded and re-measured. Every other table is derived from there. The layou
   thresholds), independent of ``lesson.py``'s code;
 - :mod:`.refdata`: the training plan the grader expects and its reference data;
 - :mod:`.arrays`, :mod:`.models`: measuring arrays (digests, shapes, value ranges) and Keras models;
-- :mod:`.nb01_prepare_data` ... :mod:`.nb06_fast_and_stable`: each notebook's observers, judges,
+- :mod:`.nb01_prepare_data` ... :mod:`.nb07_beyond_the_studio`: each notebook's observers, judges,
   model measurements, record hooks and repairs;
 - :mod:`.predictions`: the thinking exercises' observer and words (a choice, a count, a share, a
   pair of letters), each notebook's question in its own module;
@@ -89,6 +89,8 @@ from .nb06_fast_and_stable import (augment_mistakes, decay_answer, decay_mistake
                                    dataset_graph_facts, describe_augment,
                                    rebuild_schedule, run_steps, schedule_config, schedule_facts, schedule_mistakes,
                                    train_ds_mistakes)
+from .nb07_beyond_the_studio import (CONTRAST_FACTORS, CONTRAST_IMAGES, contrast_case, contrast_mistake, contrast_reference,  # noqa: E402
+                                     lookup_mistake, split_facts, split_mistakes)
 from .predictions import letter_pair  # noqa: E402
 from .predictions import observe as observe_prediction  # noqa: E402
 from .raw import RECORD_FILE, RUN_PREFIX  # noqa: E402

@@ -17,7 +17,7 @@ from .predictions import observe, pair_mistake
 from .language import t
 
 
-def _grader_rng() -> np.random.Generator:
+def grader_rng() -> np.random.Generator:
     """Unpredictable inputs for a student's function (a seed the notebook cannot know)."""
     return np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
 
@@ -78,7 +78,7 @@ def obs_prepare_image(ns, ref, folder):
     fn = ns["prepare_image"]
     if not callable(fn):
         return {"not_callable": type(fn).__name__}
-    rows = sorted(int(r) for r in _grader_rng().choice(len(ref.x_valid), size=2, replace=False))
+    rows = sorted(int(r) for r in grader_rng().choice(len(ref.x_valid), size=2, replace=False))
     probes = []
     with tempfile.TemporaryDirectory(prefix="asl-grading-") as tmp:
         for row in rows:
@@ -99,7 +99,7 @@ def obs_predict_letter(ns, ref, folder):
     fn = ns["predict_letter"]
     if not callable(fn):
         return {**out, "not_callable": type(fn).__name__}
-    rows = sorted(int(r) for r in _grader_rng().choice(len(ref.x_valid), size=6, replace=False))
+    rows = sorted(int(r) for r in grader_rng().choice(len(ref.x_valid), size=6, replace=False))
     answers = []
     with tempfile.TemporaryDirectory(prefix="asl-grading-") as tmp:
         for row in rows:
@@ -127,7 +127,7 @@ def obs_top_k(ns, ref, folder):
     fn = ns["top_k"]
     if not callable(fn):
         return {"not_callable": type(fn).__name__}
-    rng = _grader_rng()
+    rng = grader_rng()
     cases = []
     for k in (1, 3, 5):
         row = rng.dirichlet(np.ones(NUM_CLASSES))
@@ -146,7 +146,7 @@ def obs_accuracy_per_letter(ns, ref, folder):
     fn = ns["accuracy_per_letter"]
     if not callable(fn):
         return {"not_callable": type(fn).__name__}
-    rng = _grader_rng()
+    rng = grader_rng()
     cases = []
     for _ in range(3):
         cm = rng.integers(0, 40, size=(NUM_CLASSES, NUM_CLASSES))

@@ -18,6 +18,7 @@ from . import nb03_augmentation as nb3
 from . import nb04_train_and_save as nb4
 from . import nb05_predictions as nb5
 from . import nb06_fast_and_stable as nb6
+from . import nb07_beyond_the_studio as nb7
 
 #: An observer: ``(namespace, reference or None, folder or None) -> observation`` (JSON-able).
 Observer = Callable[[dict, object, object], dict]
@@ -47,7 +48,7 @@ class Exercise:
     #: kernel's objects, ``load(name, compile=False)`` reads the record's model files (verifier).
     #: Set: a model exercise (its judgement needs model objects).
     measure: Callable | None = None
-    #: Notebook 5's functions: judged by the verifier, which calls them itself in a fresh sandbox
+    #: Functions (notebooks 5 and 7): judged by the verifier, which calls them itself in a fresh sandbox
     #: on inputs it chooses (:mod:`asl_course.grading.plugins.harness`); nothing the kernel records is used for them.
     function: bool = False
     #: The file the record saves the exercise's ``model`` under (default ``<name>.keras``).
@@ -85,8 +86,8 @@ class Exercise:
         return self.measure is not None
 
 
-_NB1, _NB2, _NB3, _NB4, _NB5, _NB6 = ("01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save",
-                                      "05_predictions", "06_fast_and_stable")
+_NB1, _NB2, _NB3, _NB4, _NB5, _NB6, _NB7 = ("01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save",
+                                            "05_predictions", "06_fast_and_stable", "07_beyond_the_studio")
 
 #: Every exercise of the course, in the order the notebooks teach them.
 REGISTRY: tuple[Exercise, ...] = (
@@ -157,6 +158,13 @@ REGISTRY: tuple[Exercise, ...] = (
              repair=nb6.repair_schedule, record_files=nb6.record_schedule, from_record=nb6.schedule_from_record),
     Exercise("test_predict_decay", _NB6, 1, ("prediction",), nb6.obs_prediction, nb6.judge_predict_decay,
              needs_reference=False),
+    # Notebook 7: hands the data set never showed
+    Exercise("test_family_split", _NB7, 2, ("train_rows", "valid_rows"), nb7.obs_family_split,
+             nb7.judge_family_split, repair=nb7.repair_family_split, timeout=120),
+    Exercise("test_predict_lookup", _NB7, 1, ("prediction",), nb7.obs_prediction, nb7.judge_predict_lookup,
+             needs_reference=False),
+    Exercise("test_low_contrast", _NB7, 2, ("low_contrast",), nb7.obs_low_contrast, nb7.judge_low_contrast,
+             repair=nb7.repair_low_contrast, function=True),
 )
 
 

@@ -472,6 +472,38 @@ def check_predict_decay(prediction, lr_schedule, steps_per_epoch) -> None:
     _ok(t("right, {truth:.3f}: {why}{seen}", truth=truth, why=why, seen=seen))
 
 
+# --- Notebook 7: the family split, the lookup, low contrast (the grader's words: grading.nb07_beyond_the_studio) --
+
+
+def check_family_split(train_rows, valid_rows, family, labels) -> None:
+    facts = grading.split_facts(train_rows, valid_rows, np.asarray(family), np.asarray(labels))
+    mistakes = grading.split_mistakes(facts)
+    if mistakes:
+        fail(*mistakes[0])
+    _ok(t("{valid} images ({share:.0%}) held out as whole families, {train} to train on; no family on both sides, "
+          "every letter on both", valid=_n_rows(valid_rows), share=facts["valid_share"], train=_n_rows(train_rows)))
+
+
+def check_predict_lookup(prediction) -> None:
+    mistake = grading.lookup_mistake(*_said(prediction))
+    if mistake:
+        fail(*mistake)
+    _ok(t("right: a random split's held-out images have near-copies in the training part; run the lookup below "
+          "and see"))
+
+
+def check_low_contrast(low_contrast, images) -> None:
+    sample = np.asarray(images[:grading.CONTRAST_IMAGES], dtype="float32").reshape(-1, 28, 28, 1)
+    if not callable(low_contrast):
+        fail(t("low_contrast is a {type}, not a function", type=type(low_contrast).__name__),
+             t("define it with def low_contrast(images, factor): ... return ..."))
+    for factor in grading.CONTRAST_FACTORS:
+        mistake = grading.contrast_mistake(grading.contrast_case(low_contrast, sample, factor))
+        if mistake:
+            fail(*mistake)
+    _ok(t("low_contrast flattens each image around its own mean, clips to 0..1 and keeps the shape and dtype"))
+
+
 # --- The test cells' entry point: self_check("exercise", globals()) -------------------------
 
 
@@ -597,6 +629,14 @@ EXERCISES: dict[str, Exercise] = {
                               ("lr_schedule", "steps_per_epoch"),
                               lambda ns: check_predict_decay(ns["prediction"], ns["lr_schedule"],
                                                              ns["steps_per_epoch"])),
+    # notebook 7
+    "family_split": Exercise(mark("2. Hold out whole families"), ("train_rows", "valid_rows"), ("family", "labels"),
+                             lambda ns: check_family_split(ns["train_rows"], ns["valid_rows"], ns["family"],
+                                                           ns["labels"])),
+    "predict_lookup": Exercise(mark("Think first: what does a lookup table score on a random split?"),
+                               ("prediction",), (), lambda ns: check_predict_lookup(ns["prediction"])),
+    "low_contrast": Exercise(mark("4. A camera's flat light"), ("low_contrast",), ("x_test",),
+                             lambda ns: check_low_contrast(ns["low_contrast"], ns["x_test"])),
 }
 
 

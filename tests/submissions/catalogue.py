@@ -48,7 +48,7 @@ from asl_course.tooling import classroom as cr
 from asl_course.grading import POINTS
 
 A1, A2, A3, A4, A5 = "01_prepare_data", "02_cnn_model", "03_augmentation", "04_train_and_save", "05_predictions"
-A6 = "06_fast_and_stable"
+A6, A7 = "06_fast_and_stable", "07_beyond_the_studio"
 
 
 @dataclasses.dataclass
@@ -699,6 +699,17 @@ def catalogue() -> list[Submission]:
             what="one mistake in each exercise: RandomRotation(0.1) (36 degrees), the layers mapped with "
                  "training=False (they do nothing), a schedule that decays within one epoch, 0.25 (a straight line) for "
                  "the step left after 15 of 20 epochs"),
+        # --- notebook 7: hands the data set never showed (5 points) ---
+        Submission("a07_solution", A7, sol(A7), set(), kind="baseline", what="the full solution"),
+        Submission("a07_release", A7, lambda root: cr.release_notebook(root, A7), ALL(A7), kind="baseline",
+                   what="the untouched release (the lookup and the suite run on the grader's repaired values)"),
+        Submission("m07_masks_batch_mean", A7, edit(
+            A7, ("family_split", "np.flatnonzero(~in_valid), np.flatnonzero(in_valid)", "~in_valid, in_valid"),
+            ("predict_lookup", 'prediction = "about 1.00"', 'prediction = "about 0.95"'),
+            ("low_contrast", "images.mean(axis=(1, 2, 3), keepdims=True)", "images.mean()")),
+            ALL(A7), ("boolean mask", "a family of about 20 images", "whole batch"),
+            what="one mistake in each exercise: boolean masks for row numbers, 0.95 for the lookup on a random "
+                 "split, the batch's mean instead of each image's"),
         # --- issue 10: attacks on what the grader trusts ---
         Submission("x01_rerun_repaired", A1, edit(A1, NO_SCALING, after_setup(RERUN_FAILED_TESTS)),
                    {"test_normalize"}, ("runs twice is void",), kind="adversarial",

@@ -3,7 +3,7 @@
 - :mod:`.autograder`: ``GuardedExecute`` and ``VerifyOutsideKernel`` (named in nbgrader_config.py:
   the course's API, ARCHITECTURE.md "The public surface"): the grading folder, the sandboxed kernel, the records secured after each test cell.
 - :mod:`.verifier`: the verifier process, which judges every exercise outside the kernel.
-- :mod:`.harness`: notebook 5's functions run afresh for the verifier.
+- :mod:`.harness`: notebooks 5 and 7's functions run afresh for the verifier.
 - :mod:`.sandbox`: bubblewrap around every piece of student code.
 - :mod:`.feedback`: ``HideHiddenTests`` and ``SanitizeStudentHTML`` for ``nbgrader generate_feedback``.
 

@@ -1,4 +1,4 @@
-"""The verifier's sandbox for notebook 5's functions: the student's answer cells, run afresh.
+"""The verifier's sandbox for the function exercises (notebooks 5 and 7): the student's answer cells, run afresh.
 
 The verifier never asks the student's kernel what its functions return: the kernel could
 choose both the inputs and the answers. Instead it takes the answer cells (nbgrader's solution
