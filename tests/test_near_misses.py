@@ -1018,6 +1018,9 @@ def _guesses():
     for value, words in decay.items():
         yield _guess("predict_decay", value, words)
     yield from g("predict_decay", "not a number", "0.15", True, None)
+    yield from g("predict_lookup", "the test file, other photos", "about 0.83, like the test file", "About 0.83, like the test file")
+    yield from g("predict_lookup", "almost always keeps one", "about 0.95")
+    yield from g("predict_lookup", "not one of the options", "about 0.83", "1.00", "0.95", "", 1.0, None, ["about 1.00"])
 
 
 class Conv2D:
@@ -1082,7 +1085,8 @@ def test_thinking_exercises_reject_each_near_miss(miss, think):
 
 RIGHT = {"predict_balance": ("lopsided", " Lopsided", '"lopsided"'), "predict_params": (33_800, np.int64(33_800)),
          "predict_rotation": ("rotation_range=90", "Rotation_range=90 "), "predict_last_batch": (LAST, np.int32(LAST)),
-         "predict_confusion": ("MN", "m-n", "N M"), "predict_decay": (0.15, 0.146, np.float32(0.14), 0.155)}
+         "predict_confusion": ("MN", "m-n", "N M"), "predict_decay": (0.15, 0.146, np.float32(0.14), 0.155),
+         "predict_lookup": ("about 1.00", " About 1.00 ")}
 
 
 @pytest.mark.parametrize("exercise", list(RIGHT))
@@ -1139,11 +1143,193 @@ def test_thinking_exercises_reject_their_whole_families(capsys):
     _count(list(_guesses()), capsys)
 
 
+# --- Notebook 7: the family split and low_contrast, as live values on near-copies made as the release was -------
+#
+# Cheap (numpy only): the reference's training images are 96 photos x 8 near-copies (4 photos a letter),
+# so the grader's families are the photos; the learner's ``family`` is the same numbering. ``low_contrast``
+# near-misses are functions, called by the self-check on the notebook's test images and by the observer
+# on the grader's.
+
+PHOTOS7, COPIES7 = 96, 8
+
+
+def _nb7_reference():
+    rng = np.random.default_rng(7)
+    photos = rng.integers(30, 226, (PHOTOS7, 784)).astype("float64")
+    copies = np.repeat(photos, COPIES7, axis=0) + rng.normal(0, 3, (PHOTOS7 * COPIES7, 784))
+    order = rng.permutation(len(copies))
+    x_train = np.clip(copies, 0, 255).astype(np.uint8)[order]
+    y_train = (np.repeat(np.arange(PHOTOS7), COPIES7) % 24)[order]
+    return grading.Reference(x_train, y_train, rng.integers(0, 256, (40, 784), dtype=np.uint8), np.arange(40) % 24)
+
+
+@pytest.fixture(scope="module")
+def nb7_ns():
+    ref = _nb7_reference()
+    from asl_course.grading import nb07_beyond_the_studio as nb7
+
+    family = nb7.reference_families(ref)
+    x_test = (ref.x_valid / 255.0).reshape(-1, 28, 28, 1).astype("float32")
+    return {"family": family, "labels": np.asarray(ref.y_train), "x_test": x_test}, ref
+
+
+def _held(ns, per_letter=1, letters=range(24)):
+    """Rows of ``per_letter`` whole families of each of ``letters``, and the mask."""
+    family, labels = ns["family"], ns["labels"]
+    held = [f for letter in letters for f in np.unique(family[labels == letter])[:per_letter]]
+    return np.isin(family, held)
+
+
+def _split(ns, train, valid):
+    ns.update(train_rows=train, valid_rows=valid)
+
+
+def _right_split(ns):
+    valid = _held(ns)
+    _split(ns, np.flatnonzero(~valid), np.flatnonzero(valid))
+
+
+def _family_split_family():
+    def miss(label, make, words, line=""):
+        return Live("family_split", label, make, words, learner=(line,) if line else ())
+
+    def rows_at_random(ns):
+        order = np.random.default_rng(0).permutation(len(ns["family"]))
+        cut = len(order) // 4
+        _split(ns, np.sort(order[cut:]), np.sort(order[:cut]))
+
+    def first_rows(ns):
+        n = len(ns["family"])
+        _split(ns, np.arange(n // 4, n), np.arange(n // 4))
+
+    def masks(ns):
+        valid = _held(ns)
+        _split(ns, ~valid, valid)
+
+    def floats(ns):
+        _right_split(ns)
+        ns["valid_rows"] = ns["valid_rows"].astype(float)
+
+    def overlap(ns):
+        _right_split(ns)
+        ns["train_rows"] = np.arange(len(ns["family"]))
+
+    def one_missing(ns):
+        _right_split(ns)
+        ns["train_rows"] = ns["train_rows"][1:]
+
+    def repeated(ns):
+        _right_split(ns)
+        ns["valid_rows"] = np.concatenate([ns["valid_rows"], ns["valid_rows"][:3]])
+
+    def half(ns):
+        valid = _held(ns, per_letter=2)
+        _split(ns, np.flatnonzero(~valid), np.flatnonzero(valid))
+
+    def swapped(ns):
+        valid = _held(ns)
+        _split(ns, np.flatnonzero(valid), np.flatnonzero(~valid))
+
+    def letter_missing(ns):
+        valid = _held(ns, letters=range(16)) | _held(ns, per_letter=4, letters=[23])  # 20 of 96 families
+        _split(ns, np.flatnonzero(~valid), np.flatnonzero(valid))
+
+    def out_of_range(ns):
+        _right_split(ns)
+        ns["valid_rows"] = ns["valid_rows"] + 1
+
+    def two_d(ns):
+        _right_split(ns)
+        ns["valid_rows"] = ns["valid_rows"].reshape(-1, 1)
+
+    yield miss("rows drawn at random, not families", rows_at_random, "cuts families")
+    yield miss("the first quarter of the rows", first_rows, "cuts families")
+    yield miss("boolean masks, not row numbers", masks, "boolean mask")
+    yield miss("valid_rows as floats", floats, "holds floats")
+    yield miss("train_rows every row", overlap, "in both train_rows and valid_rows")
+    yield miss("a row in neither", one_missing, "in neither array")
+    yield miss("a row twice", repeated, "appears twice")
+    yield miss("half the images held out", half, "valid_rows holds")
+    yield miss("the two swapped", swapped, "valid_rows holds")
+    yield miss("one letter only in validation", letter_missing, "letters are held out")
+    yield miss("rows shifted by one", out_of_range, "outside 0..")
+    yield miss("valid_rows a column", two_d, "shape")
+
+
+def _low_contrast_family():
+    def fn(body):
+        def make(ns):
+            scope = {"np": np}
+            exec("def low_contrast(images, factor):\n" + body, scope)  # noqa: S102 - the near-miss's code
+            ns["low_contrast"] = scope["low_contrast"]
+        return make
+
+    own = "    mean = images.mean(axis=(1, 2, 3), keepdims=True)\n"
+    cases = {
+        "the batch's mean": ("    mean = images.mean()\n    return np.clip(mean + factor * (images - mean), 0, 1)",
+                             "the mean of the whole batch"),
+        "no clip": (own + "    return mean + factor * (images - mean)", "leave 0..1"),
+        "the pixels times the factor": ("    return np.clip(images * factor, 0, 1)", "multiplies the pixels"),
+        "float64 returned": (own + "    return np.clip(mean + factor * (images - mean), 0, 1).astype('float64')",
+                             "returned float64"),
+        "in place": (own + "    images -= mean\n    images *= factor\n    images += mean\n"
+                     "    np.clip(images, 0, 1, out=images)\n    return images", "changed the images it was given"),
+        "the mean without keepdims": ("    mean = images.mean(axis=(1, 2, 3))\n"
+                                      "    return np.clip(mean[:, None, None, None] + factor * images, 0, 1)",
+                                      "differs from the expected"),
+        "the factor inverted": (own + "    return np.clip(mean + (images - mean) / factor, 0, 1)",
+                                "differs from the expected"),
+        "one image's shape": (own + "    return np.clip(mean + factor * (images - mean), 0, 1)[0]",
+                              "returned shape"),
+        "factor ignored": (own + "    return np.clip(mean + 0.5 * (images - mean), 0, 1)", "differs from the expected"),
+        "raises": ("    raise ValueError('todo')", "raised ValueError"),
+    }
+    for label, (body, words) in cases.items():
+        yield Live("low_contrast", label, fn(body), words)
+    yield Live("low_contrast", "not a function", lambda ns: ns.update(low_contrast=np.zeros(3)), "not a function")
+
+
+def _nb7_family():
+    return list(_family_split_family()) + list(_low_contrast_family())
+
+
+@pytest.mark.parametrize("miss", _nb7_family(), ids=lambda m: m.id)
+def test_notebook_7_rejects_each_near_miss(miss, nb7_ns):
+    TRIED.add(miss.id)
+    ns, ref = nb7_ns
+    ns = dict(ns)
+    if miss.exercise == "low_contrast":
+        ns["images"] = ns["x_test"]
+    miss.make(ns)
+    seen = _self_check_says(miss.exercise, ns)
+    assert seen, f"{miss.id}: the self-check passes it"
+    graded = " ".join(grading.judge(f"test_{miss.exercise}", grading.observe(f"test_{miss.exercise}", ns, ref), ref))
+    _assert_rejected(miss, seen, graded, same_fix=miss.label != "not a function")
+    _rejected(miss)
+
+
+def test_notebook_7_s_right_answers_pass_both(nb7_ns):
+    ns, ref = nb7_ns
+    ns = dict(ns)
+    _right_split(ns)
+    exec("def low_contrast(images, factor):\n    mean = images.mean(axis=(1, 2, 3), keepdims=True)\n"  # noqa: S102
+         "    return np.clip(mean + factor * (images - mean), 0.0, 1.0).astype(images.dtype)", {"np": np}, ns)
+    ns["images"] = ns["x_test"]
+    for exercise in ("family_split", "low_contrast"):
+        checks.self_check(exercise, ns)
+        assert grading.judge(f"test_{exercise}", grading.observe(f"test_{exercise}", ns, ref), ref) == [], exercise
+
+
+def test_notebook_7_rejects_its_whole_families(capsys):
+    """Runs after notebook 7's near-misses: their count, per exercise."""
+    _count(_nb7_family(), capsys)
+
+
 # --- The count: every exercise, its whole family rejected -----------------------------------------------
 
 
 def _every_family() -> list:
-    return _nb1_family() + _live_family() + list(_nb5_family()) + list(_guesses())
+    return _nb1_family() + _live_family() + list(_nb5_family()) + list(_guesses()) + _nb7_family()
 
 
 def test_every_exercise_has_a_family_and_no_id_twice():
